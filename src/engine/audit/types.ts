@@ -1,0 +1,103 @@
+/**
+ * Audit row formats, exactly as audit-formats.md describes them (gbrain-compatible: reading a
+ * real gbrain audit directory works unchanged, and gbrain's doctor can read what we write).
+ */
+
+/** A parsed audit row, unvalidated (see the guards in guards.ts). */
+export type AuditRow = Record<string, unknown>
+
+/** Every audit feature we know. `connection-events` is written by gbrain only; we just read it. */
+export const AUDIT_FEATURES = ['batch-retry', 'pool-recovery', 'db-disconnect', 'connection-events'] as const
+export type AuditFeature = (typeof AUDIT_FEATURES)[number]
+/** The features this codebase writes. */
+export type WritableAuditFeature = Exclude<AuditFeature, 'connection-events'>
+
+/**
+ * `success` = a retry was **scheduled** (gbrain's name); `exhausted` = all attempts failed;
+ * `recovered` (ours) = the batch landed after ≥ 1 retry.
+ */
+export type BatchRetryOutcome = 'success' | 'exhausted' | 'recovered'
+export const BATCH_RETRY_OUTCOMES: readonly BatchRetryOutcome[] = ['success', 'exhausted', 'recovered']
+
+/** `batch-retry`: one row per retry event of an engine batch write. */
+export interface BatchRetryRow {
+  /** ISO-8601 timestamp of the event. */
+  ts: string
+  /** The call site label. */
+  site: string
+  batch_size: number
+  /** 1-based. On `exhausted` (ours): the true number of attempts made. */
+  attempt: number
+  outcome: BatchRetryOutcome
+  /** The delay actually slept, in ms. */
+  delay_ms: number
+  error_message_summary: string
+  /** SQLSTATE or driver code; omitted when none. */
+  error_code?: string
+  /** Ours, on `exhausted`: the rows went to the dead-letter spool. */
+  spooled?: boolean
+  /** Ours, on `exhausted` when spooled. */
+  dead_letter_id?: string
+}
+
+export type PoolRecoveryKind = 'reap_detected' | 'reconnect_other' | 'reconnect_succeeded' | 'reconnect_failed'
+export const POOL_RECOVERY_KINDS: readonly PoolRecoveryKind[] = [
+  'reap_detected',
+  'reconnect_other',
+  'reconnect_succeeded',
+  'reconnect_failed',
+]
+
+/** `pool-recovery`: one row per step of a reconnect. */
+export interface PoolRecoveryRow {
+  ts: string
+  /** `reap_detected` when the trigger is a pooler reap (driver code `CONNECTION_ENDED`). */
+  kind: PoolRecoveryKind
+  pid: number
+  error_summary?: string
+  /** Ours, on the outcome rows. */
+  duration_ms?: number
+}
+
+export type AuditEngineKind = 'postgres' | 'pglite' | 'unknown'
+export type AuditConnectionStyle = 'module' | 'instance' | 'unknown'
+
+/** `db-disconnect`: one row per `disconnect()`. */
+export interface DbDisconnectRow {
+  ts: string
+  engine_kind: AuditEngineKind
+  connection_style: AuditConnectionStyle
+  /** At most 20 frames. */
+  caller_stack: string[]
+  /** `process.argv[2]`. */
+  command: string
+  pid: number
+  /** Ours: `exit` for an ordinary end-of-command disconnect. */
+  reason?: string
+}
+
+export type ConnectionEventOp = 'acquire' | 'release' | 'error' | 'init'
+
+/** `connection-events` (read only; gbrain writes it). */
+export interface ConnectionEventRow {
+  ts: string
+  pool: string
+  op: ConnectionEventOp
+  duration_ms?: number
+  caller?: string
+  host?: string
+  error?: {code?: string; message?: string}
+}
+
+/** Row type per feature. */
+export interface AuditRowMap {
+  'batch-retry': BatchRetryRow
+  'pool-recovery': PoolRecoveryRow
+  'db-disconnect': DbDisconnectRow
+  'connection-events': ConnectionEventRow
+}
+
+/** Whether `name` is one of {@link AUDIT_FEATURES}. */
+export function isAuditFeature(name: unknown): name is AuditFeature {
+  return typeof name === 'string' && (AUDIT_FEATURES as readonly string[]).includes(name)
+}

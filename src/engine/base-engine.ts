@@ -1,0 +1,338 @@
+/**
+ * What both engines share: the retried `run` path, the batch path (retry + audit + dead-letter
+ * spool), health bookkeeping and observers. Subclasses supply how to get a live executor for an
+ * attempt and how to rebuild.
+ */
+import type {AuditWriter} from './audit/index.js'
+import {classify, type Classified} from './classify.js'
+import {systemClock, type Clock, type Rng} from './clock.js'
+import {AbortedError} from './errors.js'
+import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
+import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
+import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
+import type {
+  BatchOptions, BatchOutcome, BatchWriter, Engine, EngineKind, EngineState, Executor,
+  HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
+} from './types.js'
+
+export interface BaseEngineOptions {
+  retry?: RetryPolicy
+  attemptTimeoutMs?: number
+  audit?: AuditWriter | null
+  spool?: DeadLetterSpool | null
+  clock?: Clock
+  rng?: Rng
+}
+
+/** The batch could not be landed; its rows are in the dead-letter spool (or, loudly, lost). */
+export class BatchFailedError extends Error {
+  readonly code: 'BATCH_SPOOLED' | 'BATCH_LOST'
+  constructor(
+    readonly site: string,
+    readonly rows: number,
+    readonly attempts: number,
+    readonly deadLetterId: string | undefined,
+    readonly classified: Classified,
+    cause: unknown,
+    spoolError?: unknown,
+  ) {
+    const spooled = deadLetterId !== undefined
+    super(
+      spooled
+        ? `batch ${site} (${rows} rows) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${classified.message}; rows saved to the dead-letter spool as ${deadLetterId} (run: gbrain repair --replay)`
+        : `ROWS LOST: batch ${site} (${rows} rows) failed after ${attempts} attempts (${classified.message}) AND the dead-letter spool write failed: ${spoolError instanceof Error ? spoolError.message : String(spoolError)}`,
+      {cause},
+    )
+    this.code = spooled ? 'BATCH_SPOOLED' : 'BATCH_LOST'
+    this.name = 'BatchFailedError'
+  }
+}
+
+export abstract class BaseEngine implements Engine {
+  abstract readonly kind: EngineKind
+  protected readonly clock: Clock
+  protected readonly rng: Rng | undefined
+  protected readonly retryPolicy: RetryPolicy
+  protected readonly attemptTimeoutMs: number
+  readonly audit: AuditWriter | null
+  readonly spool: DeadLetterSpool | null
+
+  protected state: EngineState = 'closed'
+  protected generation = 0
+  private connectedAt: number | null = null
+  private lastOkAt: number | null = null
+  private lastError: HealthSnapshot['last_error'] = null
+  private failingSince: number | null = null
+  private consecutiveFailures = 0
+  protected reconnects = {ok: 0, failed: 0}
+  private listeners = new Set<(h: HealthSnapshot) => void>()
+
+  constructor(options: BaseEngineOptions) {
+    this.clock = options.clock ?? systemClock
+    this.rng = options.rng
+    this.retryPolicy = options.retry ?? {...DEFAULT_RETRY_POLICY}
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS
+    this.audit = options.audit ?? null
+    this.spool = options.spool ?? null
+  }
+
+  abstract connect(): Promise<void>
+  abstract disconnect(options?: {reason?: string}): Promise<void>
+  abstract reconnect(options?: ReconnectOptions): Promise<void>
+  protected abstract poolSize(): number
+  protected abstract prepareEnabled(): boolean
+  /** A live executor for one attempt (ensure-connected), and the pool generation it belongs to. */
+  protected abstract acquire(signal?: AbortSignal): Promise<{db: Executor; generation: number}>
+
+  // ---------------------------------------------------------------- health bookkeeping
+
+  health(): HealthSnapshot {
+    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString())
+    return {
+      engine: this.kind,
+      style: 'instance',
+      state: this.state,
+      connected_at: iso(this.connectedAt),
+      last_ok_at: iso(this.lastOkAt),
+      last_error: this.lastError,
+      failing_since: iso(this.failingSince),
+      consecutive_failures: this.consecutiveFailures,
+      reconnects: {...this.reconnects},
+      generation: this.generation,
+      pool_size: this.poolSize(),
+      prepare: this.prepareEnabled(),
+    }
+  }
+
+  onChange(listener: (h: HealthSnapshot) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  protected setState(state: EngineState): void {
+    const changed = state !== this.state
+    this.state = state
+    if (state === 'connected') this.connectedAt = this.clock.now()
+    if (changed) this.emit()
+  }
+
+  protected emit(): void {
+    const snapshot = this.health()
+    for (const l of this.listeners) {
+      try {
+        l(snapshot)
+      } catch {
+        // An observer must never break the engine.
+      }
+    }
+  }
+
+  protected noteOk(): void {
+    const wasFailing = this.consecutiveFailures > 0
+    this.lastOkAt = this.clock.now()
+    this.consecutiveFailures = 0
+    this.failingSince = null
+    if (this.state === 'broken') this.setState('connected')
+    else if (wasFailing) this.emit()
+  }
+
+  protected noteFailure(error: unknown, classified: Classified = classify(error)): void {
+    if (classified.kind === 'aborted') return
+    this.lastError = {kind: classified.kind, code: classified.code, retryable: classified.retryable, message: classified.message, at: new Date(this.clock.now()).toISOString()}
+    if (classified.connectionLevel) {
+      this.consecutiveFailures += 1
+      this.failingSince ??= this.clock.now()
+    }
+    this.emit()
+  }
+
+  // ---------------------------------------------------------------- access paths
+
+  async query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], options: {signal?: AbortSignal} = {}): Promise<QueryResult<T>> {
+    return this.run(text.slice(0, 40), (db) => db.query<T>(text, params), {signal: options.signal, maxRetries: 0})
+  }
+
+  async run<T>(label: string, fn: (db: Executor) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    return this.retrying(label, fn, options.signal, options.maxRetries ?? this.retryPolicy.maxRetries, undefined)
+  }
+
+  private retrying<T>(
+    label: string,
+    fn: (db: Executor) => Promise<T>,
+    signal: AbortSignal | undefined,
+    maxRetries: number,
+    hooks: {onRetry?: RetryOptions['onRetry']; onAttempt?: (attempt: number) => void} | undefined,
+  ): Promise<T> {
+    let generation = -1
+    return withRetry(
+      async ({attempt}) => {
+        hooks?.onAttempt?.(attempt)
+        const acquired = await this.acquire(signal)
+        generation = acquired.generation
+        try {
+          const result = await fn(acquired.db)
+          this.noteOk()
+          return result
+        } catch (e) {
+          this.noteFailure(e)
+          throw e
+        }
+      },
+      {
+        ...this.retryPolicy,
+        maxRetries,
+        signal,
+        label,
+        attemptTimeoutMs: this.attemptTimeoutMs,
+        clock: this.clock,
+        rng: this.rng,
+        onRetry: hooks?.onRetry,
+        reconnect: (ctx) => this.reconnectFor(ctx, generation),
+      },
+    ).catch((e: unknown) => {
+      // Timeouts and failed reconnects never reached noteFailure inside the attempt.
+      if (e instanceof RetryExhaustedError) this.noteFailure(e.lastError, e.classified)
+      throw e
+    })
+  }
+
+  /** The retry loop's reconnect hook: swap the pool the failed attempt ran on, once. */
+  protected async reconnectFor(ctx: ReconnectContext, generation: number): Promise<void> {
+    if (!ctx.classified.connectionLevel) return
+    await this.reconnect({error: ctx.error, ifGeneration: generation})
+  }
+
+  async batch<R>(site: string, rows: readonly R[], writer: BatchWriter<R>, options: BatchOptions = {}): Promise<BatchOutcome> {
+    let attempts = 0
+    let retried = false
+    try {
+      const inserted = await this.retrying(
+        `batch ${site}`,
+        (db) => writer.write(db, rows),
+        options.signal,
+        this.retryPolicy.maxRetries,
+        {
+          onAttempt: (a) => {
+            attempts = a
+          },
+          onRetry: async (ev) => {
+            retried = true
+            attempts = ev.attempt
+            await this.audit?.append('batch-retry', {
+              ts: new Date(this.clock.now()).toISOString(),
+              site,
+              batch_size: rows.length,
+              attempt: ev.attempt,
+              outcome: 'success',
+              delay_ms: ev.delayMs,
+              error_message_summary: ev.classified.message,
+              ...(ev.classified.code ? {error_code: ev.classified.code} : {}),
+            })
+          },
+        },
+      )
+      if (retried) {
+        await this.audit?.append('batch-retry', {
+          ts: new Date(this.clock.now()).toISOString(),
+          site,
+          batch_size: rows.length,
+          attempt: attempts,
+          outcome: 'recovered',
+          delay_ms: 0,
+          error_message_summary: 'landed after retry',
+        })
+      }
+      return {inserted, attempts}
+    } catch (e) {
+      if (e instanceof AbortedError) throw e
+      const exhausted = e instanceof RetryExhaustedError
+      const cause = exhausted ? e.lastError : e
+      const classified = exhausted ? e.classified : classify(e)
+      const totalAttempts = exhausted ? e.attempts : Math.max(attempts, 1)
+      let deadLetterId: string | undefined
+      let spoolError: unknown
+      if (this.spool) {
+        const id = newDeadLetterId(site, new Date(this.clock.now()))
+        try {
+          await this.spool.write({
+            version: 1,
+            id,
+            site,
+            target: writer.target,
+            created_at: new Date(this.clock.now()).toISOString(),
+            attempts: totalAttempts,
+            error: {kind: classified.kind, ...(classified.code ? {code: classified.code} : {}), message: classified.message},
+            row_count: rows.length,
+            rows: [...rows],
+          })
+          deadLetterId = id
+        } catch (se) {
+          spoolError = se
+        }
+      } else {
+        spoolError = new Error('no dead-letter spool configured')
+      }
+      await this.audit?.append('batch-retry', {
+        ts: new Date(this.clock.now()).toISOString(),
+        site,
+        batch_size: rows.length,
+        attempt: totalAttempts,
+        outcome: 'exhausted',
+        delay_ms: 0,
+        error_message_summary: classified.message,
+        ...(classified.code ? {error_code: classified.code} : {}),
+        spooled: deadLetterId !== undefined,
+        ...(deadLetterId ? {dead_letter_id: deadLetterId} : {}),
+      })
+      throw new BatchFailedError(site, rows.length, totalAttempts, deadLetterId, classified, cause, spoolError)
+    }
+  }
+
+  borrow(): Engine {
+    return borrowEngine(this)
+  }
+}
+
+/**
+ * A borrower's view of an engine: everything delegates, except that disconnect() only releases
+ * this handle (audited), so a component cannot close the pool for everyone else.
+ */
+function borrowEngine(owner: BaseEngine): Engine {
+  let released = false
+  const handle: Engine = {
+    kind: owner.kind,
+    connect: () => owner.connect(),
+    async disconnect(options) {
+      if (released) return
+      released = true
+      await owner.audit?.append('db-disconnect', {
+        ts: new Date().toISOString(),
+        engine_kind: owner.kind,
+        connection_style: 'instance',
+        caller_stack: callerStack(),
+        command: process.argv[2] ?? '',
+        pid: process.pid,
+        reason: options?.reason ?? 'borrower-release',
+      })
+    },
+    reconnect: (o) => owner.reconnect(o),
+    query: (t, p, o) => owner.query(t, p, o),
+    run: (l, f, o) => owner.run(l, f, o),
+    batch: (s, r, w, o) => owner.batch(s, r, w, o),
+    health: () => owner.health(),
+    onChange: (l) => owner.onChange(l),
+    borrow: () => owner.borrow(),
+  }
+  return handle
+}
+
+/** Up to 20 frames of the caller's stack, for `db-disconnect` rows. */
+export function callerStack(): string[] {
+  const stack = new Error('stack').stack ?? ''
+  return stack
+    .split('\n')
+    .slice(2)
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('at '))
+    .slice(0, 20)
+}

@@ -1,0 +1,40 @@
+/**
+ * Error types the engine throws. Each carries a stable `code` so callers (and the classifier)
+ * never match on message text of our own errors.
+ */
+
+/** The engine has no live client and could not establish one. Retryable. */
+export class NoConnectionError extends Error {
+  readonly code = 'NO_CONNECTION'
+  constructor(message = 'No database connection', options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'NoConnectionError'
+  }
+}
+
+/** An attempt ran past the engine's own timer. Retryable and in doubt (a write may have committed). */
+export class AttemptTimeoutError extends Error {
+  readonly code = 'ATTEMPT_TIMEOUT'
+  constructor(readonly timeoutMs: number, what = 'database call') {
+    super(`${what} did not settle within ${timeoutMs} ms (engine attempt timeout)`)
+    this.name = 'AttemptTimeoutError'
+  }
+}
+
+/** The caller aborted (AbortSignal, e.g. SIGTERM). Never retried; writes no `exhausted` row. */
+export class AbortedError extends Error {
+  readonly code = 'ABORTED'
+  constructor(reason?: unknown) {
+    super(typeof reason === 'string' ? `aborted: ${reason}` : 'aborted', {cause: reason instanceof Error ? reason : undefined})
+    this.name = 'AbortedError'
+  }
+}
+
+/** A configuration value is invalid; `fix` is a paste-ready correction. Usage error (exit 64). */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  constructor(message: string, readonly fix: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The Postgres engine on postgres.js 3.4.9.
+ *
+ * - connect: build a pool, prove it with `SELECT 1` under our own timer, only then publish it;
+ *   a candidate that fails is ended (bounded) and never published.
+ * - reconnect: build-then-swap, single flight. The new pool is built and proven in a local
+ *   variable; only then is it swapped in and the old one ended (bounded). On failure the
+ *   candidate is ended and the old pool stays, so the engine keeps working and heals on the next
+ *   call. A fresh pool answers in ~30 ms after a restart where the old one takes 1.4–11.7 s and
+ *   then fails with a stale 57P01 (postgres-driver.md §1.4).
+ * - every call runs under the engine's own timer; `fetch_types: false` (its async startup query
+ *   can crash the process behind a pooler); no `reserve()` and no `sql.begin` for batches.
+ */
+import postgres from 'postgres'
+import {classify} from './classify.js'
+import {withTimer} from './clock.js'
+import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
+import {AttemptTimeoutError, NoConnectionError} from './errors.js'
+import {BaseEngine, callerStack, type BaseEngineOptions} from './base-engine.js'
+import {summarizeError} from './redact.js'
+import type {Executor, QueryResult, ReconnectOptions} from './types.js'
+
+type Sql = postgres.Sql<Record<string, never>>
+
+export interface PostgresEngineOptions extends BaseEngineOptions {
+  url: string
+  /** Pool size per pool (GBRAIN_POOL_SIZE, default 10). */
+  poolSize?: number
+  /** Overrides the URL / GBRAIN_PREPARE / port-6543 decision. */
+  prepare?: boolean
+  /** Tags every session of every pool this engine builds (tests and the doctor find them). */
+  applicationName?: string
+  /** Our timer on connect + validate (default 5000 ms). */
+  connectTimeoutMs?: number
+  /** Bound on ending a pool (default 2000 ms); `end()` can hang behind a pooler. */
+  endTimeoutMs?: number
+  env?: NodeJS.ProcessEnv
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000
+const DEFAULT_END_TIMEOUT_MS = 2000
+
+export class PostgresEngine extends BaseEngine {
+  readonly kind = 'postgres' as const
+  readonly target: ParsedDatabaseUrl
+  readonly applicationName: string
+  private readonly size: number
+  private readonly prepare: boolean
+  private readonly connectTimeoutMs: number
+  private readonly endTimeoutMs: number
+  private client: Sql | null = null
+  private inflight: Promise<void> | null = null
+  /** Pools being ended; close() waits for them so nothing outlives the engine. */
+  private retiring = new Set<Promise<void>>()
+  private builds = 0
+
+  constructor(options: PostgresEngineOptions) {
+    super(options)
+    const env = options.env ?? process.env
+    this.target = parseDatabaseUrl(options.url, env)
+    this.size = options.poolSize ?? 10
+    this.prepare = options.prepare ?? this.target.prepare.value
+    this.applicationName = options.applicationName ?? `gbrain-${process.pid}`
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+    this.endTimeoutMs = options.endTimeoutMs ?? DEFAULT_END_TIMEOUT_MS
+  }
+
+  protected poolSize(): number {
+    return this.size
+  }
+
+  protected prepareEnabled(): boolean {
+    return this.prepare
+  }
+
+  /** How many pools this engine has built (tests assert single flight with it). */
+  get poolsBuilt(): number {
+    return this.builds
+  }
+
+  private buildClient(): Sql {
+    this.builds += 1
+    return postgres(this.target.clientUrl, {
+      max: this.size,
+      prepare: this.prepare,
+      fetch_types: false,
+      // The driver's own connect timer is a backstop; ours (connectTimeoutMs) fires first.
+      connect_timeout: Math.ceil(this.connectTimeoutMs / 1000) + 1,
+      connection: {application_name: this.applicationName},
+      onnotice: () => {},
+    }) as unknown as Sql
+  }
+
+  /** Build a pool and prove it; never returns an unvalidated client. */
+  private async buildValidated(): Promise<Sql> {
+    const candidate = this.buildClient()
+    try {
+      await withTimer(this.clock, candidate.unsafe('select 1'), this.connectTimeoutMs, () => new AttemptTimeoutError(this.connectTimeoutMs, 'connect'))
+      return candidate
+    } catch (e) {
+      this.retire(candidate, 0)
+      throw e
+    }
+  }
+
+  /** End a pool in the background, bounded: sockets are destroyed after `seconds`. */
+  private retire(sql: Sql, seconds = this.endTimeoutMs / 1000): Promise<void> {
+    const ending = withTimer(this.clock, Promise.resolve(sql.end({timeout: seconds})), seconds * 1000 + 1000, () => new Error('end() did not settle'))
+      .catch(() => {})
+      .finally(() => this.retiring.delete(ending))
+    this.retiring.add(ending)
+    return ending
+  }
+
+  async connect(): Promise<void> {
+    if (this.client) return
+    await this.reconnect({})
+  }
+
+  async reconnect(options: ReconnectOptions = {}): Promise<void> {
+    if (this.inflight) return this.inflight
+    if (!options.force && this.client) {
+      if (options.ifGeneration !== undefined && options.ifGeneration !== this.generation) return
+      if (options.ifGeneration === undefined && options.error === undefined) return
+    }
+    this.inflight = this.rebuild(options).finally(() => {
+      this.inflight = null
+    })
+    return this.inflight
+  }
+
+  private async rebuild(options: ReconnectOptions): Promise<void> {
+    const started = this.clock.now()
+    const c = options.error === undefined ? undefined : classify(options.error)
+    const initial = this.client === null && this.generation === 0 && options.error === undefined
+    const previousState = this.state
+    this.setState('reconnecting')
+    if (!initial) {
+      await this.audit?.append('pool-recovery', {
+        ts: new Date(started).toISOString(),
+        kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
+        pid: process.pid,
+        ...(c ? {error_summary: c.message} : options.force ? {error_summary: 'forced reconnect'} : {}),
+      })
+    }
+    let candidate: Sql
+    try {
+      candidate = await this.buildValidated()
+    } catch (e) {
+      if (!initial) this.reconnects.failed += 1
+      this.noteFailure(e)
+      this.setState(this.client || previousState !== 'closed' ? 'broken' : 'closed')
+      if (!initial) {
+        await this.audit?.append('pool-recovery', {
+          ts: new Date(this.clock.now()).toISOString(),
+          kind: 'reconnect_failed',
+          pid: process.pid,
+          error_summary: summarizeError(e),
+          duration_ms: Math.round(this.clock.now() - started),
+        })
+      }
+      throw e
+    }
+    // Swap atomically (no await between the read and the write), then retire the old pool.
+    const old = this.client
+    this.client = candidate
+    this.generation += 1
+    if (!initial) this.reconnects.ok += 1
+    this.setState('connected')
+    this.noteOk()
+    if (old) void this.retire(old)
+    if (!initial) {
+      await this.audit?.append('pool-recovery', {
+        ts: new Date(this.clock.now()).toISOString(),
+        kind: 'reconnect_succeeded',
+        pid: process.pid,
+        duration_ms: Math.round(this.clock.now() - started),
+      })
+    }
+  }
+
+  protected async acquire(): Promise<{db: Executor; generation: number}> {
+    if (!this.client) {
+      // Self-healing access: a missing client is re-established from the saved config.
+      try {
+        await this.reconnect({error: this.generation === 0 ? undefined : new NoConnectionError()})
+      } catch (e) {
+        throw new NoConnectionError(`No database connection: ${summarizeError(e)}`, {cause: e})
+      }
+    }
+    const sql = this.client
+    if (!sql) throw new NoConnectionError()
+    return {db: executorFor(sql), generation: this.generation}
+  }
+
+  async disconnect(options: {reason?: string} = {}): Promise<void> {
+    const sql = this.client
+    this.client = null
+    if (this.inflight) await this.inflight.catch(() => {})
+    const late = this.client as Sql | null
+    this.client = null
+    if (sql || late || this.state !== 'closed') {
+      await this.audit?.append('db-disconnect', {
+        ts: new Date(this.clock.now()).toISOString(),
+        engine_kind: 'postgres',
+        connection_style: 'instance',
+        caller_stack: callerStack(),
+        command: process.argv[2] ?? '',
+        pid: process.pid,
+        ...(options.reason ? {reason: options.reason} : {}),
+      })
+    }
+    this.setState('closed')
+    if (sql) void this.retire(sql)
+    if (late) void this.retire(late)
+    await Promise.all([...this.retiring])
+    await this.audit?.flush()
+  }
+}
+
+/** The shared Executor over postgres.js: parameterised text via `unsafe`, no type fetch. */
+function executorFor(sql: Sql): Executor {
+  return {
+    async query<T>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const result = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])
+      return {rows: [...result] as unknown as T[], count: result.count ?? result.length}
+    },
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * withRetry: one visible place where retry, per-attempt timeout, backoff and reconnect compose.
+ *
+ * Order per failed attempt (engine.md):
+ *   classify → not retryable: throw at once → out of attempts or past the deadline: throw
+ *   → await onRetry → yield ≥ 1 timer tick → (retry ≥ 2: sleep the backoff) → await reconnect
+ *   → next attempt.
+ * The tick matters: postgres.js routes a query issued in the same tick as a connection error to
+ * the dying connection, where it never settles. A failed reconnect consumes an attempt instead of
+ * ending the loop, and its error (e.g. auth failed) is preferred over the symptom it causes
+ * (`No database connection`).
+ */
+import {createBackoff, type Jitter} from './backoff.js'
+import {classify, type Classified} from './classify.js'
+import {sleep, systemClock, withTimer, type Clock, type Rng} from './clock.js'
+import {AbortedError, AttemptTimeoutError} from './errors.js'
+import {DEFAULT_RETRY_POLICY} from './retry-policy.js'
+
+export interface AttemptContext {
+  /** 1-based attempt number. */
+  attempt: number
+  /** Aborted when the attempt times out or the caller aborts. */
+  signal: AbortSignal
+}
+
+export interface RetryEvent {
+  /** The attempt that failed (1-based). */
+  attempt: number
+  /** The retry about to happen (1-based). */
+  retry: number
+  error: unknown
+  classified: Classified
+  /** The delay that will be slept before the next attempt (0 for the first retry). */
+  delayMs: number
+}
+
+export interface ReconnectContext {
+  attempt: number
+  error: unknown
+  classified: Classified
+  signal: AbortSignal | undefined
+}
+
+export interface RetryOptions {
+  maxRetries?: number
+  baseMs?: number
+  maxMs?: number
+  jitter?: Jitter
+  signal?: AbortSignal
+  /** Overall budget in ms from the call; no attempt or sleep starts past it. */
+  deadlineMs?: number
+  /** Each attempt runs under this timer (default 30 s). */
+  attemptTimeoutMs?: number
+  clock?: Clock
+  rng?: Rng
+  classify?: (error: unknown) => Classified
+  onRetry?: (event: RetryEvent) => void | Promise<void>
+  reconnect?: (ctx: ReconnectContext) => Promise<void>
+  /** Names the operation in timeout messages. */
+  label?: string
+}
+
+export class RetryExhaustedError extends Error {
+  readonly code = 'RETRY_EXHAUSTED'
+  constructor(
+    readonly attempts: number,
+    readonly lastError: unknown,
+    readonly classified: Classified,
+    readonly reason: 'retries' | 'deadline',
+  ) {
+    super(
+      `${reason === 'deadline' ? 'deadline passed' : 'retries exhausted'} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${classified.message}`,
+      {cause: lastError},
+    )
+    this.name = 'RetryExhaustedError'
+  }
+}
+
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000
+
+export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const clock = options.clock ?? systemClock
+  const classifyError = options.classify ?? classify
+  const maxRetries = options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries
+  const backoff = createBackoff(
+    {
+      baseMs: options.baseMs ?? DEFAULT_RETRY_POLICY.baseMs,
+      maxMs: options.maxMs ?? DEFAULT_RETRY_POLICY.maxMs,
+      jitter: options.jitter ?? DEFAULT_RETRY_POLICY.jitter,
+    },
+    options.rng,
+  )
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS
+  const started = clock.now()
+  const deadlineAt = options.deadlineMs === undefined ? Infinity : started + options.deadlineMs
+  const {signal} = options
+
+  let attempt = 0
+  let retries = 0
+  let pendingReconnect: ReconnectContext | undefined
+  let reconnectError: {error: unknown; classified: Classified} | undefined
+
+  for (;;) {
+    if (signal?.aborted) throw new AbortedError(signal.reason)
+    attempt += 1
+    let error: unknown
+    let failed = false
+
+    if (pendingReconnect && options.reconnect) {
+      try {
+        await options.reconnect(pendingReconnect)
+        reconnectError = undefined
+      } catch (e) {
+        // The reconnect's failure consumes this attempt; it is the real cause of what follows.
+        failed = true
+        error = e
+        if (!(e instanceof AbortedError)) reconnectError = {error: e, classified: classifyError(e)}
+      }
+    }
+    pendingReconnect = undefined
+
+    if (!failed) {
+      const remaining = deadlineAt - clock.now()
+      const budget = Math.max(1, Math.min(attemptTimeoutMs, remaining))
+      const controller = new AbortController()
+      const onOuterAbort = (): void => controller.abort(signal?.reason)
+      signal?.addEventListener('abort', onOuterAbort, {once: true})
+      try {
+        const run = Promise.resolve().then(() => fn({attempt, signal: controller.signal}))
+        return await withTimer(
+          clock,
+          run,
+          budget,
+          () => {
+            controller.abort(new AttemptTimeoutError(budget, options.label))
+            return new AttemptTimeoutError(budget, options.label)
+          },
+          signal,
+        )
+      } catch (e) {
+        failed = true
+        error = e
+      } finally {
+        signal?.removeEventListener('abort', onOuterAbort)
+      }
+    }
+
+    if (signal?.aborted || error instanceof AbortedError) {
+      throw error instanceof AbortedError ? error : new AbortedError(signal?.reason)
+    }
+    let classified = classifyError(error)
+    // Prefer the reconnect's real cause over the symptom it produced.
+    if (reconnectError && (classified.kind === 'no_connection' || !classified.retryable || error === reconnectError.error)) {
+      error = reconnectError.error
+      classified = reconnectError.classified
+    }
+    if (!classified.retryable) throw error
+    if (retries >= maxRetries) throw new RetryExhaustedError(attempt, error, classified, 'retries')
+
+    retries += 1
+    const drawn = backoff.next()
+    const delayMs = retries === 1 ? 0 : drawn
+    if (clock.now() + delayMs >= deadlineAt) throw new RetryExhaustedError(attempt, error, classified, 'deadline')
+
+    await options.onRetry?.({attempt, retry: retries, error, classified, delayMs})
+    // At least one timer tick before anything touches the pool again (same-tick hang).
+    await sleep(clock, delayMs, signal)
+    pendingReconnect = {attempt, error, classified, signal}
+  }
+}
