@@ -180,10 +180,12 @@ export class PostgresEngine extends BaseEngine {
   }
 
   protected async acquire(): Promise<{db: Executor; generation: number}> {
-    if (!this.client) {
-      // Self-healing access: a missing client is re-established from the saved config.
+    if (!this.client || this.state === 'broken') {
+      // Self-healing access: a missing client is re-established from the saved config, and a
+      // pool whose last rebuild failed is rebuilt before use rather than left to the old pool's
+      // slow recovery (its reconnect backoff grows to 20 s and ends in a stale 57P01).
       try {
-        await this.reconnect({error: this.generation === 0 ? undefined : new NoConnectionError()})
+        await this.reconnect({error: this.generation === 0 && !this.client ? undefined : new NoConnectionError(), force: this.client !== null})
       } catch (e) {
         throw new NoConnectionError(`No database connection: ${summarizeError(e)}`, {cause: e})
       }

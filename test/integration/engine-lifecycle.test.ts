@@ -1,0 +1,246 @@
+/**
+ * Engine lifecycle against a real PostgreSQL 15: validated connect, build-then-swap reconnect,
+ * single flight, borrower disconnect, self-healing access, fast failure on bad credentials.
+ */
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {AuditWriter, readWindow} from '../../src/engine/audit/index.js'
+import {classify} from '../../src/engine/classify.js'
+import {PostgresEngine, type PostgresEngineOptions} from '../../src/engine/postgres-engine.js'
+import {DeadLetterSpool} from '../../src/engine/spool/dead-letter.js'
+import {destroyAll} from '../helpers/cleanup.js'
+import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
+import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
+import {account, createTable, makeBatches, runWorkload} from '../helpers/workload.js'
+
+let cluster: PgCluster
+let home: string
+let tracker: UncaughtTracker
+const engines: PostgresEngine[] = []
+
+function engine(extra: Partial<PostgresEngineOptions> = {}): PostgresEngine {
+  const e = new PostgresEngine({
+    url: cluster.url,
+    applicationName: `lifecycle-${engines.length}`,
+    poolSize: 4,
+    connectTimeoutMs: 2000,
+    attemptTimeoutMs: 3000,
+    endTimeoutMs: 500,
+    retry: {maxRetries: 4, baseMs: 50, maxMs: 200, jitter: 'decorrelated'},
+    audit: new AuditWriter({dir: path.join(home, 'audit')}),
+    spool: new DeadLetterSpool(path.join(home, 'dead-letter')),
+    ...extra,
+  })
+  engines.push(e)
+  return e
+}
+
+beforeAll(async () => {
+  cluster = await startCluster()
+})
+
+afterAll(async () => {
+  await destroyAll()
+})
+
+beforeEach(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-home-'))
+  tracker = trackUncaught()
+  await createTable(cluster.url)
+})
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.disconnect({reason: 'exit'})))
+  tracker.stop()
+  tracker.assertNone()
+  rmSync(home, {recursive: true, force: true})
+})
+
+async function recoveryRows(): Promise<Record<string, unknown>[]> {
+  const r = await readWindow({dir: path.join(home, 'audit'), feature: 'pool-recovery', windowMs: 3600_000, now: Date.now()})
+  return r.rows as Record<string, unknown>[]
+}
+
+describe('PostgresEngine lifecycle', () => {
+  it('connect validates before publishing and reports health', async () => {
+    const e = engine()
+    await e.connect()
+    const h = e.health()
+    expect(h.state).toBe('connected')
+    expect(h.generation).toBe(1)
+    expect(h.connected_at).not.toBeNull()
+    const r = await e.query<{n: number}>('select 1 as n')
+    expect(r.rows[0]?.n).toBe(1)
+    expect(await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'lifecycle-0'`)).not.toBe('0')
+  })
+
+  it('a failed connect publishes nothing and leaves no session behind', async () => {
+    const e = engine({url: cluster.urlFor('no_such_db')})
+    const err = await e.connect().catch((x: unknown) => x)
+    expect(classify(err).kind).toBe('unknown_database')
+    expect(e.health().state).toBe('closed')
+    expect(e.health().generation).toBe(0)
+  })
+
+  it('reconnect builds then swaps: a new pool, the old one ended, audit rows written', async () => {
+    const e = engine()
+    await e.connect()
+    const before = e.poolsBuilt
+    await e.reconnect({force: true})
+    expect(e.poolsBuilt).toBe(before + 1)
+    expect(e.health().generation).toBe(2)
+    expect((await e.query<{n: number}>('select 2 as n')).rows[0]?.n).toBe(2)
+    await e.audit!.flush()
+    const kinds = (await recoveryRows()).map((r) => r.kind)
+    expect(kinds).toEqual(['reconnect_other', 'reconnect_succeeded'])
+  })
+
+  it('a failed reconnect keeps the old client; the engine heals itself when the server returns', async () => {
+    const e = engine()
+    await e.connect()
+    await cluster.stop('fast')
+    try {
+      const err = await e.reconnect({force: true}).catch((x: unknown) => x)
+      expect(classify(err).retryable).toBe(true)
+      const h = e.health()
+      expect(h.state).toBe('broken')
+      expect(h.generation).toBe(1) // old client still in place
+      expect(h.reconnects.failed).toBe(1)
+      // a second failed attempt does not brick it either
+      await e.reconnect({force: true}).catch(() => {})
+    } finally {
+      await cluster.start()
+    }
+    const r = await e.run('after outage', (db) => db.query<{n: number}>('select 3 as n'))
+    expect(r.rows[0]?.n).toBe(3)
+    expect(e.health().state).toBe('connected')
+    await e.audit!.flush()
+    const kinds = (await recoveryRows()).map((x) => x.kind)
+    expect(kinds.filter((k) => k === 'reconnect_failed')).toHaveLength(2)
+    expect(kinds.at(-1)).toBe('reconnect_succeeded')
+  })
+
+  it('50 concurrent reconnect() callers share one rebuild and its result', async () => {
+    const e = engine()
+    await e.connect()
+    const before = e.poolsBuilt
+    const results = await Promise.allSettled(Array.from({length: 50}, () => e.reconnect({force: true})))
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+    expect(e.poolsBuilt).toBe(before + 1)
+  })
+
+  it('50 concurrent reconnect() callers during an outage see one failure, and the old pool is kept', async () => {
+    const e = engine()
+    await e.connect()
+    await cluster.stop('immediate')
+    try {
+      const before = e.poolsBuilt
+      const results = await Promise.allSettled(Array.from({length: 50}, () => e.reconnect({force: true})))
+      expect(results.every((r) => r.status === 'rejected')).toBe(true)
+      const reasons = new Set(results.map((r) => (r as PromiseRejectedResult).reason))
+      expect(reasons.size).toBe(1)
+      expect(e.poolsBuilt).toBe(before + 1)
+      expect(e.health().generation).toBe(1)
+    } finally {
+      await cluster.start()
+    }
+  })
+
+  it('20 concurrent batches on a dead pool: exactly one rebuild, all land', async () => {
+    const e = engine({poolSize: 10})
+    await e.connect()
+    // Kill every backend of the pool: the pool is dead, the server is up.
+    await e.run('warm', (db) => Promise.all(Array.from({length: 10}, () => db.query('select pg_sleep(0.01)'))))
+    expect(await cluster.terminateBackends('lifecycle-0')).toBeGreaterThan(0)
+    const before = e.poolsBuilt
+    const batches = makeBatches(20, 50)
+    const report = await runWorkload(e, batches, {concurrency: 20})
+    expect(report.failedBatches).toEqual([])
+    expect(report.spooledBatches).toBe(0)
+    expect(e.poolsBuilt - before).toBeLessThanOrEqual(1)
+    const acc = await account(cluster.url, path.join(home, 'dead-letter'))
+    expect(acc.inTable).toBe(1000)
+    expect(acc.distinctInTable).toBe(1000)
+  })
+
+  it('a borrower’s disconnect() cannot close the pool for others', async () => {
+    const owner = engine()
+    await owner.connect()
+    const borrowed = owner.borrow()
+    const batches = makeBatches(10, 20)
+    const report = await runWorkload(owner, batches, {
+      onLanded: async (n) => {
+        if (n === 3) await borrowed.disconnect()
+      },
+    })
+    expect(report.failedBatches).toEqual([])
+    expect(owner.health().generation).toBe(1)
+    expect(owner.health().state).toBe('connected')
+    await owner.audit!.flush()
+    const rows = (await readWindow({dir: path.join(home, 'audit'), feature: 'db-disconnect', windowMs: 3600_000, now: Date.now()})).rows
+    expect(rows).toHaveLength(1)
+    expect((await account(cluster.url, path.join(home, 'dead-letter'))).inTable).toBe(200)
+  })
+
+  it('after the owner disconnects mid-run, the next call re-establishes the client (self-healing)', async () => {
+    const e = engine()
+    await e.connect()
+    const batches = makeBatches(10, 20)
+    const report = await runWorkload(e, batches, {
+      onLanded: async (n) => {
+        if (n === 5) await e.disconnect()
+      },
+    })
+    expect(report.failedBatches).toEqual([])
+    expect(report.spooledBatches).toBe(0)
+    expect(e.health().state).toBe('connected')
+    expect((await account(cluster.url, path.join(home, 'dead-letter'))).inTable).toBe(200)
+  })
+
+  it('disconnect is bounded and idempotent', async () => {
+    const e = engine()
+    await e.connect()
+    const t0 = performance.now()
+    await Promise.all([e.disconnect(), e.disconnect(), e.disconnect()])
+    expect(performance.now() - t0).toBeLessThan(3000)
+    expect(e.health().state).toBe('closed')
+  })
+})
+
+describe('fast failure on configuration errors (no retry storm)', () => {
+  const PLANTED = 'Pl4nted-S3cret!x'
+
+  beforeAll(async () => {
+    await cluster.psql(`create role pwuser login password 'right-password'`)
+    const hba = path.join(cluster.dir, 'data', 'pg_hba.conf')
+    writeFileSync(hba, `host all pwuser 127.0.0.1/32 scram-sha-256\n` + readFileSync(hba, 'utf8'))
+    await cluster.psql('select pg_reload_conf()')
+  })
+
+  it('a wrong password fails at once with auth, without retries, and the password is nowhere', async () => {
+    const e = engine({url: `postgres://pwuser:${encodeURIComponent(PLANTED)}@127.0.0.1:${cluster.port}/postgres`})
+    const t0 = performance.now()
+    const err = await e.batch('auth.site', [{key: 'a', batch: 0, payload: 'x'}], {
+      target: 'x',
+      write: async (db) => (await db.query('select 1')).count,
+    }).catch((x: unknown) => x)
+    const elapsed = performance.now() - t0
+    expect(classify(err).kind).toBe('auth')
+    expect(elapsed).toBeLessThan(1000 + 2000)
+    await e.audit!.flush()
+    const retries = (await readWindow({dir: path.join(home, 'audit'), feature: 'batch-retry', windowMs: 3600_000, now: Date.now()})).rows as {outcome: string}[]
+    expect(retries.map((r) => r.outcome)).toEqual(['exhausted'])
+    expect(JSON.stringify(retries)).not.toContain(PLANTED)
+    expect(String((err as Error).message)).not.toContain(PLANTED)
+  })
+
+  it('an unknown database fails at once with the real cause', async () => {
+    const e = engine({url: cluster.urlFor('nope_db')})
+    const t0 = performance.now()
+    const err = await e.run('probe', (db) => db.query('select 1')).catch((x: unknown) => x)
+    expect(performance.now() - t0).toBeLessThan(3000)
+    expect(classify(err).kind).toBe('unknown_database')
+  })
+})
