@@ -212,9 +212,11 @@ export class PostgresEngine extends BaseEngine {
         ...(options.reason ? {reason: options.reason} : {}),
       })
     }
+    // A pool that is not healthy has nothing in flight worth waiting for: destroy it at once.
+    const grace = this.state === 'connected' ? undefined : 0
     this.setState('closed')
-    if (sql) void this.retire(sql)
-    if (late) void this.retire(late)
+    if (sql) void this.retire(sql, grace)
+    if (late) void this.retire(late, grace)
     await Promise.all([...this.retiring])
     await this.audit?.flush()
   }
