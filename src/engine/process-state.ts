@@ -75,7 +75,7 @@ export class ProcessStatePublisher {
     const state: EngineProcessState = {
       version: 1,
       pid: process.pid,
-      command: this.options.command,
+      command: redact(this.options.command),
       argv: process.argv.map((a) => redact(a)),
       started_at: this.startedAt,
       heartbeat_at: new Date().toISOString(),

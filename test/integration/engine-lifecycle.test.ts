@@ -2,7 +2,7 @@
  * Engine lifecycle against a real PostgreSQL 15: validated connect, build-then-swap reconnect,
  * single flight, borrower disconnect, self-healing access, fast failure on bad credentials.
  */
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -14,6 +14,7 @@ import {destroyAll} from '../helpers/cleanup.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {account, createTable, makeBatches, runWorkload} from '../helpers/workload.js'
+import {ProcessStatePublisher} from '../../src/engine/process-state.js'
 
 let cluster: PgCluster
 let home: string
@@ -242,5 +243,56 @@ describe('fast failure on configuration errors (no retry storm)', () => {
     const err = await e.run('probe', (db) => db.query('select 1')).catch((x: unknown) => x)
     expect(performance.now() - t0).toBeLessThan(3000)
     expect(classify(err).kind).toBe('unknown_database')
+  })
+
+  it('a planted password appears in no file the engine wrote, through auth failures, kills, an outage and the spool', async () => {
+    await cluster.psql(`alter role pwuser password '${PLANTED}'`)
+    await cluster.psql('grant all on table fault_rows to pwuser')
+    const url = `postgres://pwuser:${encodeURIComponent(PLANTED)}@127.0.0.1:${cluster.port}/postgres`
+    const e = engine({url, applicationName: 'planted', retry: {maxRetries: 1, baseMs: 20, maxMs: 40, jitter: 'none'}, connectTimeoutMs: 500})
+    const publisher = new ProcessStatePublisher(e, {runDir: path.join(home, 'run'), command: `test ${url}`, heartbeatMs: 50, handleSignal: false})
+    const errors: string[] = []
+    try {
+      await e.connect()
+      await publisher.start()
+      await runWorkload(e, makeBatches(3, 10, 'p1'))
+      await cluster.terminateBackends('planted')
+      await runWorkload(e, makeBatches(3, 10, 'p2'))
+      await cluster.stop('fast')
+      const r = await runWorkload(e, makeBatches(2, 10, 'p3'))
+      expect(r.spooledBatches).toBe(2)
+      for (const f of r.failedBatches) errors.push(String(f.error))
+      errors.push(JSON.stringify(e.health()))
+      await publisher.publish()
+    } finally {
+      await cluster.start()
+    }
+    // A wrong password too (the error text then talks about authentication).
+    const wrong = engine({url: url.replace(encodeURIComponent(PLANTED), encodeURIComponent(PLANTED + 'x')), applicationName: 'planted2'})
+    errors.push(String(await wrong.connect().catch((x: unknown) => (x as Error).message)))
+    await e.audit!.flush()
+    const files: string[] = []
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const p = path.join(dir, name)
+        if (statSync(p).isDirectory()) walk(p)
+        else files.push(p)
+      }
+    }
+    walk(home)
+    expect(files.some((f) => f.includes('dead-letter'))).toBe(true)
+    expect(files.some((f) => f.includes('audit'))).toBe(true)
+    expect(files.some((f) => f.includes(`${path.sep}run${path.sep}`))).toBe(true)
+    const encoded = encodeURIComponent(PLANTED)
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8')
+      expect(text, f).not.toContain(PLANTED)
+      expect(text, f).not.toContain(encoded)
+    }
+    for (const t of errors) {
+      expect(t).not.toContain(PLANTED)
+      expect(t).not.toContain(encoded)
+    }
+    await publisher.stop()
   })
 })
