@@ -11,7 +11,7 @@ import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
 import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
 import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
 import type {
-  BatchOptions, BatchOutcome, BatchWriter, Engine, EngineKind, EngineState, Executor,
+  BatchOptions, BatchOutcome, BatchWriter, Engine, EngineKind, EngineState, EngineStats, Executor,
   HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
 } from './types.js'
 
@@ -66,6 +66,7 @@ export abstract class BaseEngine implements Engine {
   private consecutiveFailures = 0
   protected reconnects = {ok: 0, failed: 0}
   private listeners = new Set<(h: HealthSnapshot) => void>()
+  private counters: EngineStats = {batches: 0, retries: 0, spooled_batches: 0, spooled_rows: 0}
 
   constructor(options: BaseEngineOptions) {
     this.clock = options.clock ?? systemClock
@@ -102,6 +103,10 @@ export abstract class BaseEngine implements Engine {
       pool_size: this.poolSize(),
       prepare: this.prepareEnabled(),
     }
+  }
+
+  stats(): EngineStats {
+    return {...this.counters}
   }
 
   onChange(listener: (h: HealthSnapshot) => void): () => void {
@@ -186,7 +191,10 @@ export abstract class BaseEngine implements Engine {
         attemptTimeoutMs: this.attemptTimeoutMs,
         clock: this.clock,
         rng: this.rng,
-        onRetry: hooks?.onRetry,
+        onRetry: async (ev) => {
+          this.counters.retries += 1
+          await hooks?.onRetry?.(ev)
+        },
         reconnect: (ctx) => this.reconnectFor(ctx, generation),
       },
     ).catch((e: unknown) => {
@@ -205,6 +213,7 @@ export abstract class BaseEngine implements Engine {
   async batch<R>(site: string, rows: readonly R[], writer: BatchWriter<R>, options: BatchOptions = {}): Promise<BatchOutcome> {
     let attempts = 0
     let retried = false
+    this.counters.batches += 1
     try {
       const inserted = await this.retrying(
         `batch ${site}`,
@@ -266,6 +275,8 @@ export abstract class BaseEngine implements Engine {
             rows: [...rows],
           })
           deadLetterId = id
+          this.counters.spooled_batches += 1
+          this.counters.spooled_rows += rows.length
         } catch (se) {
           spoolError = se
         }
@@ -320,6 +331,7 @@ function borrowEngine(owner: BaseEngine): Engine {
     run: (l, f, o) => owner.run(l, f, o),
     batch: (s, r, w, o) => owner.batch(s, r, w, o),
     health: () => owner.health(),
+    stats: () => owner.stats(),
     onChange: (l) => owner.onChange(l),
     borrow: () => owner.borrow(),
   }

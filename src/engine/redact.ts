@@ -84,6 +84,20 @@ function step(text: string): string {
 }
 
 /**
+ * Redact credentials and addresses without cutting or collapsing: for the CLI's own one-line
+ * messages (which must keep their fix) and multi-line --debug stacks. Audit rows use `redact`.
+ */
+export function redactFull(text: string): string {
+  let current = typeof text === 'string' ? text : String(text)
+  for (let i = 0; i < 8; i++) {
+    const next = replaceSecrets(current)
+    if (next === current) return next
+    current = next
+  }
+  return current
+}
+
+/**
  * Redact credentials and addresses from free text, collapse whitespace runs to one space, trim,
  * and cut to 200 characters.
  *

@@ -80,6 +80,14 @@ export interface ReconnectOptions {
   ifGeneration?: number
 }
 
+/** Counters since the engine was built. */
+export interface EngineStats {
+  batches: number
+  retries: number
+  spooled_batches: number
+  spooled_rows: number
+}
+
 export interface Engine {
   readonly kind: EngineKind
   /** Build and validate a client, then publish it. Idempotent. */
@@ -95,6 +103,7 @@ export interface Engine {
   /** An idempotent batch write with retry, audit rows and the dead-letter spool. */
   batch<R>(site: string, rows: readonly R[], writer: BatchWriter<R>, options?: BatchOptions): Promise<BatchOutcome>
   health(): HealthSnapshot
+  stats(): EngineStats
   /** Observe state changes (used by the process state publisher). Returns an unsubscribe. */
   onChange(listener: (health: HealthSnapshot) => void): () => void
   /** A handle for another component: same engine, but its disconnect() cannot close the pool. */

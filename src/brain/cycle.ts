@@ -1,0 +1,215 @@
+/**
+ * A source's maintenance cycle: read its markdown, write pages, then timeline entries and links,
+ * in retried idempotent batches through the engine, then stamp `last_full_cycle_at`. Two passes
+ * over the files keep memory bounded by one batch (links need every page to exist first).
+ * A cycle whose batches went to the dead-letter spool is partial and is not stamped.
+ */
+import {BatchFailedError} from '../engine/base-engine.js'
+import {AbortedError} from '../engine/errors.js'
+import {summarizeError} from '../engine/redact.js'
+import type {BatchWriter, Engine} from '../engine/types.js'
+import type {SourceRow} from './sources.js'
+import {stampCycle} from './sources.js'
+import {listMarkdownFiles, readNote, DEFAULT_MAX_FILE_BYTES} from './vault.js'
+import {linksWriter, pagesWriter, timelineWriter, MAX_BATCH_ROWS, type LinkRow, type PageRow, type TimelineRow} from './writers.js'
+
+export interface RowCounts {
+  sent: number
+  inserted: number
+}
+
+export interface SourceCycleReport {
+  id: string
+  path: string | null
+  status: 'complete' | 'partial' | 'skipped' | 'failed'
+  stamped: boolean
+  files: number
+  skipped_files: {binary: number; huge: number; unreadable: number}
+  invalid_dates: number
+  unterminated_links: number
+  duplicates: number
+  rows: {pages: RowCounts; timeline: RowCounts; links: RowCounts}
+  spooled_batches: number
+  spooled_rows: number
+  reason?: string
+}
+
+export interface CycleProgress {
+  source: string
+  phase: 'pages' | 'entries'
+  done: number
+  total: number
+}
+
+export interface CycleOptions {
+  batchSize?: number
+  maxFileBytes?: number
+  now?: () => Date
+  signal?: AbortSignal
+  onProgress?: (p: CycleProgress) => void
+}
+
+export const DEFAULT_BATCH_SIZE = 500
+
+function emptyReport(source: SourceRow): SourceCycleReport {
+  return {
+    id: source.id,
+    path: source.local_path,
+    status: 'complete',
+    stamped: false,
+    files: 0,
+    skipped_files: {binary: 0, huge: 0, unreadable: 0},
+    invalid_dates: 0,
+    unterminated_links: 0,
+    duplicates: 0,
+    rows: {pages: {sent: 0, inserted: 0}, timeline: {sent: 0, inserted: 0}, links: {sent: 0, inserted: 0}},
+    spooled_batches: 0,
+    spooled_rows: 0,
+  }
+}
+
+/** Buffers rows and writes them one batch at a time; spooled batches are counted, not fatal. */
+class Batcher<R> {
+  private rows: R[] = []
+  constructor(
+    private readonly engine: Engine,
+    private readonly site: string,
+    private readonly writer: BatchWriter<R>,
+    private readonly size: number,
+    private readonly counts: RowCounts,
+    private readonly report: SourceCycleReport,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  async add(row: R): Promise<void> {
+    this.rows.push(row)
+    if (this.rows.length >= this.size) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows.length === 0) return
+    const rows = this.rows
+    this.rows = []
+    this.counts.sent += rows.length
+    try {
+      const out = await this.engine.batch(this.site, rows, this.writer, {signal: this.signal})
+      this.counts.inserted += out.inserted
+    } catch (e) {
+      if (e instanceof BatchFailedError && e.code === 'BATCH_SPOOLED') {
+        this.report.spooled_batches += 1
+        this.report.spooled_rows += rows.length
+        return
+      }
+      throw e
+    }
+  }
+}
+
+/**
+ * Cycle one source. Never throws except on abort: a failure (rows lost, the stamp failing after
+ * its retries) is reported with the counts reached so far.
+ */
+export async function cycleSource(engine: Engine, source: SourceRow, options: CycleOptions = {}): Promise<SourceCycleReport> {
+  const report = emptyReport(source)
+  try {
+    return await cycleInto(engine, source, options, report)
+  } catch (e) {
+    if (e instanceof AbortedError) throw e
+    report.status = 'failed'
+    report.reason = summarizeError(e)
+    return report
+  }
+}
+
+async function cycleInto(engine: Engine, source: SourceRow, options: CycleOptions, report: SourceCycleReport): Promise<SourceCycleReport> {
+  if (!source.local_path) {
+    report.status = 'skipped'
+    report.reason = 'no local_path'
+    return report
+  }
+  if (source.archived) {
+    report.status = 'skipped'
+    report.reason = 'archived'
+    return report
+  }
+  const size = Math.max(1, Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, MAX_BATCH_ROWS))
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
+  const {signal} = options
+  const root = source.local_path
+  let files: string[]
+  try {
+    files = await listMarkdownFiles(root)
+  } catch (e) {
+    report.status = 'failed'
+    report.reason = `cannot read ${root}: ${summarizeError(e)}`
+    return report
+  }
+  report.files = files.length
+
+  // Pass 1: pages.
+  const pages = new Batcher<PageRow>(engine, 'cycle.pages', pagesWriter, size, report.rows.pages, report, signal)
+  for (const [i, file] of files.entries()) {
+    if (signal?.aborted) throw new AbortedError(signal.reason)
+    const out = await readNote(root, file, maxBytes)
+    if (out.kind === 'skipped') {
+      report.skipped_files[out.reason] += 1
+    } else {
+      await pages.add({source_id: source.id, slug: out.slug, title: out.note.title, content_hash: out.hash})
+    }
+    options.onProgress?.({source: source.id, phase: 'pages', done: i + 1, total: files.length})
+  }
+  await pages.flush()
+
+  // Pass 2: timeline entries and links (every page exists now).
+  const timeline = new Batcher<TimelineRow>(engine, 'cycle.timeline', timelineWriter, size, report.rows.timeline, report, signal)
+  const links = new Batcher<LinkRow>(engine, 'cycle.links', linksWriter, size, report.rows.links, report, signal)
+  for (const [i, file] of files.entries()) {
+    if (signal?.aborted) throw new AbortedError(signal.reason)
+    const out = await readNote(root, file, maxBytes)
+    if (out.kind === 'note') {
+      report.invalid_dates += out.note.invalidDates
+      report.unterminated_links += out.note.unterminatedLinks
+      report.duplicates += out.note.duplicates
+      for (const t of out.note.timeline) await timeline.add({source_id: source.id, slug: out.slug, date: t.date, summary: t.summary})
+      for (const to of out.note.links) await links.add({source_id: source.id, from_slug: out.slug, to_slug: to})
+    }
+    options.onProgress?.({source: source.id, phase: 'entries', done: i + 1, total: files.length})
+  }
+  await timeline.flush()
+  await links.flush()
+
+  if (report.spooled_batches > 0) {
+    report.status = 'partial'
+    report.reason = `${report.spooled_rows} rows in ${report.spooled_batches} batches went to the dead-letter spool (run: gbrain repair --replay)`
+    return report
+  }
+  await stampCycle(engine, source.id, (options.now ?? (() => new Date()))(), signal)
+  report.stamped = true
+  return report
+}
+
+export interface CycleReport {
+  sources: SourceCycleReport[]
+  totals: {files: number; rows_sent: number; rows_inserted: number; spooled_rows: number; skipped_files: number; retries: number}
+  status: 'complete' | 'partial' | 'failed'
+  duration_ms: number
+}
+
+export async function runCycle(engine: Engine, sources: readonly SourceRow[], options: CycleOptions = {}): Promise<CycleReport> {
+  const started = Date.now()
+  const retriesBefore = engine.stats().retries
+  const reports: SourceCycleReport[] = []
+  for (const source of sources) reports.push(await cycleSource(engine, source, options))
+  const totals = {files: 0, rows_sent: 0, rows_inserted: 0, spooled_rows: 0, skipped_files: 0, retries: engine.stats().retries - retriesBefore}
+  for (const r of reports) {
+    totals.files += r.files
+    for (const c of Object.values(r.rows)) {
+      totals.rows_sent += c.sent
+      totals.rows_inserted += c.inserted
+    }
+    totals.spooled_rows += r.spooled_rows
+    totals.skipped_files += r.skipped_files.binary + r.skipped_files.huge + r.skipped_files.unreadable
+  }
+  const status = reports.some((r) => r.status === 'failed') ? 'failed' : reports.some((r) => r.status === 'partial') ? 'partial' : 'complete'
+  return {sources: reports, totals, status, duration_ms: Date.now() - started}
+}

@@ -1,0 +1,98 @@
+/**
+ * What every command shares: the target flags, --json and --debug, turning any error into one
+ * redacted line with its fix and the documented exit code, and cleanup that always runs (pools
+ * ended with a bound) before the exit code is decided.
+ */
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import {resolveTarget, type ResolvedTarget} from '../config/resolve.js'
+import {openEngine, type OpenOptions} from '../engine/open.js'
+import type {Engine} from '../engine/types.js'
+import {debugStack, describeError, UsageError} from './errors.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    'database-url': Flags.string({description: 'Postgres URL (overrides GBRAIN_DATABASE_URL, DATABASE_URL and the config file)', helpGroup: 'TARGET'}),
+    'audit-dir': Flags.string({description: 'audit directory (overrides GBRAIN_AUDIT_DIR)', helpGroup: 'TARGET'}),
+    debug: Flags.boolean({description: 'print stack traces (redacted) on stderr', helpGroup: 'GLOBAL'}),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  private cleanups: (() => Promise<void>)[] = []
+
+  public override async init(): Promise<void> {
+    await super.init()
+    try {
+      const {args, flags} = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+        enableJsonFlag: this.ctor.enableJsonFlag,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+      this.flags = flags as BaseFlags<T>
+      this.args = args as BaseArgs<T>
+    } catch (e) {
+      const first = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '') ?? 'bad arguments'
+      throw new UsageError(first.trim(), `see: gbrain ${this.id ?? ''} --help`.trim())
+    }
+  }
+
+  /** The resolved target for this run (flags, env, config file, embedded default). */
+  protected target(): ResolvedTarget {
+    return resolveTarget({databaseUrl: this.flags['database-url'], auditDir: this.flags['audit-dir'], env: process.env})
+  }
+
+  /** Open an engine that is disconnected (bounded) when the command ends, however it ends. */
+  protected async engine(target: ResolvedTarget, options: OpenOptions = {}): Promise<Engine> {
+    const engine = await openEngine(target, {applicationName: `gbrain-${this.id ?? 'cli'}-${process.pid}`, ...options})
+    this.onCleanup(() => engine.disconnect({reason: 'exit'}))
+    return engine
+  }
+
+  protected onCleanup(fn: () => Promise<void>): void {
+    this.cleanups.push(fn)
+  }
+
+  /** Progress and notices: stderr, and only when it is a TTY (unless forced). */
+  protected progress(line: string, force = false): void {
+    if (force || process.stderr.isTTY) process.stderr.write(process.stderr.isTTY ? `\r\u001b[2K${line}` : `${line}\n`)
+  }
+
+  protected endProgress(): void {
+    if (process.stderr.isTTY) process.stderr.write('\r\u001b[2K')
+  }
+
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    // oclif's own exit (this.exit) passes through untouched.
+    if ((err as {oclif?: {exit?: number}}).oclif?.exit !== undefined && (err as {code?: string}).code === 'EEXIT') throw err
+    const d = describeError(err)
+    if (this.jsonEnabled()) {
+      this.logJson({schema_version: 2, status: 'error', error: {code: d.code, message: d.message, hint: d.hint ?? null}})
+    } else {
+      this.logToStderr(`gbrain: ${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`)
+    }
+    if (this.debugEnabled()) this.logToStderr(debugStack(err))
+    await this.runCleanups()
+    this.exit(d.exit)
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    await this.runCleanups()
+    return super.finally(err)
+  }
+
+  private debugEnabled(): boolean {
+    return this.flags?.debug === true || this.argv.includes('--debug')
+  }
+
+  private async runCleanups(): Promise<void> {
+    const fns = this.cleanups.splice(0).reverse()
+    for (const fn of fns) await fn().catch(() => {})
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * How any error a command meets is shown: one line (what is wrong, then the fix), a code, and
+ * the exit status. Usage errors exit 64, failures the operator can act on exit 1, bugs exit 70.
+ * Every message is redacted.
+ */
+import {Errors} from '@oclif/core'
+import {BatchFailedError} from '../engine/base-engine.js'
+import {classify} from '../engine/classify.js'
+import {ConfigError} from '../engine/errors.js'
+import {redactFull as redact} from '../engine/redact.js'
+import {RetryExhaustedError} from '../engine/retry.js'
+import {LockedError} from '../engine/spool/lock.js'
+
+export const EXIT = {ok: 0, failure: 1, unknown: 3, usage: 64, internal: 70} as const
+
+/** An error the operator caused, with the fix. Exit 64. */
+export class UsageError extends Error {
+  readonly code = 'USAGE'
+  constructor(message: string, readonly fix?: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/** A failure that is not a bug (the database is down, a lock is held…). Exit 1. */
+export class OperationalError extends Error {
+  constructor(message: string, readonly fix?: string, readonly code = 'FAILED') {
+    super(message)
+    this.name = 'OperationalError'
+  }
+}
+
+export interface DescribedError {
+  code: string
+  message: string
+  hint?: string
+  exit: number
+}
+
+export function describeError(err: unknown): DescribedError {
+  if (err instanceof ConfigError) return {code: err.code, message: redact(err.message), hint: redact(err.fix), exit: EXIT.usage}
+  if (err instanceof UsageError) return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.usage}
+  if (err instanceof Errors.CLIError && (err.constructor.name.endsWith('Error') && 'parse' in err)) {
+    return {code: 'USAGE', message: redact(firstLine(err.message)), hint: 'see --help', exit: EXIT.usage}
+  }
+  if ((err as {code?: unknown})?.code === 'SOURCE_INVALID') {
+    const e = err as Error & {fix?: string}
+    return {code: 'SOURCE_INVALID', message: redact(e.message), hint: e.fix && redact(e.fix), exit: EXIT.usage}
+  }
+  if (err instanceof OperationalError) return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.failure}
+  if (err instanceof LockedError) return {code: err.code, message: redact(err.message), exit: EXIT.failure}
+  if (err instanceof BatchFailedError) return {code: err.code, message: redact(err.message), hint: err.classified.hint, exit: EXIT.failure}
+  const c = classify(err instanceof RetryExhaustedError ? err.lastError : err)
+  if (c.kind !== 'unknown' && c.kind !== 'usage') {
+    return {code: c.code ?? c.kind.toUpperCase(), message: `database ${c.kind.replace(/_/g, ' ')}: ${c.message}`, hint: c.hint, exit: EXIT.failure}
+  }
+  return {code: 'INTERNAL', message: `internal error: ${redact(firstLine(err instanceof Error ? err.message : String(err)))}`, hint: 'this is a bug in gbrain-doctor; rerun with --debug and report the stack trace', exit: EXIT.internal}
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? s
+}
+
+/** The stack, redacted, for --debug. */
+export function debugStack(err: unknown): string {
+  const stack = err instanceof Error ? err.stack ?? err.message : String(err)
+  return stack
+    .split('\n')
+    .map((l) => redact(l))
+    .join('\n')
+}

@@ -1,0 +1,126 @@
+import {Flags} from '@oclif/core'
+import {runCycle, DEFAULT_BATCH_SIZE, type CycleReport} from '../brain/cycle.js'
+import {listSources, type SourceRow} from '../brain/sources.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {parseDuration} from '../cli/duration.js'
+import {EXIT, UsageError} from '../cli/errors.js'
+import {classify} from '../engine/classify.js'
+import {sleep, systemClock} from '../engine/clock.js'
+import {AbortedError} from '../engine/errors.js'
+import {ProcessStatePublisher} from '../engine/process-state.js'
+import type {Engine} from '../engine/types.js'
+
+export default class Cycle extends BaseCommand<typeof Cycle> {
+  static override summary = 'Run the maintenance cycle: read each source’s markdown, write pages, timeline entries and links'
+  static override description = `Writes in retried, idempotent batches through the engine; what retries cannot land goes to the
+dead-letter spool (gbrain repair --replay) and the cycle is reported partial and not stamped.
+--watch runs forever, publishing its state for gbrain doctor and answering SIGUSR2 with a reconnect.
+Exit status: 0 complete, 1 partial or failed, 64 usage error.`
+  static override examples = ['<%= config.bin %> cycle', '<%= config.bin %> cycle --source notes --json', '<%= config.bin %> cycle --watch --interval 5m']
+  static override flags = {
+    source: Flags.string({description: 'cycle only this source id'}),
+    watch: Flags.boolean({description: 'keep cycling every --interval until SIGTERM/SIGINT'}),
+    interval: Flags.string({description: 'time between cycles with --watch', default: '5m'}),
+    'batch-size': Flags.integer({description: 'rows per batch', default: DEFAULT_BATCH_SIZE, min: 1, max: 16000}),
+  }
+
+  async run(): Promise<CycleReport | {cycles: number; last: CycleReport | null}> {
+    const interval = parseDuration(this.flags.interval, '--interval')
+    const target = this.target()
+    const engine = await this.engine(target)
+    const controller = new AbortController()
+    const stop = (signal: NodeJS.Signals): void => {
+      if (!controller.signal.aborted) {
+        this.progress(`gbrain: ${signal} received, stopping after the current statement\n`, true)
+        controller.abort(signal)
+      }
+    }
+    const onTerm = (): void => stop('SIGTERM')
+    const onInt = (): void => stop('SIGINT')
+    process.on('SIGTERM', onTerm)
+    process.on('SIGINT', onInt)
+    this.onCleanup(async () => {
+      process.off('SIGTERM', onTerm)
+      process.off('SIGINT', onInt)
+    })
+
+    if (!this.flags.watch) {
+      const report = await this.once(engine, controller.signal)
+      if (report.status !== 'complete') process.exitCode = EXIT.failure
+      return report
+    }
+
+    const publisher = new ProcessStatePublisher(engine, {runDir: target.paths.runDir, command: `gbrain cycle --watch`})
+    this.onCleanup(() => publisher.stop())
+    await engine.connect().catch(() => {}) // a down database is reported by the state file, not fatal
+    await publisher.start()
+    let cycles = 0
+    let last: CycleReport | null = null
+    while (!controller.signal.aborted) {
+      try {
+        last = await this.once(engine, controller.signal)
+        cycles += 1
+        if (this.jsonEnabled()) process.stdout.write(JSON.stringify(last) + '\n')
+      } catch (e) {
+        if (e instanceof AbortedError) break
+        // A cycle that could not start (database down) is retried next interval.
+        this.progress(`gbrain: cycle failed: ${classify(e).message}\n`, true)
+      }
+      await sleep(systemClock, interval, controller.signal).catch(() => {})
+    }
+    return {cycles, last}
+  }
+
+  private async once(engine: Engine, signal: AbortSignal): Promise<CycleReport> {
+    let sources: SourceRow[]
+    try {
+      sources = await listSources(engine, signal)
+    } catch (e) {
+      if (classify(e).code === '42P01') throw new UsageError('this brain has no sources table yet', 'run: gbrain init')
+      throw e
+    }
+    if (this.flags.source !== undefined) {
+      sources = sources.filter((s) => s.id === this.flags.source)
+      if (sources.length === 0) throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'see: gbrain sources list')
+    } else {
+      sources = sources.filter((s) => s.local_path !== null && !s.archived)
+    }
+    let lastDraw = 0
+    const report = await runCycle(engine, sources, {
+      batchSize: this.flags['batch-size'],
+      signal,
+      onProgress: (p) => {
+        const now = Date.now()
+        if (now - lastDraw < 100 && p.done !== p.total) return
+        lastDraw = now
+        this.progress(`${p.source}: ${p.phase} ${p.done}/${p.total} files`)
+      },
+    })
+    this.endProgress()
+    if (!this.jsonEnabled() && !this.flags.watch) this.printSummary(report)
+    else if (!this.jsonEnabled()) this.log(summaryLine(report))
+    return report
+  }
+
+  private printSummary(report: CycleReport): void {
+    for (const s of report.sources) {
+      const r = s.rows
+      const skipped = s.skipped_files.binary + s.skipped_files.huge + s.skipped_files.unreadable
+      this.log(
+        `${s.id}: ${s.status}${s.stamped ? '' : ' (not stamped)'} — ${s.files} files` +
+          (skipped ? `, ${skipped} skipped (binary ${s.skipped_files.binary}, huge ${s.skipped_files.huge}, unreadable ${s.skipped_files.unreadable})` : '') +
+          `; pages ${r.pages.inserted}/${r.pages.sent}, timeline ${r.timeline.inserted}/${r.timeline.sent}, links ${r.links.inserted}/${r.links.sent} new/sent` +
+          (s.invalid_dates ? `; ${s.invalid_dates} invalid dates` : '') +
+          (s.unterminated_links ? `; ${s.unterminated_links} unterminated [[` : '') +
+          (s.duplicates ? `; ${s.duplicates} duplicates dropped` : '') +
+          (s.reason ? `; ${s.reason}` : ''),
+      )
+    }
+    this.log(summaryLine(report))
+  }
+}
+
+function summaryLine(report: CycleReport): string {
+  const t = report.totals
+  return `cycle ${report.status}: ${report.sources.length} source${report.sources.length === 1 ? '' : 's'}, ${t.files} files, ${t.rows_sent} rows sent, ${t.rows_inserted} new, ${t.retries} retries, ${t.spooled_rows} spooled, ${(report.duration_ms / 1000).toFixed(1)}s`
+}

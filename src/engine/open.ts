@@ -1,0 +1,51 @@
+/**
+ * Build the engine for a resolved target with everything wired: the audit writer, the
+ * dead-letter spool, the retry policy from GBRAIN_BULK_* and the pool size from
+ * GBRAIN_POOL_SIZE (both validated: a bad value is a ConfigError with the fix). Engine modules
+ * are imported lazily so commands that never touch a database load no driver.
+ */
+import type {ResolvedTarget} from '../config/resolve.js'
+import {AuditWriter} from './audit/writer.js'
+import {ConfigError} from './errors.js'
+import {loadRetryPolicy} from './retry-policy.js'
+import {DeadLetterSpool} from './spool/dead-letter.js'
+import type {Engine} from './types.js'
+
+export interface OpenOptions {
+  env?: NodeJS.ProcessEnv
+  applicationName?: string
+  connectTimeoutMs?: number
+  attemptTimeoutMs?: number
+}
+
+export function poolSizeFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.GBRAIN_POOL_SIZE
+  if (raw === undefined || raw.trim() === '') return 10
+  if (!/^\d{1,4}$/.test(raw.trim()) || Number(raw) < 1) {
+    throw new ConfigError(`GBRAIN_POOL_SIZE must be an integer ≥ 1, got ${JSON.stringify(raw)}`, 'export GBRAIN_POOL_SIZE=10')
+  }
+  return Number(raw)
+}
+
+export async function openEngine(target: ResolvedTarget, options: OpenOptions = {}): Promise<Engine> {
+  const env = options.env ?? process.env
+  const common = {
+    retry: loadRetryPolicy(env),
+    audit: new AuditWriter({dir: target.paths.auditDir}),
+    spool: new DeadLetterSpool(target.paths.spoolDir),
+    ...(options.attemptTimeoutMs !== undefined ? {attemptTimeoutMs: options.attemptTimeoutMs} : {}),
+  }
+  if (target.engine === 'postgres') {
+    const {PostgresEngine} = await import('./postgres-engine.js')
+    return new PostgresEngine({
+      ...common,
+      url: target.url.clientUrl,
+      env,
+      poolSize: poolSizeFromEnv(env),
+      ...(options.applicationName ? {applicationName: options.applicationName} : {}),
+      ...(options.connectTimeoutMs !== undefined ? {connectTimeoutMs: options.connectTimeoutMs} : {}),
+    })
+  }
+  const {PGliteEngine} = await import('./pglite-engine.js')
+  return new PGliteEngine({...common, dataDir: target.dataDir})
+}
