@@ -28,6 +28,8 @@ export interface SourceCycleReport {
   invalid_dates: number
   unterminated_links: number
   duplicates: number
+  /** Wikilinks whose target is not a note of this source (not stored). */
+  dangling_links: number
   rows: {pages: RowCounts; timeline: RowCounts; links: RowCounts}
   spooled_batches: number
   spooled_rows: number
@@ -62,6 +64,7 @@ function emptyReport(source: SourceRow): SourceCycleReport {
     invalid_dates: 0,
     unterminated_links: 0,
     duplicates: 0,
+    dangling_links: 0,
     rows: {pages: {sent: 0, inserted: 0}, timeline: {sent: 0, inserted: 0}, links: {sent: 0, inserted: 0}},
     spooled_batches: 0,
     spooled_rows: 0,
@@ -146,7 +149,8 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
   }
   report.files = files.length
 
-  // Pass 1: pages.
+  // Pass 1: pages, and the set of slugs (links are stored only between notes of the source).
+  const slugs = new Set<string>()
   const pages = new Batcher<PageRow>(engine, 'cycle.pages', pagesWriter, size, report.rows.pages, report, signal)
   for (const [i, file] of files.entries()) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
@@ -154,6 +158,7 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
     if (out.kind === 'skipped') {
       report.skipped_files[out.reason] += 1
     } else {
+      slugs.add(out.slug)
       await pages.add({source_id: source.id, slug: out.slug, title: out.note.title, content_hash: out.hash})
     }
     options.onProgress?.({source: source.id, phase: 'pages', done: i + 1, total: files.length})
@@ -171,7 +176,10 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
       report.unterminated_links += out.note.unterminatedLinks
       report.duplicates += out.note.duplicates
       for (const t of out.note.timeline) await timeline.add({source_id: source.id, slug: out.slug, date: t.date, summary: t.summary})
-      for (const to of out.note.links) await links.add({source_id: source.id, from_slug: out.slug, to_slug: to})
+      for (const to of out.note.links) {
+        if (slugs.has(to)) await links.add({source_id: source.id, from_slug: out.slug, to_slug: to})
+        else report.dangling_links += 1
+      }
     }
     options.onProgress?.({source: source.id, phase: 'entries', done: i + 1, total: files.length})
   }

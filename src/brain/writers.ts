@@ -49,16 +49,37 @@ export const pagesWriter: BatchWriter<PageRow> = {
   },
 }
 
+/**
+ * Timeline entries and links name their pages by slug. Each statement first ensures those pages
+ * exist (a stub titled by its slug, `on conflict do nothing`), so the rows land whatever order
+ * batches land in: if the pages batch went to the spool, its replay later fills in the titles.
+ * New pages come from the CTE's RETURNING (the statement's snapshot cannot see them), existing
+ * ones from the table.
+ */
+function pagesCte(slugColumns: readonly string[]): string {
+  const wanted = slugColumns.map((c) => `select source_id, ${c} as slug from v`).join(' union ')
+  return `wanted as (${wanted}),
+       created as (
+         insert into pages (source_id, slug, type, title)
+         select source_id, slug, 'note', slug from wanted
+         on conflict (source_id, slug) do nothing
+         returning id, source_id, slug),
+       known as (
+         select id, source_id, slug from created
+         union all
+         select p.id, p.source_id, p.slug from pages p join wanted w on p.source_id = w.source_id and p.slug = w.slug)`
+}
+
 /** Timeline entries: keyed by (page, date, summary), gbrain's dedup index. */
 export const timelineWriter: BatchWriter<TimelineRow> = {
   target: 'brain.timeline',
   async write(db: Executor, rows: readonly TimelineRow[]): Promise<number> {
     const params = rows.flatMap((r) => [r.source_id, r.slug, r.date, r.summary])
     const res = await db.query(
-      `insert into timeline_entries (page_id, date, summary)
-       select p.id, v.date, v.summary
-       from (values ${valuesList(rows.length, ['text', 'text', 'date', 'text'])}) as v(source_id, slug, date, summary)
-       join pages p on p.source_id = v.source_id and p.slug = v.slug
+      `with v(source_id, slug, date, summary) as (values ${valuesList(rows.length, ['text', 'text', 'date', 'text'])}),
+       ${pagesCte(['slug'])}
+       insert into timeline_entries (page_id, date, summary)
+       select k.id, v.date, v.summary from v join known k on k.source_id = v.source_id and k.slug = v.slug
        on conflict do nothing`,
       params,
     )
@@ -66,17 +87,19 @@ export const timelineWriter: BatchWriter<TimelineRow> = {
   },
 }
 
-/** Links between pages of one source; a link to a page that does not exist is not stored. */
+/** Links between pages of one source (the cycle only sends links whose target is a note). */
 export const linksWriter: BatchWriter<LinkRow> = {
   target: 'brain.links',
   async write(db: Executor, rows: readonly LinkRow[]): Promise<number> {
     const params = rows.flatMap((r) => [r.source_id, r.from_slug, r.to_slug])
     const res = await db.query(
-      `insert into links (from_page_id, to_page_id, link_type, link_source)
+      `with v(source_id, from_slug, to_slug) as (values ${valuesList(rows.length, ['text', 'text', 'text'])}),
+       ${pagesCte(['from_slug', 'to_slug'])}
+       insert into links (from_page_id, to_page_id, link_type, link_source)
        select f.id, t.id, '', 'markdown'
-       from (values ${valuesList(rows.length, ['text', 'text', 'text'])}) as v(source_id, from_slug, to_slug)
-       join pages f on f.source_id = v.source_id and f.slug = v.from_slug
-       join pages t on t.source_id = v.source_id and t.slug = v.to_slug
+       from v
+       join known f on f.source_id = v.source_id and f.slug = v.from_slug
+       join known t on t.source_id = v.source_id and t.slug = v.to_slug
        on conflict do nothing`,
       params,
     )

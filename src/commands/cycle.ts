@@ -113,6 +113,7 @@ Exit status: 0 complete, 1 partial or failed, 64 usage error.`
           (s.invalid_dates ? `; ${s.invalid_dates} invalid dates` : '') +
           (s.unterminated_links ? `; ${s.unterminated_links} unterminated [[` : '') +
           (s.duplicates ? `; ${s.duplicates} duplicates dropped` : '') +
+          (s.dangling_links ? `; ${s.dangling_links} links to missing notes` : '') +
           (s.reason ? `; ${s.reason}` : ''),
       )
     }
