@@ -1,0 +1,245 @@
+/**
+ * One contract, two engines: PostgresEngine against a throwaway PostgreSQL 15 cluster (one for
+ * the file) and PGliteEngine on one on-disk data dir for the file (creating it costs ~3–5 s,
+ * reopening it ~0.35 s), plus what only PGlite has: the data-dir lock, a vanished or foreign
+ * data dir, an abandoned open.
+ */
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {AuditWriter} from '../../src/engine/audit/index.js'
+import {classify} from '../../src/engine/classify.js'
+import {PGliteDataDirError, PGliteEngine, PGliteLockedError, type PGliteEngineOptions} from '../../src/engine/pglite-engine.js'
+import {PostgresEngine} from '../../src/engine/postgres-engine.js'
+import type {RetryPolicy} from '../../src/engine/retry-policy.js'
+import {DeadLetterSpool} from '../../src/engine/spool/dead-letter.js'
+import {delay, destroyAll} from '../helpers/cleanup.js'
+import {CONTRACT_TABLE, contractRows, contractWriter, engineContract} from '../helpers/engine-contract.js'
+import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
+import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
+
+const RETRY: RetryPolicy = {maxRetries: 3, baseMs: 20, maxMs: 100, jitter: 'none'}
+
+afterAll(async () => {
+  await destroyAll()
+})
+
+describe('PostgresEngine', () => {
+  let cluster: PgCluster
+  beforeAll(async () => {
+    cluster = await startCluster()
+  })
+
+  engineContract('PostgresEngine', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-contract-pg-'))
+    const engine = new PostgresEngine({
+      url: cluster.url,
+      applicationName: 'contract',
+      poolSize: 4,
+      connectTimeoutMs: 2000,
+      attemptTimeoutMs: 3000,
+      endTimeoutMs: 500,
+      retry: RETRY,
+      audit: new AuditWriter({dir: path.join(home, 'audit')}),
+      spool: new DeadLetterSpool(path.join(home, 'dead-letter')),
+    })
+    return {
+      engine,
+      home,
+      cleanup: async () => {
+        await engine.disconnect({reason: 'exit'})
+        rmSync(home, {recursive: true, force: true})
+      },
+      breakOpen: async () => {
+        await cluster.stop('fast')
+        return () => cluster.start()
+      },
+    }
+  })
+})
+
+describe('PGliteEngine', () => {
+  let root: string
+  let dataDir: string
+  const extra: PGliteEngine[] = []
+
+  const make = (home: string, options: Partial<PGliteEngineOptions> = {}): PGliteEngine =>
+    new PGliteEngine({
+      dataDir,
+      attemptTimeoutMs: 10_000,
+      retry: RETRY,
+      audit: new AuditWriter({dir: path.join(home, 'audit')}),
+      spool: new DeadLetterSpool(path.join(home, 'dead-letter')),
+      ...options,
+    })
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-contract-pglite-'))
+    dataDir = path.join(root, 'nested', 'home', 'brain.pglite')
+    // Pay the data dir's creation (initdb) once, here, rather than inside the first test.
+    const e = make(root)
+    await e.connect()
+    await e.disconnect()
+  })
+
+  afterAll(() => {
+    rmSync(root, {recursive: true, force: true})
+  })
+
+  engineContract('PGliteEngine', async () => {
+    const home = mkdtempSync(path.join(root, 'home-'))
+    const engine = make(home)
+    return {
+      engine,
+      home,
+      cleanup: async () => {
+        await engine.disconnect({reason: 'exit'})
+        rmSync(home, {recursive: true, force: true})
+      },
+      // A real failure: a data dir PGlite cannot start on ("PGlite failed to initialize
+      // properly"), as after a downgrade to a PGlite built on another Postgres major.
+      breakOpen: async () => {
+        const file = path.join(dataDir, 'PG_VERSION')
+        const original = readFileSync(file)
+        writeFileSync(file, '16\n')
+        return async () => writeFileSync(file, original)
+      },
+    }
+  })
+
+  describe('PGlite only', () => {
+    let home: string
+    const engine = (options: Partial<PGliteEngineOptions> = {}): PGliteEngine => {
+      const e = make(home, options)
+      extra.push(e)
+      return e
+    }
+
+    afterEach(async () => {
+      await Promise.all(extra.splice(0).map((e) => e.disconnect()))
+      rmSync(home, {recursive: true, force: true})
+      await delay(0)
+      tracker.stop()
+      tracker.assertNone()
+    })
+
+    let tracker: UncaughtTracker
+    beforeEach(() => {
+      home = mkdtempSync(path.join(root, 'only-'))
+      tracker = trackUncaught()
+    })
+
+    it('creates parent dirs and the data dir 0700; holds <dataDir>.lock with its pid while open', async () => {
+      for (const d of [path.join(root, 'nested'), path.join(root, 'nested', 'home'), dataDir]) {
+        expect((statSync(d).mode & 0o777).toString(8), d).toBe('700')
+      }
+      const e = engine()
+      await e.connect()
+      expect(e.health()).toMatchObject({engine: 'pglite', pool_size: 1, prepare: false})
+      const lock = JSON.parse(readFileSync(`${dataDir}.lock`, 'utf8')) as {pid: number}
+      expect(lock.pid).toBe(process.pid)
+      await e.reconnect({force: true}) // the lock is kept across a reopen
+      expect(existsSync(`${dataDir}.lock`)).toBe(true)
+      await e.disconnect()
+      expect(existsSync(`${dataDir}.lock`)).toBe(false)
+    })
+
+    it('a second engine on the same dir in this process is refused clearly, and opens once the first is gone', async () => {
+      const first = engine()
+      await first.connect()
+      const second = engine()
+      const err = await second.connect().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(PGliteLockedError)
+      expect((err as Error).message).toMatch(/already open by another engine in this process/)
+      expect(second.health().state).toBe('closed')
+      expect(second.instancesOpened).toBe(0)
+      // The owner is untouched.
+      expect((await first.query<{n: number}>('select 1 as n')).rows[0]?.n).toBe(1)
+      await first.disconnect()
+      await second.connect()
+      expect(second.health().state).toBe('connected')
+      // ... and now the first one's self-healing reopen is the one refused.
+      const again = await first.query('select 1').catch((e: unknown) => e)
+      expect(classify(again).kind).toBe('no_connection')
+      expect(String((again as Error).message)).toMatch(/already open/)
+    })
+
+    it('a dir held by another live process is refused with its pid; a dead holder’s lock is taken over', async () => {
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      try {
+        writeFileSync(`${dataDir}.lock`, JSON.stringify({pid: child.pid, started_at: new Date().toISOString()}))
+        const e = engine()
+        const err = await e.connect().catch((x: unknown) => x)
+        expect(err).toBeInstanceOf(PGliteLockedError)
+        expect((err as Error).message).toContain(`another process (pid ${child.pid})`)
+        expect(e.instancesOpened).toBe(0)
+      } finally {
+        child.kill('SIGKILL')
+        await exited
+      }
+      const e = engine()
+      await e.connect()
+      expect(JSON.parse(readFileSync(`${dataDir}.lock`, 'utf8')).pid).toBe(process.pid)
+    })
+
+    it('a data dir that vanished after opening is not silently re-created; it heals when it returns', async () => {
+      const e = engine()
+      await e.run('setup', async (db) => {
+        await db.query(`create table if not exists ${CONTRACT_TABLE} (key text primary key, batch int not null, payload text not null)`)
+        await db.query(`truncate ${CONTRACT_TABLE}`)
+      })
+      await e.batch('vanish', contractRows(1, 7, 'v')[0]!, contractWriter)
+      await e.disconnect()
+      const moved = `${dataDir}.moved`
+      renameSync(dataDir, moved)
+      try {
+        const err = await e.query('select 1').catch((x: unknown) => x)
+        expect((err as Error).message).toMatch(/disappeared after this engine opened it/)
+        expect(existsSync(dataDir)).toBe(false)
+      } finally {
+        renameSync(moved, dataDir)
+      }
+      const r = await e.query<{n: number}>(`select count(*)::int as n from ${CONTRACT_TABLE}`)
+      expect(r.rows[0]?.n).toBe(7)
+    })
+
+    it('createIfMissing: false creates nothing; a foreign non-empty dir is never initialised', async () => {
+      const missing = path.join(root, 'absent', 'brain.pglite')
+      const e = engine({dataDir: missing, createIfMissing: false})
+      const err = await e.connect().catch((x: unknown) => x)
+      expect(err).toBeInstanceOf(PGliteDataDirError)
+      expect((err as Error).message).toContain('gbrain init')
+      expect(existsSync(path.join(root, 'absent'))).toBe(false)
+
+      const foreign = path.join(root, 'foreign')
+      mkdirSync(foreign)
+      writeFileSync(path.join(foreign, 'notes.txt'), 'mine')
+      const f = engine({dataDir: foreign})
+      const ferr = await f.connect().catch((x: unknown) => x)
+      expect(ferr).toBeInstanceOf(PGliteDataDirError)
+      expect(readdirSync(foreign)).toEqual(['notes.txt'])
+      expect(existsSync(`${foreign}.lock`)).toBe(false)
+    })
+
+    it('an open that times out is abandoned, closed once it completes, and the dir released', async () => {
+      const slow = engine({openTimeoutMs: 1})
+      const err = await slow.connect().catch((x: unknown) => x)
+      expect(classify(err).kind).toBe('timeout')
+      expect(slow.health().state).toBe('closed')
+      // Until the abandoned instance has finished opening and closed, the dir stays ours.
+      const next = engine()
+      const t0 = performance.now()
+      for (;;) {
+        const e = await next.connect().then(() => null, (x: unknown) => x)
+        if (e === null) break
+        expect(e).toBeInstanceOf(PGliteLockedError)
+        expect(performance.now() - t0).toBeLessThan(10_000)
+        await delay(50)
+      }
+      expect((await next.query<{n: number}>('select 1 as n')).rows[0]?.n).toBe(1)
+    })
+  })
+})
