@@ -33,6 +33,8 @@ export type ErrorKind =
   | 'data'
   | 'usage'
   | 'aborted'
+  | 'locked'
+  | 'storage'
   | 'unknown'
 
 export interface Classified {
@@ -94,6 +96,10 @@ export const KIND_HINTS: Readonly<Record<ErrorKind, string>> = Object.freeze({
   data: 'The database rejected a value (bad format or out of range) — fix the data; retrying will not help',
   usage: 'The database client was called incorrectly — this is a bug in the caller; report it with the message',
   aborted: 'The operation was aborted by a signal or the caller — nothing to fix; run it again when ready',
+  locked:
+    'Another gbrain process has the embedded brain open — stop it (or wait for it to finish), then run this again',
+  storage:
+    'The embedded brain’s data directory is missing, foreign or from another PGlite/Postgres version — check the path (database_path) or restore it from a backup',
   unknown: 'An unexpected error — read the message; run `gbrain doctor` for a diagnosis',
 })
 
@@ -204,6 +210,10 @@ const CODE_RULES: Readonly<Record<string, Rule>> = {
   ABORTED: ABORTED_RULE,
   ABORT_ERR: ABORTED_RULE,
   CONFIG_INVALID: rule('usage', false, false, false, 'A configuration value is invalid — apply the fix printed with the error'),
+  // the embedded engine (pglite-engine.ts)
+  PGLITE_LOCKED: rule('locked', false, false, false),
+  PGLITE_DATA_DIR: rule('storage', false, false, false),
+  PGLITE_CLOSE_TIMEOUT: rule('timeout', true, false, true, 'The embedded brain did not close in time — the engine reopens it on the next call'),
 }
 
 const TLS_CODES = new Set([
@@ -295,6 +305,7 @@ const MESSAGE_RULES: ReadonlyArray<readonly [RegExp, Rule]> = [
   [/canceling statement due to statement timeout/i, SQLSTATE_RULES['57014']!],
   [/canceling statement due to lock timeout|could not obtain lock/i, SQLSTATE_RULES['55P03']!],
   [/Connection terminated unexpectedly|server closed the connection unexpectedly|socket hang up/i, CODE_RULES.CONNECTION_CLOSED!],
+  [/PGlite failed to initialize properly/i, CODE_RULES.PGLITE_DATA_DIR!],
 ]
 
 /** Node / driver codes that often appear only inside a message (`connect ECONNREFUSED 127.0.0.1:5432`). */

@@ -195,7 +195,17 @@ export class PostgresEngine extends BaseEngine {
     return {db: executorFor(sql), generation: this.generation}
   }
 
+  private disconnecting: Promise<void> | null = null
+
+  /** Single flight: concurrent calls share one close (and write one db-disconnect row). */
   async disconnect(options: {reason?: string} = {}): Promise<void> {
+    this.disconnecting ??= this.close(options).finally(() => {
+      this.disconnecting = null
+    })
+    return this.disconnecting
+  }
+
+  private async close(options: {reason?: string}): Promise<void> {
     const sql = this.client
     this.client = null
     if (this.inflight) await this.inflight.catch(() => {})

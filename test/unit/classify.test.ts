@@ -131,8 +131,16 @@ describe('classify: corpus', () => {
 
   it('every kind has a hint', () => {
     const kinds = Object.keys(KIND_HINTS) as ErrorKind[]
-    expect(kinds).toHaveLength(26)
+    expect(kinds).toHaveLength(28)
     for (const k of kinds) expect(KIND_HINTS[k]).toMatch(/\S/)
+  })
+
+  it('classifies the embedded engine’s errors: a held lock and a foreign data dir are not retried', () => {
+    const locked = classify(Object.assign(new Error('data dir is open in pid 123'), {code: 'PGLITE_LOCKED'}))
+    expect(locked).toMatchObject({kind: 'locked', retryable: false})
+    expect(classify(Object.assign(new Error('not a data dir'), {code: 'PGLITE_DATA_DIR'}))).toMatchObject({kind: 'storage', retryable: false})
+    expect(classify(new Error('PGlite failed to initialize properly'))).toMatchObject({kind: 'storage', retryable: false})
+    expect(classify(Object.assign(new Error('close timed out'), {code: 'PGLITE_CLOSE_TIMEOUT'}))).toMatchObject({kind: 'timeout', retryable: true})
   })
 
   it('gives the documented hints for refused, auth and too_many_connections', () => {
