@@ -24,7 +24,7 @@ Exit status: 0 complete, 1 partial or failed, 64 usage error.`
     'batch-size': Flags.integer({description: 'rows per batch', default: DEFAULT_BATCH_SIZE, min: 1, max: 16000}),
   }
 
-  async run(): Promise<CycleReport | {cycles: number; last: CycleReport | null}> {
+  async run(): Promise<CycleReport | undefined> {
     const interval = parseDuration(this.flags.interval, '--interval')
     const target = this.target()
     const engine = await this.engine(target)
@@ -54,13 +54,11 @@ Exit status: 0 complete, 1 partial or failed, 64 usage error.`
     this.onCleanup(() => publisher.stop())
     await engine.connect().catch(() => {}) // a down database is reported by the state file, not fatal
     await publisher.start()
-    let cycles = 0
-    let last: CycleReport | null = null
+    // With --json, watch mode streams one report per line (NDJSON) and prints nothing at exit.
     while (!controller.signal.aborted) {
       try {
-        last = await this.once(engine, controller.signal)
-        cycles += 1
-        if (this.jsonEnabled()) process.stdout.write(JSON.stringify(last) + '\n')
+        const report = await this.once(engine, controller.signal)
+        if (this.jsonEnabled()) process.stdout.write(JSON.stringify(report) + '\n')
       } catch (e) {
         if (e instanceof AbortedError) break
         // A cycle that could not start (database down) is retried next interval.
@@ -68,7 +66,7 @@ Exit status: 0 complete, 1 partial or failed, 64 usage error.`
       }
       await sleep(systemClock, interval, controller.signal).catch(() => {})
     }
-    return {cycles, last}
+    return undefined
   }
 
   private async once(engine: Engine, signal: AbortSignal): Promise<CycleReport> {
