@@ -235,9 +235,19 @@ export class PostgresEngine extends BaseEngine {
 /** The shared Executor over postgres.js: parameterised text via `unsafe`, no type fetch. */
 function executorFor(sql: Sql): Executor {
   return {
-    async query<T>(text: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const result = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])
-      return {rows: [...result] as unknown as T[], count: result.count ?? result.length}
+    async query<T>(text: string, params: readonly unknown[] = [], options: {signal?: AbortSignal} = {}): Promise<QueryResult<T>> {
+      const q = sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])
+      const {signal} = options
+      // A hung statement (e.g. blocked on a lock) is cancelled on the server when the caller gives up.
+      const onAbort = (): void => void Promise.resolve(q.cancel()).catch(() => {})
+      if (signal?.aborted) onAbort()
+      signal?.addEventListener('abort', onAbort, {once: true})
+      try {
+        const result = await q
+        return {rows: [...result] as unknown as T[], count: result.count ?? result.length}
+      } finally {
+        signal?.removeEventListener('abort', onAbort)
+      }
     },
   }
 }

@@ -14,7 +14,8 @@ export interface QueryResult<T = Record<string, unknown>> {
 
 /** The one way engine users talk SQL: parameterised text, never string-built values. */
 export interface Executor {
-  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>>
+  /** With `signal`, an abort cancels the statement on the server where the engine can. */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: {signal?: AbortSignal}): Promise<QueryResult<T>>
 }
 
 /**

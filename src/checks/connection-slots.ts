@@ -1,0 +1,37 @@
+/**
+ * `connection_slots` (pool): client sessions against max_connections − superuser_reserved;
+ * warn ≥ 80 %, fail ≥ 95 %. Skipped where it cannot be read honestly.
+ */
+import type {CheckDef} from './check.js'
+import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
+import type {SlotFacts} from './facts-db.js'
+import type {CheckOutcome} from './types.js'
+
+export function judgeSlots(s: SlotFacts, t: DbThresholds): CheckOutcome {
+  const threshold = {warn: t.slotsWarnPct, fail: t.slotsFailPct}
+  if (!s.available) return {status: 'skipped', message: `skipped: ${s.reason}`, threshold}
+  const usable = Math.max(1, (s.max_connections ?? 0) - (s.superuser_reserved ?? 0))
+  const pct = Math.round(((s.used ?? 0) / usable) * 1000) / 10
+  const status = pct >= t.slotsFailPct ? 'fail' : pct >= t.slotsWarnPct ? 'warn' : 'ok'
+  return {
+    status,
+    message: `${s.used} of ${usable} connection slots in use (${pct}%)`,
+    details: {used: s.used, usable, max_connections: s.max_connections, superuser_reserved: s.superuser_reserved},
+    observed_value: pct,
+    observed_unit: '%',
+    threshold,
+    ...(status !== 'ok'
+      ? {fix: {text: 'close idle clients, put a pooler in front, or raise max_connections; lower GBRAIN_POOL_SIZE', commands: ['export GBRAIN_POOL_SIZE=5', "psql -c \"select application_name, count(*) from pg_stat_activity group by 1 order by 2 desc\""]}}
+      : {}),
+  }
+}
+
+export const connectionSlotsCheck: CheckDef<DbCheckFacts> = {
+  name: 'connection_slots',
+  category: 'pool',
+  database: true,
+  downstreamOf: ['connection'],
+  async judge(facts, options) {
+    return judgeSlots(await facts.db.slots(options.signal), facts.dbThresholds)
+  },
+}

@@ -1,0 +1,197 @@
+/**
+ * Database facts for the doctor, gathered once per run through a read-only engine (no audit
+ * rows, no spool, no retries: the doctor reports, it does not insist). The embedded brain is
+ * never created by the doctor; a brain held open by another process is not opened twice.
+ */
+import {existsSync, readFileSync} from 'node:fs'
+import type {ResolvedTarget} from '../config/resolve.js'
+import {listSources, type SourceRow} from '../brain/sources.js'
+import {classify, type Classified} from '../engine/classify.js'
+import {pidAlive} from '../engine/spool/lock.js'
+import type {Engine} from '../engine/types.js'
+
+export interface ConnectionFacts {
+  status: 'ok' | 'failed' | 'not_configured' | 'in_use'
+  engine: 'postgres' | 'pglite'
+  database: string
+  database_source: string
+  connect_ms?: number
+  rtt_ms?: number
+  server_version?: string
+  pooler: 'none' | 'pgbouncer-transaction' | 'pgbouncer-session' | 'unknown'
+  pooler_reason: string
+  prepare: {value: boolean; reason: string}
+  pool_size: number
+  error?: Pick<Classified, 'kind' | 'code' | 'hint' | 'message' | 'retryable'>
+  /** For `in_use`: who holds the embedded brain. */
+  holder_pid?: number
+}
+
+export interface SlotFacts {
+  available: boolean
+  reason?: string
+  used?: number
+  max_connections?: number
+  superuser_reserved?: number
+}
+
+export interface IdleTxFacts {
+  available: boolean
+  reason?: string
+  sessions?: {pid: number; application_name: string; age_s: number; state: string}[]
+}
+
+export interface DbFacts {
+  connection(): Promise<ConnectionFacts>
+  /** Every source in one query; throws when the table is missing or the query fails. */
+  sources(signal?: AbortSignal): Promise<SourceRow[]>
+  slots(signal?: AbortSignal): Promise<SlotFacts>
+  idleTransactions(minutes: number, signal?: AbortSignal): Promise<IdleTxFacts>
+  close(): Promise<void>
+}
+
+export interface DbFactsOptions {
+  target: ResolvedTarget
+  connectTimeoutMs: number
+  env?: NodeJS.ProcessEnv
+}
+
+function memo<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined
+  return () => (p ??= fn())
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+export function createDbFacts(options: DbFactsOptions): DbFacts {
+  const {target} = options
+  let engine: Engine | undefined
+  const base = {
+    engine: target.engine,
+    database: target.display,
+    database_source: target.source,
+    pool_size: 1,
+    pooler: 'none' as ConnectionFacts['pooler'],
+    pooler_reason: 'embedded',
+    prepare: {value: false, reason: 'embedded engine'},
+  }
+
+  const connection = memo(async (): Promise<ConnectionFacts> => {
+    if (target.engine === 'pglite') {
+      if (!existsSync(target.dataDir)) return {...base, status: 'not_configured'}
+      const holder = lockHolder(`${target.dataDir}.lock`)
+      if (holder !== undefined) return {...base, status: 'in_use', holder_pid: holder}
+      const {PGliteEngine} = await import('../engine/pglite-engine.js')
+      engine = new PGliteEngine({dataDir: target.dataDir, createIfMissing: false, audit: null, spool: null, retry: {maxRetries: 0, baseMs: 1, maxMs: 1, jitter: 'none'}})
+    } else {
+      const {PostgresEngine} = await import('../engine/postgres-engine.js')
+      engine = new PostgresEngine({
+        url: target.url.clientUrl,
+        env: options.env,
+        applicationName: 'gbrain-doctor',
+        poolSize: 2,
+        connectTimeoutMs: options.connectTimeoutMs,
+        attemptTimeoutMs: options.connectTimeoutMs,
+        endTimeoutMs: 500,
+        audit: null,
+        spool: null,
+        retry: {maxRetries: 0, baseMs: 1, maxMs: 1, jitter: 'none'},
+      })
+    }
+    const facts: ConnectionFacts = target.engine === 'postgres'
+      ? {...base, status: 'ok', pool_size: 2, pooler: 'none', pooler_reason: '', prepare: target.url.prepare}
+      : {...base, status: 'ok'}
+    const t0 = performance.now()
+    try {
+      await engine.connect()
+      facts.connect_ms = round(performance.now() - t0)
+      const rtts: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now()
+        await engine.query('select 1')
+        rtts.push(performance.now() - t)
+      }
+      facts.rtt_ms = round(median(rtts))
+      const info = await engine.query<{v: string; port: number | null}>(`select current_setting('server_version') as v, inet_server_port() as port`)
+      facts.server_version = info.rows[0]?.v
+      if (target.engine === 'postgres') Object.assign(facts, detectPooler(target.url.port, info.rows[0]?.port ?? null))
+    } catch (e) {
+      const c = classify(e)
+      facts.status = 'failed'
+      facts.error = {kind: c.kind, code: c.code, hint: c.hint, message: c.message, retryable: c.retryable}
+    }
+    return facts
+  })
+
+  const live = async (): Promise<Engine> => {
+    const c = await connection()
+    if (c.status !== 'ok' || !engine) throw new Error('no database connection for this check')
+    return engine
+  }
+
+  return {
+    connection,
+    async sources(signal) {
+      return listSources(await live(), signal)
+    },
+    async slots(signal) {
+      const c = await connection()
+      if (c.engine === 'pglite') return {available: false, reason: 'embedded PGlite has a single session'}
+      if (c.pooler !== 'none') return {available: false, reason: 'behind a pooler the server’s session count is the pooler’s, not this client’s'}
+      const e = await live()
+      try {
+        const r = await e.run('doctor.slots', (db) => db.query<{used: number; max: number; reserved: number}>(
+          `select (select count(*)::int from pg_stat_activity where backend_type = 'client backend') as used,
+                  current_setting('max_connections')::int as max,
+                  current_setting('superuser_reserved_connections')::int as reserved`, [], {signal}), {signal, maxRetries: 0})
+        const row = r.rows[0]!
+        return {available: true, used: row.used, max_connections: row.max, superuser_reserved: row.reserved}
+      } catch (err) {
+        const k = classify(err)
+        if (k.code === '42501') return {available: false, reason: 'this role may not read pg_stat_activity'}
+        throw err
+      }
+    },
+    async idleTransactions(minutes, signal) {
+      const c = await connection()
+      if (c.engine === 'pglite') return {available: false, reason: 'embedded PGlite has a single session'}
+      const e = await live()
+      const r = await e.run('doctor.idle_tx', (db) => db.query<{pid: number; application_name: string; age_s: number; state: string}>(
+        `select pid, coalesce(application_name, '') as application_name, state,
+                floor(extract(epoch from (now() - state_change)))::int as age_s
+           from pg_stat_activity
+          where state in ('idle in transaction', 'idle in transaction (aborted)')
+            and now() - state_change > make_interval(mins => $1::int)
+          order by state_change`, [minutes], {signal}), {signal, maxRetries: 0})
+      return {available: true, sessions: r.rows}
+    },
+    async close() {
+      await engine?.disconnect()
+    },
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
+
+/**
+ * A pooler shows itself by the port: the server reports the port it listens on, which differs
+ * from the one we dialled when something (PgBouncer, Supavisor) sits in between. The pooler's
+ * mode is not visible from a client session; 6543 is the conventional transaction port.
+ */
+export function detectPooler(dialled: number, serverPort: number | null): Pick<ConnectionFacts, 'pooler' | 'pooler_reason'> {
+  if (serverPort === null) return {pooler: 'unknown', pooler_reason: 'connected over a unix socket: the server port is not visible'}
+  if (serverPort === dialled) return {pooler: 'none', pooler_reason: `the server listens on the port dialled (${dialled})`}
+  if (dialled === 6543) return {pooler: 'pgbouncer-transaction', pooler_reason: `dialled ${dialled}, the transaction-pooler convention; the server listens on ${serverPort}`}
+  return {pooler: 'unknown', pooler_reason: `dialled port ${dialled} but the server listens on ${serverPort}: a pooler or proxy is in between`}
+}
+
+function lockHolder(file: string): number | undefined {
+  try {
+    const pid = Number((JSON.parse(readFileSync(file, 'utf8')) as {pid?: unknown}).pid)
+    return pid !== process.pid && pidAlive(pid) ? pid : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The shared ladder of `cycle_freshness` and `sync_freshness`: per source, how old a timestamp
+ * is, judged against warn/fail hours (strict greater-than, as gbrain does). Pure.
+ */
+import type {CheckOutcome, CheckStatus} from './types.js'
+
+export type FreshnessState = 'fresh' | 'stale' | 'never' | 'unparseable' | 'future'
+
+export interface FreshnessRow {
+  id: string
+  name: string
+  state: FreshnessState
+  status: CheckStatus
+  value: string | null
+  age_hours: number | null
+}
+
+export interface FreshnessInput {
+  id: string
+  name: string
+  /** The raw stored value: ISO string, null/undefined (never), or anything else (unparseable). */
+  value: unknown
+}
+
+export interface FreshnessPolicy {
+  warnHours: number
+  failHours: number
+  /** Status of a source that was never cycled/synced (gbrain: cycle → warn, sync → fail). */
+  never: 'warn' | 'fail'
+  /** Tolerated clock skew before a timestamp counts as in the future. */
+  skewMs?: number
+  noun: string
+  fix: (id: string) => string
+}
+
+const RANK: Record<CheckStatus, number> = {ok: 0, skipped: 0, warn: 1, unknown: 2, fail: 3}
+
+export function classifyFreshness(input: FreshnessInput, now: number, policy: FreshnessPolicy): FreshnessRow {
+  const base = {id: input.id, name: input.name}
+  const v = input.value
+  if (v === null || v === undefined || v === '') return {...base, state: 'never', status: policy.never, value: null, age_hours: null}
+  const t = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN
+  if (!Number.isFinite(t)) return {...base, state: 'unparseable', status: 'warn', value: String(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 80), age_hours: null}
+  const ageMs = now - t
+  const age_hours = Math.round((ageMs / 3_600_000) * 100) / 100
+  if (ageMs < -(policy.skewMs ?? 60_000)) return {...base, state: 'future', status: 'warn', value: v as string, age_hours}
+  const status: CheckStatus = age_hours > policy.failHours ? 'fail' : age_hours > policy.warnHours ? 'warn' : 'ok'
+  return {...base, state: status === 'ok' ? 'fresh' : 'stale', status, value: v as string, age_hours}
+}
+
+export function judgeFreshness(inputs: readonly FreshnessInput[], now: number, policy: FreshnessPolicy): CheckOutcome {
+  const rows = inputs.map((i) => classifyFreshness(i, now, policy))
+  const threshold = {warn: policy.warnHours, fail: policy.failHours}
+  if (rows.length === 0) {
+    return {status: 'ok', message: `no sources to ${policy.noun}`, details: {sources: []}, threshold, observed_unit: 'hours'}
+  }
+  const worst = rows.reduce<CheckStatus>((w, r) => (RANK[r.status] > RANK[w] ? r.status : w), 'ok')
+  const bad = rows.filter((r) => r.status !== 'ok')
+  const oldest = Math.max(...rows.map((r) => r.age_hours ?? 0))
+  const describe = (r: FreshnessRow): string => {
+    switch (r.state) {
+      case 'never':
+        return `${r.id} never ${policy.noun === 'cycle' ? 'cycled' : 'synced'}`
+      case 'unparseable':
+        return `${r.id} has an unreadable timestamp (${r.value})`
+      case 'future':
+        return `${r.id} is stamped ${Math.abs(r.age_hours ?? 0).toFixed(1)} h in the future (clock skew?)`
+      default:
+        return `${r.id} ${r.age_hours!.toFixed(1)} h ago`
+    }
+  }
+  const message = bad.length === 0
+    ? `${rows.length} source${rows.length === 1 ? '' : 's'} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
+    : `${bad.length} of ${rows.length} source${rows.length === 1 ? '' : 's'} need attention: ${bad.map(describe).join('; ')}`
+  return {
+    status: worst,
+    message,
+    details: {sources: rows},
+    observed_value: oldest,
+    observed_unit: 'hours',
+    threshold,
+    ...(bad.length > 0 ? {fix: {text: `run the ${policy.noun} for the sources named`, commands: bad.map((r) => policy.fix(r.id))}} : {}),
+  }
+}
+
+/**
+ * `sources.config` as gbrain may hold it: an object, a double-encoded JSON string, or garbage.
+ * Returns the `last_full_cycle_at` value (undefined when absent), or `{invalid}` for a config
+ * that is not an object.
+ */
+export function lastFullCycleAt(config: unknown): unknown {
+  let c = config
+  if (typeof c === 'string') {
+    try {
+      c = JSON.parse(c)
+    } catch {
+      return {invalid_config: true}
+    }
+  }
+  if (c === null || c === undefined) return undefined
+  if (typeof c !== 'object' || Array.isArray(c)) return {invalid_config: true}
+  return (c as Record<string, unknown>).last_full_cycle_at
+}

@@ -1,0 +1,40 @@
+/**
+ * `idle_transactions` (pool): sessions idle in a transaction longer than 5 min hold locks and
+ * slots → warn, listing pid, application_name and age (never query text).
+ */
+import type {CheckDef} from './check.js'
+import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
+import type {IdleTxFacts} from './facts-db.js'
+import type {CheckOutcome} from './types.js'
+
+export function judgeIdleTransactions(f: IdleTxFacts, t: DbThresholds): CheckOutcome {
+  const threshold = {warn: t.idleTxWarnMinutes}
+  if (!f.available) return {status: 'skipped', message: `skipped: ${f.reason}`, threshold}
+  const sessions = f.sessions ?? []
+  if (sessions.length === 0) {
+    return {status: 'ok', message: `no session idle in a transaction for more than ${t.idleTxWarnMinutes} min`, details: {sessions: []}, observed_value: 0, observed_unit: 'count', threshold}
+  }
+  const list = sessions.slice(0, 5).map((s) => `pid ${s.pid} (${s.application_name || 'no application_name'}, ${Math.round(s.age_s / 60)} min)`).join(', ')
+  return {
+    status: 'warn',
+    message: `${sessions.length} session${sessions.length === 1 ? '' : 's'} idle in a transaction over ${t.idleTxWarnMinutes} min: ${list}${sessions.length > 5 ? ', …' : ''}`,
+    details: {sessions},
+    observed_value: sessions.length,
+    observed_unit: 'count',
+    threshold,
+    fix: {
+      text: 'end those transactions in their applications, or terminate the sessions',
+      commands: sessions.slice(0, 5).map((s) => `psql -c "select pg_terminate_backend(${s.pid})"`),
+    },
+  }
+}
+
+export const idleTransactionsCheck: CheckDef<DbCheckFacts> = {
+  name: 'idle_transactions',
+  category: 'pool',
+  database: true,
+  downstreamOf: ['connection'],
+  async judge(facts, options) {
+    return judgeIdleTransactions(await facts.db.idleTransactions(facts.dbThresholds.idleTxWarnMinutes, options.signal), facts.dbThresholds)
+  },
+}

@@ -1,0 +1,60 @@
+/**
+ * Pure functions over results: the report's status, health score, summary and ranked top
+ * issues, and the exit code — computed here and nowhere else.
+ */
+import type {CheckResult, CheckStatus, Report, ReportStatus, TopIssue} from './types.js'
+
+export type FailOn = 'fail' | 'warn' | 'never'
+
+export function summarize(checks: readonly CheckResult[]): Record<CheckStatus, number> {
+  const s: Record<CheckStatus, number> = {ok: 0, warn: 0, fail: 0, unknown: 0, skipped: 0}
+  for (const c of checks) s[c.status] += 1
+  return s
+}
+
+/** gbrain's score: 100 − 20·fails − 5·warns, floor 0. */
+export function healthScore(summary: Record<CheckStatus, number>): number {
+  return Math.max(0, 100 - 20 * summary.fail - 5 * summary.warn)
+}
+
+export function reportStatus(summary: Record<CheckStatus, number>): ReportStatus {
+  if (summary.fail > 0) return 'unhealthy'
+  if (summary.unknown > 0) return 'unknown'
+  if (summary.warn > 0) return 'warnings'
+  return 'healthy'
+}
+
+const SEVERITY: Record<CheckStatus, number> = {fail: 0, unknown: 1, warn: 2, ok: 3, skipped: 4}
+
+/**
+ * Failures, then unknowns, then warnings; within a level, root causes before their symptoms
+ * (a check downstream of another non-ok check ranks after it), then catalogue order.
+ */
+export function topIssues(checks: readonly CheckResult[]): TopIssue[] {
+  const bad = checks.filter((c) => c.status === 'fail' || c.status === 'warn' || c.status === 'unknown')
+  const names = new Set(bad.map((c) => c.name))
+  const isSymptom = (c: CheckResult): boolean => (c.downstream_of ?? []).some((n) => names.has(n))
+  const order = new Map(checks.map((c, i) => [c.name, i]))
+  return [...bad]
+    .sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status] || Number(isSymptom(a)) - Number(isSymptom(b)) || order.get(a.name)! - order.get(b.name)!)
+    .map((c, i) => ({rank: i + 1, check: c.name, status: c.status, message: c.message, ...(c.fix ? {fix: c.fix} : {}), ...(c.downstream_of ? {downstream_of: c.downstream_of} : {})}))
+}
+
+/** The documented exit codes: 0 healthy, 1 at or above --fail-on, 3 unknown with nothing failing. */
+export function exitCode(report: Pick<Report, 'summary'>, failOn: FailOn = 'fail'): number {
+  const s = report.summary
+  if (failOn === 'never') return 0
+  if (s.fail > 0) return 1
+  if (failOn === 'warn' && s.warn > 0) return 1
+  if (s.unknown > 0) return 3
+  return 0
+}
+
+/** Nagios plugin contract: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+export function nagiosCode(report: Pick<Report, 'summary'>): number {
+  const s = report.summary
+  if (s.fail > 0) return 2
+  if (s.unknown > 0) return 3
+  if (s.warn > 0) return 1
+  return 0
+}

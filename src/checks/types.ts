@@ -1,0 +1,73 @@
+/**
+ * The doctor's closed vocabulary: statuses, categories, a check's result, the report. These are
+ * external names (JSON consumers, gbrain compatibility): never change one silently.
+ */
+
+export const STATUSES = ['ok', 'warn', 'fail', 'unknown', 'skipped'] as const
+export type CheckStatus = (typeof STATUSES)[number]
+
+export const CATEGORIES = ['connectivity', 'retry', 'freshness', 'pool', 'storage'] as const
+export type Category = (typeof CATEGORIES)[number]
+
+export interface Fix {
+  /** One sentence: what to do. */
+  text: string
+  /** Paste-ready commands, in order. */
+  commands: string[]
+}
+
+export interface Threshold {
+  warn?: number
+  fail?: number
+}
+
+/** What a check's judge returns (the runner adds name, category, duration). */
+export interface CheckOutcome {
+  status: CheckStatus
+  message: string
+  details?: Record<string, unknown>
+  observed_value?: number
+  observed_unit?: string
+  threshold?: Threshold
+  fix?: Fix
+}
+
+export interface CheckResult extends CheckOutcome {
+  name: string
+  category: Category
+  duration_ms: number
+  /** Checks whose failure explains this one (root causes rank first). */
+  downstream_of?: string[]
+  /** Stack of a crashed check; rendered only with --debug, never in JSON. */
+  debug_stack?: string
+}
+
+export type ReportStatus = 'healthy' | 'warnings' | 'unhealthy' | 'unknown'
+
+export interface TopIssue {
+  rank: number
+  check: string
+  status: CheckStatus
+  message: string
+  fix?: Fix
+  downstream_of?: string[]
+}
+
+export interface Report {
+  schema_version: 2
+  status: ReportStatus
+  health_score: number
+  generated_at: string
+  duration_ms: number
+  tool: {name: string; version: string}
+  target: {
+    engine: 'postgres' | 'pglite' | 'none'
+    /** Redacted URL or the data directory. */
+    database: string
+    audit_dir: string
+    sources: {database: string; audit_dir: string; home: string}
+  }
+  summary: Record<CheckStatus, number>
+  checks: CheckResult[]
+  top_issues: TopIssue[]
+}
