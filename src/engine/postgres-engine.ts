@@ -11,6 +11,7 @@
  * - every call runs under the engine's own timer; `fetch_types: false` (its async startup query
  *   can crash the process behind a pooler); no `reserve()` and no `sql.begin` for batches.
  */
+import net from 'node:net'
 import postgres from 'postgres'
 import {classify} from './classify.js'
 import {withTimer} from './clock.js'
@@ -39,6 +40,8 @@ export interface PostgresEngineOptions extends BaseEngineOptions {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 const DEFAULT_END_TIMEOUT_MS = 2000
+/** Sockets a validation probe may open before the startup loop (#1193) is declared. */
+const STARTUP_STORM_SOCKETS = 3
 
 export class PostgresEngine extends BaseEngine {
   readonly kind = 'postgres' as const
@@ -78,9 +81,25 @@ export class PostgresEngine extends BaseEngine {
     return this.builds
   }
 
-  private buildClient(): Sql {
+  /**
+   * `onSocket` is told of every socket the pool opens. postgres.js 3.4.9 reconnects with zero
+   * delay when the server closes a socket during startup (#1193: ~650 connects/s, and the query
+   * never settles), and its `onclose` hook is not called on that path: counting sockets is the
+   * only way to see the loop from outside.
+   */
+  private buildClient(onSocket?: () => void): Sql {
     this.builds += 1
     return postgres(this.target.clientUrl, {
+      ...(onSocket
+        ? {
+            socket: (o: {host: string[]; port: number[]; path?: string}) => {
+              onSocket()
+              const s = o.path ? net.connect({path: o.path}) : net.connect({host: o.host[0]!, port: o.port[0] ?? 5432})
+              Object.assign(s, {host: o.path ? undefined : o.host[0], port: o.port[0]})
+              return s
+            },
+          }
+        : {}),
       max: this.size,
       prepare: this.prepare,
       fetch_types: false,
@@ -93,9 +112,21 @@ export class PostgresEngine extends BaseEngine {
 
   /** Build a pool and prove it; never returns an unvalidated client. */
   private async buildValidated(): Promise<Sql> {
-    const candidate = this.buildClient()
+    // A probe needs one socket. More than a few means the server (or a pooler / proxy in front
+    // of it) closes new connections during startup and postgres.js is looping: fail the probe
+    // now instead of letting the loop run until our timer, and end the candidate (which stops it).
+    let storm!: (e: Error) => void
+    const stormed = new Promise<never>((_, reject) => (storm = reject))
+    stormed.catch(() => {})
+    let opened = 0
+    const candidate = this.buildClient(() => {
+      opened += 1
+      if (opened === STARTUP_STORM_SOCKETS + 1) {
+        storm(Object.assign(new Error(`the server closed ${STARTUP_STORM_SOCKETS} new connections during startup (connection closed by a pooler, proxy or server)`), {code: 'CONNECTION_CLOSED'}))
+      }
+    })
     try {
-      await withTimer(this.clock, candidate.unsafe('select 1'), this.connectTimeoutMs, () => new AttemptTimeoutError(this.connectTimeoutMs, 'connect'))
+      await withTimer(this.clock, Promise.race([candidate.unsafe('select 1'), stormed]), this.connectTimeoutMs, () => new AttemptTimeoutError(this.connectTimeoutMs, 'connect'))
       return candidate
     } catch (e) {
       this.retire(candidate, 0)
@@ -149,6 +180,16 @@ export class PostgresEngine extends BaseEngine {
     } catch (e) {
       if (!initial) this.reconnects.failed += 1
       this.noteFailure(e)
+      // A call timed out on the current pool and no replacement could be built. Its statement
+      // may still be queued (PgBouncer holds it while the server is down and runs it when the
+      // server returns: a write the caller was told failed, and whose rows are in the spool).
+      // Only closing the connection drops it (a CancelRequest does not, in PgBouncer 1.18), so
+      // end that pool now; the next call rebuilds from the saved config (ensure-connected).
+      if (c?.code === 'ATTEMPT_TIMEOUT' && this.client && (options.ifGeneration === undefined || options.ifGeneration === this.generation)) {
+        const wedged = this.client
+        this.client = null
+        void this.retire(wedged, 0)
+      }
       this.setState(this.client || previousState !== 'closed' ? 'broken' : 'closed')
       if (!initial) {
         await this.audit?.append('pool-recovery', {

@@ -336,7 +336,10 @@ export async function startProxy(targetPort: number, opts: { host?: string } = {
       latencyMs = Math.max(0, ms);
     },
     get stats() {
-      return { accepted: acceptTimes.length, acceptTimes: [...acceptTimes], active: conns.size + loose.size };
+      // A frozen relay whose client socket is already closed is kept (its held close is delivered
+      // by thaw()) but no longer has a socket open on the client side.
+      const open = [...conns].filter((c) => !c.relay.client.destroyed).length;
+      return { accepted: acceptTimes.length, acceptTimes: [...acceptTimes], active: open + loose.size };
     },
     acceptsWithin(windowMs) {
       const from = performance.now() - windowMs;
