@@ -162,7 +162,7 @@ describe('PGliteEngine', () => {
       expect(second.health().state).toBe('connected')
       // ... and now the first one's self-healing reopen is the one refused.
       const again = await first.query('select 1').catch((e: unknown) => e)
-      expect(classify(again).kind).toBe('no_connection')
+      expect(classify(again).kind).toBe('locked') // the real cause, not the symptom: not retried
       expect(String((again as Error).message)).toMatch(/already open/)
     })
 
