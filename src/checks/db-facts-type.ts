@@ -16,3 +16,17 @@ export interface DbCheckFacts {
   now: number
   dbThresholds: DbThresholds
 }
+
+import type {Thresholds} from './thresholds.js'
+
+export function dbThresholds(t: Thresholds): DbThresholds {
+  return {
+    cycleWarnHours: t.cycleFreshness.warnHours,
+    cycleFailHours: t.cycleFreshness.failHours,
+    syncWarnHours: t.syncFreshness.warnHours,
+    syncFailHours: t.syncFreshness.failHours,
+    slotsWarnPct: t.connectionSlots.warnPct,
+    slotsFailPct: t.connectionSlots.failPct,
+    idleTxWarnMinutes: t.idleTransactions.warnMinutes,
+  }
+}

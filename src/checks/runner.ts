@@ -5,6 +5,7 @@
  * checks wait for `connection` and are `skipped` (downstream of it) when it did not succeed.
  * Never throws for a check's sake.
  */
+import {setMaxListeners} from 'node:events'
 import {redactFull} from '../engine/redact.js'
 import type {CheckDef} from './check.js'
 import type {CheckOutcome, CheckResult} from './types.js'
@@ -27,6 +28,7 @@ class Timeout extends Error {}
 export async function runChecks<F>(defs: readonly CheckDef<F>[], facts: F, options: RunnerOptions): Promise<CheckResult[]> {
   const now = options.now ?? (() => performance.now())
   const deadline = new AbortController()
+  setMaxListeners(0, deadline.signal) // one listener per check, by design
   const deadlineTimer = setTimeout(() => deadline.abort(new Timeout('run deadline')), options.deadlineMs)
   deadlineTimer.unref?.()
   const slowTimers: NodeJS.Timeout[] = []

@@ -55,6 +55,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return engine
   }
 
+  /** Run cleanups (bounded), then exit with `code`: the code reflects the result, not cleanup. */
+  protected async exitAfterCleanup(code: number): Promise<never> {
+    await this.runCleanups()
+    this.exit(code)
+  }
+
   protected onCleanup(fn: () => Promise<void>): void {
     this.cleanups.push(fn)
   }

@@ -1,0 +1,148 @@
+/**
+ * `audit_log` (storage). Size and age of the audit directory per feature; files older than the
+ * retention (30 d, by the ISO week in the name) → warn with `gbrain repair --prune-audit`;
+ * unreadable files (and entries that are not regular files) → warn naming them; directories
+ * (audit, spool, run) wider than 0700 or their files wider than 0600 → warn with the `chmod`.
+ * Corrupt lines seen by the windowed scans (batch-retry 24 h, pool-recovery 1 h) are reported,
+ * not judged: the whole history is never read. A missing audit directory is ok.
+ */
+import * as path from 'node:path'
+import type {CheckDef} from './check.js'
+import {octal, plural, shellQuote, type AuditFilesFacts, type AuditScanFacts, type FileCheckFacts, type ModeProblem} from './facts-files.js'
+import {unreadableFileCommand} from './batch-retry-health.js'
+import type {CheckOutcome, Fix} from './types.js'
+
+export interface AuditLogInput {
+  files: AuditFilesFacts
+  /** The windowed scans of the features the doctor reads, for corrupt and unreadable counts. */
+  scans: ReadonlyArray<{feature: string; facts: AuditScanFacts}>
+}
+
+/** Above this many files, `chmod` uses a per-directory glob instead of naming each file. */
+const MAX_NAMED_PATHS = 50
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+}
+
+/** Paste-ready chmod commands for the permission findings: dirs 700, files 600. */
+export function chmodCommands(problems: readonly ModeProblem[]): string[] {
+  const out: string[] = []
+  const dirs = problems.filter((p) => p.kind === 'dir')
+  const files = problems.filter((p) => p.kind === 'file')
+  if (dirs.length > 0) out.push(`chmod 700 ${dirs.map((d) => shellQuote(d.path)).join(' ')}`)
+  if (files.length > 0 && files.length <= MAX_NAMED_PATHS) out.push(`chmod 600 ${files.map((f) => shellQuote(f.path)).join(' ')}`)
+  else if (files.length > 0) {
+    for (const dir of [...new Set(files.map((f) => path.dirname(f.path)))]) {
+      const ext = path.extname(files.find((f) => path.dirname(f.path) === dir)!.path)
+      out.push(`chmod 600 ${shellQuote(dir)}/*${ext}`)
+    }
+  }
+  return out
+}
+
+export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
+  const f = input.files
+  const parts: string[] = []
+  const texts: string[] = []
+  const commands: string[] = []
+
+  // Unreadable: listed entries that are not regular files, plus what the scans could not read.
+  const unreadable = new Map<string, string>()
+  for (const n of f.not_regular) unreadable.set(n.path, n.error)
+  for (const s of input.scans) {
+    for (const u of s.facts.unreadable_files) {
+      // An unusable audit directory explains every file in it: reported once, below.
+      if (f.list_error !== null && path.dirname(u.file) === f.dir) continue
+      if (!unreadable.has(u.file)) unreadable.set(u.file, u.error)
+    }
+  }
+  const corrupt = input.scans.reduce((n, s) => n + s.facts.corrupt_lines, 0)
+
+  if (f.list_error !== null) {
+    parts.push(`Audit directory ${f.dir} unreadable (${f.list_error}).`)
+    if (/not a directory|ENOTDIR/.test(f.list_error)) {
+      texts.push('Move the file that sits where the audit directory should be out of the way (the engine recreates the directory).')
+      commands.push(`mv ${shellQuote(f.dir)} ${shellQuote(`${f.dir}.not-audit`)}`)
+    } else {
+      texts.push('Make the audit directory readable by its owner.')
+      commands.push(`chmod 700 ${shellQuote(f.dir)}`)
+    }
+  }
+  if (unreadable.size > 0) {
+    parts.push(`${plural(unreadable.size, 'audit file')} unreadable: ${[...unreadable].map(([p, e]) => `${p} (${e})`).join(', ')}.`)
+    texts.push('Make each audit file readable by its owner (or move a non-file out of the audit directory).')
+    commands.push(...[...unreadable].map(([p, e]) => unreadableFileCommand(p, e)))
+  }
+  if (f.expired_files.length > 0) {
+    const byFeature = f.features.filter((x) => x.expired > 0).map((x) => `${x.feature} = ${x.expired}`)
+    parts.push(`${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`)
+    texts.push(`Prune audit files whose whole week is older than ${f.retention_days} days.`)
+    commands.push(`gbrain repair --prune-audit --older-than ${f.retention_days}d`)
+  }
+  if (f.wide_modes.length > 0) {
+    const shown = f.wide_modes.slice(0, 5).map((m) => `${m.path} (${octal(m.mode)}, expected ${octal(m.expected)})`)
+    const more = f.wide_modes.length > 5 ? ` and ${f.wide_modes.length - 5} more` : ''
+    parts.push(`Permissions wider than the owner: ${shown.join(', ')}${more}.`)
+    texts.push('Audit and spool files hold operational data: restrict them to their owner.')
+    commands.push(...chmodCommands(f.wide_modes))
+  }
+
+  let summary: string
+  if (!f.exists) summary = `No audit trail yet (${f.dir} does not exist).`
+  else if (f.list_error !== null) summary = ''
+  else if (f.total_files === 0) summary = `Audit directory ${f.dir} holds no audit files yet.`
+  else {
+    const perFeature = f.features
+      .map((x) => `${x.feature}: ${plural(x.count, 'file')}, ${size(x.bytes)}, ${x.oldest_week === x.newest_week ? x.oldest_week : `${x.oldest_week}…${x.newest_week}`}`)
+      .join('; ')
+    summary = `Audit trail: ${plural(f.total_files, 'file')}, ${size(f.total_bytes)} (${perFeature}).`
+  }
+  if (corrupt > 0) {
+    const where = input.scans.filter((s) => s.facts.corrupt_lines > 0).map((s) => `${s.feature} ${s.facts.corrupt_lines} in last ${s.facts.window.hours}h`)
+    summary += ` (note: ${corrupt} corrupt JSONL line(s) skipped: ${where.join(', ')})`
+  }
+
+  const status: CheckOutcome['status'] = parts.length > 0 ? 'warn' : 'ok'
+  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
+  return {
+    status,
+    message: [...parts, summary].filter((x) => x !== '').join(' ').trim(),
+    details: {
+      dir: f.dir,
+      exists: f.exists,
+      list_error: f.list_error,
+      retention_days: f.retention_days,
+      cutoff: f.cutoff,
+      features: f.features,
+      total_files: f.total_files,
+      total_bytes: f.total_bytes,
+      expired_files: f.expired_files,
+      unreadable_files: [...unreadable].map(([file, error]) => ({file, error})),
+      corrupt_lines: Object.fromEntries(input.scans.map((s) => [s.feature, s.facts.corrupt_lines])),
+      wide_permissions: f.wide_modes.map((m) => ({path: m.path, kind: m.kind, mode: octal(m.mode), expected: octal(m.expected)})),
+    },
+    observed_value: f.total_bytes,
+    observed_unit: 'bytes',
+    ...(fix ? {fix} : {}),
+  }
+}
+
+export const auditLogCheck: CheckDef<FileCheckFacts> = {
+  name: 'audit_log',
+  category: 'storage',
+  database: false,
+  async judge(facts) {
+    const [files, batch, pool] = await Promise.all([facts.auditFiles(), facts.batchRetry(), facts.poolRecovery()])
+    return judgeAuditLog({
+      files,
+      scans: [
+        {feature: 'batch-retry', facts: batch},
+        {feature: 'pool-recovery', facts: pool},
+      ],
+    })
+  },
+}

@@ -1,0 +1,221 @@
+/**
+ * `batch_retry_health` (retry) — gbrain-compatible. Judges the `batch-retry` audit rows of the
+ * last 24 h; works without a database. The ladder (checks.md):
+ *
+ * 1. Invalid `GBRAIN_BULK_*` settings → at least warn, naming the variable and its fix; the
+ *    ladder below still runs and the worse verdict wins (gbrain stops here, hiding an incident).
+ * 2. An unreadable audit file → at least warn, naming the file; readable files still count.
+ * 3. Exhausted total ≥ FAIL_TOTAL (20) → fail (sustained incident).
+ * 4. One site ≥ WARN_SITE (3), or total ≥ WARN_TOTAL (5) → warn, naming the worst site.
+ * 5. Otherwise ok.
+ *
+ * When every exhausted row went to the dead-letter spool and every one of those entries has
+ * since been replayed (its id is gone from the spool), nothing was lost: the incident still
+ * counts but caps steps 3–4 at warn. Corrupt lines are reported in every branch.
+ */
+import * as path from 'node:path'
+import {inspectRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
+import {redact} from '../engine/redact.js'
+import type {CheckDef} from './check.js'
+import {plural, shellQuote, type BatchRetryFacts, type FileCheckFacts} from './facts-files.js'
+import type {Thresholds} from './thresholds.js'
+import type {CheckOutcome, CheckStatus, Fix} from './types.js'
+
+export interface BatchRetryHealthInput {
+  facts: BatchRetryFacts
+  /** Every entry id present in the dead-letter spool; null when the spool could not be listed. */
+  spoolIds: readonly string[] | null
+  /** `inspectRetryPolicy(env).issues`. */
+  retryIssues: readonly RetryPolicyIssue[]
+  /** The effective max retries (to suggest a higher one). */
+  maxRetries: number
+  thresholds: Thresholds['batchRetry']
+}
+
+type Level = 'ok' | 'warn' | 'fail'
+const RANK: Record<Level, number> = {ok: 0, warn: 1, fail: 2}
+
+interface Part {
+  level: Level
+  message: string
+  fixText?: string
+  commands: string[]
+}
+
+/** A paste-ready fix for an audit file the reader could not read. */
+export function unreadableFileCommand(file: string, error: string): string {
+  if (/ENOTDIR/.test(error)) {
+    // The audit directory itself is a file: move it aside (the writer recreates the directory).
+    const dir = path.dirname(file)
+    return `mv ${shellQuote(dir)} ${shellQuote(`${dir}.not-audit`)}`
+  }
+  return /EISDIR|not a regular file/i.test(error) ? `mv ${shellQuote(file)} ${shellQuote(`${file}.not-audit`)}` : `chmod 600 ${shellQuote(file)}`
+}
+
+function notes(f: BatchRetryFacts): string {
+  const n: string[] = []
+  if (f.corrupt_lines > 0) n.push(`${f.corrupt_lines} corrupt JSONL line(s) skipped`)
+  if (f.bad_ts_rows > 0) n.push(`${f.bad_ts_rows} row(s) with an unparseable ts skipped`)
+  if (f.malformed_rows > 0) n.push(`${f.malformed_rows} malformed row(s)`)
+  return n.length > 0 ? ` (note: ${n.join('; ')})` : ''
+}
+
+/** The pure judge: plain data in, outcome out. */
+export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcome {
+  const {facts: f, thresholds: t} = input
+  const total = f.exhausted_total
+  const hours = f.window.hours
+
+  // Worst site: most exhausted rows, then name order (by_site is sorted).
+  let worst: {site: string; exhausted: number} | null = null
+  for (const [site, c] of Object.entries(f.by_site)) {
+    if (c.exhausted > 0 && (worst === null || c.exhausted > worst.exhausted)) worst = {site, exhausted: c.exhausted}
+  }
+
+  // Spooled exhausted rows: replayed when their entry is gone from the spool.
+  const present = input.spoolIds === null ? null : new Set(input.spoolIds)
+  let replayed = 0
+  for (const row of f.spooled_exhausted) {
+    if (present !== null && row.dead_letter_id !== undefined && !present.has(row.dead_letter_id)) replayed += 1
+  }
+  const spooled = Object.values(f.by_site).reduce((n, c) => n + c.spooled, 0)
+  const pending = Math.max(0, spooled - replayed)
+  const allReplayed = total > 0 && !f.spooled_exhausted_truncated && spooled === total && replayed === total
+
+  const parts: Part[] = []
+
+  // 1. Invalid GBRAIN_BULK_* settings.
+  if (input.retryIssues.length > 0) {
+    const text = input.retryIssues.map((i) => `${redact(i.message)} (fix: ${i.fix})`).join('; ')
+    parts.push({
+      level: 'warn',
+      message: `GBRAIN_BULK_* env override invalid: ${text}.`,
+      fixText: 'Correct the invalid GBRAIN_BULK_* setting (batch writes fall back to the default for it).',
+      commands: input.retryIssues.map((i) => i.fix),
+    })
+  }
+
+  // 2. Unreadable audit files.
+  if (f.unreadable_files.length > 0) {
+    const names = f.unreadable_files.map((u) => `${u.file} (${u.error})`).join(', ')
+    parts.push({
+      level: 'warn',
+      message: `${plural(f.unreadable_files.length, 'audit file')} unreadable: ${names}; the readable files were counted.`,
+      fixText: 'Make the audit file readable by its owner (or move a non-file out of the audit directory).',
+      commands: f.unreadable_files.map((u) => unreadableFileCommand(u.file, u.error)),
+    })
+  }
+
+  // 3–5. The exhausted ladder.
+  let level: Level = 'ok'
+  if (total >= t.failTotal) level = 'fail'
+  else if ((worst !== null && worst.exhausted >= t.warnSite) || total >= t.warnTotal) level = 'warn'
+  const capped = level === 'fail' && allReplayed
+  if (capped) level = 'warn'
+
+  const worstText = worst === null ? '' : ` (worst: ${worst.site} = ${worst.exhausted})`
+  const retryNote =
+    f.retries_scheduled > 0 || f.recovered > 0
+      ? ` ${f.retries_scheduled} transient retry(s) scheduled, ${plural(f.recovered, 'batch', 'batches')} recovered after retrying.`
+      : ''
+  const rowsNote =
+    total > 0
+      ? ` Rows: ${f.rows_lost} lost, ${f.rows_spooled} spooled` +
+        (spooled > 0 ? ` (${plural(replayed, 'batch', 'batches')} replayed, ${pending} pending replay)` : '') +
+        '.'
+      : ''
+  const replayCmd = pending > 0 ? ['gbrain repair --replay'] : []
+  const raise = `export GBRAIN_BULK_MAX_RETRIES=${Math.max(input.maxRetries + 2, 5)}`
+  let ladder: Part
+  if (total === 0) {
+    ladder = {level, message: `No exhausted batch retries in last ${hours}h.${retryNote}${notes(f)}`, commands: []}
+  } else if (level === 'ok') {
+    ladder = {
+      level,
+      message: `${total} exhausted batch retry(s) in last ${hours}h (below per-site threshold of ${t.warnSite}; worst: ${worst?.site} = ${worst?.exhausted}).${rowsNote}${retryNote}${notes(f)}`,
+      commands: [],
+    }
+  } else if (level === 'fail') {
+    ladder = {
+      level,
+      message:
+        `${total} exhausted batch retries in last ${hours}h${worstText}. Sustained circuit-breaker incident: ` +
+        `check the pooler/database; consider raising GBRAIN_BULK_MAX_RETRIES or a direct connection.${rowsNote}${retryNote}${notes(f)}`,
+      fixText: 'Check the pooler and the database, then raise the retry budget or connect directly (bypassing the pooler).',
+      commands: ['gbrain doctor --only connection', raise, ...replayCmd],
+    }
+  } else {
+    const cappedNote = capped ? ` All ${plural(total, 'exhausted batch', 'exhausted batches')} were spooled and have since been replayed (nothing lost): capped at warn.` : ''
+    ladder = {
+      level,
+      message:
+        `${total} exhausted batch retries in last ${hours}h${worstText}.${cappedNote} Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` +
+        `${rowsNote}${retryNote}${notes(f)}`,
+      fixText: 'Check the pooler and the database; if the blips are expected, give batches more retries.',
+      commands: ['gbrain doctor --only connection', raise, ...replayCmd],
+    }
+  }
+  parts.push(ladder)
+
+  // Worse verdict first; on a tie, configuration before files before the ladder (the order above).
+  const ordered = parts.map((p, i) => ({p, i})).sort((a, b) => RANK[b.p.level] - RANK[a.p.level] || a.i - b.i).map((x) => x.p)
+  const status: CheckStatus = ordered[0]!.level
+  const fixParts = ordered.filter((p) => p.level !== 'ok')
+  let fix: Fix | undefined
+  if (fixParts.length > 0) {
+    fix = {
+      text: fixParts.map((p) => p.fixText).filter((x): x is string => x !== undefined).join(' '),
+      commands: [...new Set(fixParts.flatMap((p) => p.commands))],
+    }
+  }
+  return {
+    status,
+    message: ordered.map((p) => p.message).join(' '),
+    details: {
+      exhausted_total: total,
+      by_site: f.by_site,
+      worst_site: worst,
+      retries_scheduled: f.retries_scheduled,
+      recovered: f.recovered,
+      rows_lost: f.rows_lost,
+      rows_spooled: f.rows_spooled,
+      replayed,
+      pending_replay: pending,
+      capped_by_replay: capped,
+      corrupt_lines: f.corrupt_lines,
+      bad_ts_rows: f.bad_ts_rows,
+      malformed_rows: f.malformed_rows,
+      files_scanned: f.files_scanned.length,
+      files: f.files_scanned,
+      unreadable_files: f.unreadable_files,
+      invalid_settings: input.retryIssues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix})),
+      window: f.window,
+      thresholds: {warn_site: t.warnSite, warn_total: t.warnTotal, fail_total: t.failTotal},
+    },
+    observed_value: total,
+    observed_unit: 'count',
+    threshold: {warn: t.warnTotal, fail: t.failTotal},
+    ...(fix ? {fix} : {}),
+  }
+}
+
+export const batchRetryHealthCheck: CheckDef<FileCheckFacts> = {
+  name: 'batch_retry_health',
+  category: 'retry',
+  database: false,
+  downstreamOf: ['connection'],
+  async judge(facts) {
+    const batch = await facts.batchRetry()
+    // The spool is read only when there is something to match against it.
+    const spool = batch.spooled_exhausted.length > 0 ? await facts.spool() : null
+    const spoolIds = spool === null ? [] : spool.list_error === null ? spool.ids : null
+    const inspected = inspectRetryPolicy(facts.env)
+    return judgeBatchRetryHealth({
+      facts: batch,
+      spoolIds,
+      retryIssues: inspected.issues,
+      maxRetries: inspected.policy.maxRetries,
+      thresholds: facts.thresholds.batchRetry,
+    })
+  },
+}

@@ -1,0 +1,75 @@
+/**
+ * `dead_letter` (storage). Batches the engine could not land after all retries wait in the
+ * dead-letter spool: any entry → fail (its rows are at risk until replayed) with
+ * `gbrain repair --replay`. Unreadable or corrupt entries (and an unreadable spool directory) →
+ * fail, naming them. Never prints row contents: only ids, sites, counts and ages.
+ */
+import type {CheckDef} from './check.js'
+import {plural, shellQuote, type FileCheckFacts, type SpoolFacts} from './facts-files.js'
+import type {CheckOutcome, Fix} from './types.js'
+
+function age(ms: number): string {
+  const s = Math.round(ms / 1000)
+  if (s < 120) return `${s} s`
+  if (s < 7200) return `${Math.round(s / 60)} min`
+  if (s < 172_800) return `${Math.round(s / 3600)} h`
+  return `${Math.round(s / 86_400)} d`
+}
+
+export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
+  const parts: string[] = []
+  const texts: string[] = []
+  const commands: string[] = []
+
+  if (spool.list_error !== null) {
+    parts.push(`Dead-letter spool ${spool.dir} unreadable (${spool.list_error}): spooled rows cannot be checked.`)
+    texts.push('Make the spool directory readable by its owner.')
+    commands.push(`chmod 700 ${shellQuote(spool.dir)}`)
+  }
+  if (spool.entries > 0) {
+    const sites = Object.entries(spool.by_site)
+      .map(([site, s]) => `${site} = ${s.entries}`)
+      .join(', ')
+    parts.push(
+      `${plural(spool.entries, 'batch', 'batches')} (${plural(spool.rows, 'row')}) waiting in the dead-letter spool, ` +
+        `oldest ${age(spool.oldest_age_ms ?? 0)} old (by site: ${sites}); the rows are not in the database until replayed.`,
+    )
+    texts.push('Replay the spool once the database is reachable (idempotent; each entry is removed only after its rows landed).')
+    commands.push('gbrain repair --replay')
+  }
+  if (spool.corrupt.length > 0) {
+    parts.push(`${plural(spool.corrupt.length, 'corrupt spool entry', 'corrupt spool entries')}: ${spool.corrupt.map((c) => `${c.id} (${c.reason})`).join(', ')}.`)
+    texts.push('Corrupt entries are never deleted automatically: inspect each one, then move it out of the spool.')
+    commands.push(...spool.corrupt.map((c) => `mv ${shellQuote(c.file)} ${shellQuote(`${c.file}.corrupt`)}`))
+  }
+
+  const status: CheckOutcome['status'] = parts.length > 0 ? 'fail' : 'ok'
+  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
+  return {
+    status,
+    message: status === 'ok' ? 'Dead-letter spool is empty.' : parts.join(' '),
+    details: {
+      dir: spool.dir,
+      entries: spool.entries,
+      rows: spool.rows,
+      oldest_age_s: spool.oldest_age_ms === null ? null : Math.round(spool.oldest_age_ms / 1000),
+      by_site: spool.by_site,
+      corrupt: spool.corrupt.map((c) => ({id: c.id, reason: c.reason})),
+      list_error: spool.list_error,
+    },
+    observed_value: spool.entries + spool.corrupt.length,
+    observed_unit: 'count',
+    threshold: {fail: 1},
+    ...(fix ? {fix} : {}),
+  }
+}
+
+export const deadLetterCheck: CheckDef<FileCheckFacts> = {
+  name: 'dead_letter',
+  category: 'storage',
+  database: false,
+  downstreamOf: ['connection'],
+  async judge(facts) {
+    return judgeDeadLetter(await facts.spool())
+  },
+}

@@ -1,0 +1,123 @@
+/**
+ * `pool_reap_health` (pool) — gbrain-compatible. Judges the `pool-recovery` audit rows of the
+ * last hour; works without a database.
+ *
+ * - A `reconnect_failed` that no later `reconnect_succeeded` of the same pid followed → fail
+ *   ("reconnect is throwing").
+ * - Failures that were each followed by a success → warn ("N failed reconnects, recovered at T").
+ *   gbrain fails on any failure in the hour, which keeps the doctor red for an hour after an
+ *   outage that already healed.
+ * - ≥ 10 reaps → warn (pooler thrash).
+ * - An unreadable audit file → at least warn (it may hide a failure).
+ * - Otherwise ok — reported, not omitted (gbrain omits it).
+ */
+import type {CheckDef} from './check.js'
+import {plural, type FileCheckFacts, type PoolRecoveryFacts} from './facts-files.js'
+import {unreadableFileCommand} from './batch-retry-health.js'
+import type {CheckOutcome, Fix} from './types.js'
+
+/** Reaps in the window at which the pool counts as thrashing (gbrain's). */
+export const POOL_REAP_WARN = 10
+
+export interface PoolReapHealthInput {
+  facts: PoolRecoveryFacts
+  /** Default {@link POOL_REAP_WARN}. */
+  reapWarn?: number
+}
+
+export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
+  const f = input.facts
+  const reapWarn = input.reapWarn ?? POOL_REAP_WARN
+  const hours = f.window.hours
+  const unrecovered = f.pids.filter((p) => !p.recovered)
+  const recoveredFailing = f.pids.filter((p) => p.failures > 0 && p.recovered)
+
+  const corruptNote = f.corrupt_lines > 0 ? ` (note: ${f.corrupt_lines} corrupt JSONL line(s) skipped)` : ''
+  const reapsNote = `${plural(f.reaps, 'pooler reap')} detected`
+  let status: CheckOutcome['status']
+  let message: string
+  let fix: Fix | undefined
+
+  if (unrecovered.length > 0) {
+    const failures = unrecovered.reduce((n, p) => n + p.failures, 0)
+    const who = unrecovered
+      .map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}${p.last_failure_error ? `: ${p.last_failure_error}` : ''}`)
+      .join('; ')
+    status = 'fail'
+    message =
+      `DB reconnect FAILED ${failures}× in last ${hours}h with no recovery since (${who}; ${reapsNote}) ` +
+      `— reconnect is throwing; check DB reachability / credentials.`
+    fix = {
+      text: 'Check that the database is reachable and the credentials are valid, then reconnect the live engine processes.',
+      commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect'],
+    }
+  } else if (f.failures > 0) {
+    const recoveredAt = recoveredFailing
+      .map((p) => p.last_success_at)
+      .filter((x): x is string => x !== null)
+      .sort()
+      .at(-1)
+    status = 'warn'
+    message = `${f.failures} failed reconnect(s) in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`
+    fix = {text: 'The engine healed itself; if this repeats, check the pooler and the database.', commands: ['gbrain doctor --only connection']}
+  } else if (f.reaps >= reapWarn) {
+    status = 'warn'
+    message = `DB pool reaped ${f.reaps}× in last ${hours}h (self-heal recovered each) — pooler thrash.`
+    fix = {
+      text: "The pooler is closing idle client connections: raise its client idle timeout or lower the pool size (GBRAIN_POOL_SIZE).",
+      commands: [],
+    }
+  } else {
+    status = 'ok'
+    message =
+      f.reaps === 0 && f.recoveries === 0
+        ? `No pool reaps or reconnects in last ${hours}h.`
+        : `${reapsNote} and ${plural(f.recoveries, 'successful reconnect')} in last ${hours}h, no failures.`
+  }
+
+  if (f.unreadable_files.length > 0) {
+    const names = f.unreadable_files.map((u) => `${u.file} (${u.error})`).join(', ')
+    message += ` ${plural(f.unreadable_files.length, 'audit file')} unreadable: ${names}.`
+    const commands = f.unreadable_files.map((u) => unreadableFileCommand(u.file, u.error))
+    if (status === 'ok') {
+      status = 'warn'
+      fix = {text: 'Make the audit file readable by its owner (or move a non-file out of the audit directory).', commands}
+    } else if (fix) fix = {text: fix.text, commands: [...fix.commands, ...commands]}
+  }
+  message += corruptNote
+
+  return {
+    status,
+    message,
+    details: {
+      reaps: f.reaps,
+      recoveries: f.recoveries,
+      failures: f.failures,
+      other_triggers: f.other_triggers,
+      unrecovered_pids: unrecovered.map((p) => p.pid),
+      pids: f.pids,
+      last_event: f.last_event,
+      corrupt_lines: f.corrupt_lines,
+      bad_ts_rows: f.bad_ts_rows,
+      malformed_rows: f.malformed_rows,
+      files_scanned: f.files_scanned.length,
+      files: f.files_scanned,
+      unreadable_files: f.unreadable_files,
+      window: f.window,
+    },
+    observed_value: f.reaps,
+    observed_unit: 'count',
+    threshold: {warn: reapWarn},
+    ...(fix ? {fix} : {}),
+  }
+}
+
+export const poolReapHealthCheck: CheckDef<FileCheckFacts> = {
+  name: 'pool_reap_health',
+  category: 'pool',
+  database: false,
+  downstreamOf: ['connection'],
+  async judge(facts) {
+    return judgePoolReapHealth({facts: await facts.poolRecovery()})
+  },
+}

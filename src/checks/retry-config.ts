@@ -1,0 +1,78 @@
+/**
+ * `retry_config` (retry). The effective batch-write retry policy and where each value came from
+ * (`GBRAIN_BULK_MAX_RETRIES`, `GBRAIN_BULK_RETRY_BASE_MS`, `GBRAIN_BULK_RETRY_MAX_MS`; defaults
+ * 3 / 1000 / 10000). Invalid → fail with the paste-ready fix. A worst-case total wait shorter than
+ * 5 s (a typical pooler circuit-breaker recovery) → warn. observed_value is that worst case, in
+ * ms; unlike the other thresholds here, lower is worse.
+ */
+import {worstCaseSleepMs} from '../engine/backoff.js'
+import {redact} from '../engine/redact.js'
+import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy} from '../engine/retry-policy.js'
+import type {CheckDef} from './check.js'
+import type {FileCheckFacts} from './facts-files.js'
+import type {CheckOutcome, Fix} from './types.js'
+
+/** Warn below this worst-case total sleep. */
+export const RETRY_MIN_WORST_CASE_MS = 5000
+
+const VARS = {maxRetries: 'GBRAIN_BULK_MAX_RETRIES', baseMs: 'GBRAIN_BULK_RETRY_BASE_MS', maxMs: 'GBRAIN_BULK_RETRY_MAX_MS'} as const
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+
+export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs = RETRY_MIN_WORST_CASE_MS): CheckOutcome {
+  const {policy, sources, issues} = inspected
+  const worst = worstCaseSleepMs(policy, policy.maxRetries)
+  const overridden = (Object.keys(VARS) as Array<keyof typeof VARS>).filter((k) => sources[k] !== 'default')
+  const origin = overridden.length === 0 ? 'all defaults' : `from ${overridden.map((k) => VARS[k]).join(', ')}`
+  const summary =
+    `${policy.maxRetries} retries, base ${policy.baseMs} ms, cap ${policy.maxMs} ms, ${policy.jitter} jitter ` +
+    `(${origin}); worst-case total wait ${secs(worst)}.`
+
+  let status: CheckOutcome['status'] = 'ok'
+  const parts: string[] = []
+  const texts: string[] = []
+  const commands: string[] = []
+  if (issues.length > 0) {
+    status = 'fail'
+    parts.push(`Invalid retry settings: ${issues.map((i) => redact(i.message)).join('; ')} (the default is used instead).`)
+    texts.push('Set each invalid variable to a valid value (or unset it to use the default).')
+    commands.push(...issues.map((i) => i.fix))
+  }
+  if (worst < minWorstCaseMs) {
+    if (status === 'ok') status = 'warn'
+    parts.push(
+      `Worst-case total wait ${secs(worst)} is shorter than a typical pooler circuit-breaker recovery (${secs(minWorstCaseMs)}): ` +
+        `batches may exhaust their retries during a blip the pooler would survive.`,
+    )
+    // Raise every overridden value that is below its default back to the default.
+    const raise = (Object.keys(VARS) as Array<keyof typeof VARS>).filter((k) => sources[k] !== 'default' && policy[k] < DEFAULT_RETRY_POLICY[k])
+    texts.push('Allow more or longer retries.')
+    commands.push(...raise.map((k) => `export ${VARS[k]}=${DEFAULT_RETRY_POLICY[k]}`))
+  }
+  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
+  return {
+    status,
+    message: status === 'ok' ? `Batch retries: ${summary}` : `${parts.join(' ')} Effective: ${summary}`,
+    details: {
+      policy: {max_retries: policy.maxRetries, base_ms: policy.baseMs, max_ms: policy.maxMs, jitter: policy.jitter},
+      sources: {max_retries: sources.maxRetries, base_ms: sources.baseMs, max_ms: sources.maxMs},
+      worst_case_sleep_ms: worst,
+      min_worst_case_ms: minWorstCaseMs,
+      threshold_direction: 'lower_is_worse',
+      issues: issues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix})),
+    },
+    observed_value: worst,
+    observed_unit: 'ms',
+    threshold: {warn: minWorstCaseMs},
+    ...(fix ? {fix} : {}),
+  }
+}
+
+export const retryConfigCheck: CheckDef<FileCheckFacts> = {
+  name: 'retry_config',
+  category: 'retry',
+  database: false,
+  async judge(facts) {
+    return judgeRetryConfig(inspectRetryPolicy(facts.env))
+  },
+}

@@ -1,0 +1,91 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {parseDuration} from '../cli/duration.js'
+import {UsageError} from '../cli/errors.js'
+import {runDoctor, type DoctorRun} from '../checks/doctor.js'
+import {CATALOGUE, CHECK_NAMES} from '../checks/catalogue.js'
+import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
+import {writeFileAtomic} from '../engine/fs-atomic.js'
+import {FORMATS, render, renderGithubStepSummary, decideColor, decideUnicode, type Format} from '../render/index.js'
+import {appendFile} from 'node:fs/promises'
+
+export default class Doctor extends BaseCommand<typeof Doctor> {
+  static override summary = 'Diagnose the brain: connection, retries, freshness, pool, spool and audit trail'
+  static override description = `Read-only: it never writes to the database, the audit trail or the spool (only --output-file).
+Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but
+something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the
+plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
+  static override examples = [
+    '<%= config.bin %> doctor',
+    '<%= config.bin %> doctor --json',
+    '<%= config.bin %> doctor --format github --fail-on warn',
+    '<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/gbrain.prom',
+    '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
+  ]
+  static override flags = {
+    format: Flags.string({description: 'renderer', options: [...FORMATS]}),
+    'output-file': Flags.string({description: 'write the rendered report here atomically instead of stdout'}),
+    only: Flags.string({description: 'comma-separated check names to run'}),
+    skip: Flags.string({description: 'comma-separated check names to leave out'}),
+    list: Flags.boolean({description: 'print the check catalogue and exit'}),
+    fast: Flags.boolean({description: 'skip checks that need the database'}),
+    source: Flags.string({description: 'limit source-scoped checks to this source id'}),
+    'fail-on': Flags.string({description: 'what makes the exit status non-zero', options: ['fail', 'warn', 'never'], default: 'fail'}),
+    timeout: Flags.string({description: 'budget per check', default: '5s'}),
+    deadline: Flags.string({description: 'budget for the whole run', default: '30s'}),
+    quiet: Flags.boolean({char: 'q', description: 'summary line only'}),
+    verbose: Flags.boolean({char: 'v', description: 'every check, with timings'}),
+    color: Flags.boolean({description: 'force colour on (--no-color: off)', allowNo: true}),
+  }
+
+  async run(): Promise<void> {
+    const f = this.flags
+    if (f.list) {
+      for (const c of CATALOGUE) this.log(`${c.name.padEnd(20)} ${c.category.padEnd(13)} ${c.database ? 'database' : 'files'}`)
+      return
+    }
+    const timeoutMs = parseDuration(f.timeout, '--timeout')
+    const deadlineMs = parseDuration(f.deadline, '--deadline')
+    if (timeoutMs < 100) throw new UsageError(`--timeout ${f.timeout} is too short`, 'use at least 100ms')
+    const pick = (flag: string | undefined, name: string): string[] | undefined => {
+      if (flag === undefined) return undefined
+      const names = flag.split(',').map((s) => s.trim()).filter(Boolean)
+      const unknown = names.filter((n) => !CHECK_NAMES.includes(n))
+      if (unknown.length > 0) throw new UsageError(`unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} in ${name}`, `see: gbrain doctor --list (${CHECK_NAMES.join(', ')})`)
+      return names
+    }
+    const only = pick(f.only, '--only')
+    const skip = pick(f.skip, '--skip')
+    const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')
+
+    const run: DoctorRun = await runDoctor({
+      target: this.target(),
+      env: process.env,
+      timeoutMs,
+      deadlineMs,
+      fast: f.fast,
+      source: f.source,
+      only,
+      skip,
+      version: this.config.version,
+      onSlow: (name) => process.stderr.write(`gbrain doctor: still running: ${name}\n`),
+      onCleanup: (fn) => this.onCleanup(fn),
+    })
+    const report = run.report
+    const out = render(format, report, {
+      color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
+      unicode: decideUnicode(process.env),
+      verbose: f.verbose,
+      quiet: f.quiet,
+      debug: f.debug,
+      width: process.stdout.columns ?? 100,
+    })
+    if (f['output-file']) await writeFileAtomic(f['output-file'], out, {fsync: true})
+    else process.stdout.write(out.endsWith('\n') ? out : `${out}\n`)
+    if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
+      await appendFile(process.env.GITHUB_STEP_SUMMARY, renderGithubStepSummary(report)).catch(() => {})
+    }
+    const code = format === 'nagios' ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
+    await this.exitAfterCleanup(code)
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Human output: a table of the checks that need attention (every check with `verbose`), the
+ * ranked top issues with their fixes, and one summary line — always, and alone with `quiet`.
+ *
+ * Colour and Unicode are options, decided once by the command (`decideColor`, `decideUnicode`)
+ * and injected here; the renderer never looks at the terminal or the environment.
+ */
+import {Chalk, type ChalkInstance} from 'chalk'
+import Table from 'cli-table3'
+import type {CheckResult, CheckStatus, Report, ReportStatus} from '../checks/types.js'
+import {clean, displayDatabase, displayWidth, formatDuration, oneLine, orderedChecks, statusLabel, summaryLine, terminalSafe, toAscii, wrap} from './text.js'
+
+export interface TableOptions {
+  /** ANSI colours (16-colour palette). Decide with {@link decideColor}. */
+  color: boolean
+  /** Unicode glyphs and box drawing; false → ASCII only. Decide with {@link decideUnicode}. */
+  unicode: boolean
+  /** Every check, ok and skipped included, with its duration. */
+  verbose: boolean
+  /** Only the summary line (wins over `verbose` and `debug`). */
+  quiet: boolean
+  /** Also the (redacted) stack of every crashed check. */
+  debug: boolean
+  /** Terminal width in columns. */
+  width: number
+}
+
+export const DEFAULT_TABLE_OPTIONS: TableOptions = {color: false, unicode: true, verbose: false, quiet: false, debug: false, width: 100}
+
+/** Environment variables the colour and Unicode decisions read. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * Whether to colour human output: an explicit `--color` / `--no-color` wins; else a non-empty
+ * `NO_COLOR` turns colour off (no-color.org); else a non-empty `FORCE_COLOR` other than `0` turns
+ * it on; else colour only on a TTY whose `TERM` is not `dumb`.
+ */
+export function decideColor(input: {flag: boolean | undefined; env: Env; isTTY: boolean}): boolean {
+  if (input.flag !== undefined) return input.flag
+  const noColor = input.env.NO_COLOR
+  if (noColor !== undefined && noColor !== '') return false
+  const force = input.env.FORCE_COLOR
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false'
+  return input.isTTY && input.env.TERM !== 'dumb'
+}
+
+/**
+ * Whether the terminal takes UTF-8. The locale decides as the C library decides it: the first
+ * non-empty of `LC_ALL`, `LC_CTYPE`, `LANG`; UTF-8 when it names `UTF-8`/`utf8` (any case).
+ * Conservative when unset: POSIX's default locale is `C`, which is ASCII, so a bare cron job or
+ * systemd unit gets ASCII (readable everywhere) rather than mojibake. The exception is Windows
+ * Terminal (`WT_SESSION` set, no locale variables), which is UTF-8. A plain `LANG=C` or `POSIX`
+ * gets ASCII; CI images usually set `LANG=C.UTF-8`.
+ */
+export function decideUnicode(env: Env): boolean {
+  for (const key of ['LC_ALL', 'LC_CTYPE', 'LANG']) {
+    const value = env[key]
+    if (value !== undefined && value !== '') return /utf-?8/i.test(value)
+  }
+  return env.WT_SESSION !== undefined && env.WT_SESSION !== ''
+}
+
+const ASCII_BORDERS = {
+  top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
+  bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
+  left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
+}
+
+const STATUS_COLOR: Record<CheckStatus, 'red' | 'magenta' | 'yellow' | 'green' | 'gray'> = {
+  fail: 'red', unknown: 'magenta', warn: 'yellow', ok: 'green', skipped: 'gray',
+}
+const REPORT_COLOR: Record<ReportStatus, 'red' | 'magenta' | 'yellow' | 'green'> = {
+  unhealthy: 'red', unknown: 'magenta', warnings: 'yellow', healthy: 'green',
+}
+
+/** Width of the status column: `? unknown` / `- skipped` plus padding. */
+const STATUS_COL = 11
+/** A check-name column wider than this wraps the name. */
+const MAX_CHECK_COL = 32
+/** The message column never gets narrower than this, even on a tiny terminal. */
+const MIN_MESSAGE_COL = 24
+
+interface Ctx {
+  c: ChalkInstance
+  o: TableOptions
+  /** Data text as printed: redacted, terminal-safe, ASCII-folded when not Unicode. */
+  t: (value: unknown) => string
+  /** Same, one line. */
+  t1: (value: unknown) => string
+  /** ASCII folding alone (when not Unicode), for text already redacted. */
+  fold: (text: string) => string
+}
+
+/** Render the report for a human. Ends with a newline. */
+export function renderTable(report: Report, options: Partial<TableOptions> = {}): string {
+  const o: TableOptions = {...DEFAULT_TABLE_OPTIONS, ...options}
+  const c = new Chalk({level: o.color ? 1 : 0})
+  const fold = (s: string): string => (o.unicode ? s : toAscii(s))
+  const ctx: Ctx = {c, o, fold, t: (v) => fold(terminalSafe(clean(v))), t1: (v) => fold(oneLine(v))}
+  const status = c[REPORT_COLOR[report.status]].bold(report.status)
+  const summary = status + fold(summaryLine(report, o.unicode).slice(report.status.length))
+  if (o.quiet) return `${summary}\n`
+
+  const sections: string[] = []
+  if (o.verbose) sections.push(targetLines(report, ctx))
+  const rows = orderedChecks(report.checks).filter((ch) => o.verbose || (ch.status !== 'ok' && ch.status !== 'skipped'))
+  if (rows.length > 0) sections.push(checksTable(rows, ctx))
+  if (report.top_issues.length > 0) sections.push(topIssuesList(report, ctx))
+  if (o.debug) {
+    const stacks = debugSections(report, ctx)
+    if (stacks !== '') sections.push(stacks)
+  }
+  sections.push(summary)
+  return `${sections.join('\n\n')}\n`
+}
+
+/**
+ * Only the stacks of crashed checks (redacted), for a command that sends `--debug` output to
+ * stderr rather than into the report. Empty string when no check crashed.
+ */
+export function renderDebugStacks(report: Report, options: Partial<TableOptions> = {}): string {
+  const o: TableOptions = {...DEFAULT_TABLE_OPTIONS, ...options}
+  const fold = (s: string): string => (o.unicode ? s : toAscii(s))
+  const text = debugSections(report, {c: new Chalk({level: o.color ? 1 : 0}), o, fold, t: (v) => fold(terminalSafe(clean(v))), t1: (v) => fold(oneLine(v))})
+  return text === '' ? '' : `${text}\n`
+}
+
+function targetLines(report: Report, {c, o, t1, fold}: Ctx): string {
+  const tg = report.target
+  const database = fold(terminalSafe(displayDatabase(tg.database)).replace(/\s+/g, ' '))
+  const entries: [string, string][] = [
+    ['target:', `${t1(tg.engine)} ${database} (${t1(tg.sources.database)})`],
+    ['audit: ', `${t1(tg.audit_dir)} (${t1(tg.sources.audit_dir)})`],
+  ]
+  return entries
+    .flatMap(([label, value]) => {
+      const [first = '', ...rest] = wrap(value, Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - label.length - 1))
+      return [`${c.bold(label.trim())}${label.slice(label.trim().length)} ${first}`, ...rest.map((l) => `${' '.repeat(label.length + 1)}${l}`)]
+    })
+    .join('\n')
+}
+
+function checksTable(rows: CheckResult[], {c, o, t, t1}: Ctx): string {
+  const names = rows.map((r) => t1(r.name))
+  const checkCol = Math.min(MAX_CHECK_COL, Math.max('check'.length, ...names.map(displayWidth)) + 2)
+  const times = rows.map((r) => formatDuration(r.duration_ms))
+  const timeCol = o.verbose ? Math.max('time'.length, ...times.map((s) => s.length)) + 2 : 0
+  const columns = o.verbose ? 4 : 3
+  const messageCol = Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - STATUS_COL - checkCol - timeCol - (columns + 1))
+  const head = ['status', 'check', ...(o.verbose ? ['time'] : []), 'message'].map((h) => c.bold(h))
+  const table = new Table({
+    head,
+    colWidths: [STATUS_COL, checkCol, ...(o.verbose ? [timeCol] : []), messageCol],
+    colAligns: ['left', 'left', ...(o.verbose ? (['right'] as const) : []), 'left'],
+    wordWrap: false,
+    truncate: o.unicode ? '…' : '...',
+    style: {head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1},
+    ...(o.unicode ? {} : {chars: ASCII_BORDERS}),
+  })
+  rows.forEach((r, i) => {
+    const label = c[STATUS_COLOR[r.status]](statusLabel(r.status, o.unicode))
+    const name = wrap(names[i] ?? '', checkCol - 2).join('\n')
+    const message = wrap(t(r.message), messageCol - 2).join('\n')
+    table.push([label, name, ...(o.verbose ? [times[i] ?? ''] : []), message])
+  })
+  return table.toString()
+}
+
+function topIssuesList(report: Report, {c, o, t, t1}: Ctx): string {
+  const lines = [c.bold('Top issues')]
+  // "  1. ✗ " — top issues are never ok, so every glyph is one column wide.
+  const indent = ' '.repeat(7)
+  const body = Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - indent.length)
+  for (const issue of report.top_issues) {
+    const number = `${issue.rank}.`.padStart(4)
+    const glyph = c[STATUS_COLOR[issue.status]](statusLabel(issue.status, o.unicode).split(' ')[0] ?? '')
+    const downstream = (issue.downstream_of ?? []).map(t1).filter((s) => s !== '')
+    const head = `${t1(issue.check)}${downstream.length > 0 ? ` (downstream of ${downstream.join(', ')})` : ''}:`
+    const [first = '', ...rest] = wrap(`${head} ${t(issue.message)}`, body)
+    // The check name (the head) is bold; wrapping happened on the plain text.
+    const firstStyled = first.startsWith(head) ? c.bold(head) + first.slice(head.length) : first
+    lines.push(`${number} ${glyph} ${firstStyled}`)
+    for (const l of rest) lines.push(`${indent}${l}`)
+    if (issue.fix) {
+      const [f0 = '', ...fr] = wrap(t(issue.fix.text), body - 'fix: '.length)
+      lines.push(`${indent}${c.bold('fix:')} ${f0}`)
+      for (const l of fr) lines.push(`${indent}     ${l}`)
+      for (const cmd of issue.fix.commands) lines.push(`${indent}  ${c.cyan(`$ ${t1(cmd)}`)}`)
+    }
+  }
+  return lines.join('\n')
+}
+
+function debugSections(report: Report, {c, t1, t}: Ctx): string {
+  const out: string[] = []
+  for (const ch of report.checks) {
+    if (ch.debug_stack === undefined || ch.debug_stack === '') continue
+    const stack = t(ch.debug_stack)
+      .split('\n')
+      .map((l) => `  ${l}`.trimEnd())
+      .join('\n')
+    out.push(`${c.bold(`debug: stack of ${t1(ch.name)}`)}\n${stack}`)
+  }
+  return out.join('\n\n')
+}

@@ -1,0 +1,214 @@
+/**
+ * Helpers shared by the renderers: redaction of every string that came from check data, removal
+ * of terminal control sequences, ASCII folding, display width and wrapping, durations, the
+ * status vocabulary as glyphs, the severity order of rows, and the one summary line.
+ * Pure: nothing here reads the environment, the clock or the terminal.
+ */
+import {topIssues} from '../checks/report.js'
+import type {CheckResult, CheckStatus, Report} from '../checks/types.js'
+import {redactFull, redactUrl} from '../engine/redact.js'
+
+/**
+ * Any value from check data as redacted text. Renderers call this on every string they did not
+ * write themselves (defence in depth: checks redact already).
+ */
+export function clean(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  return redactFull(typeof value === 'string' ? value : String(value))
+}
+
+/**
+ * The target database as shown: a URL keeps its scheme, host name, port and database with the
+ * credentials masked (`redactUrl`, idempotent on an already-masked URL — free-text redaction
+ * would blank the whole URL), and the rest still goes through free-text redaction (an IPv4 host,
+ * a stray `password=`); a data directory is free text.
+ */
+export function displayDatabase(value: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([\s\S]*)$/.exec(value.trim())
+  if (!m) return clean(value)
+  const masked = redactUrl(value.trim())
+  const scheme = m[1] ?? ''
+  return masked.startsWith(scheme) ? scheme + clean(masked.slice(scheme.length)) : clean(masked)
+}
+
+/** CSI (`ESC [ … final`) and OSC (`ESC ] … BEL|ST`) sequences: an injected colour or title change. */
+const ANSI_RE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u009b[0-?]*[ -/]*[@-~]/g
+/** C0/C1 controls except tab and newline, DEL, and the bidi overrides/isolates ("Trojan Source"). */
+const CONTROL_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Text safe to print on a terminal: escape sequences removed whole, other control characters
+ * (and bidi overrides) shown as U+FFFD, tabs as a space, CR/CRLF as a newline.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(ANSI_RE, '').replace(/\r\n?/g, '\n').replace(/\t/g, ' ').replace(CONTROL_RE, '\uFFFD')
+}
+
+/** Redacted, terminal-safe, one line (whitespace runs collapsed). */
+export function oneLine(value: unknown): string {
+  return terminalSafe(clean(value)).replace(/\s+/g, ' ').trim()
+}
+
+const ASCII_MAP: Record<string, string> = {
+  '\u2014': '-', '\u2013': '-', '\u2012': '-', '\u2015': '-', '\u2212': '-', '\u2010': '-', '\u2011': '-',
+  '\u2018': "'", '\u2019': "'", '\u201a': "'", '\u2032': "'",
+  '\u201c': '"', '\u201d': '"', '\u201e': '"', '\u2033': '"', '\u00ab': '"', '\u00bb': '"',
+  '\u2026': '...', '\u2192': '->', '\u2190': '<-', '\u21d2': '=>', '\u2265': '>=', '\u2264': '<=', '\u2260': '!=',
+  '\u00d7': 'x', '\u00b7': '*', '\u2022': '*', '\u00a0': ' ', '\u202f': ' ', '\u2009': ' ', '\u00b5': 'u',
+  '\u2713': 'v', '\u2714': 'v', '\u2717': 'x', '\u2718': 'x', '\u00b0': 'deg', '\u00a7': 'S', '\ufffd': '?',
+}
+
+/**
+ * Fold text to printable ASCII for a terminal that is not UTF-8: common punctuation mapped
+ * (`—` → `-`, `→` → `->`, `…` → `...`), accents dropped (`é` → `e`), anything else `?`.
+ */
+export function toAscii(text: string): string {
+  let out = ''
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0
+    if (code < 0x80) {
+      out += ch
+      continue
+    }
+    const mapped = ASCII_MAP[ch]
+    if (mapped !== undefined) {
+      out += mapped
+      continue
+    }
+    const folded = ch.normalize('NFKD').replace(/\p{M}/gu, '')
+    out += folded !== '' && /^[\x20-\x7e]+$/.test(folded) ? folded : '?'
+  }
+  return out
+}
+
+function isWide(code: number): boolean {
+  return (
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1f64f) ||
+    (code >= 0x1f900 && code <= 0x1f9ff) ||
+    (code >= 0x20000 && code <= 0x3fffd)
+  )
+}
+
+/** Columns a (control-free, colour-free) string takes on a terminal: an approximation of wcwidth. */
+export function displayWidth(text: string): number {
+  let w = 0
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0
+    if (/\p{M}/u.test(ch) || code === 0x200b || code === 0x200d || (code >= 0xfe00 && code <= 0xfe0f)) continue
+    w += isWide(code) ? 2 : 1
+  }
+  return w
+}
+
+/** Split a word longer than `width` columns into pieces of at most `width` columns. */
+function hardSplit(word: string, width: number): string[] {
+  const pieces: string[] = []
+  let piece = ''
+  let w = 0
+  for (const ch of word) {
+    const cw = displayWidth(ch)
+    if (w + cw > width && piece !== '') {
+      pieces.push(piece)
+      piece = ''
+      w = 0
+    }
+    piece += ch
+    w += cw
+  }
+  if (piece !== '') pieces.push(piece)
+  return pieces
+}
+
+/**
+ * Greedy word wrap to `width` columns. Newlines in the text start new lines; whitespace runs
+ * collapse to one space; a word longer than the width (a URL, a path) is split rather than cut,
+ * so nothing is lost.
+ */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(1, Math.floor(width))
+  const lines: string[] = []
+  for (const paragraph of text.split('\n')) {
+    let line = ''
+    let lineW = 0
+    for (const word of paragraph.split(/\s+/).filter((s) => s !== '')) {
+      for (const piece of displayWidth(word) > w ? hardSplit(word, w) : [word]) {
+        const pw = displayWidth(piece)
+        if (line === '') {
+          line = piece
+          lineW = pw
+        } else if (lineW + 1 + pw <= w) {
+          line += ` ${piece}`
+          lineW += 1 + pw
+        } else {
+          lines.push(line)
+          line = piece
+          lineW = pw
+        }
+      }
+    }
+    lines.push(line)
+  }
+  return lines
+}
+
+/** `412 ms` under a second, `1.3 s` from one second; `?` when not a duration. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
+/** Glyphs that carry a status's meaning without colour. */
+export const GLYPHS: Record<'unicode' | 'ascii', Record<CheckStatus, string>> = {
+  unicode: {ok: '✓', warn: '!', fail: '✗', unknown: '?', skipped: '-'},
+  ascii: {ok: 'OK', warn: '!', fail: 'X', unknown: '?', skipped: '-'},
+}
+
+/** `✓ ok`, `✗ fail`, … (`OK ok`, `X fail` in ASCII). */
+export function statusLabel(status: CheckStatus, unicode: boolean): string {
+  return `${GLYPHS[unicode ? 'unicode' : 'ascii'][status]} ${status}`
+}
+
+/** Order of the counts in summary lines: most severe first. */
+export const COUNT_ORDER: readonly CheckStatus[] = ['fail', 'unknown', 'warn', 'ok', 'skipped']
+
+/** `2 fail, 1 warn, 6 ok, 2 skipped` (zero counts left out; `no checks` when there are none). */
+export function countsText(summary: Record<CheckStatus, number>, statuses: readonly CheckStatus[] = COUNT_ORDER): string {
+  const parts = statuses.filter((s) => summary[s] > 0).map((s) => `${summary[s]} ${s}`)
+  return parts.length > 0 ? parts.join(', ') : 'no checks'
+}
+
+/**
+ * The one summary line every human format ends with:
+ * `unhealthy: 2 fail, 1 warn, 6 ok, 2 skipped — health 55/100 (412 ms)`.
+ */
+export function summaryLine(report: Report, unicode: boolean): string {
+  return `${report.status}: ${countsText(report.summary)} ${unicode ? '—' : '-'} health ${report.health_score}/100 (${formatDuration(report.duration_ms)})`
+}
+
+/**
+ * Every check in display order: the non-ok ones ranked as `topIssues` ranks them (fail, unknown,
+ * warn; root causes before their symptoms; then catalogue order), then ok, then skipped, each in
+ * catalogue order.
+ */
+export function orderedChecks(checks: readonly CheckResult[]): CheckResult[] {
+  const byName = new Map<string, CheckResult[]>()
+  for (const c of checks) byName.set(c.name, [...(byName.get(c.name) ?? []), c])
+  const out: CheckResult[] = []
+  for (const issue of topIssues(checks)) {
+    const c = byName.get(issue.check)?.shift()
+    if (c) out.push(c)
+  }
+  const placed = new Set(out)
+  for (const status of ['fail', 'unknown', 'warn', 'ok', 'skipped'] as const) {
+    for (const c of checks) if (c.status === status && !placed.has(c)) out.push(c)
+  }
+  return out
+}
