@@ -1,0 +1,138 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base-command.js'
+import {parseDuration} from '../cli/duration.js'
+import {EXIT} from '../cli/errors.js'
+import {runDoctor} from '../checks/doctor.js'
+import type {CheckResult, Report} from '../checks/types.js'
+import type {ResolvedTarget} from '../config/resolve.js'
+import type {Engine} from '../engine/types.js'
+import {planRepairs, type PlannedRepair} from '../repair/plan.js'
+import {pruneAudit} from '../repair/prune-audit.js'
+import {reconnect} from '../repair/reconnect.js'
+import {replay} from '../repair/replay.js'
+import {ACTION_CHECKS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
+
+export interface RepairOutput {
+  plan?: PlannedRepair[]
+  actions: ActionResult[]
+  fixed: string[]
+  remaining: string[]
+  checks: Pick<CheckResult, 'name' | 'status' | 'message'>[]
+}
+
+const GLYPH: Record<ActionResult['status'], string> = {applied: '✓ applied', skipped: '- skipped', failed: '✗ failed', would_apply: '→ would apply'}
+
+export default class Repair extends BaseCommand<typeof Repair> {
+  static override summary = 'Act on what the doctor found: reconnect (incl. live processes), replay the dead-letter spool, prune the audit trail'
+  static override description = `With no action flag, prints the plan (the repairs that apply now) and changes nothing.
+Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the
+actions concern are run again: "N fixed, M remaining". Exit 0 when every requested action succeeded
+and its checks no longer fail; 1 otherwise; 64 usage error.`
+  static override examples = [
+    '<%= config.bin %> repair',
+    '<%= config.bin %> repair --reconnect --replay',
+    '<%= config.bin %> repair --all --dry-run',
+    '<%= config.bin %> repair --prune-audit --older-than 30d --json',
+  ]
+  static override flags = {
+    reconnect: Flags.boolean({description: 'wait for the database, prove a fresh connection, heal live engine processes (SIGUSR2)'}),
+    replay: Flags.boolean({description: 'land the dead-letter spool through the engine, idempotently'}),
+    'prune-audit': Flags.boolean({description: 'delete audit files whose week ended before --older-than'}),
+    'older-than': Flags.string({description: 'retention for --prune-audit', default: '30d'}),
+    all: Flags.boolean({description: 'every safe repair'}),
+    'dry-run': Flags.boolean({description: 'print what would happen, change nothing'}),
+    timeout: Flags.string({description: 'how long --reconnect waits for the database', default: '60s'}),
+  }
+
+  async run(): Promise<RepairOutput> {
+    const f = this.flags
+    const timeoutMs = parseDuration(f.timeout, '--timeout')
+    const olderThanMs = parseDuration(f['older-than'], '--older-than')
+    const target = this.target()
+    const requested: ActionName[] = f.all
+      ? ['reconnect', 'replay', 'prune-audit']
+      : (['reconnect', 'replay', 'prune-audit'] as const).filter((a) => f[a])
+
+    const before = await this.diagnose(target)
+    if (requested.length === 0) {
+      const plan = planRepairs(before)
+      if (!this.jsonEnabled()) {
+        if (plan.length === 0) this.log('Nothing to repair: no action applies now.')
+        else {
+          this.log('Repairs that apply now (nothing has been changed):')
+          for (const p of plan) this.log(`  → ${p.action.padEnd(12)} ${p.because}\n      ${p.command}`)
+          this.log(`Run them all: gbrain repair --all${plan.length ? '' : ''}`)
+        }
+      }
+      return {plan, actions: [], fixed: [], remaining: [], checks: brief(before.checks)}
+    }
+
+    const ctx: RepairContext = {dryRun: f['dry-run'], progress: (line) => this.progress(`${line}\n`)}
+    let engine: Engine | undefined
+    const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target))
+    const conn = before.checks.find((c) => c.name === 'connection')
+    const connDetails = (conn?.details ?? {}) as {holder_pid?: number}
+    const actions: ActionResult[] = []
+    for (const name of requested) {
+      if (name === 'reconnect') {
+        actions.push(await reconnect({
+          runDir: target.paths.runDir,
+          timeoutMs,
+          engine: target.engine === 'pglite' && conn?.status === 'skipped' && connDetails.holder_pid === undefined ? undefined : openEngine,
+          ...(connDetails.holder_pid !== undefined ? {skipDatabase: `the embedded brain is open in pid ${connDetails.holder_pid}`} : {}),
+          wasFailing: conn?.status === 'fail',
+        }, ctx))
+      } else if (name === 'replay') {
+        actions.push(await replay(target.paths.spoolDir, openEngine, ctx))
+      } else {
+        actions.push(await pruneAudit(target.paths.auditDir, olderThanMs, Date.now(), ctx))
+      }
+    }
+    this.endProgress()
+    // Release our own engine before re-checking (the embedded brain admits one opener).
+    if (engine) await engine.disconnect({reason: 'exit'})
+    engine = undefined
+
+    const concerned = [...new Set(requested.flatMap((a) => ACTION_CHECKS[a]))]
+    const after = f['dry-run'] ? before : await this.diagnose(target, concerned)
+    const failing = (r: Report): Set<string> => new Set(r.checks.filter((c) => c.status === 'fail' && concerned.includes(c.name)).map((c) => c.name))
+    const was = failing(before)
+    const now = failing(after)
+    const fixed = [...was].filter((n) => !now.has(n))
+    const remaining = [...now]
+    const ok = actions.every((a) => a.status !== 'failed') && (f['dry-run'] || remaining.length === 0)
+
+    if (!this.jsonEnabled()) {
+      for (const a of actions) this.log(`${GLYPH[a.status].padEnd(14)} ${a.name.padEnd(12)} ${a.detail}`)
+      if (!f['dry-run']) {
+        this.log(`${fixed.length} fixed, ${remaining.length} remaining${remaining.length ? ` (${remaining.join(', ')} still failing: run gbrain doctor)` : ''}`)
+      }
+    }
+    if (!ok) process.exitCode = EXIT.failure
+    return {actions, fixed, remaining, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
+  }
+
+  /** A doctor run whose database handle is closed before we act. */
+  private async diagnose(target: ResolvedTarget, only?: string[]): Promise<Report> {
+    const cleanups: (() => Promise<void>)[] = []
+    try {
+      const {report} = await runDoctor({
+        target,
+        env: process.env,
+        timeoutMs: 5000,
+        deadlineMs: 30_000,
+        fast: false,
+        only,
+        version: this.config.version,
+        onCleanup: (fn) => cleanups.push(fn),
+      })
+      return report
+    } finally {
+      for (const fn of cleanups) await fn().catch(() => {})
+    }
+  }
+}
+
+function brief(checks: readonly CheckResult[]): Pick<CheckResult, 'name' | 'status' | 'message'>[] {
+  return checks.map((c) => ({name: c.name, status: c.status, message: c.message}))
+}

@@ -1,0 +1,39 @@
+/**
+ * What repair would do now, derived from a doctor run's structured details (never its prose).
+ */
+import type {Report} from '../checks/types.js'
+import type {ActionName} from './types.js'
+
+export interface PlannedRepair {
+  action: ActionName
+  because: string
+  command: string
+}
+
+export function planRepairs(report: Report): PlannedRepair[] {
+  const by = new Map(report.checks.map((c) => [c.name, c]))
+  const plan: PlannedRepair[] = []
+  const conn = by.get('connection')
+  const procs = by.get('engine_processes')
+  const procDetails = (procs?.details ?? {}) as {failing?: unknown[]; stale?: unknown[]; processes?: {state?: string | null; consecutive_failures?: number | null; alive?: boolean}[]}
+  const brokenLive = (procDetails.processes ?? []).filter((p) => p.alive !== false && ((p.consecutive_failures ?? 0) > 0 || p.state === 'broken')).length
+  if (conn?.status === 'fail' || (procDetails.failing?.length ?? 0) > 0 || (procDetails.stale?.length ?? 0) > 0 || brokenLive > 0) {
+    const why = [
+      conn?.status === 'fail' ? `connection fails (${String((conn.details as {cause?: string} | undefined)?.cause ?? 'unreachable')})` : '',
+      procDetails.failing?.length ? `${procDetails.failing.length} live process(es) with a failing pool` : '',
+      procDetails.stale?.length ? `${procDetails.stale.length} stale process state file(s)` : '',
+    ].filter(Boolean)
+    plan.push({action: 'reconnect', because: why.join('; ') || 'a live process reports a broken pool', command: 'gbrain repair --reconnect'})
+  }
+  const dl = by.get('dead_letter')
+  const dlDetails = (dl?.details ?? {}) as {entries?: number; rows?: number}
+  if ((dlDetails.entries ?? 0) > 0) {
+    plan.push({action: 'replay', because: `${dlDetails.entries} dead-letter entr${dlDetails.entries === 1 ? 'y' : 'ies'} (${dlDetails.rows ?? 0} rows) waiting`, command: 'gbrain repair --replay'})
+  }
+  const audit = by.get('audit_log')
+  const expired = ((audit?.details ?? {}) as {expired_files?: unknown[]}).expired_files ?? []
+  if (expired.length > 0) {
+    plan.push({action: 'prune-audit', because: `${expired.length} audit file(s) older than the retention`, command: 'gbrain repair --prune-audit --older-than 30d'})
+  }
+  return plan
+}

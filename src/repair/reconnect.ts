@@ -1,0 +1,165 @@
+/**
+ * `--reconnect`: wait for the database with the engine's retry/backoff (bounded), prove a fresh
+ * validated connection (build-then-swap), then heal every live engine process on this host whose
+ * state shows a broken pool: verify it is the process that wrote the state file (pid alive,
+ * /proc cmdline matches), send SIGUSR2, and wait (bounded) for its state file to report the
+ * outcome. State files of dead processes are removed.
+ */
+import {readFileSync, promises as fs} from 'node:fs'
+import {classify} from '../engine/classify.js'
+import {sleep, systemClock} from '../engine/clock.js'
+import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
+import {withRetry} from '../engine/retry.js'
+import type {Engine} from '../engine/types.js'
+import type {ActionResult, RepairContext} from './types.js'
+
+export interface ProcessOutcome {
+  pid: number
+  command: string
+  action: 'removed_stale' | 'signalled' | 'healthy' | 'refused' | 'unreadable'
+  outcome: 'ok' | 'failed' | 'timeout' | 'skipped' | 'would_apply'
+  detail: string
+  generation_before?: number
+  generation_after?: number
+}
+
+export interface ReconnectOptions {
+  runDir: string
+  timeoutMs: number
+  /** Opens the engine for the database proof; undefined when there is no database to prove. */
+  engine: (() => Promise<Engine>) | undefined
+  /** Why the database part is skipped (e.g. the embedded brain is held by another process). */
+  skipDatabase?: string
+  /** The connection was failing before this repair (decides applied vs skipped). */
+  wasFailing: boolean
+}
+
+export function needsReconnect(p: ReadProcessState): boolean {
+  const h = p.state?.health
+  if (!h) return false
+  return h.state === 'broken' || h.state === 'reconnecting' || h.consecutive_failures > 0 || h.failing_since !== null
+}
+
+/** The process is the one that wrote the state file: same script path and arguments. */
+export function verifyOwner(p: ReadProcessState, readCmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8')): string | undefined {
+  let cmdline: string[]
+  try {
+    cmdline = readCmdline(p.pid).split('\0').filter((s) => s !== '')
+  } catch {
+    return `cannot read /proc/${p.pid}/cmdline`
+  }
+  const argv = p.state?.argv ?? []
+  const script = argv[1]
+  if (!script || cmdline[1] !== script) return `pid ${p.pid} runs ${JSON.stringify(cmdline.slice(0, 2).join(' '))}, not the gbrain process that wrote ${p.file}`
+  return undefined
+}
+
+export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promise<ActionResult> {
+  const deadline = Date.now() + o.timeoutMs
+  const parts: string[] = []
+  let failed = false
+  let changed = false
+  const data: Record<string, unknown> = {}
+
+  // 1. The database, with the engine's own retry and build-then-swap reconnect.
+  if (o.skipDatabase) {
+    parts.push(`database: skipped (${o.skipDatabase})`)
+  } else if (!o.engine) {
+    parts.push('database: nothing configured to prove')
+  } else if (ctx.dryRun) {
+    parts.push(o.wasFailing ? 'database: would wait for it and prove a fresh connection' : 'database: healthy, nothing to do')
+    changed ||= o.wasFailing
+  } else {
+    const engine = await o.engine()
+    const t0 = Date.now()
+    try {
+      await withRetry(() => engine.reconnect({force: true}), {
+        maxRetries: 1_000_000,
+        baseMs: 250,
+        maxMs: 5000,
+        jitter: 'decorrelated',
+        deadlineMs: o.timeoutMs,
+        signal: ctx.signal,
+        label: 'reconnect',
+        onRetry: (ev) => ctx.progress(`reconnect: waiting for the database (${ev.classified.kind}: ${ev.classified.message.slice(0, 80)}); attempt ${ev.attempt + 1}`),
+      })
+      const ms = Date.now() - t0
+      data.database = {ok: true, ms}
+      parts.push(`database: fresh validated connection in ${ms} ms`)
+      changed ||= o.wasFailing
+    } catch (e) {
+      const c = classify(e)
+      data.database = {ok: false, cause: c.kind, message: c.message}
+      parts.push(`database: still unreachable after ${Math.round((Date.now() - t0) / 1000)} s (${c.kind}: ${c.message}) — ${c.hint}`)
+      failed = true
+    }
+  }
+
+  // 2. Live engine processes on this host.
+  const outcomes: ProcessOutcome[] = []
+  for (const p of await readProcessStates(o.runDir)) {
+    const command = p.state?.command ?? '(unreadable state)'
+    if (!p.alive) {
+      if (ctx.dryRun) outcomes.push({pid: p.pid, command, action: 'removed_stale', outcome: 'would_apply', detail: `would remove the state file of dead pid ${p.pid}`})
+      else {
+        await fs.rm(p.file, {force: true})
+        outcomes.push({pid: p.pid, command, action: 'removed_stale', outcome: 'ok', detail: `removed the state file of dead pid ${p.pid}`})
+      }
+      changed = true
+      continue
+    }
+    if (!p.state) {
+      outcomes.push({pid: p.pid, command, action: 'unreadable', outcome: 'skipped', detail: `state file of live pid ${p.pid} is unreadable (${p.error ?? 'unknown'})`})
+      continue
+    }
+    if (!needsReconnect(p)) {
+      outcomes.push({pid: p.pid, command, action: 'healthy', outcome: 'skipped', detail: `pid ${p.pid} (${command}) is healthy`})
+      continue
+    }
+    const refusal = verifyOwner(p)
+    if (refusal) {
+      outcomes.push({pid: p.pid, command, action: 'refused', outcome: 'failed', detail: `not signalled: ${refusal}`})
+      failed = true
+      continue
+    }
+    changed = true
+    if (ctx.dryRun) {
+      outcomes.push({pid: p.pid, command, action: 'signalled', outcome: 'would_apply', detail: `would send SIGUSR2 to pid ${p.pid} (${command}) and wait for its reconnect`})
+      continue
+    }
+    outcomes.push(await signalAndWait(p, deadline, ctx))
+    if (outcomes.at(-1)!.outcome !== 'ok') failed = true
+  }
+  data.processes = outcomes
+  for (const x of outcomes) if (x.action !== 'healthy') parts.push(x.detail)
+  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0) parts.push(`${outcomes.length} live process${outcomes.length === 1 ? '' : 'es'} healthy`)
+
+  const status = failed ? 'failed' : ctx.dryRun ? (changed ? 'would_apply' : 'skipped') : changed ? 'applied' : 'skipped'
+  return {name: 'reconnect', status, detail: parts.join('; '), data}
+}
+
+async function signalAndWait(p: ReadProcessState, deadline: number, ctx: RepairContext): Promise<ProcessOutcome> {
+  const command = p.state!.command
+  const before = p.state!.health.generation
+  const sentAt = Date.now()
+  try {
+    process.kill(p.pid, 'SIGUSR2')
+  } catch (e) {
+    return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `could not signal pid ${p.pid}: ${(e as NodeJS.ErrnoException).code}`}
+  }
+  ctx.progress(`reconnect: SIGUSR2 sent to pid ${p.pid}, waiting for its state file`)
+  const until = Math.min(deadline, sentAt + 30_000)
+  while (Date.now() < until) {
+    await sleep(systemClock, 100, ctx.signal).catch(() => {})
+    const now = (await readProcessStates(p.file.replace(/\/[^/]+$/, ''))).find((x) => x.pid === p.pid)
+    const sig = now?.state?.last_signal
+    if (!now?.alive) return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} exited while reconnecting`}
+    if (sig && Date.parse(sig.received_at) >= sentAt - 1000 && sig.outcome !== 'in_progress') {
+      const after = now.state!.health.generation
+      return sig.outcome === 'ok'
+        ? {pid: p.pid, command, action: 'signalled', outcome: 'ok', detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`, generation_before: before, generation_after: after}
+        : {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`, generation_before: before}
+    }
+  }
+  return {pid: p.pid, command, action: 'signalled', outcome: 'timeout', detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`}
+}

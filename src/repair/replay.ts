@@ -1,0 +1,65 @@
+/**
+ * `--replay`: land the dead-letter spool through the engine's retried path with the brain's
+ * writers, one entry at a time, under the spool lock; corrupt entries are reported and kept.
+ */
+import {BRAIN_WRITERS} from '../brain/writers.js'
+import {LockedError} from '../engine/spool/lock.js'
+import {DeadLetterSpool} from '../engine/spool/dead-letter.js'
+import {replayDeadLetters} from '../engine/spool/replay.js'
+import type {Engine} from '../engine/types.js'
+import type {ActionResult, RepairContext} from './types.js'
+
+export async function planReplay(spoolDir: string): Promise<{entries: number; corrupt: number}> {
+  const spool = new DeadLetterSpool(spoolDir)
+  let corrupt = 0
+  const list = await spool.list()
+  for (const item of list) await spool.read(item.id).catch(() => (corrupt += 1))
+  return {entries: list.length, corrupt}
+}
+
+export async function replay(spoolDir: string, engine: () => Promise<Engine>, ctx: RepairContext): Promise<ActionResult> {
+  const spool = new DeadLetterSpool(spoolDir)
+  const listing = await spool.list()
+  if (listing.length === 0) return {name: 'replay', status: 'skipped', detail: 'the dead-letter spool is empty'}
+  if (ctx.dryRun) {
+    const plan = await planReplay(spoolDir)
+    return {
+      name: 'replay',
+      status: 'would_apply',
+      detail: `would replay ${plan.entries - plan.corrupt} dead-letter entr${plan.entries - plan.corrupt === 1 ? 'y' : 'ies'}${plan.corrupt ? ` (${plan.corrupt} corrupt, kept)` : ''}`,
+      data: {entries: plan.entries, corrupt: plan.corrupt},
+    }
+  }
+  let report
+  try {
+    report = await replayDeadLetters({
+      spool,
+      engine: await engine(),
+      writers: BRAIN_WRITERS,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress(`replay: ${p.done}/${p.total} entries, ${p.rows} rows`),
+    })
+  } catch (e) {
+    if (e instanceof LockedError) return {name: 'replay', status: 'failed', detail: `another replay is running (pid ${e.pid}); nothing was replayed twice`}
+    throw e
+  }
+  const data = {
+    entries: report.entries,
+    replayed: report.replayed.length,
+    rows_sent: report.rows_sent,
+    rows_inserted: report.rows_inserted,
+    corrupt: report.corrupt,
+    failed: report.failed,
+    pending: report.pending,
+  }
+  const landed = `replayed ${report.replayed.length} of ${report.entries} entries (${report.rows_sent} rows, ${report.rows_inserted} new)`
+  if (report.failed.length > 0 || report.corrupt.length > 0 || report.pending > 0) {
+    const why = [
+      report.corrupt.length ? `${report.corrupt.length} corrupt (kept: ${report.corrupt.map((c) => c.id).join(', ')})` : '',
+      report.failed.length ? `${report.failed.length} failed (${report.failed[0]!.reason})` : '',
+      report.pending ? `${report.pending} not attempted` : '',
+    ].filter(Boolean).join('; ')
+    return {name: 'replay', status: 'failed', detail: `${landed}; ${why}`, data}
+  }
+  return {name: 'replay', status: 'applied', detail: landed, data}
+}

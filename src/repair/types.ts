@@ -1,0 +1,26 @@
+/** The repair vocabulary: per action `{name, status, detail}` (cli.md). */
+
+export type ActionName = 'reconnect' | 'replay' | 'prune-audit'
+export type ActionStatus = 'applied' | 'skipped' | 'failed' | 'would_apply'
+
+export interface ActionResult {
+  name: ActionName
+  status: ActionStatus
+  detail: string
+  /** Structured facts (per process, per entry…), so no consumer parses `detail`. */
+  data?: Record<string, unknown>
+}
+
+export interface RepairContext {
+  dryRun: boolean
+  /** Progress lines for stderr (the command shows them on a TTY). */
+  progress: (line: string) => void
+  signal?: AbortSignal
+}
+
+/** The checks each action is meant to heal; repair re-runs them afterwards. */
+export const ACTION_CHECKS: Record<ActionName, string[]> = {
+  reconnect: ['connection', 'engine_processes'],
+  replay: ['dead_letter', 'batch_retry_health'],
+  'prune-audit': ['audit_log'],
+}
