@@ -26,6 +26,14 @@ export function xmlAttr(text: string): string {
   return xmlText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;')
 }
 
+/**
+ * Check data as XML-ready text: illegal characters removed first, then redacted (removing them
+ * after redaction could join a credential pattern redaction never saw, `pass\u0000word=…`).
+ */
+function data(value: unknown): string {
+  return clean(xmlLegal(value === undefined || value === null ? '' : String(value)))
+}
+
 /** Seconds with millisecond precision, as JUnit's `time` attributes expect. */
 function seconds(ms: number): string {
   return Number.isFinite(ms) && ms >= 0 ? (ms / 1000).toFixed(3) : '0.000'
@@ -33,12 +41,12 @@ function seconds(ms: number): string {
 
 /** Message, fix and commands, and the root cause, as the body of a failure / error / system-out. */
 function body(c: CheckResult): string {
-  const lines = [clean(c.message)]
+  const lines = [data(c.message)]
   if (c.fix) {
-    lines.push(`fix: ${clean(c.fix.text)}`)
-    for (const cmd of c.fix.commands) lines.push(`  $ ${clean(cmd)}`)
+    lines.push(`fix: ${data(c.fix.text)}`)
+    for (const cmd of c.fix.commands) lines.push(`  $ ${data(cmd)}`)
   }
-  if (c.downstream_of && c.downstream_of.length > 0) lines.push(`downstream of: ${c.downstream_of.map(clean).join(', ')}`)
+  if (c.downstream_of && c.downstream_of.length > 0) lines.push(`downstream of: ${c.downstream_of.map(data).join(', ')}`)
   return xmlText(lines.join('\n'))
 }
 
@@ -46,7 +54,7 @@ function body(c: CheckResult): string {
 function uniqueNames(checks: readonly CheckResult[]): string[] {
   const used = new Set<string>()
   return checks.map((c) => {
-    const base = clean(c.name)
+    const base = data(c.name)
     let name = base
     for (let i = 2; used.has(name); i++) name = `${base} (${i})`
     used.add(name)
@@ -55,8 +63,8 @@ function uniqueNames(checks: readonly CheckResult[]): string[] {
 }
 
 function testcase(c: CheckResult, name: string): string {
-  const open = `    <testcase classname="${xmlAttr(`gbrain.doctor.${clean(c.category)}`)}" name="${xmlAttr(name)}" time="${seconds(c.duration_ms)}"`
-  const message = xmlAttr(clean(c.message))
+  const open = `    <testcase classname="${xmlAttr(`gbrain.doctor.${data(c.category)}`)}" name="${xmlAttr(name)}" time="${seconds(c.duration_ms)}"`
+  const message = xmlAttr(data(c.message))
   switch (c.status) {
     case 'ok':
       return `${open}/>`
@@ -81,9 +89,9 @@ export function renderJunit(report: Report): string {
   const properties: [string, string][] = [
     ['status', report.status],
     ['health_score', String(report.health_score)],
-    ['generated_at', clean(report.generated_at)],
-    ['tool', `${clean(report.tool.name)} ${clean(report.tool.version)}`],
-    ['engine', clean(report.target.engine)],
+    ['generated_at', data(report.generated_at)],
+    ['tool', `${data(report.tool.name)} ${data(report.tool.version)}`],
+    ['engine', data(report.target.engine)],
   ]
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -92,7 +100,7 @@ export function renderJunit(report: Report): string {
     '    <properties>',
     ...properties.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(v)}"/>`),
     '    </properties>',
-    ...checks.map((c, i) => testcase(c, names[i] ?? clean(c.name))),
+    ...checks.map((c, i) => testcase(c, names[i] ?? data(c.name))),
     '  </testsuite>',
     '</testsuites>',
     '',

@@ -38,9 +38,9 @@ export function nagiosNumber(v: number): string {
   return s === '-0' ? '0' : s
 }
 
-/** Text for the plugin output: redacted, one line, no `|`. */
+/** Text for the plugin output: one line, no `|` (replaced before redaction, which sees the result). */
 function text(value: unknown): string {
-  return oneLine(value).replace(/\|/g, '/')
+  return oneLine(value === undefined || value === null ? '' : String(value).replace(/\|/g, '/'))
 }
 
 /** A perfdata label, quoted. */

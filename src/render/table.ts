@@ -7,8 +7,8 @@
  */
 import {Chalk, type ChalkInstance} from 'chalk'
 import Table from 'cli-table3'
-import type {CheckResult, CheckStatus, Report, ReportStatus} from '../checks/types.js'
-import {clean, displayDatabase, displayWidth, formatDuration, oneLine, orderedChecks, statusLabel, summaryLine, terminalSafe, toAscii, wrap} from './text.js'
+import type {CheckResult, CheckStatus, Fix, Report, ReportStatus} from '../checks/types.js'
+import {displayDatabase, displayWidth, formatDuration, oneLine, orderedChecks, statusLabel, summaryLine, terminalSafe, terminalText, toAscii, wrap} from './text.js'
 
 export interface TableOptions {
   /** ANSI colours (16-colour palette). Decide with {@link decideColor}. */
@@ -83,11 +83,11 @@ const MIN_MESSAGE_COL = 24
 interface Ctx {
   c: ChalkInstance
   o: TableOptions
-  /** Data text as printed: redacted, terminal-safe, ASCII-folded when not Unicode. */
+  /** Data text as printed: terminal-safe, ASCII-folded when not Unicode, redacted. */
   t: (value: unknown) => string
   /** Same, one line. */
   t1: (value: unknown) => string
-  /** ASCII folding alone (when not Unicode), for text already redacted. */
+  /** ASCII folding alone (when not Unicode), for the renderer's own text. */
   fold: (text: string) => string
 }
 
@@ -96,16 +96,20 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
   const o: TableOptions = {...DEFAULT_TABLE_OPTIONS, ...options}
   const c = new Chalk({level: o.color ? 1 : 0})
   const fold = (s: string): string => (o.unicode ? s : toAscii(s))
-  const ctx: Ctx = {c, o, fold, t: (v) => fold(terminalSafe(clean(v))), t1: (v) => fold(oneLine(v))}
+  const ctx: Ctx = {c, o, fold, t: (v) => terminalText(v, !o.unicode), t1: (v) => oneLine(v, !o.unicode)}
   const status = c[REPORT_COLOR[report.status]].bold(report.status)
   const summary = status + fold(summaryLine(report, o.unicode).slice(report.status.length))
   if (o.quiet) return `${summary}\n`
 
   const sections: string[] = []
   if (o.verbose) sections.push(targetLines(report, ctx))
-  const rows = orderedChecks(report.checks).filter((ch) => o.verbose || (ch.status !== 'ok' && ch.status !== 'skipped'))
+  // A skipped check that carries a fix (no brain yet → `gbrain init`) is actionable: shown too.
+  const actionable = (ch: CheckResult): boolean => (ch.status !== 'ok' && ch.status !== 'skipped') || (ch.status === 'skipped' && ch.fix !== undefined)
+  const rows = orderedChecks(report.checks).filter((ch) => o.verbose || actionable(ch))
   if (rows.length > 0) sections.push(checksTable(rows, ctx))
   if (report.top_issues.length > 0) sections.push(topIssuesList(report, ctx))
+  const notChecked = report.checks.filter((ch) => ch.status === 'skipped' && ch.fix !== undefined)
+  if (notChecked.length > 0) sections.push(notCheckedList(notChecked, ctx))
   if (o.debug) {
     const stacks = debugSections(report, ctx)
     if (stacks !== '') sections.push(stacks)
@@ -121,13 +125,13 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
 export function renderDebugStacks(report: Report, options: Partial<TableOptions> = {}): string {
   const o: TableOptions = {...DEFAULT_TABLE_OPTIONS, ...options}
   const fold = (s: string): string => (o.unicode ? s : toAscii(s))
-  const text = debugSections(report, {c: new Chalk({level: o.color ? 1 : 0}), o, fold, t: (v) => fold(terminalSafe(clean(v))), t1: (v) => fold(oneLine(v))})
+  const text = debugSections(report, {c: new Chalk({level: o.color ? 1 : 0}), o, fold, t: (v) => terminalText(v, !o.unicode), t1: (v) => oneLine(v, !o.unicode)})
   return text === '' ? '' : `${text}\n`
 }
 
 function targetLines(report: Report, {c, o, t1, fold}: Ctx): string {
   const tg = report.target
-  const database = fold(terminalSafe(displayDatabase(tg.database)).replace(/\s+/g, ' '))
+  const database = displayDatabase(fold(terminalSafe(String(tg.database)))).replace(/\s+/g, ' ')
   const entries: [string, string][] = [
     ['target:', `${t1(tg.engine)} ${database} (${t1(tg.sources.database)})`],
     ['audit: ', `${t1(tg.audit_dir)} (${t1(tg.sources.audit_dir)})`],
@@ -166,29 +170,35 @@ function checksTable(rows: CheckResult[], {c, o, t, t1}: Ctx): string {
   return table.toString()
 }
 
-function topIssuesList(report: Report, {c, o, t, t1}: Ctx): string {
-  const lines = [c.bold('Top issues')]
-  // "  1. ✗ " — top issues are never ok, so every glyph is one column wide.
-  const indent = ' '.repeat(7)
-  const body = Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - indent.length)
-  for (const issue of report.top_issues) {
-    const number = `${issue.rank}.`.padStart(4)
-    const glyph = c[STATUS_COLOR[issue.status]](statusLabel(issue.status, o.unicode).split(' ')[0] ?? '')
-    const downstream = (issue.downstream_of ?? []).map(t1).filter((s) => s !== '')
-    const head = `${t1(issue.check)}${downstream.length > 0 ? ` (downstream of ${downstream.join(', ')})` : ''}:`
-    const [first = '', ...rest] = wrap(`${head} ${t(issue.message)}`, body)
-    // The check name (the head) is bold; wrapping happened on the plain text.
-    const firstStyled = first.startsWith(head) ? c.bold(head) + first.slice(head.length) : first
-    lines.push(`${number} ${glyph} ${firstStyled}`)
-    for (const l of rest) lines.push(`${indent}${l}`)
-    if (issue.fix) {
-      const [f0 = '', ...fr] = wrap(t(issue.fix.text), body - 'fix: '.length)
-      lines.push(`${indent}${c.bold('fix:')} ${f0}`)
-      for (const l of fr) lines.push(`${indent}     ${l}`)
-      for (const cmd of issue.fix.commands) lines.push(`${indent}  ${c.cyan(`$ ${t1(cmd)}`)}`)
-    }
+/** "  1. ✗ " — listed checks are never ok, so every glyph is one column wide. */
+const ITEM_INDENT = ' '.repeat(7)
+
+/** One listed check: marker, glyph, bold name (and root causes), message, fix and commands, wrapped. */
+function listItem(marker: string, item: {check: string; status: CheckStatus; message: string; fix?: Fix; downstream_of?: string[]}, {c, o, t, t1}: Ctx): string[] {
+  const body = Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - ITEM_INDENT.length)
+  const glyph = c[STATUS_COLOR[item.status]](statusLabel(item.status, o.unicode).split(' ')[0] ?? '')
+  const downstream = (item.downstream_of ?? []).map(t1).filter((s) => s !== '')
+  const head = `${t1(item.check)}${downstream.length > 0 ? ` (downstream of ${downstream.join(', ')})` : ''}:`
+  const [first = '', ...rest] = wrap(`${head} ${t(item.message)}`, body)
+  // The head is bold; wrapping happened on the plain text.
+  const firstStyled = first.startsWith(head) ? c.bold(head) + first.slice(head.length) : first
+  const lines = [`${marker.padStart(4)} ${glyph} ${firstStyled}`, ...rest.map((l) => `${ITEM_INDENT}${l}`)]
+  if (item.fix) {
+    const [f0 = '', ...fr] = wrap(t(item.fix.text), body - 'fix: '.length)
+    lines.push(`${ITEM_INDENT}${c.bold('fix:')} ${f0}`)
+    for (const l of fr) lines.push(`${ITEM_INDENT}     ${l}`)
+    for (const cmd of item.fix.commands) lines.push(`${ITEM_INDENT}  ${c.cyan(`$ ${t1(cmd)}`)}`)
   }
-  return lines.join('\n')
+  return lines
+}
+
+function topIssuesList(report: Report, ctx: Ctx): string {
+  return [ctx.c.bold('Top issues'), ...report.top_issues.flatMap((issue) => listItem(`${issue.rank}.`, issue, ctx))].join('\n')
+}
+
+/** Skipped checks that say how to make them apply (e.g. create the brain). */
+function notCheckedList(checks: CheckResult[], ctx: Ctx): string {
+  return [ctx.c.bold('Not checked'), ...checks.flatMap((ch) => listItem('', {...ch, check: ch.name}, ctx))].join('\n')
 }
 
 function debugSections(report: Report, {c, t1, t}: Ctx): string {

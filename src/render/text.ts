@@ -44,9 +44,20 @@ export function terminalSafe(text: string): string {
   return text.replace(ANSI_RE, '').replace(/\r\n?/g, '\n').replace(/\t/g, ' ').replace(CONTROL_RE, '\uFFFD')
 }
 
-/** Redacted, terminal-safe, one line (whitespace runs collapsed). */
-export function oneLine(value: unknown): string {
-  return terminalSafe(clean(value)).replace(/\s+/g, ' ').trim()
+/**
+ * Data text for a terminal: escape sequences and control characters out, folded to ASCII when
+ * asked, then redacted — in that order, because removing or folding characters after redaction
+ * could assemble a credential pattern redaction never saw (`pass\u001b[0mword=…`, fullwidth
+ * `ｐａｓｓｗｏｒｄ=…`).
+ */
+export function terminalText(value: unknown, ascii = false): string {
+  const safe = terminalSafe(value === undefined || value === null ? '' : String(value))
+  return clean(ascii ? toAscii(safe) : safe)
+}
+
+/** {@link terminalText} on one line (whitespace runs collapsed, trimmed). */
+export function oneLine(value: unknown, ascii = false): string {
+  return terminalText(value, ascii).replace(/\s+/g, ' ').trim()
 }
 
 const ASCII_MAP: Record<string, string> = {
