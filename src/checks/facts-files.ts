@@ -18,6 +18,7 @@ import type {BrainPaths} from '../engine/paths.js'
 import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
 import {redact, summarizeError} from '../engine/redact.js'
 import {CorruptSpoolEntryError, DeadLetterSpool} from '../engine/spool/dead-letter.js'
+import {pidAlive} from '../engine/spool/lock.js'
 import type {Thresholds} from './thresholds.js'
 
 const HOUR_MS = 3_600_000
@@ -104,6 +105,8 @@ export interface PoolPidFacts {
   last_success_at: string | null
   /** A `reconnect_succeeded` of this pid followed its last `reconnect_failed` (or it never failed). */
   recovered: boolean
+  /** Whether the pid is running now (a process that exited can no longer be failing). */
+  alive?: boolean
 }
 
 export interface PoolRecoveryFacts extends AuditScanFacts {
@@ -406,6 +409,7 @@ export async function gatherPoolRecovery(auditDir: string, now: number, signal?:
         last_failure_error: p.lastFailureError,
         last_success_at: iso(p.lastSuccess),
         recovered: p.lastFailure === null || (p.lastSuccess !== null && later(p.lastSuccess, p.lastFailure)),
+        alive: pidAlive(pid),
       })),
     last_event: lastEvent === null ? null : {ts: lastEvent.ts, kind: lastEvent.kind, pid: lastEvent.pid},
   }

@@ -29,7 +29,10 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
   const f = input.facts
   const reapWarn = input.reapWarn ?? POOL_REAP_WARN
   const hours = f.window.hours
-  const unrecovered = f.pids.filter((p) => !p.recovered)
+  // Only a process that is still running can still be "throwing"; one that exited after failing
+  // (e.g. a `gbrain cycle` that spooled its batches) is history: reported, not a failure.
+  const unrecovered = f.pids.filter((p) => !p.recovered && p.alive !== false)
+  const exited = f.pids.filter((p) => !p.recovered && p.alive === false)
   const recoveredFailing = f.pids.filter((p) => p.failures > 0 && p.recovered)
 
   const corruptNote = f.corrupt_lines > 0 ? ` (note: ${f.corrupt_lines} corrupt JSONL line(s) skipped)` : ''
@@ -51,6 +54,13 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
       text: 'Check that the database is reachable and the credentials are valid, then reconnect the live engine processes.',
       commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect'],
     }
+  } else if (exited.length > 0) {
+    const who = exited.map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}`).join('; ')
+    status = 'warn'
+    message =
+      `${f.failures} failed reconnect(s) in last ${hours}h by ${plural(exited.length, 'process', 'processes')} that exited without recovering ` +
+      `(${who}; ${reapsNote}); no running process is failing.`
+    fix = {text: 'Nothing is failing now; make sure the database is reachable before the next run.', commands: ['gbrain doctor --only connection']}
   } else if (f.failures > 0) {
     const recoveredAt = recoveredFailing
       .map((p) => p.last_success_at)
@@ -95,6 +105,7 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
       failures: f.failures,
       other_triggers: f.other_triggers,
       unrecovered_pids: unrecovered.map((p) => p.pid),
+      exited_pids: exited.map((p) => p.pid),
       pids: f.pids,
       last_event: f.last_event,
       corrupt_lines: f.corrupt_lines,

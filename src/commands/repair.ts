@@ -80,7 +80,7 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
           timeoutMs,
           engine: target.engine === 'pglite' && conn?.status === 'skipped' && connDetails.holder_pid === undefined ? undefined : openEngine,
           ...(connDetails.holder_pid !== undefined ? {skipDatabase: `the embedded brain is open in pid ${connDetails.holder_pid}`} : {}),
-          wasFailing: conn?.status === 'fail',
+          wasFailing: conn?.status !== 'ok',
         }, ctx))
       } else if (name === 'replay') {
         actions.push(await replay(target.paths.spoolDir, openEngine, ctx))

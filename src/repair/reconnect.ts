@@ -9,6 +9,7 @@ import {readFileSync, promises as fs} from 'node:fs'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
 import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
+import {redact} from '../engine/redact.js'
 import {withRetry} from '../engine/retry.js'
 import type {Engine} from '../engine/types.js'
 import type {ActionResult, RepairContext} from './types.js'
@@ -30,7 +31,7 @@ export interface ReconnectOptions {
   engine: (() => Promise<Engine>) | undefined
   /** Why the database part is skipped (e.g. the embedded brain is held by another process). */
   skipDatabase?: string
-  /** The connection was failing before this repair (decides applied vs skipped). */
+  /** The doctor could not prove the connection before this repair (failed, unknown): wait for it and prove it; otherwise there is nothing to re-establish. */
   wasFailing: boolean
 }
 
@@ -40,7 +41,11 @@ export function needsReconnect(p: ReadProcessState): boolean {
   return h.state === 'broken' || h.state === 'reconnecting' || h.consecutive_failures > 0 || h.failing_since !== null
 }
 
-/** The process is the one that wrote the state file: same script path and arguments. */
+/**
+ * The process is the one that wrote the state file: same script path and arguments. The state
+ * file holds the redacted argv, so /proc's cmdline is redacted the same way before comparing;
+ * argv[0] is skipped (process.argv[0] is the resolved node binary, cmdline[0] what exec was given).
+ */
 export function verifyOwner(p: ReadProcessState, readCmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8')): string | undefined {
   let cmdline: string[]
   try {
@@ -48,9 +53,11 @@ export function verifyOwner(p: ReadProcessState, readCmdline = (pid: number) => 
   } catch {
     return `cannot read /proc/${p.pid}/cmdline`
   }
-  const argv = p.state?.argv ?? []
-  const script = argv[1]
-  if (!script || cmdline[1] !== script) return `pid ${p.pid} runs ${JSON.stringify(cmdline.slice(0, 2).join(' '))}, not the gbrain process that wrote ${p.file}`
+  const want = (p.state?.argv ?? []).slice(1)
+  const seen = cmdline.slice(1).map((a) => redact(a))
+  if (want.length === 0 || seen.length !== want.length || seen.some((a, i) => a !== want[i])) {
+    return `pid ${p.pid} runs ${JSON.stringify(cmdline.slice(0, 4).map((a) => redact(a)).join(' '))}, not the gbrain process that wrote ${p.file}`
+  }
   return undefined
 }
 
@@ -66,9 +73,13 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     parts.push(`database: skipped (${o.skipDatabase})`)
   } else if (!o.engine) {
     parts.push('database: nothing configured to prove')
+  } else if (!o.wasFailing) {
+    // The doctor run that planned this repair has just connected: nothing to re-establish (and
+    // nothing to write: opening an engine here would append audit rows on a no-op run).
+    parts.push('database: healthy, nothing to do')
   } else if (ctx.dryRun) {
-    parts.push(o.wasFailing ? 'database: would wait for it and prove a fresh connection' : 'database: healthy, nothing to do')
-    changed ||= o.wasFailing
+    parts.push('database: would wait for it and prove a fresh connection')
+    changed = true
   } else {
     const engine = await o.engine()
     const t0 = Date.now()
@@ -86,7 +97,7 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
       const ms = Date.now() - t0
       data.database = {ok: true, ms}
       parts.push(`database: fresh validated connection in ${ms} ms`)
-      changed ||= o.wasFailing
+      changed = true
     } catch (e) {
       const c = classify(e)
       data.database = {ok: false, cause: c.kind, message: c.message}

@@ -27,6 +27,8 @@ function brain(): BrainPaths {
 }
 
 type Kind = 'reap_detected' | 'reconnect_other' | 'reconnect_succeeded' | 'reconnect_failed'
+const LIVE = process.pid
+const DEAD = 2_147_483_646 // above any pid_max
 const ev = (kind: Kind, pid: number, agoMs: number, extra: Record<string, unknown> = {}) => ({ts: iso(NOW - agoMs), kind, pid, ...extra})
 
 function write(p: BrainPaths, rows: Array<Record<string, unknown> | string>, name = FILE): string {
@@ -77,17 +79,27 @@ describe('pool_reap_health', () => {
   it('a failure with no later success of that pid → fail naming the pid, with repair --reconnect', async () => {
     const p = brain()
     write(p, [
-      ev('reconnect_succeeded', 100, 30 * MIN), // before the failure: does not count
-      ev('reconnect_failed', 100, 5 * MIN, {error_summary: 'password authentication failed for user=alice'}),
+      ev('reconnect_succeeded', LIVE, 30 * MIN), // before the failure: does not count
+      ev('reconnect_failed', LIVE, 5 * MIN, {error_summary: 'password authentication failed for user=alice'}),
       ev('reconnect_succeeded', 200, 1 * MIN), // another process: does not count either
     ])
     const r = await run(p)
     expect(r.status).toBe('fail')
-    expect(r.message).toContain(`pid 100 last failed at ${iso(NOW - 5 * MIN)}`)
+    expect(r.message).toContain(`pid ${LIVE} last failed at ${iso(NOW - 5 * MIN)}`)
     expect(r.message).toContain('reconnect is throwing')
     expect(r.message).not.toContain('alice')
-    expect(r.details!.unrecovered_pids).toEqual([100])
+    expect(r.details!.unrecovered_pids).toEqual([LIVE])
     expect(r.fix?.commands).toEqual(['gbrain doctor --only connection', 'gbrain repair --reconnect'])
+  })
+
+  it('an unrecovered failure of a pid that has exited → warn (history, nothing is failing now)', async () => {
+    const p = brain()
+    write(p, [ev('reconnect_failed', DEAD, 5 * MIN, {error_summary: 'connect ECONNREFUSED'}), ev('reconnect_succeeded', 200, 1 * MIN)])
+    const r = await run(p)
+    expect(r.status).toBe('warn')
+    expect(r.message).toContain(`pid ${DEAD} last failed at ${iso(NOW - 5 * MIN)}`)
+    expect(r.message).toContain('no running process is failing')
+    expect(r.details).toMatchObject({unrecovered_pids: [], exited_pids: [DEAD]})
   })
 
   it('a success logged at the same ms after a failure (file order) counts as recovery', async () => {
