@@ -10,7 +10,7 @@ import type {CheckOutcome, Fix} from './types.js'
 const FIXES: Record<string, Fix> = {
   refused: {text: 'start the database, or point gbrain at the right host and port', commands: ['pg_isready -h HOST -p PORT', 'gbrain repair --reconnect']},
   timeout: {text: 'the server did not answer: check it is up and reachable (firewall, blackholed route, paused pooler)', commands: ['pg_isready -h HOST -p PORT -t 5']},
-  auth: {text: 'fix the password (or pg_hba.conf) for this user', commands: ['export GBRAIN_DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/DB']},
+  auth: {text: 'put the right password in the database URL (GBRAIN_DATABASE_URL or the config file; percent-encode @ : / %), or fix pg_hba.conf for this user', commands: ['gbrain doctor --only connection']},
   unknown_database: {text: 'create the database or fix its name in the URL', commands: ['createdb -h HOST -p PORT DB', 'gbrain init']},
   unknown_role: {text: 'create the role or fix the user in the URL', commands: ['createuser -h HOST -p PORT USER']},
   dns: {text: 'the host name does not resolve: fix it in the URL or in DNS', commands: ['getent hosts HOST']},

@@ -56,6 +56,9 @@ export interface DbFactsOptions {
   env?: NodeJS.ProcessEnv
 }
 
+/** The doctor's pool: one connection per database fact gathered concurrently. */
+const DOCTOR_POOL_SIZE = 3
+
 function memo<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined
   return () => (p ??= fn())
@@ -89,7 +92,10 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         url: target.url.clientUrl,
         env: options.env,
         applicationName: 'gbrain-doctor',
-        poolSize: 2,
+        // One connection per concurrent database fact (sources, slots, idle transactions): postgres.js
+        // pipelines a query onto a busy connection when the pool is full, so a smaller pool lets one
+        // hung query (a lock) stall the others behind it.
+        poolSize: DOCTOR_POOL_SIZE,
         connectTimeoutMs: options.connectTimeoutMs,
         attemptTimeoutMs: options.connectTimeoutMs,
         endTimeoutMs: 500,
@@ -99,7 +105,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       })
     }
     const facts: ConnectionFacts = target.engine === 'postgres'
-      ? {...base, status: 'ok', pool_size: 2, pooler: 'none', pooler_reason: '', prepare: target.url.prepare}
+      ? {...base, status: 'ok', pool_size: DOCTOR_POOL_SIZE, pooler: 'none', pooler_reason: '', prepare: target.url.prepare}
       : {...base, status: 'ok'}
     const t0 = performance.now()
     try {
@@ -129,10 +135,14 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
     return engine
   }
 
+  // One query for every source-scoped check (cycle_freshness and sync_freshness share it), so a
+  // hung `sources` read holds one connection of the pool, never all of them.
+  const sources = memo(async () => listSources(await live()))
+
   return {
     connection,
-    async sources(signal) {
-      return listSources(await live(), signal)
+    async sources() {
+      return sources()
     },
     async slots(signal) {
       const c = await connection()

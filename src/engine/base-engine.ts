@@ -170,12 +170,13 @@ export abstract class BaseEngine implements Engine {
   ): Promise<T> {
     let generation = -1
     return withRetry(
-      async ({attempt}) => {
+      async ({attempt, signal: attemptSignal}) => {
         hooks?.onAttempt?.(attempt)
         const acquired = await this.acquire(signal)
         generation = acquired.generation
         try {
-          const result = await fn(acquired.db)
+          // The attempt's signal (its timeout, or the caller's abort) cancels the statement on the server.
+          const result = await fn(withAttemptSignal(acquired.db, attemptSignal))
           this.noteOk()
           return result
         } catch (e) {
@@ -347,4 +348,11 @@ export function callerStack(): string[] {
     .map((l) => l.trim())
     .filter((l) => l.startsWith('at '))
     .slice(0, 20)
+}
+
+/** An executor whose statements are also cancelled when `signal` aborts (an attempt's timeout). */
+function withAttemptSignal(db: Executor, signal: AbortSignal): Executor {
+  return {
+    query: (text, params, options = {}) => db.query(text, params, {signal: options.signal ? AbortSignal.any([signal, options.signal]) : signal}),
+  }
 }

@@ -84,11 +84,30 @@ function step(text: string): string {
 }
 
 /**
- * Redact credentials and addresses without cutting or collapsing: for the CLI's own one-line
- * messages (which must keep their fix) and multi-line --debug stacks. Audit rows use `redact`.
+ * Redact credentials without cutting or collapsing, for what is shown to a person (the CLI's
+ * one-line errors, --debug stacks, every renderer): a database URL keeps its scheme, host,
+ * port, database and query with the userinfo masked as `***@` (cli.md: "a URL shown to a user"),
+ * everything else gets the same replacements as `redact`. Audit rows use `redact`, which
+ * replaces whole URLs. Idempotent: a masked URL masks to itself.
  */
 export function redactFull(text: string): string {
-  let current = typeof text === 'string' ? text : String(text)
+  const input = typeof text === 'string' ? text : String(text)
+  let out = ''
+  let last = 0
+  for (const m of input.matchAll(PG_URL_RE)) {
+    out += replaceToFixedPoint(input.slice(last, m.index))
+    // The URL pattern runs to whitespace, so text glued after it (`…/db",(password=x)`) is part
+    // of the match: key/value secrets are replaced inside it too.
+    out += redactUrl(m[0])
+      .replace(PASSWORD_RE, (_m, key: string) => key + token('password'))
+      .replace(USER_RE, (_m, key: string) => key + token('user'))
+    last = m.index + m[0].length
+  }
+  return out + replaceToFixedPoint(input.slice(last))
+}
+
+function replaceToFixedPoint(text: string): string {
+  let current = text
   for (let i = 0; i < 8; i++) {
     const next = replaceSecrets(current)
     if (next === current) return next

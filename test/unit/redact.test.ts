@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
-import {REDACT_MAX_CHARS, redact, redactUrl, summarizeError} from '../../src/engine/redact.js'
+import {REDACT_MAX_CHARS, redact, redactFull, redactUrl, summarizeError} from '../../src/engine/redact.js'
 
 const PW = 'S3cr3t-PW!x'
 
@@ -243,5 +243,25 @@ describe('summarizeError', () => {
         expect(typeof summarizeError(x)).toBe('string')
       }),
     )
+  })
+})
+
+describe('redactFull (what a person is shown)', () => {
+  it('masks a URL’s userinfo but keeps scheme, host, port, database and query', () => {
+    expect(redactFull('cannot reach postgres://bob:Pl4nted-S3cret!x@127.0.0.1:5432/brain?sslmode=require now')).toBe(
+      'cannot reach postgres://***@127.0.0.1:5432/brain?sslmode=require now',
+    )
+  })
+  it('catches key/value secrets glued after a URL, and is idempotent', () => {
+    const once = redactFull('"postgres://u:Pl4nted-S3cret!x@10.1.2.3:5432/db",(password=Pl4nted-S3cret!x)')
+    expect(once).not.toContain('Pl4nted')
+    expect(redactFull(once)).toBe(once)
+  })
+  it('applies the free-text rules outside URLs and never cuts', () => {
+    const long = `host=10.0.0.1 password=Pl4nted-S3cret!x ${'x'.repeat(300)}`
+    const out = redactFull(long)
+    expect(out).not.toContain('Pl4nted')
+    expect(out).not.toContain('10.0.0.1')
+    expect(out.length).toBeGreaterThan(300)
   })
 })

@@ -91,7 +91,7 @@ describe('json', () => {
   it('renderJsonError: the error document, redacted, valid against the schema', () => {
     const out = renderJsonError({code: 'CONFIG_INVALID', message: 'bad DATABASE_URL postgres://bob:hunter2@db/x', hint: 'set GBRAIN_DATABASE_URL'})
     expect(out).toBe(
-      '{\n  "schema_version": 2,\n  "status": "error",\n  "error": {\n    "code": "CONFIG_INVALID",\n    "message": "bad DATABASE_URL <REDACTED:pg_url>",\n    "hint": "set GBRAIN_DATABASE_URL"\n  }\n}\n',
+      '{\n  "schema_version": 2,\n  "status": "error",\n  "error": {\n    "code": "CONFIG_INVALID",\n    "message": "bad DATABASE_URL postgres://***@db/x",\n    "hint": "set GBRAIN_DATABASE_URL"\n  }\n}\n',
     )
     expect(validateSchema(schema, JSON.parse(out))).toEqual([])
     const noHint = JSON.parse(renderJsonError({code: 'INTERNAL', message: 'boom'})) as {error: {hint: unknown}}
