@@ -7,6 +7,7 @@ import type {AuditWriter} from './audit/index.js'
 import {classify, type Classified} from './classify.js'
 import {systemClock, type Clock, type Rng} from './clock.js'
 import {AbortedError} from './errors.js'
+import {summarizeError} from './redact.js'
 import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
 import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
 import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
@@ -77,9 +78,75 @@ export abstract class BaseEngine implements Engine {
     this.spool = options.spool ?? null
   }
 
-  abstract connect(): Promise<void>
   abstract disconnect(options?: {reason?: string}): Promise<void>
-  abstract reconnect(options?: ReconnectOptions): Promise<void>
+  /** Whether a live client (pool or instance) is published. */
+  protected abstract hasClient(): boolean
+  /** Build (or reopen), prove and publish: the engine-specific half of `reconnect`. */
+  protected abstract rebuild(options: ReconnectOptions): Promise<void>
+
+  private inflight: Promise<void> | null = null
+
+  /** The rebuild in flight, if any (disconnect waits for it). */
+  protected get rebuilding(): Promise<void> | null {
+    return this.inflight
+  }
+
+  /** Build and validate a client, then publish it. Idempotent. */
+  async connect(): Promise<void> {
+    if (this.hasClient()) return
+    await this.reconnect({})
+  }
+
+  /**
+   * Single flight: concurrent callers share the rebuild in flight. Without `force`, a live
+   * client is kept when the caller's failure was on an older generation (someone already swapped
+   * it) or when nothing failed at all (`reconnect()` means "ensure connected").
+   */
+  async reconnect(options: ReconnectOptions = {}): Promise<void> {
+    if (this.inflight) return this.inflight
+    if (!options.force && this.hasClient()) {
+      if (options.ifGeneration !== undefined && options.ifGeneration !== this.generation) return
+      if (options.ifGeneration === undefined && options.error === undefined) return
+    }
+    this.inflight = this.rebuild(options).finally(() => {
+      this.inflight = null
+    })
+    return this.inflight
+  }
+
+  /** The `pool-recovery` row that opens a reconnect (reap when the driver says CONNECTION_ENDED). */
+  protected async auditReconnectStart(started: number, options: ReconnectOptions, c: Classified | undefined): Promise<void> {
+    await this.audit?.append('pool-recovery', {
+      ts: new Date(started).toISOString(),
+      kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
+      pid: process.pid,
+      ...(c ? {error_summary: c.message} : options.force ? {error_summary: 'forced reconnect'} : {}),
+    })
+  }
+
+  /** The `pool-recovery` row that closes a reconnect, with its duration. */
+  protected async auditReconnectEnd(started: number, error?: unknown): Promise<void> {
+    await this.audit?.append('pool-recovery', {
+      ts: new Date(this.clock.now()).toISOString(),
+      kind: error === undefined ? 'reconnect_succeeded' : 'reconnect_failed',
+      pid: process.pid,
+      ...(error === undefined ? {} : {error_summary: summarizeError(error)}),
+      duration_ms: Math.round(this.clock.now() - started),
+    })
+  }
+
+  /** The `db-disconnect` row (reason `exit` marks an ordinary end of command). */
+  async recordDisconnect(reason: string | undefined): Promise<void> {
+    await this.audit?.append('db-disconnect', {
+      ts: new Date(this.clock.now()).toISOString(),
+      engine_kind: this.kind,
+      connection_style: 'instance',
+      caller_stack: callerStack(),
+      command: process.argv[2] ?? '',
+      pid: process.pid,
+      ...(reason ? {reason} : {}),
+    })
+  }
   protected abstract poolSize(): number
   protected abstract prepareEnabled(): boolean
   /** A live executor for one attempt (ensure-connected), and the pool generation it belongs to. */
@@ -317,15 +384,7 @@ function borrowEngine(owner: BaseEngine): Engine {
     async disconnect(options) {
       if (released) return
       released = true
-      await owner.audit?.append('db-disconnect', {
-        ts: new Date().toISOString(),
-        engine_kind: owner.kind,
-        connection_style: 'instance',
-        caller_stack: callerStack(),
-        command: process.argv[2] ?? '',
-        pid: process.pid,
-        reason: options?.reason ?? 'borrower-release',
-      })
+      await owner.recordDisconnect(options?.reason ?? 'borrower-release')
     },
     reconnect: (o) => owner.reconnect(o),
     query: (t, p, o) => owner.query(t, p, o),

@@ -27,7 +27,7 @@
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 import {PGlite} from '@electric-sql/pglite'
-import {BaseEngine, callerStack, type BaseEngineOptions} from './base-engine.js'
+import {BaseEngine, type BaseEngineOptions} from './base-engine.js'
 import {classify} from './classify.js'
 import {withTimer} from './clock.js'
 import {AttemptTimeoutError, NoConnectionError} from './errors.js'
@@ -102,7 +102,6 @@ export class PGliteEngine extends BaseEngine {
   private readonly createIfMissing: boolean
   private readonly useLockFile: boolean
   private db: PGlite | null = null
-  private inflight: Promise<void> | null = null
   private disconnecting: Promise<void> | null = null
   /** Instances being closed; a new one opens only once these have settled. */
   private closes = new Set<Promise<void>>()
@@ -255,38 +254,18 @@ export class PGliteEngine extends BaseEngine {
 
   // ---------------------------------------------------------------- lifecycle
 
-  async connect(): Promise<void> {
-    if (this.db) return
-    await this.reconnect({})
-  }
-
-  async reconnect(options: ReconnectOptions = {}): Promise<void> {
-    if (this.inflight) return this.inflight
-    if (!options.force && this.db) {
-      if (options.ifGeneration !== undefined && options.ifGeneration !== this.generation) return
-      if (options.ifGeneration === undefined && options.error === undefined) return
-    }
-    this.inflight = this.rebuild(options).finally(() => {
-      this.inflight = null
-    })
-    return this.inflight
+  protected hasClient(): boolean {
+    return this.db !== null
   }
 
   /** Close-then-open (see the top of the file for why not build-then-swap). */
-  private async rebuild(options: ReconnectOptions): Promise<void> {
+  protected async rebuild(options: ReconnectOptions): Promise<void> {
     const started = this.clock.now()
     const c = options.error === undefined ? undefined : classify(options.error)
     const initial = this.db === null && this.generation === 0 && options.error === undefined
     const previousState = this.state
     this.setState('reconnecting')
-    if (!initial) {
-      await this.audit?.append('pool-recovery', {
-        ts: new Date(started).toISOString(),
-        kind: 'reconnect_other',
-        pid: process.pid,
-        ...(c ? {error_summary: c.message} : options.force ? {error_summary: 'forced reconnect'} : {}),
-      })
-    }
+    if (!initial) await this.auditReconnectStart(started, options, c)
     const old = this.db
     this.db = null
     if (old) void this.closeInstance(old)
@@ -304,15 +283,7 @@ export class PGliteEngine extends BaseEngine {
         const releasing = this.releaseWhenClosed(this.closeTimeoutMs + this.openTimeoutMs)
         if (this.closes.size === 0) await releasing
       }
-      if (!initial) {
-        await this.audit?.append('pool-recovery', {
-          ts: new Date(this.clock.now()).toISOString(),
-          kind: 'reconnect_failed',
-          pid: process.pid,
-          error_summary: summarizeError(e),
-          duration_ms: Math.round(this.clock.now() - started),
-        })
-      }
+      if (!initial) await this.auditReconnectEnd(started, e)
       throw e
     }
     this.db = candidate
@@ -321,14 +292,7 @@ export class PGliteEngine extends BaseEngine {
     if (!initial) this.reconnects.ok += 1
     this.setState('connected')
     this.noteOk()
-    if (!initial) {
-      await this.audit?.append('pool-recovery', {
-        ts: new Date(this.clock.now()).toISOString(),
-        kind: 'reconnect_succeeded',
-        pid: process.pid,
-        duration_ms: Math.round(this.clock.now() - started),
-      })
-    }
+    if (!initial) await this.auditReconnectEnd(started)
   }
 
   protected async acquire(): Promise<{db: Executor; generation: number}> {
@@ -358,19 +322,11 @@ export class PGliteEngine extends BaseEngine {
   private async close(options: {reason?: string}): Promise<void> {
     const pg = this.db
     this.db = null
-    if (this.inflight) await this.inflight.catch(() => {})
+    if (this.rebuilding) await this.rebuilding.catch(() => {})
     const late = this.db as PGlite | null
     this.db = null
     if (pg || late || this.state !== 'closed') {
-      await this.audit?.append('db-disconnect', {
-        ts: new Date(this.clock.now()).toISOString(),
-        engine_kind: 'pglite',
-        connection_style: 'instance',
-        caller_stack: callerStack(),
-        command: process.argv[2] ?? '',
-        pid: process.pid,
-        ...(options.reason ? {reason: options.reason} : {}),
-      })
+      await this.recordDisconnect(options.reason)
     }
     this.setState('closed')
     if (pg) void this.closeInstance(pg)

@@ -17,7 +17,7 @@ import {classify} from './classify.js'
 import {withTimer} from './clock.js'
 import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
 import {AttemptTimeoutError, NoConnectionError} from './errors.js'
-import {BaseEngine, callerStack, type BaseEngineOptions} from './base-engine.js'
+import {BaseEngine, type BaseEngineOptions} from './base-engine.js'
 import {summarizeError} from './redact.js'
 import type {Executor, QueryResult, ReconnectOptions} from './types.js'
 
@@ -52,7 +52,6 @@ export class PostgresEngine extends BaseEngine {
   private readonly connectTimeoutMs: number
   private readonly endTimeoutMs: number
   private client: Sql | null = null
-  private inflight: Promise<void> | null = null
   /** Pools being ended; close() waits for them so nothing outlives the engine. */
   private retiring = new Set<Promise<void>>()
   private builds = 0
@@ -143,37 +142,17 @@ export class PostgresEngine extends BaseEngine {
     return ending
   }
 
-  async connect(): Promise<void> {
-    if (this.client) return
-    await this.reconnect({})
+  protected hasClient(): boolean {
+    return this.client !== null
   }
 
-  async reconnect(options: ReconnectOptions = {}): Promise<void> {
-    if (this.inflight) return this.inflight
-    if (!options.force && this.client) {
-      if (options.ifGeneration !== undefined && options.ifGeneration !== this.generation) return
-      if (options.ifGeneration === undefined && options.error === undefined) return
-    }
-    this.inflight = this.rebuild(options).finally(() => {
-      this.inflight = null
-    })
-    return this.inflight
-  }
-
-  private async rebuild(options: ReconnectOptions): Promise<void> {
+  protected async rebuild(options: ReconnectOptions): Promise<void> {
     const started = this.clock.now()
     const c = options.error === undefined ? undefined : classify(options.error)
     const initial = this.client === null && this.generation === 0 && options.error === undefined
     const previousState = this.state
     this.setState('reconnecting')
-    if (!initial) {
-      await this.audit?.append('pool-recovery', {
-        ts: new Date(started).toISOString(),
-        kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
-        pid: process.pid,
-        ...(c ? {error_summary: c.message} : options.force ? {error_summary: 'forced reconnect'} : {}),
-      })
-    }
+    if (!initial) await this.auditReconnectStart(started, options, c)
     let candidate: Sql
     try {
       candidate = await this.buildValidated()
@@ -191,15 +170,7 @@ export class PostgresEngine extends BaseEngine {
         void this.retire(wedged, 0)
       }
       this.setState(this.client || previousState !== 'closed' ? 'broken' : 'closed')
-      if (!initial) {
-        await this.audit?.append('pool-recovery', {
-          ts: new Date(this.clock.now()).toISOString(),
-          kind: 'reconnect_failed',
-          pid: process.pid,
-          error_summary: summarizeError(e),
-          duration_ms: Math.round(this.clock.now() - started),
-        })
-      }
+      if (!initial) await this.auditReconnectEnd(started, e)
       throw e
     }
     // Swap atomically (no await between the read and the write), then retire the old pool.
@@ -210,14 +181,7 @@ export class PostgresEngine extends BaseEngine {
     this.setState('connected')
     this.noteOk()
     if (old) void this.retire(old)
-    if (!initial) {
-      await this.audit?.append('pool-recovery', {
-        ts: new Date(this.clock.now()).toISOString(),
-        kind: 'reconnect_succeeded',
-        pid: process.pid,
-        duration_ms: Math.round(this.clock.now() - started),
-      })
-    }
+    if (!initial) await this.auditReconnectEnd(started)
   }
 
   protected async acquire(): Promise<{db: Executor; generation: number}> {
@@ -249,19 +213,11 @@ export class PostgresEngine extends BaseEngine {
   private async close(options: {reason?: string}): Promise<void> {
     const sql = this.client
     this.client = null
-    if (this.inflight) await this.inflight.catch(() => {})
+    if (this.rebuilding) await this.rebuilding.catch(() => {})
     const late = this.client as Sql | null
     this.client = null
     if (sql || late || this.state !== 'closed') {
-      await this.audit?.append('db-disconnect', {
-        ts: new Date(this.clock.now()).toISOString(),
-        engine_kind: 'postgres',
-        connection_style: 'instance',
-        caller_stack: callerStack(),
-        command: process.argv[2] ?? '',
-        pid: process.pid,
-        ...(options.reason ? {reason: options.reason} : {}),
-      })
+      await this.recordDisconnect(options.reason)
     }
     // A pool that is not healthy has nothing in flight worth waiting for: destroy it at once.
     const grace = this.state === 'connected' ? undefined : 0
