@@ -1,0 +1,111 @@
+/**
+ * batch-overhead: rows/s through `engine.batch` (the app's PostgresEngine with its audit writer
+ * and dead-letter spool, default retry policy, no faults) against raw postgres.js running the
+ * very same multi-row `INSERT … ON CONFLICT (key) DO NOTHING` text with the same parameters on
+ * a pool of the same size. Batches are sequential; both tables are truncated before each
+ * sample (untimed). Target: engine ≥ 0.95× raw.
+ */
+import path from 'node:path'
+import postgres from 'postgres'
+import {rowsWriter, type WorkRow} from '../../test/helpers/workload.js'
+import type {BenchContext} from '../lib/context.js'
+import {ms, type BenchResult} from '../lib/report.js'
+import {interleave, medianPairRatio, round1, type Contender} from '../lib/stats.js'
+
+type EngineModule = typeof import('../../src/engine/index.js')
+
+function makeRows(sample: number, batches: number, size: number): WorkRow[][] {
+  return Array.from({length: batches}, (_, b) =>
+    Array.from({length: size}, (_, i) => ({key: `s${sample}-b${b}-r${i}`, batch: b, payload: `timeline entry ${b}/${i} of sample ${sample}: some text`})),
+  )
+}
+
+export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
+  const t0 = performance.now()
+  const cluster = await ctx.pg()
+  await cluster.psql('create database batchbench')
+  const url = cluster.urlFor('batchbench')
+  const admin = postgres(url, {max: 1, fetch_types: false, onnotice: () => {}, connection: {application_name: 'bench-admin'}})
+  const eng = (await import(ctx.distUrl('engine/index.js'))) as EngineModule
+  const home = ctx.dir('batch-home')
+  const poolSize = 10
+  const engine = new eng.PostgresEngine({
+    url,
+    applicationName: 'bench-engine',
+    poolSize,
+    audit: new eng.AuditWriter({dir: path.join(home, 'audit')}),
+    spool: new eng.DeadLetterSpool(path.join(home, 'dead-letter')),
+  })
+  const raw = postgres(url, {max: poolSize, fetch_types: false, prepare: true, onnotice: () => {}, connection: {application_name: 'bench-raw'}})
+  const batches = ctx.quick ? 4 : 40
+  const size = 500
+  let sample = 0
+  try {
+    for (const t of ['bo_engine', 'bo_raw']) await admin.unsafe(`create table ${t} (key text primary key, batch int not null, payload text not null)`)
+    await engine.connect()
+    const engineWriter = rowsWriter('bo_engine')
+    const rawWriter = rowsWriter('bo_raw')
+    const rawDb = {
+      async query<T>(text: string, params: readonly unknown[] = []) {
+        const r = await raw.unsafe(text, params as postgres.ParameterOrJSON<never>[])
+        return {rows: [] as T[], count: r.count}
+      },
+    }
+    const check = async (table: string, want: number): Promise<void> => {
+      const [row] = await admin.unsafe<{n: number}[]>(`select count(*)::int as n from ${table}`)
+      if (row!.n !== want) throw new Error(`batch-overhead: ${table} has ${row!.n} rows, expected ${want}`)
+    }
+    const total = batches * size
+    const contender = (name: string, table: string, write: (rows: WorkRow[]) => Promise<unknown>): Contender => ({
+      name,
+      run: async () => {
+        await admin.unsafe(`truncate ${table}`)
+        const data = makeRows(++sample, batches, size)
+        const t = performance.now()
+        for (const rows of data) await write(rows)
+        const elapsed = performance.now() - t
+        await check(table, total)
+        return {value: total / (elapsed / 1000), detail: {ms: elapsed}}
+      },
+    })
+    const viaEngine = contender('engine.batch (audit on)', 'bo_engine', (rows) => engine.batch('bench.batch', rows, engineWriter))
+    const viaRaw = contender('raw postgres.js insert', 'bo_raw', (rows) => rawWriter.write(rawDb, rows))
+    const rounds = ctx.rounds(10, 2)
+    const res = await interleave([viaEngine, viaRaw], {rounds, warmup: ctx.warmup})
+    const E = res.get(viaEngine.name)!.summary
+    const R = res.get(viaRaw.name)!.summary
+    const stats = engine.stats()
+    if (stats.retries !== 0 || stats.spooled_batches !== 0) throw new Error(`batch-overhead: the engine retried (${stats.retries}) or spooled (${stats.spooled_batches}) without faults`)
+    return {
+      name: 'batch-overhead',
+      input: `${batches} sequential batches × ${size} rows (3 columns) per sample, ${rounds} interleaved rounds after 1 warm-up; pool size ${poolSize}, prepared statements, loopback`,
+      rows: [
+        {
+          bench: 'batch-overhead',
+          measure: viaEngine.name,
+          value: `${Math.round(E.median).toLocaleString('en')} rows/s`,
+          baseline: viaRaw.name,
+          baselineValue: `${Math.round(R.median).toLocaleString('en')} rows/s`,
+          ratio: E.median / R.median,
+          target: '≥ 0.95×',
+          met: E.median / R.median >= 0.95,
+        },
+      ],
+      data: {
+        rounds,
+        batches,
+        size,
+        engine: {...E, samples: res.get(viaEngine.name)!.samples.map(round1)},
+        raw: {...R, samples: res.get(viaRaw.name)!.samples.map(round1)},
+        pairRatio: medianPairRatio(res, viaEngine.name, viaRaw.name),
+        engineStats: stats,
+      },
+      notes: [`batch-overhead: per batch of ${size} rows, engine ${ms((1000 * size) / E.median)} vs raw ${ms((1000 * size) / R.median)}`],
+      durationMs: performance.now() - t0,
+    }
+  } finally {
+    await engine.disconnect().catch(() => {})
+    await raw.end({timeout: 1}).catch(() => {})
+    await admin.end({timeout: 1}).catch(() => {})
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * doctor-latency: `gbrain doctor --json` as a whole process against a healthy local Postgres
+ * (20 sources, 7 days × 100k audit rows), interleaved with its baselines:
+ * - `psql -X -Atc 'select 1'` — process + connect + query floor of a native client;
+ * - `node -e 0` — the Node process floor;
+ * - the peer `check_postgres --action=connection` then `--action=backends` (one sample = both).
+ * Targets: ≤ 4× psql; faster than check_postgres's two actions.
+ */
+import type {BenchContext} from '../lib/context.js'
+import {timed, which} from '../lib/proc.js'
+import {ms, type BenchResult, type Row} from '../lib/report.js'
+import {interleave, medianPairRatio, ratioOfMedians, round1, type Contender} from '../lib/stats.js'
+import {parseDoctor, pgBrain} from './pg-brain.js'
+
+export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
+  const t0 = performance.now()
+  const b = await pgBrain(ctx)
+  const env = ctx.env()
+  const notes: string[] = []
+  let lastChecks: Array<{name: string; status: string; duration_ms: number}> = []
+  const internal: number[] = []
+
+  const doctor: Contender = {
+    name: 'gbrain doctor --json',
+    run: async () => {
+      const r = await ctx.gbrain(['doctor', '--json'], b.env)
+      if (r.code === null || ![0, 1, 3].includes(r.code)) throw new Error(`doctor exited ${r.code}: ${r.stderr.slice(-500)}`)
+      const d = parseDoctor(r.stdout)
+      if (d.connection !== 'ok') throw new Error(`doctor: connection is ${d.connection}, expected ok`)
+      lastChecks = d.checks
+      internal.push(d.durationMs)
+      return {value: r.ms, detail: {code: r.code, status: d.status, internalMs: d.durationMs}}
+    },
+  }
+  const psqlBin = which(['psql'])
+  if (!psqlBin) throw new Error('psql not found (apt-get install postgresql-client-15)')
+  const psql: Contender = {
+    name: "psql -Atc 'select 1'",
+    run: async () => {
+      const r = await timed(psqlBin, ['-X', '-h', '127.0.0.1', '-p', String(b.port), '-U', 'postgres', '-d', 'brain', '-Atc', 'select 1'], {env})
+      if (r.code !== 0 || r.stdout.trim() !== '1') throw new Error(`psql exited ${r.code}: ${r.stderr}`)
+      return {value: r.ms}
+    },
+  }
+  const node: Contender = {
+    name: 'node -e 0',
+    run: async () => ({value: (await timed(process.execPath, ['-e', '0'], {env})).ms}),
+  }
+  const contenders = [doctor, psql, node]
+  const cp = which(['check_postgres', 'check_postgres.pl'])
+  if (cp) {
+    contenders.push({
+      name: 'check_postgres connection+backends',
+      run: async () => {
+        let total = 0
+        for (const action of ['connection', 'backends']) {
+          const r = await timed(cp, [`--action=${action}`, '-H', '127.0.0.1', '-p', String(b.port), '-u', 'postgres', '-db', 'brain'], {env})
+          if (r.code !== 0) throw new Error(`check_postgres --action=${action} exited ${r.code}: ${r.stdout}${r.stderr}`)
+          total += r.ms
+        }
+        return {value: total}
+      },
+    })
+  } else {
+    notes.push('check_postgres not installed (Debian package check-postgres): that baseline was skipped.')
+  }
+
+  const rounds = ctx.rounds(10, 1)
+  const res = await interleave(contenders, {rounds, warmup: ctx.warmup, onRound: (r) => ctx.log(`doctor-latency round ${r}/${rounds}`)})
+  const med = (n: string): number => res.get(n)!.summary.median
+  const D = doctor.name
+  const rows: Row[] = [
+    {bench: 'doctor-latency', measure: D, value: ms(med(D)), baseline: psql.name, baselineValue: ms(med(psql.name)), ratio: ratioOfMedians(res, D, psql.name), target: '≤ 4× psql', met: ratioOfMedians(res, D, psql.name) <= 4},
+  ]
+  if (cp) {
+    const c = 'check_postgres connection+backends'
+    rows.push({bench: 'doctor-latency', measure: D, value: ms(med(D)), baseline: 'check_postgres (connection + backends)', baselineValue: ms(med(c)), ratio: ratioOfMedians(res, D, c), target: '< 1× (faster)', met: ratioOfMedians(res, D, c) < 1})
+  }
+  rows.push({bench: 'doctor-latency', measure: D, value: ms(med(D)), baseline: node.name, baselineValue: ms(med(node.name)), ratio: ratioOfMedians(res, D, node.name), target: 'report', met: null})
+  const slowest = [...lastChecks].sort((x, y) => y.duration_ms - x.duration_ms).slice(0, 4)
+  notes.push(
+    `doctor-latency: the report's own duration_ms (inside the process, after startup) median ${ms(internal.sort((x, y) => x - y)[Math.floor(internal.length / 2)] ?? Number.NaN)}; slowest checks in the last run: ${slowest.map((c) => `${c.name} ${c.duration_ms} ms`).join(', ')}`,
+  )
+  return {
+    name: 'doctor-latency',
+    input: `${b.sources} sources (5 notes each, cycled), ${b.days} days × ${b.rowsPerDay.toLocaleString('en')} audit rows (${b.audit.batchRetryRows.toLocaleString('en')} batch-retry + ${b.audit.poolRecoveryRows.toLocaleString('en')} pool-recovery, ${(b.audit.bytes / 1e6).toFixed(0)} MB in ${b.audit.files.length} week files); ${rounds} interleaved rounds`,
+    rows,
+    data: {
+      rounds,
+      setupMs: round1(b.setupMs),
+      audit: {files: b.audit.files.length, bytes: b.audit.bytes, batchRetryRows: b.audit.batchRetryRows, poolRecoveryRows: b.audit.poolRecoveryRows},
+      contenders: Object.fromEntries([...res].map(([k, v]) => [k, {...v.summary, samples: v.samples.map(round1)}])),
+      pairRatios: {psql: medianPairRatio(res, D, psql.name), ...(cp ? {check_postgres: medianPairRatio(res, D, 'check_postgres connection+backends')} : {})},
+      doctorInternalMs: internal,
+      lastChecks,
+    },
+    notes,
+    durationMs: performance.now() - t0,
+  }
+}
