@@ -149,6 +149,8 @@ export class LineJudge {
     private readonly from: number,
     private readonly to: number,
     private readonly onRow: (row: AuditRow, tsMs: number) => void,
+    /** Consumes an in-window line from its bytes (returns true), or declines (false). */
+    private readonly fastLine?: (buf: Buffer, s: number, e: number) => boolean,
   ) {
     this.fromIso = canonicalIso(from)
     this.toIso = canonicalIso(to)
@@ -179,6 +181,8 @@ export class LineJudge {
     if (s === e) return // blank line: not a row, not corrupt
     const pos = this.position(buf, s, e)
     if (pos !== null && pos !== 0) return
+    // Only a line whose canonical timestamp was judged in-window from its bytes is offered.
+    if (pos === 0 && this.fastLine !== undefined && this.range.end - this.range.start === 24 && this.fastLine(buf, s, e)) return
     if (!utf8Known && !isUtf8(buf.subarray(s, e))) {
       this.corrupt++
       return

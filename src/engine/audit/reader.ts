@@ -45,6 +45,11 @@ export interface ReadWindowOptions {
   seek?: boolean
   /** Injectable open (tests inject EACCES, which root does not get from chmod). */
   open?: (file: string, flags: number) => Promise<FileHandle>
+  /**
+   * A byte-level fast path for in-window lines (scanWindow only): return true when the line was
+   * fully accounted for, false to send it down the ordinary parse path.
+   */
+  fastLine?: (buf: Buffer, s: number, e: number) => boolean
 }
 
 export interface UnreadableFile {
@@ -104,7 +109,7 @@ export async function scanWindow(
   const open = options.open ?? defaultOpen
   const from = now - windowMs
   const stats: WindowStats = {corrupt_lines: 0, bad_ts_rows: 0, unreadable_files: [], files_scanned: [], bytes_read: 0}
-  const judge = new LineJudge(from, now, onRow)
+  const judge = new LineJudge(from, now, onRow, options.fastLine)
   const ctx: ScanContext = {judge, maxLineBytes, signal, stats}
   try {
     for (const key of weeksTouching(from, now)) {
