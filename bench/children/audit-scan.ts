@@ -2,7 +2,9 @@
  * One audit read in a fresh process, through the app's built reader (dist/engine/audit):
  * `node audit-scan.js <audit-module-url> <dir> <windowMs> <nowMs> <seek:1|0> [prefilter]`.
  * Keeps the `exhausted` batch-retry rows of the window (readWindow with a filter, the question
- * `jq 'select(.outcome=="exhausted")'` answers) and prints counts, bytes read and peak RSS.
+ * `jq 'select(.outcome=="exhausted")'` answers) the way the doctor reads the trail: our own
+ * success/recovered lines are recognised from their bytes (fastRetryRow), everything else is
+ * parsed. Prints counts, bytes read and peak RSS.
  *
  * `prefilter` (a what-if, not in src/): the same question through the app's LineJudge, but a
  * line that looks like a whole JSON object (`{…}`), has no `\` escape and does not contain the
@@ -57,6 +59,9 @@ const r = await audit.readWindow({
   now: Number(nowArg),
   seek: seekArg !== '0',
   filter: (row) => row.outcome === 'exhausted',
+  // As the doctor reads it (gatherBatchRetry): our own success/recovered lines are recognised
+  // from their bytes and are not exhausted rows; everything else is parsed.
+  fastLine: (buf, s, e) => audit.fastRetryRow(buf, s, e) !== null,
 })
 const scanMs = performance.now() - t0
 process.stdout.write(
