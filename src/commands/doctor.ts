@@ -6,7 +6,9 @@ import {runDoctor, type DoctorRun} from '../checks/doctor.js'
 import {CATALOGUE, CHECK_NAMES} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../engine/fs-atomic.js'
-import {FORMATS, render, renderGithubStepSummary, decideColor, decideUnicode, type Format} from '../render/index.js'
+import {FORMATS, type Format} from '../render/formats.js'
+import {renderFormat} from '../render/lazy.js'
+import {decideColor, decideUnicode} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -72,7 +74,7 @@ plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
       onCleanup: (fn) => this.onCleanup(fn),
     })
     const report = run.report
-    const out = render(format, report, {
+    const out = await renderFormat(format, report, {
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
       verbose: f.verbose,
@@ -83,6 +85,7 @@ plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
     if (f['output-file']) await writeFileAtomic(f['output-file'], out, {fsync: true})
     else process.stdout.write(out.endsWith('\n') ? out : `${out}\n`)
     if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
+      const {renderGithubStepSummary} = await import('../render/github.js')
       await appendFile(process.env.GITHUB_STEP_SUMMARY, renderGithubStepSummary(report)).catch(() => {})
     }
     const code = format === 'nagios' ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)

@@ -4,6 +4,7 @@
  * every output ends with a newline, so a command writes it as is (stdout or `--output-file`).
  */
 import type {Report} from '../checks/types.js'
+import type {Format} from './formats.js'
 import {renderGithub} from './github.js'
 import {renderJson} from './json.js'
 import {renderJunit} from './junit.js'
@@ -19,16 +20,10 @@ export {PROMETHEUS_STATUS_CODE, promLabelValue, promNumber, renderPrometheus} fr
 export {DEFAULT_TABLE_OPTIONS, decideColor, decideUnicode, renderDebugStacks, renderTable, type Env, type TableOptions} from './table.js'
 export {summaryLine} from './text.js'
 
-/** The output formats of `gbrain doctor --format`. */
-export const FORMATS = ['table', 'json', 'junit', 'github', 'nagios', 'prometheus'] as const
-export type Format = (typeof FORMATS)[number]
+export {FORMATS, isFormat, type Format} from './formats.js'
 
 /** Options of the human format; the machine formats take none and ignore them. */
 export type RenderOptions = Partial<TableOptions>
-
-export function isFormat(value: string): value is Format {
-  return (FORMATS as readonly string[]).includes(value)
-}
 
 /** Render the report in a format. Pure; the output ends with a newline. */
 export function render(format: Format, report: Report, options: RenderOptions = {}): string {

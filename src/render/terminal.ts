@@ -1,0 +1,34 @@
+/** Terminal decisions for human output (no chalk, no table: cheap to import). */
+
+/** Environment variables the colour and Unicode decisions read. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * Whether to colour human output: an explicit `--color` / `--no-color` wins; else a non-empty
+ * `NO_COLOR` turns colour off (no-color.org); else a non-empty `FORCE_COLOR` other than `0` turns
+ * it on; else colour only on a TTY whose `TERM` is not `dumb`.
+ */
+export function decideColor(input: {flag: boolean | undefined; env: Env; isTTY: boolean}): boolean {
+  if (input.flag !== undefined) return input.flag
+  const noColor = input.env.NO_COLOR
+  if (noColor !== undefined && noColor !== '') return false
+  const force = input.env.FORCE_COLOR
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false'
+  return input.isTTY && input.env.TERM !== 'dumb'
+}
+
+/**
+ * Whether the terminal takes UTF-8. The locale decides as the C library decides it: the first
+ * non-empty of `LC_ALL`, `LC_CTYPE`, `LANG`; UTF-8 when it names `UTF-8`/`utf8` (any case).
+ * Conservative when unset: POSIX's default locale is `C`, which is ASCII, so a bare cron job or
+ * systemd unit gets ASCII (readable everywhere) rather than mojibake. The exception is Windows
+ * Terminal (`WT_SESSION` set, no locale variables), which is UTF-8. A plain `LANG=C` or `POSIX`
+ * gets ASCII; CI images usually set `LANG=C.UTF-8`.
+ */
+export function decideUnicode(env: Env): boolean {
+  for (const key of ['LC_ALL', 'LC_CTYPE', 'LANG']) {
+    const value = env[key]
+    if (value !== undefined && value !== '') return /utf-?8/i.test(value)
+  }
+  return env.WT_SESSION !== undefined && env.WT_SESSION !== ''
+}
