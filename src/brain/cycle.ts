@@ -71,6 +71,16 @@ function emptyReport(source: SourceRow): SourceCycleReport {
   }
 }
 
+/**
+ * Whether the database was lost during this cycle: after a batch is spooled on a
+ * connection-level error, the following batches get one attempt each (no retry budget) until one
+ * lands, so a cycle against a dead database ends in seconds instead of one full retry budget per
+ * batch. Every batch still gets a real attempt (the database may be back).
+ */
+export class Outage {
+  active = false
+}
+
 /** Buffers rows and writes them one batch at a time; spooled batches are counted, not fatal. */
 class Batcher<R> {
   private rows: R[] = []
@@ -82,6 +92,7 @@ class Batcher<R> {
     private readonly counts: RowCounts,
     private readonly report: SourceCycleReport,
     private readonly signal: AbortSignal | undefined,
+    private readonly outage: Outage,
   ) {}
 
   async add(row: R): Promise<void> {
@@ -95,10 +106,12 @@ class Batcher<R> {
     this.rows = []
     this.counts.sent += rows.length
     try {
-      const out = await this.engine.batch(this.site, rows, this.writer, {signal: this.signal})
+      const out = await this.engine.batch(this.site, rows, this.writer, {signal: this.signal, ...(this.outage.active ? {maxRetries: 0} : {})})
       this.counts.inserted += out.inserted
+      this.outage.active = false
     } catch (e) {
       if (e instanceof BatchFailedError && e.code === 'BATCH_SPOOLED') {
+        if (e.classified.connectionLevel) this.outage.active = true
         this.report.spooled_batches += 1
         this.report.spooled_rows += rows.length
         return
@@ -112,10 +125,10 @@ class Batcher<R> {
  * Cycle one source. Never throws except on abort: a failure (rows lost, the stamp failing after
  * its retries) is reported with the counts reached so far.
  */
-export async function cycleSource(engine: Engine, source: SourceRow, options: CycleOptions = {}): Promise<SourceCycleReport> {
+export async function cycleSource(engine: Engine, source: SourceRow, options: CycleOptions = {}, outage = new Outage()): Promise<SourceCycleReport> {
   const report = emptyReport(source)
   try {
-    return await cycleInto(engine, source, options, report)
+    return await cycleInto(engine, source, options, report, outage)
   } catch (e) {
     if (e instanceof AbortedError) throw e
     report.status = 'failed'
@@ -124,7 +137,7 @@ export async function cycleSource(engine: Engine, source: SourceRow, options: Cy
   }
 }
 
-async function cycleInto(engine: Engine, source: SourceRow, options: CycleOptions, report: SourceCycleReport): Promise<SourceCycleReport> {
+async function cycleInto(engine: Engine, source: SourceRow, options: CycleOptions, report: SourceCycleReport, outage: Outage): Promise<SourceCycleReport> {
   if (!source.local_path) {
     report.status = 'skipped'
     report.reason = 'no local_path'
@@ -151,7 +164,7 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
 
   // Pass 1: pages, and the set of slugs (links are stored only between notes of the source).
   const slugs = new Set<string>()
-  const pages = new Batcher<PageRow>(engine, 'cycle.pages', pagesWriter, size, report.rows.pages, report, signal)
+  const pages = new Batcher<PageRow>(engine, 'cycle.pages', pagesWriter, size, report.rows.pages, report, signal, outage)
   for (const [i, file] of files.entries()) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
     const out = await readNote(root, file, maxBytes)
@@ -166,8 +179,8 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
   await pages.flush()
 
   // Pass 2: timeline entries and links (every page exists now).
-  const timeline = new Batcher<TimelineRow>(engine, 'cycle.timeline', timelineWriter, size, report.rows.timeline, report, signal)
-  const links = new Batcher<LinkRow>(engine, 'cycle.links', linksWriter, size, report.rows.links, report, signal)
+  const timeline = new Batcher<TimelineRow>(engine, 'cycle.timeline', timelineWriter, size, report.rows.timeline, report, signal, outage)
+  const links = new Batcher<LinkRow>(engine, 'cycle.links', linksWriter, size, report.rows.links, report, signal, outage)
   for (const [i, file] of files.entries()) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
     const out = await readNote(root, file, maxBytes)
@@ -207,7 +220,8 @@ export async function runCycle(engine: Engine, sources: readonly SourceRow[], op
   const started = Date.now()
   const retriesBefore = engine.stats().retries
   const reports: SourceCycleReport[] = []
-  for (const source of sources) reports.push(await cycleSource(engine, source, options))
+  const outage = new Outage()
+  for (const source of sources) reports.push(await cycleSource(engine, source, options, outage))
   const totals = {files: 0, rows_sent: 0, rows_inserted: 0, spooled_rows: 0, skipped_files: 0, retries: engine.stats().retries - retriesBefore}
   for (const r of reports) {
     totals.files += r.files

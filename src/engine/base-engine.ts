@@ -287,7 +287,7 @@ export abstract class BaseEngine implements Engine {
         `batch ${site}`,
         (db) => writer.write(db, rows),
         options.signal,
-        this.retryPolicy.maxRetries,
+        options.maxRetries ?? this.retryPolicy.maxRetries,
         {
           onAttempt: (a) => {
             attempts = a

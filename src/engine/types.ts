@@ -58,6 +58,12 @@ export interface HealthSnapshot {
 
 export interface BatchOptions {
   signal?: AbortSignal
+  /**
+   * Override the policy's retries for this batch. A caller that just saw the database go away
+   * (a batch spooled on a connection error) passes 0 so the rest of its work goes to the spool
+   * after one attempt each instead of waiting out the whole budget batch after batch.
+   */
+  maxRetries?: number
 }
 
 export interface BatchOutcome {
