@@ -16,6 +16,17 @@ import type {
   HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
 } from './types.js'
 
+/** What one rebuild knows, shared with the engine's half of it. */
+export interface RebuildContext {
+  started: number
+  options: ReconnectOptions
+  /** The error that prompted the rebuild, classified (undefined for a plain connect / force). */
+  classified: Classified | undefined
+  previousState: EngineState
+  /** Whether a client was published when the rebuild began. */
+  hadClient: boolean
+}
+
 export interface BaseEngineOptions {
   retry?: RetryPolicy
   attemptTimeoutMs?: number
@@ -81,8 +92,13 @@ export abstract class BaseEngine implements Engine {
   abstract disconnect(options?: {reason?: string}): Promise<void>
   /** Whether a live client (pool or instance) is published. */
   protected abstract hasClient(): boolean
-  /** Build (or reopen), prove and publish: the engine-specific half of `reconnect`. */
-  protected abstract rebuild(options: ReconnectOptions): Promise<void>
+  /**
+   * The engine-specific half of a rebuild: build (or reopen) and prove a client, then publish it
+   * in place of the old one. Throws when no client could be built.
+   */
+  protected abstract replaceClient(ctx: RebuildContext): Promise<void>
+  /** Tidy up after `replaceClient` failed and set the state (`broken`, or `closed`). */
+  protected abstract afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void>
 
   private inflight: Promise<void> | null = null
 
@@ -112,6 +128,37 @@ export abstract class BaseEngine implements Engine {
       this.inflight = null
     })
     return this.inflight
+  }
+
+  /**
+   * One rebuild: state and audit rows around the engine's `replaceClient`. The first connect of
+   * an engine (nothing published yet, nothing failed) writes no pool-recovery rows.
+   */
+  private async rebuild(options: ReconnectOptions): Promise<void> {
+    const ctx: RebuildContext = {
+      started: this.clock.now(),
+      options,
+      classified: options.error === undefined ? undefined : classify(options.error),
+      previousState: this.state,
+      hadClient: this.hasClient(),
+    }
+    const initial = !ctx.hadClient && this.generation === 0 && options.error === undefined
+    this.setState('reconnecting')
+    if (!initial) await this.auditReconnectStart(ctx.started, options, ctx.classified)
+    try {
+      await this.replaceClient(ctx)
+    } catch (e) {
+      if (!initial) this.reconnects.failed += 1
+      this.noteFailure(e)
+      await this.afterFailedRebuild(e, ctx)
+      if (!initial) await this.auditReconnectEnd(ctx.started, e)
+      throw e
+    }
+    this.generation += 1
+    if (!initial) this.reconnects.ok += 1
+    this.setState('connected')
+    this.noteOk()
+    if (!initial) await this.auditReconnectEnd(ctx.started)
   }
 
   /** The `pool-recovery` row that opens a reconnect (reap when the driver says CONNECTION_ENDED). */

@@ -27,8 +27,7 @@
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 import {PGlite} from '@electric-sql/pglite'
-import {BaseEngine, type BaseEngineOptions} from './base-engine.js'
-import {classify} from './classify.js'
+import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {withTimer} from './clock.js'
 import {AttemptTimeoutError, NoConnectionError} from './errors.js'
 import {ensurePrivateDir} from './fs-atomic.js'
@@ -259,40 +258,23 @@ export class PGliteEngine extends BaseEngine {
   }
 
   /** Close-then-open (see the top of the file for why not build-then-swap). */
-  protected async rebuild(options: ReconnectOptions): Promise<void> {
-    const started = this.clock.now()
-    const c = options.error === undefined ? undefined : classify(options.error)
-    const initial = this.db === null && this.generation === 0 && options.error === undefined
-    const previousState = this.state
-    this.setState('reconnecting')
-    if (!initial) await this.auditReconnectStart(started, options, c)
+  protected async replaceClient(): Promise<void> {
     const old = this.db
     this.db = null
     if (old) void this.closeInstance(old)
-    let candidate: PGlite
-    try {
-      candidate = await this.openValidated()
-    } catch (e) {
-      if (!initial) this.reconnects.failed += 1
-      this.noteFailure(e)
-      const next = old || previousState !== 'closed' ? 'broken' : 'closed'
-      this.setState(next)
-      // Nothing published and nothing to heal: give the dir back once the failed open has closed
-      // (at once when no instance was started; an abandoned open releases it in the background).
-      if (next === 'closed') {
-        const releasing = this.releaseWhenClosed(this.closeTimeoutMs + this.openTimeoutMs)
-        if (this.closes.size === 0) await releasing
-      }
-      if (!initial) await this.auditReconnectEnd(started, e)
-      throw e
-    }
-    this.db = candidate
+    this.db = await this.openValidated()
     this.everOpened = true
-    this.generation += 1
-    if (!initial) this.reconnects.ok += 1
-    this.setState('connected')
-    this.noteOk()
-    if (!initial) await this.auditReconnectEnd(started)
+  }
+
+  protected async afterFailedRebuild(_error: unknown, ctx: RebuildContext): Promise<void> {
+    const next = ctx.hadClient || ctx.previousState !== 'closed' ? 'broken' : 'closed'
+    this.setState(next)
+    // Nothing published and nothing to heal: give the dir back once the failed open has closed
+    // (at once when no instance was started; an abandoned open releases it in the background).
+    if (next === 'closed') {
+      const releasing = this.releaseWhenClosed(this.closeTimeoutMs + this.openTimeoutMs)
+      if (this.closes.size === 0) await releasing
+    }
   }
 
   protected async acquire(): Promise<{db: Executor; generation: number}> {

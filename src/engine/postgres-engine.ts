@@ -13,11 +13,10 @@
  */
 import net from 'node:net'
 import postgres from 'postgres'
-import {classify} from './classify.js'
 import {withTimer} from './clock.js'
 import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
 import {AttemptTimeoutError, NoConnectionError} from './errors.js'
-import {BaseEngine, type BaseEngineOptions} from './base-engine.js'
+import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {summarizeError} from './redact.js'
 import type {Executor, QueryResult, ReconnectOptions} from './types.js'
 
@@ -146,42 +145,28 @@ export class PostgresEngine extends BaseEngine {
     return this.client !== null
   }
 
-  protected async rebuild(options: ReconnectOptions): Promise<void> {
-    const started = this.clock.now()
-    const c = options.error === undefined ? undefined : classify(options.error)
-    const initial = this.client === null && this.generation === 0 && options.error === undefined
-    const previousState = this.state
-    this.setState('reconnecting')
-    if (!initial) await this.auditReconnectStart(started, options, c)
-    let candidate: Sql
-    try {
-      candidate = await this.buildValidated()
-    } catch (e) {
-      if (!initial) this.reconnects.failed += 1
-      this.noteFailure(e)
-      // A call timed out on the current pool and no replacement could be built. Its statement
-      // may still be queued (PgBouncer holds it while the server is down and runs it when the
-      // server returns: a write the caller was told failed, and whose rows are in the spool).
-      // Only closing the connection drops it (a CancelRequest does not, in PgBouncer 1.18), so
-      // end that pool now; the next call rebuilds from the saved config (ensure-connected).
-      if (c?.code === 'ATTEMPT_TIMEOUT' && this.client && (options.ifGeneration === undefined || options.ifGeneration === this.generation)) {
-        const wedged = this.client
-        this.client = null
-        void this.retire(wedged, 0)
-      }
-      this.setState(this.client || previousState !== 'closed' ? 'broken' : 'closed')
-      if (!initial) await this.auditReconnectEnd(started, e)
-      throw e
-    }
+  /** Build-then-swap: the candidate is proven before it replaces the old pool. */
+  protected async replaceClient(): Promise<void> {
+    const candidate = await this.buildValidated()
     // Swap atomically (no await between the read and the write), then retire the old pool.
     const old = this.client
     this.client = candidate
-    this.generation += 1
-    if (!initial) this.reconnects.ok += 1
-    this.setState('connected')
-    this.noteOk()
     if (old) void this.retire(old)
-    if (!initial) await this.auditReconnectEnd(started)
+  }
+
+  protected async afterFailedRebuild(_error: unknown, ctx: RebuildContext): Promise<void> {
+    // A call timed out on the current pool and no replacement could be built. Its statement
+    // may still be queued (PgBouncer holds it while the server is down and runs it when the
+    // server returns: a write the caller was told failed, and whose rows are in the spool).
+    // Only closing the connection drops it (a CancelRequest does not, in PgBouncer 1.18), so
+    // end that pool now; the next call rebuilds from the saved config (ensure-connected).
+    const {options} = ctx
+    if (ctx.classified?.code === 'ATTEMPT_TIMEOUT' && this.client && (options.ifGeneration === undefined || options.ifGeneration === this.generation)) {
+      const wedged = this.client
+      this.client = null
+      void this.retire(wedged, 0)
+    }
+    this.setState(this.client || ctx.previousState !== 'closed' ? 'broken' : 'closed')
   }
 
   protected async acquire(): Promise<{db: Executor; generation: number}> {
