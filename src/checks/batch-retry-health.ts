@@ -18,6 +18,7 @@ import {inspectRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.
 import {redact} from '../engine/redact.js'
 import type {CheckDef} from './check.js'
 import {plural, shellQuote, type BatchRetryFacts, type FileCheckFacts} from './facts-files.js'
+import {issueDetails} from './retry-config.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome, CheckStatus, Fix} from './types.js'
 
@@ -188,7 +189,7 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
       files_scanned: f.files_scanned.length,
       files: f.files_scanned,
       unreadable_files: f.unreadable_files,
-      invalid_settings: input.retryIssues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix})),
+      invalid_settings: issueDetails(input.retryIssues),
       window: f.window,
       thresholds: {warn_site: t.warnSite, warn_total: t.warnTotal, fail_total: t.failTotal},
     },

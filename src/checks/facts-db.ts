@@ -3,6 +3,7 @@
  * rows, no spool, no retries: the doctor reports, it does not insist). The embedded brain is
  * never created by the doctor; a brain held open by another process is not opened twice.
  */
+import {memo} from './memo.js'
 import {existsSync, readFileSync} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
 import {listSources, type SourceRow} from '../brain/sources.js'
@@ -58,11 +59,6 @@ export interface DbFactsOptions {
 
 /** The doctor's pool: one connection per database fact gathered concurrently. */
 const DOCTOR_POOL_SIZE = 3
-
-function memo<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined
-  return () => (p ??= fn())
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 

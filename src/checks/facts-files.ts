@@ -7,6 +7,7 @@
  * Memory stays bounded: audit windows are aggregated row by row through `scanWindow`, never
  * collected; spool entries are read one at a time and only their summaries are kept (never rows).
  */
+import {memo} from './memo.js'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {AbortedError} from '../engine/errors.js'
@@ -245,11 +246,6 @@ function errnoCode(e: unknown): string | undefined {
 
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError(signal.reason)
-}
-
-function memo<T>(gather: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined
-  return () => (p ??= gather())
 }
 
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0

@@ -7,7 +7,7 @@
  */
 import {worstCaseSleepMs} from '../engine/backoff.js'
 import {redact} from '../engine/redact.js'
-import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy} from '../engine/retry-policy.js'
+import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
 import type {CheckDef} from './check.js'
 import type {FileCheckFacts} from './facts-files.js'
 import type {CheckOutcome, Fix} from './types.js'
@@ -59,7 +59,7 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
       worst_case_sleep_ms: worst,
       min_worst_case_ms: minWorstCaseMs,
       threshold_direction: 'lower_is_worse',
-      issues: issues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix})),
+      issues: issueDetails(issues),
     },
     observed_value: worst,
     observed_unit: 'ms',
@@ -75,4 +75,9 @@ export const retryConfigCheck: CheckDef<FileCheckFacts> = {
   async judge(facts) {
     return judgeRetryConfig(inspectRetryPolicy(facts.env))
   },
+}
+
+/** Invalid GBRAIN_BULK_* settings as structured details (value and message redacted). */
+export function issueDetails(issues: readonly RetryPolicyIssue[]): {variable: string; value: string; message: string; fix: string}[] {
+  return issues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix}))
 }

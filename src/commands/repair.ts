@@ -61,7 +61,7 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
         else {
           this.log('Repairs that apply now (nothing has been changed):')
           for (const p of plan) this.log(`  → ${p.action.padEnd(12)} ${p.because}\n      ${p.command}`)
-          this.log(`Run them all: gbrain repair --all${plan.length ? '' : ''}`)
+          this.log('Run them all: gbrain repair --all')
         }
       }
       return {plan, actions: [], fixed: [], remaining: [], checks: brief(before.checks)}

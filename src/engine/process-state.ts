@@ -42,6 +42,8 @@ export interface PublisherOptions {
   heartbeatMs?: number
   /** Install the SIGUSR2 handler (default true). */
   handleSignal?: boolean
+  /** Where a failed write is reported, one line (default: stderr). */
+  onError?: (line: string) => void
 }
 
 export class ProcessStatePublisher {
@@ -52,6 +54,8 @@ export class ProcessStatePublisher {
   private lastSignal: SignalRecord | undefined
   private writing: Promise<void> = Promise.resolve()
   private stopped = false
+  /** A failing disk is reported once, not on every heartbeat, until a write succeeds again. */
+  private failing = false
   private readonly onSignal = (): void => {
     void this.handleReconnectSignal()
   }
@@ -83,9 +87,16 @@ export class ProcessStatePublisher {
       ...(this.lastSignal ? {last_signal: this.lastSignal} : {}),
     }
     this.writing = this.writing
-      .then(() => (this.stopped ? undefined : writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', {fsync: false})))
+      .then(async () => {
+        if (this.stopped) return
+        await writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', {fsync: false})
+        this.failing = false
+      })
       .catch((e: unknown) => {
-        process.stderr.write(`gbrain: could not write process state ${this.file}: ${summarizeError(e)}\n`)
+        if (this.failing) return
+        this.failing = true
+        const report = this.options.onError ?? ((line: string) => void process.stderr.write(`${line}\n`))
+        report(`gbrain: could not write process state ${this.file}: ${summarizeError(e)}`)
       })
     return this.writing
   }
