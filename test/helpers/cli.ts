@@ -1,5 +1,5 @@
 /** Run the built `gbrain` binary (bin/run.js) and capture stdout, stderr and the exit code. */
-import {spawn} from 'node:child_process'
+import {spawn, type SpawnOptions} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -14,19 +14,21 @@ export interface CliResult {
 }
 
 export function gbrain(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return capture(process.execPath, [BIN, ...args], {env: {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env} as NodeJS.ProcessEnv}, timeoutMs, `gbrain ${args.join(' ')}`)
+}
+
+/** Run a command to completion, bounded: stdout, stderr, exit code and wall time. */
+export function capture(cmd: string, argv: string[], options: SpawnOptions, timeoutMs: number, what: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env} as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(cmd, argv, {...options, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`gbrain ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`))
+      reject(new Error(`${what} did not exit within ${timeoutMs} ms; stderr: ${stderr}`))
     }, timeoutMs)
     child.on('exit', (code) => {
       clearTimeout(timer)

@@ -3,7 +3,6 @@
  * parsing the JSON report, snapshotting a directory tree, running the built binary as another OS
  * user, and holding a table lock from a separate session.
  */
-import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
 import os from 'node:os'
@@ -12,7 +11,7 @@ import postgres from 'postgres'
 import type {CheckResult, Report} from '../../src/checks/types.js'
 import {AuditWriter} from '../../src/engine/audit/writer.js'
 import {DeadLetterSpool, SPOOL_FORMAT_VERSION} from '../../src/engine/spool/dead-letter.js'
-import {BIN, type CliResult} from './cli.js'
+import {BIN, capture, type CliResult} from './cli.js'
 import {register} from './cleanup.js'
 
 /** The catalogue, in its fixed order (checks.md). */
@@ -186,23 +185,8 @@ export function filesUnder(root: string): string[] {
  * environment is passed explicitly with `env`, so runuser's own resets do not matter.
  */
 export function gbrainAs(user: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now()
-    const vars = Object.entries({PATH: process.env.PATH ?? '/usr/bin:/bin', ...LOCALE_ENV, GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}).map(([k, v]) => `${k}=${v}`)
-    const child = spawn('runuser', ['-u', user, '--', 'env', '-i', ...vars, process.execPath, BIN, ...args], {stdio: ['ignore', 'pipe', 'pipe'], cwd: '/'})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`runuser ${user} gbrain ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`))
-    }, timeoutMs)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({code, stdout, stderr, ms: performance.now() - t0})
-    })
-  })
+  const vars = Object.entries({PATH: process.env.PATH ?? '/usr/bin:/bin', ...LOCALE_ENV, GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}).map(([k, v]) => `${k}=${v}`)
+  return capture('runuser', ['-u', user, '--', 'env', '-i', ...vars, process.execPath, BIN, ...args], {cwd: '/'}, timeoutMs, `runuser ${user} gbrain ${args.join(' ')}`)
 }
 
 /** A lock held in an open transaction on its own session until `release()`. */
