@@ -77,7 +77,7 @@ describe('PostgresEngine lifecycle', () => {
     expect(await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'lifecycle-0'`)).not.toBe('0')
   })
 
-  it('a failed connect publishes nothing and leaves no session behind', async () => {
+  it('a failed connect publishes nothing', async () => {
     const e = engine({url: cluster.urlFor('no_such_db')})
     const err = await e.connect().catch((x: unknown) => x)
     expect(classify(err).kind).toBe('unknown_database')
@@ -149,7 +149,7 @@ describe('PostgresEngine lifecycle', () => {
     }
   })
 
-  it('20 concurrent batches on a dead pool: exactly one rebuild, all land', async () => {
+  it('20 concurrent batches on a dead pool: at most one rebuild (single flight), all land', async () => {
     const e = engine({poolSize: 10})
     await e.connect()
     // Kill every backend of the pool: the pool is dead, the server is up.
