@@ -12,6 +12,7 @@ import {deadLetterCheck} from './dead-letter.js'
 import {engineProcessesCheck} from './engine-processes.js'
 import type {FileCheckFacts} from './facts-files.js'
 import {idleTransactionsCheck} from './idle-transactions.js'
+import {pgliteLockCheck} from './pglite-lock.js'
 import {poolReapHealthCheck} from './pool-reap-health.js'
 import {retryConfigCheck} from './retry-config.js'
 import {syncFreshnessCheck} from './sync-freshness.js'
@@ -20,6 +21,7 @@ export type DoctorFacts = FileCheckFacts & DbCheckFacts
 
 export const CATALOGUE: readonly CheckDef<DoctorFacts>[] = [
   connectionCheck,
+  pgliteLockCheck,
   batchRetryHealthCheck,
   cycleFreshnessCheck,
   syncFreshnessCheck,

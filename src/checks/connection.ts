@@ -6,6 +6,7 @@ import type {CheckDef} from './check.js'
 import type {DbCheckFacts} from './db-facts-type.js'
 import type {ConnectionFacts} from './facts-db.js'
 import type {CheckOutcome, Fix} from './types.js'
+import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
 
 const FIXES: Record<string, Fix> = {
   refused: {text: 'start the database, or point gbrain at the right host and port', commands: ['pg_isready -h HOST -p PORT', 'gbrain repair --reconnect']},
@@ -18,8 +19,6 @@ const FIXES: Record<string, Fix> = {
   starting_up: {text: 'the server is starting up or recovering: wait and run the doctor again', commands: ['gbrain doctor --only connection']},
   shutdown: {text: 'the server is shutting down or restarting: wait for it, then reconnect', commands: ['gbrain repair --reconnect']},
   tls: {text: 'fix sslmode in the URL or the server certificate', commands: []},
-  locked: {text: 'another gbrain process has the embedded brain open', commands: []},
-  storage: {text: 'the embedded brain’s data directory is damaged or from another version', commands: []},
 }
 
 export function judgeConnection(c: ConnectionFacts): CheckOutcome {
@@ -35,15 +34,34 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
     prepare: c.prepare.value ? 'on' : 'off',
     prepare_reason: c.prepare.reason,
     pool_size: c.pool_size,
+    ...(c.engine === 'pglite' ? {major: c.major ?? null} : {}),
   }
   if (c.status === 'not_configured') {
     return {status: 'skipped', message: `no brain yet at ${c.database}`, details, fix: {text: 'create the embedded brain (or configure a Postgres URL)', commands: ['gbrain init']}}
   }
-  if (c.status === 'in_use') {
+  if (c.status === 'locked' && c.lock) {
+    // Not checked: another process has the brain (or left its lock); the doctor never opens it then.
+    const d = describeLock(c.lock)
+    const holder = c.lock.state === 'held' ? c.lock.holder : undefined
     return {
-      status: 'skipped',
-      message: `the embedded brain is open in another gbrain process (pid ${c.holder_pid}); database checks need it closed`,
-      details: {...details, holder_pid: c.holder_pid},
+      status: 'unknown',
+      message: `could not check the embedded brain: ${d.text}${(c.lock_waited_ms ?? 0) >= 1000 ? ` (waited ${formatAge(c.lock_waited_ms ?? 0)})` : ''}; not opened`,
+      details: {
+        ...details,
+        cause: 'locked',
+        lock_state: c.lock.state,
+        ...(holder ? {holder_pid: holder.pid, holder_alive: holder.process.alive, holder_command: holder.command, holder_subcommand: holder.subcommand} : {}),
+        lock_waited_ms: c.lock_waited_ms ?? 0,
+      },
+      fix: d.fix,
+    }
+  }
+  if (c.status === 'failed' && c.open_cause && c.open_fix) {
+    return {
+      status: 'fail',
+      message: `cannot open the embedded brain: ${(c.open_message ?? '').replace(/^the embedded brain \S+ /, '')}`,
+      details: {...details, cause: c.open_cause, code: c.error?.code ?? null},
+      fix: c.open_fix,
     }
   }
   if (c.status === 'failed' && c.error) {
@@ -56,11 +74,12 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
       fix: {text: fix.text, commands: fix.commands},
     }
   }
-  const name = c.engine === 'postgres' ? 'Postgres' : 'PGlite (embedded)'
+  const name = c.engine === 'postgres' ? 'Postgres' : 'embedded PostgreSQL'
   const version = c.server_version ? ` ${c.server_version.split(' ')[0]}` : ''
+  const build = c.engine === 'pglite' && c.major ? ` (PGlite ${c.major === 17 ? '0.4.3' : '0.5'})` : ''
   const base: CheckOutcome = {
     status: 'ok',
-    message: `Connected to ${name}${version} in ${Math.round(c.connect_ms ?? 0)} ms (round trip ${c.rtt_ms} ms)`,
+    message: `Connected to ${name}${version}${build} in ${Math.round(c.connect_ms ?? 0)} ms (round trip ${c.rtt_ms} ms)`,
     details,
     observed_value: c.connect_ms ?? 0,
     observed_unit: 'ms',

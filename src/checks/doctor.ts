@@ -9,6 +9,7 @@ import {createDbFacts} from './facts-db.js'
 import {createFileFacts} from './facts-files.js'
 import {healthScore, reportStatus, summarize, topIssues} from './report.js'
 import {runChecks} from './runner.js'
+import {holderLabel} from '../engine/pglite/open-errors.js'
 import {validateThresholds} from './thresholds.js'
 import type {Report} from './types.js'
 
@@ -58,8 +59,10 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
           return undefined
         case 'not_configured':
           return 'no brain yet (run: gbrain init)'
-        case 'in_use':
-          return `the embedded brain is open in pid ${c.holder_pid}`
+        case 'locked':
+          return c.lock?.state === 'held'
+            ? `the embedded brain ${c.lock.holder.process.alive ? 'is held by' : 'has a stale lock left by'} ${holderLabel(c.lock)}`
+            : 'the embedded brain’s lock could not be taken'
         default:
           return 'connection failed'
       }

@@ -8,11 +8,13 @@ import {existsSync, readFileSync} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
 import {listSources, type SourceRow} from '../brain/sources.js'
 import {classify, type Classified} from '../engine/classify.js'
-import {pidAlive} from '../engine/spool/lock.js'
+import {inspectLock, lockDirOf, type LockObservation} from '../engine/pglite/data-dir-lock.js'
+import {liveness} from '../engine/pglite/holder-process.js'
+import {findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix} from '../engine/pglite/open-errors.js'
 import type {Engine} from '../engine/types.js'
 
 export interface ConnectionFacts {
-  status: 'ok' | 'failed' | 'not_configured' | 'in_use'
+  status: 'ok' | 'failed' | 'not_configured' | 'locked'
   engine: 'postgres' | 'pglite'
   database: string
   database_source: string
@@ -24,9 +26,21 @@ export interface ConnectionFacts {
   prepare: {value: boolean; reason: string}
   pool_size: number
   error?: Pick<Classified, 'kind' | 'code' | 'hint' | 'message' | 'retryable'>
-  /** For `in_use`: who holds the embedded brain. */
-  holder_pid?: number
+  /** Embedded: the PostgreSQL major opened. */
+  major?: number
+  /** Embedded, failed: why it could not be opened, and the fix for that cause. */
+  open_cause?: OpenCause
+  open_message?: string
+  open_fix?: OpenFix
+  /** Embedded, `locked`: what the lock showed when the doctor gave up, and how long it waited. */
+  lock?: LockObservation
+  lock_waited_ms?: number
 }
+
+/** gbrain's data-dir lock as the doctor found it, before asking for it. */
+export type LockFacts =
+  | {engine: 'postgres'}
+  | {engine: 'pglite'; exists: boolean; data_dir: string; lock_dir: string; observed: LockObservation; legacy_lock?: {file: string; pid: unknown; alive: boolean}}
 
 export interface SlotFacts {
   available: boolean
@@ -44,6 +58,8 @@ export interface IdleTxFacts {
 
 export interface DbFacts {
   connection(): Promise<ConnectionFacts>
+  /** The embedded brain's lock, observed once, before the doctor takes it. */
+  lock(): Promise<LockFacts>
   /** Every source in one query; throws when the table is missing or the query fails. */
   sources(signal?: AbortSignal): Promise<SourceRow[]>
   slots(signal?: AbortSignal): Promise<SlotFacts>
@@ -56,6 +72,9 @@ export interface DbFactsOptions {
   connectTimeoutMs: number
   env?: NodeJS.ProcessEnv
 }
+
+/** Of the connect budget, what is kept for opening the embedded brain after waiting for its lock. */
+const LOCK_OPEN_RESERVE_MS = 1500
 
 /** The doctor's pool: one connection per database fact gathered concurrently. */
 const DOCTOR_POOL_SIZE = 3
@@ -75,13 +94,35 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
     prepare: {value: false, reason: 'embedded engine'},
   }
 
+  const lock = memo(async (): Promise<LockFacts> => {
+    if (target.engine !== 'pglite') return {engine: 'postgres'}
+    const exists = existsSync(target.dataDir)
+    return {
+      engine: 'pglite',
+      exists,
+      data_dir: target.dataDir,
+      lock_dir: lockDirOf(target.dataDir),
+      observed: exists ? inspectLock(target.dataDir) : {state: 'free'},
+      ...legacyLock(`${target.dataDir}.lock`),
+    }
+  })
+
   const connection = memo(async (): Promise<ConnectionFacts> => {
     if (target.engine === 'pglite') {
+      // Observe the lock before asking for it (pglite_lock reports the holder, never ourselves).
+      await lock()
       if (!existsSync(target.dataDir)) return {...base, status: 'not_configured'}
-      const holder = lockHolder(`${target.dataDir}.lock`)
-      if (holder !== undefined) return {...base, status: 'in_use', holder_pid: holder}
       const {PGliteEngine} = await import('../engine/pglite-engine.js')
-      engine = new PGliteEngine({dataDir: target.dataDir, createIfMissing: false, audit: null, spool: null, retry: {maxRetries: 0, baseMs: 1, maxMs: 1, jitter: 'none'}})
+      engine = new PGliteEngine({
+        dataDir: target.dataDir,
+        createIfMissing: false,
+        audit: null,
+        spool: null,
+        retry: {maxRetries: 0, baseMs: 1, maxMs: 1, jitter: 'none'},
+        // Wait for a short holder (gbrain sync) within the check's budget, leaving time to open;
+        // never reap: the doctor does not remove another process's lock, not even a dead one's.
+        lock: {waitMs: Math.max(0, options.connectTimeoutMs - LOCK_OPEN_RESERVE_MS), reap: false},
+      })
     } else {
       const {PostgresEngine} = await import('../engine/postgres-engine.js')
       engine = new PostgresEngine({
@@ -117,10 +158,24 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       const info = await engine.query<{v: string; port: number | null}>(`select current_setting('server_version') as v, inet_server_port() as port`)
       facts.server_version = info.rows[0]?.v
       if (target.engine === 'postgres') Object.assign(facts, detectPooler(target.url.port, info.rows[0]?.port ?? null))
+      else facts.major = (engine as {major?: number | null}).major ?? undefined
     } catch (e) {
       const c = classify(e)
+      const open = findOpenFailure(e)
       facts.status = 'failed'
       facts.error = {kind: c.kind, code: c.code, hint: c.hint, message: c.message, retryable: c.retryable}
+      if (open instanceof PGliteLockedError && open.observed !== null) {
+        facts.status = 'locked'
+        facts.lock = open.observed
+        facts.lock_waited_ms = open.waitedMs
+      } else if (open?.openCause === 'missing' && open.code === 'PGLITE_DATA_DIR' && (open as {reason?: string}).reason === 'missing') {
+        facts.status = 'not_configured'
+      }
+      if (open) {
+        facts.open_cause = open.openCause
+        facts.open_message = open.message
+        facts.open_fix = open.fix
+      }
     }
     return facts
   })
@@ -137,6 +192,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
 
   return {
     connection,
+    lock,
     async sources() {
       return sources()
     },
@@ -193,11 +249,19 @@ export function detectPooler(dialled: number, serverPort: number | null): Pick<C
   return {pooler: 'unknown', pooler_reason: `dialled port ${dialled} but the server listens on ${serverPort}: a pooler or proxy is in between`}
 }
 
-function lockHolder(file: string): number | undefined {
+/** The lock file of earlier versions of this tool (`<dataDir>.lock`), if one is left. */
+function legacyLock(file: string): {legacy_lock?: {file: string; pid: unknown; alive: boolean}} {
+  let text: string
   try {
-    const pid = Number((JSON.parse(readFileSync(file, 'utf8')) as {pid?: unknown}).pid)
-    return pid !== process.pid && pidAlive(pid) ? pid : undefined
+    text = readFileSync(file, 'utf8')
   } catch {
-    return undefined
+    return {}
   }
+  let pid: unknown
+  try {
+    pid = (JSON.parse(text) as {pid?: unknown}).pid
+  } catch {
+    pid = null
+  }
+  return {legacy_lock: {file, pid, alive: typeof pid === 'number' && pid !== process.pid && liveness(pid) !== 'dead'}}
 }

@@ -6,6 +6,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {resolveTarget, type ResolvedTarget} from '../config/resolve.js'
 import {openEngine, type OpenOptions} from '../engine/open.js'
+import {lockNotice} from '../engine/pglite/lock-notice.js'
 import type {Engine} from '../engine/types.js'
 import {debugStack, describeError, UsageError} from './errors.js'
 
@@ -50,7 +51,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Open an engine that is disconnected (bounded) when the command ends, however it ends. */
   protected async engine(target: ResolvedTarget, options: OpenOptions = {}): Promise<Engine> {
-    const engine = await openEngine(target, {applicationName: `gbrain-${this.id ?? 'cli'}-${process.pid}`, ...options})
+    const engine = await openEngine(target, {
+      applicationName: `gbrain-${this.id ?? 'cli'}-${process.pid}`,
+      ...options,
+      // Waiting for, or reaping, another process's lock is always said (stderr), as gbrain does.
+      lock: {onEvent: (e) => this.progress(`${lockNotice(e, target.engine === 'pglite' ? target.dataDir : '')}\n`, true), ...options.lock},
+    })
     this.onCleanup(() => engine.disconnect({reason: 'exit'}))
     return engine
   }

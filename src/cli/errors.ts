@@ -7,11 +7,13 @@ import {Errors} from '@oclif/core'
 import {BatchFailedError} from '../engine/base-engine.js'
 import {classify} from '../engine/classify.js'
 import {ConfigError} from '../engine/errors.js'
-import {redactFull as redact} from '../engine/redact.js'
+import {redactFull as redact, redactFull} from '../engine/redact.js'
 import {RetryExhaustedError} from '../engine/retry.js'
+import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {LockedError} from '../engine/spool/lock.js'
 
-export const EXIT = {ok: 0, failure: 1, unknown: 3, usage: 64, internal: 70} as const
+/** 75 (sysexits EX_TEMPFAIL): the embedded brain is held by another process; nothing was done, try later. */
+export const EXIT = {ok: 0, failure: 1, unknown: 3, usage: 64, internal: 70, locked: 75} as const
 
 /** An error the operator caused, with the fix. Exit 64. */
 export class UsageError extends Error {
@@ -50,6 +52,11 @@ export function describeError(err: unknown): DescribedError {
   if (err instanceof OperationalError) return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.failure}
   if (err instanceof LockedError) return {code: err.code, message: redact(err.message), exit: EXIT.failure}
   if (err instanceof BatchFailedError) return {code: err.code, message: redact(err.message), hint: err.classified.hint, exit: EXIT.failure}
+  const open = findOpenFailure(err)
+  if (open) {
+    const hint = `${open.fix.text}${open.fix.commands.length ? `: ${open.fix.commands.join('; ')}` : ''}`
+    return {code: open.code, message: redactFull(open.message), hint: redactFull(hint), exit: open.openCause === 'locked' ? EXIT.locked : EXIT.failure}
+  }
   const c = classify(err instanceof RetryExhaustedError ? err.lastError : err)
   if (c.kind !== 'unknown' && c.kind !== 'usage') {
     return {code: c.code ?? c.kind.toUpperCase(), message: `database ${c.kind.replace(/_/g, ' ')}: ${c.message}`, hint: c.hint, exit: EXIT.failure}

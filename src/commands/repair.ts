@@ -10,7 +10,8 @@ import {planRepairs, type PlannedRepair} from '../repair/plan.js'
 import {pruneAudit} from '../repair/prune-audit.js'
 import {reconnect} from '../repair/reconnect.js'
 import {replay} from '../repair/replay.js'
-import {ACTION_CHECKS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
+import {ACTION_CHECKS, ACTIONS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
+import {unlock} from '../repair/unlock.js'
 
 export interface RepairOutput {
   plan?: PlannedRepair[]
@@ -23,7 +24,7 @@ export interface RepairOutput {
 const GLYPH: Record<ActionResult['status'], string> = {applied: '✓ applied', skipped: '- skipped', failed: '✗ failed', would_apply: '→ would apply'}
 
 export default class Repair extends BaseCommand<typeof Repair> {
-  static override summary = 'Act on what the doctor found: reconnect (incl. live processes), replay the dead-letter spool, prune the audit trail'
+  static override summary = 'Act on what the doctor found: remove a dead process’s lock, reconnect (incl. live processes), replay the dead-letter spool, prune the audit trail'
   static override description = `With no action flag, prints the plan (the repairs that apply now) and changes nothing.
 Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the
 actions concern are run again: "N fixed, M remaining". Exit 0 when every requested action succeeded
@@ -32,9 +33,11 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
     '<%= config.bin %> repair',
     '<%= config.bin %> repair --reconnect --replay',
     '<%= config.bin %> repair --all --dry-run',
+    '<%= config.bin %> repair --unlock',
     '<%= config.bin %> repair --prune-audit --older-than 30d --json',
   ]
   static override flags = {
+    unlock: Flags.boolean({description: 'remove the embedded brain’s lock left by a dead process (never a live holder’s)'}),
     reconnect: Flags.boolean({description: 'wait for the database, prove a fresh connection, heal live engine processes (SIGUSR2)'}),
     replay: Flags.boolean({description: 'land the dead-letter spool through the engine, idempotently'}),
     'prune-audit': Flags.boolean({description: 'delete audit files whose week ended before --older-than'}),
@@ -49,9 +52,7 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
     const timeoutMs = parseDuration(f.timeout, '--timeout')
     const olderThanMs = parseDuration(f['older-than'], '--older-than')
     const target = this.target()
-    const requested: ActionName[] = f.all
-      ? ['reconnect', 'replay', 'prune-audit']
-      : (['reconnect', 'replay', 'prune-audit'] as const).filter((a) => f[a])
+    const requested: ActionName[] = f.all ? [...ACTIONS] : ACTIONS.filter((a) => f[a])
 
     const before = await this.diagnose(target)
     if (requested.length === 0) {
@@ -71,15 +72,21 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
     let engine: Engine | undefined
     const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target))
     const conn = before.checks.find((c) => c.name === 'connection')
-    const connDetails = (conn?.details ?? {}) as {holder_pid?: number}
+    const connDetails = (conn?.details ?? {}) as {cause?: string; holder_pid?: unknown; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
-      if (name === 'reconnect') {
+      if (name === 'unlock') {
+        actions.push(await unlock(target, ctx))
+      } else if (name === 'reconnect') {
+        // A brain held by a live process is not ours to open; one whose stale lock was just
+        // removed (unlock ran first) is proven like any other.
+        const unlocked = actions.some((a) => a.name === 'unlock' && a.status === 'applied')
+        const heldLive = connDetails.cause === 'locked' && connDetails.holder_alive !== false && !unlocked
         actions.push(await reconnect({
           runDir: target.paths.runDir,
           timeoutMs,
-          engine: target.engine === 'pglite' && conn?.status === 'skipped' && connDetails.holder_pid === undefined ? undefined : openEngine,
-          ...(connDetails.holder_pid !== undefined ? {skipDatabase: `the embedded brain is open in pid ${connDetails.holder_pid}`} : {}),
+          engine: target.engine === 'pglite' && conn?.status === 'skipped' ? undefined : openEngine,
+          ...(heldLive ? {skipDatabase: `the embedded brain is held by pid ${String(connDetails.holder_pid ?? 'unknown')}`} : {}),
           wasFailing: conn?.status !== 'ok',
         }, ctx))
       } else if (name === 'replay') {

@@ -213,6 +213,8 @@ const CODE_RULES: Readonly<Record<string, Rule>> = {
   // the embedded engine (pglite-engine.ts)
   PGLITE_LOCKED: rule('locked', false, false, false),
   PGLITE_DATA_DIR: rule('storage', false, false, false),
+  PGLITE_MAJOR: rule('storage', false, false, false, 'The embedded brain is from a PostgreSQL major this build does not open — open it with the PGlite version that made it'),
+  PGLITE_DAMAGED: rule('storage', false, false, false, 'The embedded brain’s data directory could not be opened by the PGlite of its major — keep a copy and restore it from a backup'),
   PGLITE_CLOSE_TIMEOUT: rule('timeout', true, false, true, 'The embedded brain did not close in time — the engine reopens it on the next call'),
 }
 

@@ -9,6 +9,7 @@ import {AuditWriter} from './audit/writer.js'
 import {ConfigError} from './errors.js'
 import {loadRetryPolicy} from './retry-policy.js'
 import {DeadLetterSpool} from './spool/dead-letter.js'
+import type {PGliteLockOptions} from './pglite-engine.js'
 import type {Engine} from './types.js'
 
 export interface OpenOptions {
@@ -16,6 +17,8 @@ export interface OpenOptions {
   applicationName?: string
   connectTimeoutMs?: number
   attemptTimeoutMs?: number
+  /** The embedded brain's lock: wait, reap, events (ignored for Postgres). */
+  lock?: PGliteLockOptions
 }
 
 export function poolSizeFromEnv(env: NodeJS.ProcessEnv): number {
@@ -47,5 +50,5 @@ export async function openEngine(target: ResolvedTarget, options: OpenOptions = 
     })
   }
   const {PGliteEngine} = await import('./pglite-engine.js')
-  return new PGliteEngine({...common, dataDir: target.dataDir})
+  return new PGliteEngine({...common, dataDir: target.dataDir, ...(options.lock ? {lock: options.lock} : {})})
 }

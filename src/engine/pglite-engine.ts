@@ -1,84 +1,74 @@
 /**
- * The embedded engine on PGlite (@electric-sql/pglite 0.5, Postgres compiled to WASM, in-process,
- * one connection, data dir on disk).
+ * The embedded engine on PGlite (Postgres compiled to WASM, in-process, one connection, data dir
+ * on disk). The build is chosen by the data dir's PostgreSQL major (pglite/builds.ts: 17 is
+ * gbrain's PGlite 0.4.3, 18 is PGlite 0.5.x); new brains are made as 17 so gbrain can open them.
  *
  * Why this engine cannot build-then-swap: one data dir admits exactly one PGlite instance at a
- * time. PGlite 0.5.16 takes NO lock of its own (no postmaster.pid, no flock): a second instance,
- * in this process or another, opens the same dir without any error, each sees only its own
- * writes, and whichever closes last wins — the other's committed rows are silently lost
- * (measured). So a fresh instance must not be opened while the old one is alive, and:
+ * time. PGlite takes NO lock of its own: a second instance, in this process or another, opens
+ * the same dir without any error, and the two corrupt it or lose each other's commits (gbrain's
+ * incident: catalog gutted). So a fresh instance must not be opened while the old one is alive:
  *
  * - reconnect = close the old instance (bounded), then open a new one; single flight. On failure
  *   there is no old client left to keep: the state is `broken` and the next call retries the open
  *   (self-healing access). A close that does not settle blocks the reopen rather than risk a
  *   second instance on the dir.
- * - `<dataDir>.lock` (O_EXCL, holder's pid, via acquireLock) plus an in-process registry guard the
- *   dir against a second opener, which is refused with PGliteLockedError. The lock is held from
- *   the first open to disconnect(), including across reconnects, and a dead holder's lock is
- *   taken over.
- * - connect: open under our own timer (`openTimeoutMs`: creating a data dir runs initdb, ~3–5 s;
- *   opening an existing one ~0.35 s), prove it with `select 1`, only then publish. A failed or
+ * - gbrain's data-dir lock (`<dataDir>/.gbrain-lock`, pglite/data-dir-lock.ts) plus an in-process
+ *   registry guard the dir against every other opener, gbrain's processes included. The lock is
+ *   held from the first open to disconnect(), across reconnects, with gbrain's 30 s heartbeat. A
+ *   live holder is waited for (bounded, `lock.waitMs`; a `serve` holder is refused at once) and
+ *   never reaped; a dead holder's lock is reaped only when `lock.reap` (the doctor does not). If
+ *   our lock is ever replaced under us, the instance is closed at once (no second writer).
+ * - connect: open under our own timer (`openTimeoutMs`: creating a data dir runs initdb, ~3–6 s;
+ *   opening an existing one ~0.5 s), prove it with `select 1`, only then publish. A failed or
  *   timed-out open is closed (a timed-out one once it finishes opening) and never published.
+ * - open failures are classified by cause (pglite/open-errors.ts): missing, locked (by whom),
+ *   wrong major, damaged (what PGlite said).
  * - the engine never creates a brain in place of one that vanished after it was opened (that
  *   would silently fork the data), nor initdb into a non-empty directory that is not a data dir.
  *
  * PGlite serializes queries itself (one backend, a mutex), so concurrent callers simply queue.
  */
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync, promises as fs, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {PGlite} from '@electric-sql/pglite'
 import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {withTimer} from './clock.js'
 import {AttemptTimeoutError, NoConnectionError} from './errors.js'
 import {ensurePrivateDir} from './fs-atomic.js'
+import {DEFAULT_MAJOR, loadBuild, readMajor, type PGliteInstance} from './pglite/builds.js'
+import {acquireDataDirLock, dataDirEntries, DataDirLockedError, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
+import {liveness} from './pglite/holder-process.js'
+import {PGliteDamagedError, PGliteDataDirError, PGliteLockedError, PGliteMajorError} from './pglite/open-errors.js'
 import {summarizeError} from './redact.js'
-import {acquireLock, LockedError} from './spool/lock.js'
-import type {Executor, QueryResult, ReconnectOptions} from './types.js'
+import type {Executor, QueryResult} from './types.js'
+
+export {PGliteDataDirError, PGliteLockedError, PGliteMajorError, PGliteDamagedError} from './pglite/open-errors.js'
+
+export interface PGliteLockOptions {
+  /** How long to wait for a live holder that is not `serve` (default 30000 ms, as gbrain's CLI). */
+  waitMs?: number
+  /** Reap a dead holder's or an abandoned lock (default true; the doctor passes false). */
+  reap?: boolean
+  /** Lock events (waiting, reaped, lost), for the command to tell the user. */
+  onEvent?: (event: LockEvent) => void
+}
 
 export interface PGliteEngineOptions extends BaseEngineOptions {
   /** The on-disk data dir, e.g. `<home>/brain.pglite`. Parent dirs are created 0700. */
   dataDir: string
-  /** Our timer on open + validate (default 30000 ms; a first open creating the dir takes ~3–5 s). */
+  /** Our timer on open + validate (default 30000 ms; a first open creating the dir takes ~3–6 s). */
   openTimeoutMs?: number
   /** Bound on closing an instance (default 5000 ms). */
   closeTimeoutMs?: number
   /** Create (initdb) the data dir when it does not exist yet (default true; the doctor passes false). */
   createIfMissing?: boolean
-  /** Guard the dir with `<dataDir>.lock` against other processes (default true). */
-  lockFile?: boolean
+  /** The PostgreSQL major of a brain this engine creates (default 17, gbrain's). */
+  createMajor?: number
+  lock?: PGliteLockOptions
 }
 
 const DEFAULT_OPEN_TIMEOUT_MS = 30_000
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000
-
-/** Another PGlite engine (this process or another) has the data dir open. */
-export class PGliteLockedError extends Error {
-  readonly code = 'PGLITE_LOCKED'
-  constructor(readonly dataDir: string, readonly pid: number, cause?: unknown) {
-    const who = pid === process.pid ? 'another engine in this process' : pid > 0 ? `another process (pid ${pid})` : 'another process'
-    super(
-      `the PGlite brain ${dataDir} is already open by ${who}; PGlite allows one opener per data dir ` +
-        `(a second one silently loses writes) — stop the other process, or use Postgres for concurrent access`,
-      {cause},
-    )
-    this.name = 'PGliteLockedError'
-  }
-}
-
-/** The data dir is missing (and may not be created) or is not a PGlite data dir. */
-export class PGliteDataDirError extends Error {
-  readonly code = 'PGLITE_DATA_DIR'
-  constructor(readonly dataDir: string, readonly reason: 'missing' | 'vanished' | 'not-a-data-dir') {
-    super(
-      reason === 'missing'
-        ? `no PGlite brain at ${dataDir} (run: gbrain init)`
-        : reason === 'vanished'
-          ? `the PGlite data dir ${dataDir} disappeared after this engine opened it; refusing to create an empty brain in its place (restore the directory or remount its volume)`
-          : `${dataDir} exists but is not a PGlite data dir (no PG_VERSION); refusing to initialise a database inside it`,
-    )
-    this.name = 'PGliteDataDirError'
-  }
-}
+const DEFAULT_LOCK_WAIT_MS = 30_000
 
 /** A previous instance on the dir did not finish closing, so a new one may not open yet. */
 export class PGliteCloseTimeoutError extends Error {
@@ -95,29 +85,31 @@ const openDirs = new Map<string, PGliteEngine>()
 export class PGliteEngine extends BaseEngine {
   readonly kind = 'pglite' as const
   readonly dataDir: string
-  readonly lockPath: string
   private readonly openTimeoutMs: number
   private readonly closeTimeoutMs: number
   private readonly createIfMissing: boolean
-  private readonly useLockFile: boolean
-  private db: PGlite | null = null
+  private readonly createMajor: number
+  private readonly lockOptions: Required<Omit<PGliteLockOptions, 'onEvent'>> & Pick<PGliteLockOptions, 'onEvent'>
+  private db: PGliteInstance | null = null
   private disconnecting: Promise<void> | null = null
   /** Instances being closed; a new one opens only once these have settled. */
   private closes = new Set<Promise<void>>()
-  /** Lock acquire/release run one after another (a release must not delete a newer lock file). */
+  /** Lock acquire/release run one after another (a release must not delete a newer lock). */
   private lockQueue: Promise<void> = Promise.resolve()
-  private lockRelease: (() => Promise<void>) | null = null
+  private lock: DataDirLock | null = null
+  private holdsDir = false
   private everOpened = false
   private opens = 0
+  private openedMajor: number | null = null
 
   constructor(options: PGliteEngineOptions) {
     super(options)
     this.dataDir = path.resolve(options.dataDir)
-    this.lockPath = `${this.dataDir}.lock`
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.createIfMissing = options.createIfMissing ?? true
-    this.useLockFile = options.lockFile ?? true
+    this.createMajor = options.createMajor ?? DEFAULT_MAJOR
+    this.lockOptions = {waitMs: options.lock?.waitMs ?? DEFAULT_LOCK_WAIT_MS, reap: options.lock?.reap ?? true, onEvent: options.lock?.onEvent}
   }
 
   protected poolSize(): number {
@@ -133,30 +125,95 @@ export class PGliteEngine extends BaseEngine {
     return this.opens
   }
 
+  /** The PostgreSQL major of the open brain (null before the first open). */
+  get major(): number | null {
+    return this.openedMajor
+  }
+
   // ---------------------------------------------------------------- the data dir lock
 
   private async ensureLock(): Promise<void> {
     await this.lockQueue
-    if (this.lockRelease) return
+    if (this.lock || this.holdsDir) return
     const holder = openDirs.get(this.dataDir)
-    if (holder && holder !== this) throw new PGliteLockedError(this.dataDir, process.pid)
+    if (holder && holder !== this) throw new PGliteLockedError(this.dataDir, null)
     openDirs.set(this.dataDir, this)
+    this.holdsDir = true
     try {
-      // acquireLock creates the parent dir (0700) and takes over a dead holder's lock.
-      this.lockRelease = this.useLockFile ? await acquireLock(this.lockPath) : async () => {}
+      this.lock = await acquireDataDirLock(this.dataDir, {
+        waitMs: this.lockOptions.waitMs,
+        reap: this.lockOptions.reap,
+        onEvent: (e) => {
+          if (e.type === 'lost') this.onLockLost()
+          try {
+            this.lockOptions.onEvent?.(e)
+          } catch {
+            // an observer never breaks the engine
+          }
+        },
+      })
+      await this.checkLegacyLock()
     } catch (e) {
+      const lock = this.lock
+      this.lock = null
+      this.holdsDir = false
       if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
-      if (e instanceof LockedError) throw new PGliteLockedError(this.dataDir, e.pid, e)
+      await lock?.release().catch(() => {})
+      if (e instanceof DataDirLockedError) throw new PGliteLockedError(this.dataDir, e.observed, e.waitedMs, e)
       throw e
     }
   }
 
-  /** Release the dir (synchronously for this process, then the lock file, in order). */
-  private releaseLock(): Promise<void> {
-    const release = this.lockRelease
-    this.lockRelease = null
+  /**
+   * Earlier versions of this tool locked `<dataDir>.lock` instead: a live holder of that one still
+   * keeps us out; a dead one's file is removed (by openers that may reap).
+   */
+  private async checkLegacyLock(): Promise<void> {
+    const file = `${this.dataDir}.lock`
+    let pid: unknown
+    try {
+      pid = (JSON.parse(readFileSync(file, 'utf8')) as {pid?: unknown}).pid
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+      pid = undefined // unreadable or half-written by an old version: judged by its age below
+    }
+    if (typeof pid === 'number' && pid !== process.pid && liveness(pid) !== 'dead') {
+      throw new PGliteLockedError(this.dataDir, {
+        state: 'held',
+        holder: {
+          pid, acquired_at: null, refreshed_at: null, subcommand: null, token: `${pid}:legacy`, heartbeat_age_ms: null,
+          command: `an earlier gbrain-doctor (its lock ${path.basename(file)})`,
+          process: {alive: true, liveness: 'running', cmdline: null, looks_like: 'unknown', started_at: null},
+        },
+      }, 0)
+    }
+    if (!this.lockOptions.reap) return
+    if (typeof pid !== 'number') {
+      const st = await fs.stat(file).catch(() => undefined)
+      if (st && Date.now() - st.mtimeMs < 10_000) return
+    }
+    await fs.rm(file, {force: true})
+    this.lockOptions.onEvent?.({type: 'removed-legacy', file, pid: typeof pid === 'number' ? pid : -1})
+  }
+
+  /** Someone replaced our lock: stop writing at once; the next call waits for the lock again. */
+  private onLockLost(): void {
+    this.lock = null
+    this.holdsDir = false
     if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
-    if (release) this.lockQueue = this.lockQueue.then(() => release().catch(() => {}))
+    const pg = this.db
+    this.db = null
+    if (pg) void this.closeInstance(pg)
+    if (this.state !== 'closed') this.setState('broken')
+  }
+
+  /** Release the dir (synchronously for this process, then the lock, in order). */
+  private releaseLock(): Promise<void> {
+    const lock = this.lock
+    this.lock = null
+    this.holdsDir = false
+    if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
+    if (lock) this.lockQueue = this.lockQueue.then(() => lock.release().catch(() => {}))
     return this.lockQueue
   }
 
@@ -182,7 +239,7 @@ export class PGliteEngine extends BaseEngine {
   // ---------------------------------------------------------------- open / close
 
   /** Close one instance in the background; tracked so a reopen waits for it. */
-  private closeInstance(pg: PGlite): Promise<void> {
+  private closeInstance(pg: PGliteInstance): Promise<void> {
     const closing: Promise<void> = (async () => {
       try {
         // close() first waits for the open to finish (and for queued queries): an abandoned
@@ -201,42 +258,51 @@ export class PGliteEngine extends BaseEngine {
     await withTimer(this.clock, Promise.all([...this.closes]).then(() => {}), Math.max(0, ms), () => new PGliteCloseTimeoutError(this.dataDir, ms))
   }
 
+  /** Make sure there is a directory to lock; refuse a foreign folder. Creates only when allowed. */
   private async ensureDataDir(): Promise<void> {
     if (existsSync(path.join(this.dataDir, 'PG_VERSION'))) return
     if (this.everOpened) throw new PGliteDataDirError(this.dataDir, 'vanished')
     let entries: string[] | null = null
     try {
-      entries = await fs.readdir(this.dataDir)
+      entries = dataDirEntries(this.dataDir)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     }
-    if (entries === null) {
-      if (!this.createIfMissing) throw new PGliteDataDirError(this.dataDir, 'missing')
-      // PGlite's NodeFS would create it 0755 and its files 0666: keep the brain private.
-      await ensurePrivateDir(this.dataDir)
-      return
-    }
     // An empty dir, or a data dir whose first initdb was cut short, may be (re)initialised.
-    const looksLikeDataDir = entries.length === 0 || entries.some((n) => n === 'base' || n === 'global' || n === 'pg_wal')
-    if (!looksLikeDataDir) throw new PGliteDataDirError(this.dataDir, 'not-a-data-dir')
+    if (entries !== null && entries.length > 0 && !entries.some((n) => n === 'base' || n === 'global' || n === 'pg_wal')) {
+      throw new PGliteDataDirError(this.dataDir, 'not-a-data-dir')
+    }
     if (!this.createIfMissing) throw new PGliteDataDirError(this.dataDir, 'missing')
+    // PGlite's NodeFS would create it 0755 and its files 0666: keep the brain private.
+    if (entries === null) await ensurePrivateDir(this.dataDir)
   }
 
-  /** Open an instance and prove it; never returns an unvalidated one. */
-  private async openValidated(): Promise<PGlite> {
+  /** Open an instance with the build its major needs, and prove it; never returns an unvalidated one. */
+  private async openValidated(): Promise<PGliteInstance> {
     const started = this.clock.now()
-    const left = (): number => this.openTimeoutMs - (this.clock.now() - started)
-    await this.settleCloses(left())
-    // Without permission to create, create nothing at all (not even the lock's parent dir).
-    if (!this.createIfMissing && !existsSync(path.join(this.dataDir, 'PG_VERSION'))) {
-      throw new PGliteDataDirError(this.dataDir, this.everOpened ? 'vanished' : 'missing')
-    }
-    // Not under the timer: the lock never waits (a held lock is refused at once), and a lock
-    // taken after we gave up would be held by nobody.
-    await this.ensureLock()
+    await this.settleCloses(this.openTimeoutMs)
     await this.ensureDataDir()
+    // Not under the open timer: the lock's wait is bounded by its own option, and a lock taken
+    // after we gave up would be held by nobody.
+    await this.ensureLock()
+    const left = (): number => this.openTimeoutMs - (this.clock.now() - started)
+    // Read the major only now: an `init` in another process may have been creating the brain.
+    const reading = readMajor(this.dataDir)
+    let major: number
+    if (reading.kind === 'none') {
+      if (this.everOpened) throw new PGliteDataDirError(this.dataDir, 'vanished')
+      if (!this.createIfMissing) throw new PGliteDataDirError(this.dataDir, 'missing')
+      major = this.createMajor
+    } else if (reading.kind === 'unreadable') {
+      throw new PGliteDamagedError(this.dataDir, 0, reading.detail)
+    } else {
+      major = reading.major
+    }
+    const loading = loadBuild(major)
+    if (!loading) throw new PGliteMajorError(this.dataDir, String(major))
+    const build = await loading
     this.opens += 1
-    const pg = new PGlite(this.dataDir)
+    const pg = build.open(this.dataDir)
     try {
       await withTimer(
         this.clock,
@@ -244,10 +310,12 @@ export class PGliteEngine extends BaseEngine {
         Math.max(0, left()),
         () => new AttemptTimeoutError(this.openTimeoutMs, 'PGlite open'),
       )
+      this.openedMajor = major
       return pg
     } catch (e) {
       void this.closeInstance(pg)
-      throw e
+      if (e instanceof AttemptTimeoutError) throw e
+      throw new PGliteDamagedError(this.dataDir, major, summarizeError(e), e)
     }
   }
 
@@ -305,7 +373,7 @@ export class PGliteEngine extends BaseEngine {
     const pg = this.db
     this.db = null
     if (this.rebuilding) await this.rebuilding.catch(() => {})
-    const late = this.db as PGlite | null
+    const late = this.db as PGliteInstance | null
     this.db = null
     if (pg || late || this.state !== 'closed') {
       await this.recordDisconnect(options.reason)
@@ -321,7 +389,7 @@ export class PGliteEngine extends BaseEngine {
 const CLOSED_RE = /^PGlite is clos(?:ed|ing)$/
 
 /** The shared Executor over PGlite. `count` is the command tag's row count, like postgres.js. */
-function executorFor(pg: PGlite): Executor {
+function executorFor(pg: PGliteInstance): Executor {
   return {
     async query<T>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
       try {

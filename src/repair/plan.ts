@@ -13,13 +13,25 @@ export interface PlannedRepair {
 export function planRepairs(report: Report): PlannedRepair[] {
   const by = new Map(report.checks.map((c) => [c.name, c]))
   const plan: PlannedRepair[] = []
+  const lock = by.get('pglite_lock')
+  const lockDetails = (lock?.details ?? {}) as {state?: string; alive?: boolean; pid?: unknown; subcommand?: string | null}
+  if (lockDetails.state === 'abandoned' || (lockDetails.state === 'held' && lockDetails.alive === false)) {
+    plan.push({
+      action: 'unlock',
+      because: lockDetails.state === 'abandoned' ? 'an abandoned lock directory on the embedded brain' : `a lock left by dead pid ${String(lockDetails.pid)}${lockDetails.subcommand ? ` (gbrain ${lockDetails.subcommand})` : ''}`,
+      command: 'gbrain repair --unlock',
+    })
+  }
   const conn = by.get('connection')
   const procs = by.get('engine_processes')
   const procDetails = (procs?.details ?? {}) as {failing?: unknown[]; stale?: unknown[]; processes?: {state?: string | null; consecutive_failures?: number | null; alive?: boolean}[]}
   const brokenLive = (procDetails.processes ?? []).filter((p) => p.alive !== false && ((p.consecutive_failures ?? 0) > 0 || p.state === 'broken')).length
-  if (conn?.status === 'fail' || (procDetails.failing?.length ?? 0) > 0 || (procDetails.stale?.length ?? 0) > 0 || brokenLive > 0) {
+  // A brain that cannot be opened for what it is (wrong major, damaged) is not healed by reconnecting.
+  const connCause = String((conn?.details as {cause?: string} | undefined)?.cause ?? 'unreachable')
+  const connFails = conn?.status === 'fail' && !['wrong_major', 'damaged', 'missing'].includes(connCause)
+  if (connFails || (procDetails.failing?.length ?? 0) > 0 || (procDetails.stale?.length ?? 0) > 0 || brokenLive > 0) {
     const why = [
-      conn?.status === 'fail' ? `connection fails (${String((conn.details as {cause?: string} | undefined)?.cause ?? 'unreachable')})` : '',
+      connFails ? `connection fails (${connCause})` : '',
       procDetails.failing?.length ? `${procDetails.failing.length} live process(es) with a failing pool` : '',
       procDetails.stale?.length ? `${procDetails.stale.length} stale process state file(s)` : '',
     ].filter(Boolean)

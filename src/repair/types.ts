@@ -1,6 +1,9 @@
 /** The repair vocabulary: per action `{name, status, detail}` (cli.md). */
 
-export type ActionName = 'reconnect' | 'replay' | 'prune-audit'
+export type ActionName = 'unlock' | 'reconnect' | 'replay' | 'prune-audit'
+
+/** Every action, in the order `--all` runs them (the lock first: the others may need the brain). */
+export const ACTIONS: readonly ActionName[] = ['unlock', 'reconnect', 'replay', 'prune-audit']
 export type ActionStatus = 'applied' | 'skipped' | 'failed' | 'would_apply'
 
 export interface ActionResult {
@@ -20,6 +23,7 @@ export interface RepairContext {
 
 /** The checks each action is meant to heal; repair re-runs them afterwards. */
 export const ACTION_CHECKS: Record<ActionName, string[]> = {
+  unlock: ['pglite_lock', 'connection'],
   reconnect: ['connection', 'engine_processes'],
   replay: ['dead_letter', 'batch_retry_health'],
   'prune-audit': ['audit_log'],

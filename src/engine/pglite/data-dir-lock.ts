@@ -1,0 +1,383 @@
+/**
+ * gbrain's data-dir lock, spoken exactly as gbrain speaks it (gbrain-embedded.md), so gbrain's
+ * processes and ours exclude each other both ways:
+ *
+ * - the lock is the directory `<dataDir>/.gbrain-lock`, taken by an atomic `mkdir`;
+ * - inside it `lock` holds `{pid, acquired_at, refreshed_at, command, subcommand}`, written to
+ *   `lock.tmp-<pid>` and renamed into place, and rewritten the same way every 30 s (heartbeat)
+ *   while the on-disk token `pid:acquired_at` is still ours;
+ * - a holder is dead only when `kill(pid, 0)` fails with ESRCH (EPERM and a malformed pid count
+ *   as alive); a live holder is never reaped, however old its heartbeat;
+ * - a lock directory without a `lock` file is an acquisition in flight for 10 s, then abandoned;
+ *   an unparseable `lock` file is abandoned; reaping either leaves `<dataDir>.lock-reap.json`
+ *   (gbrain's WAL repair refuses to run after such a reap); a dead-pid reap leaves no marker;
+ * - release removes the directory only while the on-disk token is still ours (or unreadable).
+ *
+ * Reaping re-reads the lock immediately before acting and then moves the directory aside with a
+ * rename before deleting it; if what was moved is not what was judged stale (a new holder got in
+ * between), it is moved back. Nothing here ever removes a live holder's lock.
+ */
+import {randomBytes} from 'node:crypto'
+import {mkdirSync, promises as fs, readFileSync, readdirSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {AbortedError} from '../errors.js'
+import {redact} from '../redact.js'
+import {inspectProcess, liveness, type HolderProcess} from './holder-process.js'
+
+export const LOCK_DIR_NAME = '.gbrain-lock'
+export const LOCK_FILE_NAME = 'lock'
+export const HEARTBEAT_MS = 30_000
+/** A lock directory with no `lock` file younger than this is an acquisition in flight. */
+export const IN_FLIGHT_MS = 10_000
+
+export const lockDirOf = (dataDir: string): string => path.join(dataDir, LOCK_DIR_NAME)
+export const reapMarkerOf = (dataDir: string): string => `${dataDir}.lock-reap.json`
+
+/** The holder as its lock file names it, plus what we can see of that process. */
+export interface LockHolder {
+  /** As written (a malformed pid is kept as given, for the report). */
+  pid: unknown
+  acquired_at: number | null
+  refreshed_at: number | null
+  /** Redacted, one line, at most 200 characters. */
+  command: string
+  subcommand: string | null
+  /** `pid:acquired_at`, what release and reaping compare. */
+  token: string
+  /** ms since the last heartbeat (refreshed_at, else acquired_at); null without either. */
+  heartbeat_age_ms: number | null
+  process: HolderProcess
+}
+
+export type LockObservation =
+  | {state: 'free'}
+  | {state: 'held'; holder: LockHolder}
+  | {state: 'acquiring'; age_ms: number}
+  | {state: 'abandoned'; reason: 'no-lock-file' | 'unparseable'; age_ms: number}
+  | {state: 'unreadable'; error: string}
+
+/** Whether a lock may be removed by the protocol: a dead holder's, or an abandoned one. */
+export function reapable(o: LockObservation): boolean {
+  return (o.state === 'held' && !o.holder.process.alive) || o.state === 'abandoned'
+}
+
+/** One line of text from a lock file: control characters out, credentials redacted, bounded. */
+export function lockText(value: unknown): string {
+  const s = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)
+  // eslint-disable-next-line no-control-regex
+  return redact(s.slice(0, 4096).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' '))
+}
+
+const finiteMs = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+
+/** Parse a lock file's text; undefined when it is not gbrain's JSON object with a pid. */
+export function parseLockBody(text: string): {pid: unknown; acquired_at: number | null; refreshed_at: number | null; command: string; subcommand: string | null} | undefined {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('pid' in v)) return undefined
+  const o = v as Record<string, unknown>
+  return {
+    pid: o.pid,
+    acquired_at: finiteMs(o.acquired_at),
+    refreshed_at: finiteMs(o.refreshed_at),
+    command: lockText(o.command),
+    subcommand: typeof o.subcommand === 'string' && o.subcommand !== '' ? lockText(o.subcommand) : null,
+  }
+}
+
+/** Look at the lock without touching it. Cheap (two small reads); safe to call often. */
+export function inspectLock(dataDir: string, now = Date.now()): LockObservation {
+  const dir = lockDirOf(dataDir)
+  let dirStat
+  try {
+    dirStat = statSync(dir)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return {state: 'free'}
+    return {state: 'unreadable', error: code ?? String(e)}
+  }
+  const age = Math.max(0, now - dirStat.mtimeMs)
+  let text: string
+  try {
+    text = readFileSync(path.join(dir, LOCK_FILE_NAME), 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') {
+      // Released between the two reads, or an acquisition in flight / abandoned.
+      try {
+        statSync(dir)
+      } catch {
+        return {state: 'free'}
+      }
+      return age < IN_FLIGHT_MS ? {state: 'acquiring', age_ms: age} : {state: 'abandoned', reason: 'no-lock-file', age_ms: age}
+    }
+    return {state: 'unreadable', error: code ?? String(e)}
+  }
+  const body = parseLockBody(text)
+  if (!body) {
+    // gbrain treats a lock file that does not parse as abandoned (it is written by rename, so a
+    // reader never sees it torn).
+    return {state: 'abandoned', reason: 'unparseable', age_ms: age}
+  }
+  const beat = body.refreshed_at ?? body.acquired_at
+  return {
+    state: 'held',
+    holder: {
+      ...body,
+      token: `${String(body.pid)}:${String(body.acquired_at)}`,
+      heartbeat_age_ms: beat === null ? null : Math.max(0, now - beat),
+      process: inspectProcess(body.pid),
+    },
+  }
+}
+
+// ------------------------------------------------------------------------------ acquiring
+
+export interface LockBody {
+  pid: number
+  acquired_at: number
+  refreshed_at: number
+  command: string
+  subcommand: string | null
+}
+
+export type LockEvent =
+  | {type: 'waiting'; observed: LockObservation}
+  | {type: 'reaped'; observed: LockObservation; marker: boolean}
+  | {type: 'removed-legacy'; file: string; pid: number}
+  | {type: 'lost'; observed: LockObservation}
+
+export interface AcquireOptions {
+  /** How long to wait for a live holder (not `serve`) or an acquisition in flight; 0: do not wait. */
+  waitMs: number
+  /** Remove a dead holder's or an abandoned lock (cycle, init, repair); the doctor passes false. */
+  reap: boolean
+  /** argv for the lock's `command`/`subcommand` (default process.argv). */
+  argv?: readonly string[]
+  pollMs?: number
+  heartbeatMs?: number
+  signal?: AbortSignal
+  onEvent?: (event: LockEvent) => void
+  now?: () => number
+}
+
+/** Why a lock could not be taken, with what was seen last. */
+export class DataDirLockedError extends Error {
+  readonly code = 'DATA_DIR_LOCKED'
+  constructor(
+    readonly dataDir: string,
+    readonly observed: LockObservation,
+    /** What kept us out: a live holder, a `serve` session, a lock we may not reap, one in flight. */
+    readonly reason: 'live' | 'serve' | 'stale' | 'acquiring' | 'unreadable',
+    readonly waitedMs: number,
+  ) {
+    super(`the data-dir lock of ${dataDir} is ${reason === 'stale' ? 'stale' : 'held'}`)
+    this.name = 'DataDirLockedError'
+  }
+}
+
+/** A lock we hold. `release()` is idempotent; `lost` turns true if someone else's token replaced ours. */
+export interface DataDirLock {
+  readonly dataDir: string
+  readonly token: string
+  readonly lost: boolean
+  release(): Promise<void>
+}
+
+/** gbrain's `command` (argv joined by spaces) and `subcommand` (first non-flag argument). */
+export function lockIdentity(argv: readonly string[]): {command: string; subcommand: string | null} {
+  const args = argv.slice(2)
+  const sub = args.find((a) => !a.startsWith('-'))
+  return {command: lockText(argv.join(' ')), subcommand: sub === undefined ? null : lockText(sub)}
+}
+
+/** Write the lock file gbrain's way: `lock.tmp-<pid>`, then rename into place. */
+async function writeLockFile(dir: string, body: LockBody): Promise<void> {
+  const tmp = path.join(dir, `${LOCK_FILE_NAME}.tmp-${process.pid}`)
+  await fs.writeFile(tmp, JSON.stringify(body), {mode: 0o600})
+  await fs.rename(tmp, path.join(dir, LOCK_FILE_NAME))
+}
+
+function readToken(dir: string): string | null | undefined {
+  try {
+    const body = parseLockBody(readFileSync(path.join(dir, LOCK_FILE_NAME), 'utf8'))
+    return body ? `${String(body.pid)}:${String(body.acquired_at)}` : null
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null
+  }
+}
+
+/**
+ * Remove a stale lock the protocol allows us to remove, re-checking first and moving it aside
+ * atomically; returns whether it was removed (false: it changed under us, nothing removed).
+ */
+export async function reapLock(dataDir: string, judged: LockObservation, now = Date.now()): Promise<boolean> {
+  if (!reapable(judged)) return false
+  const dir = lockDirOf(dataDir)
+  const again = inspectLock(dataDir, now)
+  if (!sameStale(judged, again)) return false
+  const aside = path.join(dataDir, `${LOCK_DIR_NAME}.reap-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    await fs.rename(dir, aside)
+  } catch {
+    return false
+  }
+  // What we moved must still be what we judged: otherwise put it back untouched.
+  const movedToken = readToken(aside)
+  const expected = judged.state === 'held' ? judged.holder.token : undefined
+  const stillStale = judged.state === 'held' ? movedToken === expected && liveness(judged.holder.pid) === 'dead' : judged.state === 'abandoned' && judged.reason === 'unparseable' ? movedToken === null : movedToken === undefined
+  if (!stillStale) {
+    await fs.rename(aside, dir).catch(() => {})
+    return false
+  }
+  if (judged.state === 'abandoned') {
+    // gbrain's marker: a lock whose holder could not be proven dead was reaped.
+    await fs.writeFile(reapMarkerOf(dataDir), JSON.stringify({ts: now, by: process.pid}), {mode: 0o600}).catch(() => {})
+  }
+  await fs.rm(aside, {recursive: true, force: true})
+  return true
+}
+
+function sameStale(a: LockObservation, b: LockObservation): boolean {
+  if (a.state === 'held' && b.state === 'held') return a.holder.token === b.holder.token && !b.holder.process.alive
+  if (a.state === 'abandoned' && b.state === 'abandoned') return a.reason === b.reason
+  return false
+}
+
+/**
+ * Take gbrain's lock on `dataDir` (which must exist). Waits (bounded) for a live holder that is
+ * not `serve` and for an acquisition in flight; a `serve` holder is refused at once (it holds
+ * the brain for a whole agent session). Stale locks are reaped only with `reap`.
+ */
+export async function acquireDataDirLock(dataDir: string, options: AcquireOptions): Promise<DataDirLock> {
+  const now = options.now ?? Date.now
+  const dir = lockDirOf(dataDir)
+  const started = now()
+  const pollMs = options.pollMs ?? 100
+  let announced = false
+  for (let round = 0; ; round++) {
+    if (options.signal?.aborted) throw new AbortedError(options.signal.reason)
+    let made = false
+    try {
+      mkdirSync(dir, {mode: 0o700})
+      made = true
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+    if (made) {
+      const acquiredAt = now()
+      const body: LockBody = {pid: process.pid, acquired_at: acquiredAt, refreshed_at: acquiredAt, ...lockIdentity(options.argv ?? process.argv)}
+      try {
+        await writeLockFile(dir, body)
+      } catch (e) {
+        // A reaper took our fresh directory away (ENOENT): start over. Anything else is real.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+        await fs.rm(dir, {recursive: true, force: true}).catch(() => {})
+        throw e
+      }
+      const token = `${process.pid}:${acquiredAt}`
+      if (readToken(dir) !== token) continue // replaced between rename and read: not ours
+      return holdLock(dataDir, body, token, options)
+    }
+    const observed = inspectLock(dataDir, now())
+    const waited = now() - started
+    const giveUp = (reason: DataDirLockedError['reason']): never => {
+      throw new DataDirLockedError(dataDir, observed, reason, waited)
+    }
+    switch (observed.state) {
+      case 'free':
+        continue // released between our mkdir and our look
+      case 'unreadable':
+        giveUp('unreadable')
+        break
+      case 'held':
+        if (!observed.holder.process.alive) {
+          if (!options.reap) giveUp('stale')
+          if (await reapLock(dataDir, observed, now())) options.onEvent?.({type: 'reaped', observed, marker: false})
+          continue
+        }
+        if (observed.holder.subcommand === 'serve') giveUp('serve')
+        if (waited >= options.waitMs) giveUp('live')
+        break
+      case 'abandoned':
+        if (!options.reap) giveUp('stale')
+        if (await reapLock(dataDir, observed, now())) options.onEvent?.({type: 'reaped', observed, marker: true})
+        continue
+      case 'acquiring':
+        if (waited >= options.waitMs) giveUp('acquiring')
+        break
+    }
+    if (!announced) {
+      announced = true
+      options.onEvent?.({type: 'waiting', observed})
+    }
+    await pause(Math.min(pollMs, Math.max(1, options.waitMs - waited)), options.signal)
+  }
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(t)
+      reject(new AbortedError(signal?.reason))
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+}
+
+/** Heartbeat and release for a lock we just took. */
+function holdLock(dataDir: string, body: LockBody, token: string, options: AcquireOptions): DataDirLock {
+  const dir = lockDirOf(dataDir)
+  const now = options.now ?? Date.now
+  let lost = false
+  let released = false
+  let beating: Promise<void> = Promise.resolve()
+  const beat = async (): Promise<void> => {
+    if (released || lost) return
+    const onDisk = readToken(dir)
+    if (onDisk !== token) {
+      lost = true
+      clearInterval(timer)
+      options.onEvent?.({type: 'lost', observed: inspectLock(dataDir, now())})
+      return
+    }
+    await writeLockFile(dir, {...body, refreshed_at: now()}).catch(() => {})
+  }
+  const timer = setInterval(() => {
+    beating = beating.then(beat)
+  }, options.heartbeatMs ?? HEARTBEAT_MS)
+  timer.unref?.()
+  return {
+    dataDir,
+    token,
+    get lost() {
+      return lost
+    },
+    async release() {
+      if (released) return
+      released = true
+      clearInterval(timer)
+      await beating.catch(() => {})
+      const onDisk = readToken(dir)
+      // Ours, or unreadable (gbrain's release deletes it then too); never someone else's.
+      if (onDisk === token || onDisk === null) await fs.rm(dir, {recursive: true, force: true})
+      else await fs.rm(path.join(dir, `${LOCK_FILE_NAME}.tmp-${process.pid}`), {force: true}).catch(() => {})
+    },
+  }
+}
+
+/** Entries a live or past gbrain leaves in a data dir that are not part of the database. */
+export const GBRAIN_DATA_DIR_EXTRAS: ReadonlySet<string> = new Set([LOCK_DIR_NAME, 'postmaster.pid', '.gbrain-resolve.sock', '.gbrain-ipc-secret'])
+
+/** The entries of a directory, ignoring gbrain's own non-database files. */
+export function dataDirEntries(dataDir: string): string[] {
+  return readdirSync(dataDir).filter((n) => !GBRAIN_DATA_DIR_EXTRAS.has(n) && !n.startsWith(`${LOCK_DIR_NAME}.reap-`))
+}
