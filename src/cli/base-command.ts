@@ -55,7 +55,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       applicationName: `gbrain-${this.id ?? 'cli'}-${process.pid}`,
       ...options,
       // Waiting for, or reaping, another process's lock is always said (stderr), as gbrain does.
-      lock: {onEvent: (e) => this.progress(`${lockNotice(e, target.engine === 'pglite' ? target.dataDir : '')}\n`, true), ...options.lock},
+      lock: {
+        onEvent: (e) => {
+          const line = lockNotice(e, target.engine === 'pglite' ? target.dataDir : '')
+          if (line) this.progress(`${line}\n`, true)
+        },
+        ...options.lock,
+      },
     })
     this.onCleanup(() => engine.disconnect({reason: 'exit'}))
     return engine

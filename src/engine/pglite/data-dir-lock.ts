@@ -146,6 +146,8 @@ export interface LockBody {
 }
 
 export type LockEvent =
+  | {type: 'acquired'; token: string}
+  | {type: 'releasing'; token: string}
   | {type: 'waiting'; observed: LockObservation}
   | {type: 'reaped'; observed: LockObservation; marker: boolean}
   | {type: 'removed-legacy'; file: string; pid: number}
@@ -281,6 +283,7 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
       }
       const token = `${process.pid}:${acquiredAt}`
       if (readToken(dir) !== token) continue // replaced between rename and read: not ours
+      options.onEvent?.({type: 'acquired', token})
       return holdLock(dataDir, body, token, options)
     }
     const observed = inspectLock(dataDir, now())
@@ -366,6 +369,7 @@ function holdLock(dataDir: string, body: LockBody, token: string, options: Acqui
       released = true
       clearInterval(timer)
       await beating.catch(() => {})
+      options.onEvent?.({type: 'releasing', token})
       const onDisk = readToken(dir)
       // Ours, or unreadable (gbrain's release deletes it then too); never someone else's.
       if (onDisk === token || onDisk === null) await fs.rm(dir, {recursive: true, force: true})

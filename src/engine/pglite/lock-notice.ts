@@ -2,8 +2,11 @@
 import type {LockEvent} from './data-dir-lock.js'
 import {describeLock, holderLabel} from './open-errors.js'
 
-export function lockNotice(e: LockEvent, dataDir: string): string {
+export function lockNotice(e: LockEvent, dataDir: string): string | undefined {
   switch (e.type) {
+    case 'acquired':
+    case 'releasing':
+      return undefined
     case 'waiting':
       return e.observed.state === 'held'
         ? `gbrain: the embedded brain is held by ${holderLabel(e.observed)}; waiting for it to finish…`
