@@ -115,7 +115,9 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
         this.log(`${fixed.length} fixed, ${remaining.length} remaining${remaining.length ? ` (${remaining.join(', ')} still failing: run gbrain doctor)` : ''}`)
       }
     }
-    if (!ok) process.exitCode = EXIT.failure
+    // An action that could not run because another process holds the brain: try again later (75).
+    if (actions.some((a) => a.data?.open_cause === 'locked')) process.exitCode = EXIT.locked
+    else if (!ok) process.exitCode = EXIT.failure
     return {actions, fixed, remaining, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
   }
 

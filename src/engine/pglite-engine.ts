@@ -28,7 +28,7 @@
  *
  * PGlite serializes queries itself (one backend, a mutex), so concurrent callers simply queue.
  */
-import {existsSync, promises as fs, readFileSync} from 'node:fs'
+import {existsSync, lstatSync, promises as fs, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {withTimer} from './clock.js'
@@ -170,12 +170,18 @@ export class PGliteEngine extends BaseEngine {
    */
   private async checkLegacyLock(): Promise<void> {
     const file = `${this.dataDir}.lock`
+    let text: string
+    try {
+      if (!lstatSync(file).isFile()) return // not what an earlier version wrote: not ours to judge
+      text = readFileSync(file, 'utf8')
+    } catch {
+      return // absent, or unreadable: nothing an earlier version of ours left for us to remove
+    }
     let pid: unknown
     try {
-      pid = (JSON.parse(readFileSync(file, 'utf8')) as {pid?: unknown}).pid
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
-      pid = undefined // unreadable or half-written by an old version: judged by its age below
+      pid = (JSON.parse(text) as {pid?: unknown}).pid
+    } catch {
+      pid = undefined // half-written by an old version: judged by its age below
     }
     if (typeof pid === 'number' && pid !== process.pid && liveness(pid) !== 'dead') {
       throw new PGliteLockedError(this.dataDir, {

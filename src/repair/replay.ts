@@ -3,6 +3,7 @@
  * writers, one entry at a time, under the spool lock; corrupt entries are reported and kept.
  */
 import {BRAIN_WRITERS} from '../brain/writers.js'
+import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {LockedError} from '../engine/spool/lock.js'
 import {DeadLetterSpool} from '../engine/spool/dead-letter.js'
 import {replayDeadLetters} from '../engine/spool/replay.js'
@@ -32,15 +33,22 @@ export async function replay(spoolDir: string, engine: () => Promise<Engine>, ct
   }
   let report
   try {
+    // Open the brain once, up front: one clear reason when it cannot be opened, not one per entry.
+    const opened = await engine()
+    await opened.connect()
     report = await replayDeadLetters({
       spool,
-      engine: await engine(),
+      engine: opened,
       writers: BRAIN_WRITERS,
       signal: ctx.signal,
       onProgress: (p) => ctx.progress(`replay: ${p.done}/${p.total} entries, ${p.rows} rows`),
     })
   } catch (e) {
     if (e instanceof LockedError) return {name: 'replay', status: 'failed', detail: `another replay is running (pid ${e.pid}); nothing was replayed twice`}
+    // The brain could not be opened (held by another process, wrong major, damaged): the spool is
+    // kept as it is, and the reason is this action's, not the whole command's.
+    const open = findOpenFailure(e)
+    if (open) return {name: 'replay', status: 'failed', detail: `nothing replayed: ${open.message} (fix: ${open.fix.text})`, data: {open_cause: open.openCause}}
     throw e
   }
   const data = {

@@ -4,7 +4,7 @@
  * removing (data-dir-lock.ts `reapLock`). A live holder's lock is never touched. Replaces the folk
  * remedy `pkill -9 -f gbrain; rm -rf …/.gbrain-lock`, which steals live locks.
  */
-import {promises as fs, readFileSync} from 'node:fs'
+import {lstatSync, promises as fs, readFileSync} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
 import {inspectLock, reapable, reapLock} from '../engine/pglite/data-dir-lock.js'
 import {liveness} from '../engine/pglite/holder-process.js'
@@ -30,7 +30,11 @@ export async function unlock(target: ResolvedTarget, ctx: RepairContext): Promis
     parts.push(`the lock cannot be read (${observed.error}); nothing removed`)
     status = 'failed'
   } else if (reapable(observed)) {
-    const what = describeLock(observed).text.replace(/^its lock (was left by|directory has)/, (_m, a: string) => (a === 'was left by' ? 'left by' : 'a lock directory with'))
+    const what = observed.state === 'held'
+      ? `left by ${holderLabel(observed)}, which is no longer running`
+      : observed.state === 'abandoned' && observed.reason === 'unparseable'
+        ? 'whose lock file does not parse (abandoned)'
+        : 'directory that has no lock file (an acquisition that never finished)'
     if (ctx.dryRun) {
       parts.push(`would remove the lock ${what}`)
       status = 'would_apply'
@@ -48,12 +52,22 @@ export async function unlock(target: ResolvedTarget, ctx: RepairContext): Promis
   // The lock file of earlier versions of this tool, when its holder is dead.
   const legacy = `${dataDir}.lock`
   let pid: unknown
+  let text: string | undefined
   try {
-    pid = (JSON.parse(readFileSync(legacy, 'utf8')) as {pid?: unknown}).pid
+    text = lstatSync(legacy).isFile() ? readFileSync(legacy, 'utf8') : undefined
+    if (text === undefined) parts.push(`${legacy} is not a regular file; not touched`)
   } catch (e) {
-    pid = (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT') parts.push(`${legacy} cannot be read (${code ?? 'error'}); not touched`)
   }
-  if (pid !== undefined) {
+  if (text !== undefined) {
+    try {
+      pid = (JSON.parse(text) as {pid?: unknown}).pid
+    } catch {
+      pid = null // half-written by an old version that crashed
+    }
+  }
+  if (text !== undefined) {
     const dead = pid === null || liveness(pid) === 'dead'
     if (!dead) parts.push(`${legacy} (an earlier gbrain-doctor) is held by live pid ${String(pid)}; not touched`)
     else if (ctx.dryRun) {

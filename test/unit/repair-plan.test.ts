@@ -3,8 +3,10 @@
  * `details` of the check it concerns (never by the prose), and a healthy report plans nothing.
  */
 import {describe, expect, it} from 'vitest'
+import {judgePgliteLock} from '../../src/checks/pglite-lock.js'
 import {healthScore, reportStatus, summarize, topIssues} from '../../src/checks/report.js'
 import type {CheckResult, CheckStatus, Report} from '../../src/checks/types.js'
+import type {LockObservation} from '../../src/engine/pglite/data-dir-lock.js'
 import {planRepairs} from '../../src/repair/plan.js'
 
 function check(name: string, category: CheckResult['category'], status: CheckStatus, details: Record<string, unknown> = {}, message = 'irrelevant prose'): CheckResult {
@@ -135,5 +137,62 @@ describe('planRepairs', () => {
 
   it('a failing connection without a recorded cause says unreachable', () => {
     expect(planRepairs(report([check('connection', 'connectivity', 'fail', {})]))[0]!.because).toBe('connection fails (unreachable)')
+  })
+})
+
+describe('planRepairs: pglite_lock', () => {
+  const lockCheck = (status: CheckStatus, details: Record<string, unknown>): CheckResult => check('pglite_lock', 'connectivity', status, details)
+  const held = (alive: boolean, subcommand: string | null = 'serve', pid: unknown = 4242): LockObservation => ({
+    state: 'held',
+    holder: {
+      pid,
+      acquired_at: Date.parse('2026-01-07T11:00:00.000Z'),
+      refreshed_at: null,
+      command: 'bun /x/gbrain serve',
+      subcommand,
+      token: '4242:1',
+      heartbeat_age_ms: 3_600_000,
+      process: {alive, liveness: alive ? (typeof pid === 'number' ? 'running' : 'malformed-pid') : 'dead', cmdline: alive ? 'bun /x/gbrain serve' : null, looks_like: alive ? 'gbrain' : 'unknown', started_at: null},
+    },
+  })
+  /** The details exactly as the check writes them. */
+  const judged = (observed: LockObservation): CheckResult => {
+    const o = judgePgliteLock({engine: 'pglite', exists: true, data_dir: '/b/brain.pglite', lock_dir: '/b/brain.pglite/.gbrain-lock', observed})
+    return lockCheck(o.status, o.details ?? {})
+  }
+
+  it('a dead holder’s lock plans unlock, naming the pid and the subcommand', () => {
+    expect(planRepairs(report([judged(held(false))]))).toEqual([{action: 'unlock', because: 'a lock left by dead pid 4242 (gbrain serve)', command: 'gbrain repair --unlock'}])
+    expect(planRepairs(report([judged(held(false, null))]))[0]!.because).toBe('a lock left by dead pid 4242')
+  })
+
+  it('an abandoned lock (no lock file or unparseable) plans unlock', () => {
+    for (const reason of ['no-lock-file', 'unparseable'] as const) {
+      expect(planRepairs(report([judged({state: 'abandoned', reason, age_ms: 60_000})]))).toEqual([
+        {action: 'unlock', because: 'an abandoned lock directory on the embedded brain', command: 'gbrain repair --unlock'},
+      ])
+    }
+  })
+
+  it('a live holder (ok, wedged or malformed pid), a free lock, one in flight or unreadable plan nothing', () => {
+    const none: LockObservation[] = [
+      held(true),
+      held(true, 'sync'), // heartbeat 1 h old: warn (wedged), still live
+      held(true, 'sync', 'abc'),
+      {state: 'free'},
+      {state: 'acquiring', age_ms: 1000},
+      {state: 'unreadable', error: 'EACCES'},
+    ]
+    for (const o of none) expect(planRepairs(report([judged(o)]))).toEqual([])
+    expect(judged(held(true, 'sync')).status).toBe('warn')
+  })
+
+  it('details decide, not status: alive missing is not dead', () => {
+    expect(planRepairs(report([lockCheck('warn', {state: 'held', pid: 9})]))).toEqual([])
+  })
+
+  it('unlock comes first, before reconnect (the other actions may need the brain)', () => {
+    const plan = planRepairs(report([check('connection', 'connectivity', 'fail', {cause: 'locked'}), judged(held(false))]))
+    expect(plan.map((p) => p.action)).toEqual(['unlock', 'reconnect'])
   })
 })

@@ -18,7 +18,7 @@
  * between), it is moved back. Nothing here ever removes a live holder's lock.
  */
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, promises as fs, readFileSync, readdirSync, statSync} from 'node:fs'
+import {lstatSync, mkdirSync, promises as fs, readFileSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {AbortedError} from '../errors.js'
 import {redact} from '../redact.js'
@@ -94,12 +94,14 @@ export function inspectLock(dataDir: string, now = Date.now()): LockObservation 
   const dir = lockDirOf(dataDir)
   let dirStat
   try {
-    dirStat = statSync(dir)
+    // lstat: a symlink (dangling or not) in the lock's place is not gbrain's lock directory.
+    dirStat = lstatSync(dir)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return {state: 'free'}
     return {state: 'unreadable', error: code ?? String(e)}
   }
+  if (!dirStat.isDirectory()) return {state: 'unreadable', error: `${LOCK_DIR_NAME} is a ${dirStat.isSymbolicLink() ? 'symlink' : 'file'}, not gbrain's lock directory`}
   const age = Math.max(0, now - dirStat.mtimeMs)
   let text: string
   try {
@@ -261,7 +263,8 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
   const started = now()
   const pollMs = options.pollMs ?? 100
   let announced = false
-  for (let round = 0; ; round++) {
+  let freeSeen = 0
+  for (;;) {
     if (options.signal?.aborted) throw new AbortedError(options.signal.reason)
     let made = false
     try {
@@ -291,25 +294,39 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
     const giveUp = (reason: DataDirLockedError['reason']): never => {
       throw new DataDirLockedError(dataDir, observed, reason, waited)
     }
+    // Every path that does not take the lock either gives up or goes through the bounded pause
+    // below: a state that keeps recurring (a lock that cannot be reaped, one that vanishes and
+    // comes back) never spins.
     switch (observed.state) {
       case 'free':
-        continue // released between our mkdir and our look
+        // Released between our mkdir and our look: try again at once, the first time.
+        if (freeSeen++ === 0) continue
+        if (waited >= options.waitMs) giveUp('acquiring')
+        break
       case 'unreadable':
         giveUp('unreadable')
         break
       case 'held':
         if (!observed.holder.process.alive) {
           if (!options.reap) giveUp('stale')
-          if (await reapLock(dataDir, observed, now())) options.onEvent?.({type: 'reaped', observed, marker: false})
-          continue
+          if (await reapLock(dataDir, observed, now())) {
+            options.onEvent?.({type: 'reaped', observed, marker: false})
+            continue
+          }
+          if (waited >= options.waitMs) giveUp('stale') // it could not be removed (permissions?)
+          break
         }
         if (observed.holder.subcommand === 'serve') giveUp('serve')
         if (waited >= options.waitMs) giveUp('live')
         break
       case 'abandoned':
         if (!options.reap) giveUp('stale')
-        if (await reapLock(dataDir, observed, now())) options.onEvent?.({type: 'reaped', observed, marker: true})
-        continue
+        if (await reapLock(dataDir, observed, now())) {
+          options.onEvent?.({type: 'reaped', observed, marker: true})
+          continue
+        }
+        if (waited >= options.waitMs) giveUp('stale')
+        break
       case 'acquiring':
         if (waited >= options.waitMs) giveUp('acquiring')
         break

@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import {classify} from '../classify.js'
+import {findOpenFailure} from '../pglite/open-errors.js'
 import type {BatchWriter, Engine} from '../types.js'
 import {CorruptSpoolEntryError, type DeadLetterSpool} from './dead-letter.js'
 import {acquireLock} from './lock.js'
@@ -71,8 +72,8 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
       } catch (e) {
         const c = classify(e)
         report.failed.push({id: item.id, reason: c.message})
-        if (c.connectionLevel || c.kind === 'aborted') {
-          // The database is gone (or we were stopped): keep the rest for the next replay.
+        if (c.connectionLevel || c.kind === 'aborted' || findOpenFailure(e)) {
+          // The database is gone, cannot be opened, or we were stopped: keep the rest for the next replay.
           report.pending = listing.length - index - 1
           break
         }
