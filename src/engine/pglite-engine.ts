@@ -244,12 +244,16 @@ export class PGliteEngine extends BaseEngine {
 
   // ---------------------------------------------------------------- open / close
 
-  /** Close one instance in the background; tracked so a reopen waits for it. */
-  private closeInstance(pg: PGliteInstance): Promise<void> {
+  /**
+   * Close one instance in the background; tracked so a reopen waits for it. `settled` is the
+   * abandoned open's own validation: PGlite 0.4.3 hangs, spinning, when close() races a query
+   * queued behind its start-up (measured), so an abandoned open is closed only once it settled.
+   */
+  private closeInstance(pg: PGliteInstance, settled: Promise<unknown> = Promise.resolve()): Promise<void> {
     const closing: Promise<void> = (async () => {
       try {
-        // close() first waits for the open to finish (and for queued queries): an abandoned
-        // open is closed as soon as it completes.
+        await settled.catch(() => {})
+        // close() waits for queued queries: an abandoned open is closed as soon as it completes.
         if (!pg.closed) await pg.close()
       } catch {
         // A failed open has nothing to close; a second close() throws "PGlite is closed".
@@ -309,17 +313,13 @@ export class PGliteEngine extends BaseEngine {
     const build = await loading
     this.opens += 1
     const pg = build.open(this.dataDir)
+    const validating = pg.waitReady.then(() => pg.query('select 1'))
     try {
-      await withTimer(
-        this.clock,
-        pg.waitReady.then(() => pg.query('select 1')),
-        Math.max(0, left()),
-        () => new AttemptTimeoutError(this.openTimeoutMs, 'PGlite open'),
-      )
+      await withTimer(this.clock, validating, Math.max(0, left()), () => new AttemptTimeoutError(this.openTimeoutMs, 'PGlite open'))
       this.openedMajor = major
       return pg
     } catch (e) {
-      void this.closeInstance(pg)
+      void this.closeInstance(pg, validating)
       if (e instanceof AttemptTimeoutError) throw e
       throw new PGliteDamagedError(this.dataDir, major, summarizeError(e), e)
     }
@@ -400,9 +400,10 @@ function executorFor(pg: PGliteInstance): Executor {
     async query<T>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
       try {
         const r = await pg.query<T>(text, params ? [...params] : undefined)
-        // rowCount comes from the command tag (SELECT n / INSERT 0 n); affectedRows is 0 for a
-        // SELECT, so it is only the fallback.
-        return {rows: r.rows, count: r.rowCount ?? r.affectedRows ?? r.rows.length}
+        // The command tag's row count, like postgres.js: 0.5.x reports it as rowCount; 0.4.3 has
+        // only affectedRows, which is 0 for a SELECT — there the rows returned are the count.
+        const count = r.rowCount ?? (r.fields && r.fields.length > 0 ? r.rows.length : r.affectedRows ?? 0)
+        return {rows: r.rows, count}
       } catch (e) {
         // The instance was closed under this call (disconnect or reconnect): a connection-level,
         // retryable condition, not a query failure. PGlite ran nothing, so it is not in doubt.

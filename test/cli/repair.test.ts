@@ -366,6 +366,7 @@ describe('idempotence and --dry-run', () => {
     console.log(`[measure] repair --all #2: exit ${second.code}; ${o2.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}`)
     expect(second.code).toBe(0)
     expect(o2.actions.map((a) => [a.name, a.status])).toEqual([
+      ['unlock', 'skipped'], // Postgres: no data-dir lock
       ['reconnect', 'skipped'],
       ['replay', 'skipped'],
       ['prune-audit', 'skipped'],
@@ -401,6 +402,7 @@ describe('idempotence and --dry-run', () => {
     expect(machine.code).toBe(0)
     const o = json(machine)
     expect(o.actions.map((a) => [a.name, a.status])).toEqual([
+      ['unlock', 'skipped'],
       ['reconnect', 'would_apply'],
       ['replay', 'would_apply'],
       ['prune-audit', 'would_apply'],

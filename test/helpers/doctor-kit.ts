@@ -17,6 +17,7 @@ import {register} from './cleanup.js'
 /** The catalogue, in its fixed order (checks.md). */
 export const CATALOGUE_ORDER = [
   'connection',
+  'pglite_lock',
   'batch_retry_health',
   'cycle_freshness',
   'sync_freshness',

@@ -98,8 +98,8 @@ describe('PGliteEngine', () => {
         await engine.disconnect({reason: 'exit'})
         rmSync(home, {recursive: true, force: true})
       },
-      // A real failure: a data dir PGlite cannot start on ("PGlite failed to initialize
-      // properly"), as after a downgrade to a PGlite built on another Postgres major.
+      // A real failure: a data dir of another PostgreSQL major (PGLITE_MAJOR), as after a
+      // downgrade; the engine refuses it before starting any PGlite.
       breakOpen: async () => {
         const file = path.join(dataDir, 'PG_VERSION')
         const original = readFileSync(file)
@@ -131,18 +131,24 @@ describe('PGliteEngine', () => {
       tracker = trackUncaught()
     })
 
-    it('creates parent dirs and the data dir 0700; holds <dataDir>.lock with its pid while open', async () => {
+    it('creates parent dirs and the data dir 0700; holds gbrain’s lock <dataDir>/.gbrain-lock with its pid while open, across a reopen', async () => {
       for (const d of [path.join(root, 'nested'), path.join(root, 'nested', 'home'), dataDir]) {
         expect((statSync(d).mode & 0o777).toString(8), d).toBe('700')
       }
+      const lockFile = path.join(dataDir, '.gbrain-lock', 'lock')
       const e = engine()
       await e.connect()
       expect(e.health()).toMatchObject({engine: 'pglite', pool_size: 1, prepare: false})
-      const lock = JSON.parse(readFileSync(`${dataDir}.lock`, 'utf8')) as {pid: number}
+      expect(e.major).toBe(17)
+      const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as {pid: number; acquired_at: number; refreshed_at: number; command: string}
       expect(lock.pid).toBe(process.pid)
-      await e.reconnect({force: true}) // the lock is kept across a reopen
-      expect(existsSync(`${dataDir}.lock`)).toBe(true)
+      expect(lock.refreshed_at).toBe(lock.acquired_at)
+      expect(lock.command.length).toBeGreaterThan(0)
+      await e.reconnect({force: true}) // the lock is kept across a reopen: same token
+      const again = JSON.parse(readFileSync(lockFile, 'utf8')) as {pid: number; acquired_at: number}
+      expect(`${again.pid}:${again.acquired_at}`).toBe(`${lock.pid}:${lock.acquired_at}`)
       await e.disconnect()
+      expect(existsSync(path.dirname(lockFile))).toBe(false)
       expect(existsSync(`${dataDir}.lock`)).toBe(false)
     })
 
@@ -166,23 +172,29 @@ describe('PGliteEngine', () => {
       expect(String((again as Error).message)).toMatch(/already open/)
     })
 
-    it('a dir held by another live process is refused with its pid; a dead holder’s lock is taken over', async () => {
+    it('a dir held by another live process (gbrain’s lock) is refused naming its pid and command; a dead holder’s lock is reaped', async () => {
       const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
       const exited = new Promise((resolve) => child.once('exit', resolve))
+      const lockDir = path.join(dataDir, '.gbrain-lock')
       try {
-        writeFileSync(`${dataDir}.lock`, JSON.stringify({pid: child.pid, started_at: new Date().toISOString()}))
-        const e = engine()
+        mkdirSync(lockDir)
+        writeFileSync(path.join(lockDir, 'lock'), JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'}))
+        const e = engine({lock: {waitMs: 0}})
         const err = await e.connect().catch((x: unknown) => x)
         expect(err).toBeInstanceOf(PGliteLockedError)
-        expect((err as Error).message).toContain(`another process (pid ${child.pid})`)
+        expect((err as Error).message).toContain(`held by pid ${child.pid} (gbrain sync: bun gbrain sync)`)
+        expect(classify(err).kind).toBe('locked')
         expect(e.instancesOpened).toBe(0)
+        expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(child.pid)
       } finally {
         child.kill('SIGKILL')
         await exited
       }
-      const e = engine()
+      const events: string[] = []
+      const e = engine({lock: {onEvent: (ev) => events.push(ev.type)}})
       await e.connect()
-      expect(JSON.parse(readFileSync(`${dataDir}.lock`, 'utf8')).pid).toBe(process.pid)
+      expect(events).toEqual(['reaped', 'acquired'])
+      expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(process.pid)
     })
 
     it('a data dir that vanished after opening is not silently re-created; it heals when it returns', async () => {
@@ -211,7 +223,7 @@ describe('PGliteEngine', () => {
       const e = engine({dataDir: missing, createIfMissing: false})
       const err = await e.connect().catch((x: unknown) => x)
       expect(err).toBeInstanceOf(PGliteDataDirError)
-      expect((err as Error).message).toContain('gbrain init')
+      expect((err as PGliteDataDirError).fix.commands).toEqual(['gbrain init'])
       expect(existsSync(path.join(root, 'absent'))).toBe(false)
 
       const foreign = path.join(root, 'foreign')

@@ -22,7 +22,7 @@ export const SUPPORTED_MAJORS: readonly number[] = [17, 18]
 export interface PGliteInstance {
   readonly waitReady: Promise<void>
   readonly closed: boolean
-  query<T>(query: string, params?: unknown[]): Promise<{rows: T[]; affectedRows?: number; rowCount?: number}>
+  query<T>(query: string, params?: unknown[]): Promise<{rows: T[]; fields?: {name: string}[]; affectedRows?: number; rowCount?: number}>
   close(): Promise<void>
 }
 
