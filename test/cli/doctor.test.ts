@@ -368,7 +368,7 @@ describe('doctor: every format on an unhealthy brain', () => {
           ['fail', 'batch_retry_health'],
           ['fail', 'cycle_freshness'],
         ])
-        expect(out).toMatch(/\nunhealthy: 2 fail, 9 ok — health 60\/100 \(\d+ ms\)\n$/)
+        expect(out).toMatch(/\nunhealthy: 2 fail, 9 ok, 1 skipped — health 60\/100 \(\d+ ms\)\n$/)
         break
       case 'json': {
         const r = JSON.parse(out) as Report
