@@ -4,8 +4,8 @@
  * is a dead one. Every wait is a bounded poll for a marker or an event, never a sleep-and-hope;
  * wall-clock bounds are asserted from below, with a generous, stated slack above.
  */
-import {spawn, execFile, type ChildProcess} from 'node:child_process'
-import {once} from 'node:events'
+import {execFile} from 'node:child_process'
+import {pidKit} from '../helpers/pids.js'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -42,28 +42,16 @@ afterAll(() => {
   rmSync(root, {recursive: true, force: true})
 })
 
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  children.length = 0
-})
-
-/** A live process that is not us (and not gbrain): `sleep 30`, killed after each test. */
-async function liveChild(): Promise<number> {
-  const c = spawn('sleep', ['30'], {stdio: 'ignore'})
-  children.push(c)
-  await once(c, 'spawn')
-  return c.pid!
-}
-
-/** A pid that is surely dead: a child that has exited and been reaped. */
-async function deadPid(): Promise<number> {
-  const c = spawn('true', [], {stdio: 'ignore'})
-  const pid = c.pid!
-  await once(c, 'exit')
+const pids = pidKit()
+const liveChild = (): Promise<number> => pids.liveChild()
+const deadPid = async (): Promise<number> => {
+  const pid = await pids.deadPid()
   expect(liveness(pid)).toBe('dead')
   return pid
 }
+afterEach(() => {
+  pids.killAll()
+})
 
 function dataDir(): string {
   const d = mkdtempSync(path.join(root, 'brain-'))

@@ -3,8 +3,7 @@
  * lock is removed (dry-run only says it would be), a live holder's lock is never touched, and a
  * legacy `<dataDir>.lock` of an earlier gbrain-doctor goes only when its pid is dead.
  */
-import {spawn, type ChildProcess} from 'node:child_process'
-import {once} from 'node:events'
+import {pidKit} from '../helpers/pids.js'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -22,7 +21,13 @@ let dataDir: string
 const progress: string[] = []
 const ctx = (dryRun = false): RepairContext => ({dryRun, progress: (l) => progress.push(l)})
 
-const children: ChildProcess[] = []
+const pids = pidKit()
+const liveChild = (): Promise<number> => pids.liveChild()
+const deadPid = async (): Promise<number> => {
+  const pid = await pids.deadPid()
+  expect(liveness(pid)).toBe('dead')
+  return pid
+}
 beforeEach(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'gbrain-unlock-'))
   dataDir = path.join(tmp, '.gbrain', 'brain.pglite')
@@ -31,28 +36,12 @@ beforeEach(() => {
   progress.length = 0
 })
 afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  children.length = 0
+  pids.killAll()
   rmSync(tmp, {recursive: true, force: true})
 })
 
 function target(): ResolvedTarget {
   return {engine: 'pglite', dataDir, display: dataDir, source: 'default', paths: resolvePaths({GBRAIN_HOME: tmp}), configFile: {path: '', exists: false}}
-}
-
-async function liveChild(): Promise<number> {
-  const c = spawn('sleep', ['30'], {stdio: 'ignore'})
-  children.push(c)
-  await once(c, 'spawn')
-  return c.pid!
-}
-
-async function deadPid(): Promise<number> {
-  const c = spawn('true', [], {stdio: 'ignore'})
-  const pid = c.pid!
-  await once(c, 'exit')
-  expect(liveness(pid)).toBe('dead')
-  return pid
 }
 
 const lockFile = (): string => path.join(lockDirOf(dataDir), 'lock')
