@@ -73,8 +73,13 @@ export interface DbFactsOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/** Of the connect budget, what is kept for opening the embedded brain after waiting for its lock. */
-const LOCK_OPEN_RESERVE_MS = 1500
+/**
+ * How long the doctor waits for a live holder of the embedded brain's lock: the connect budget
+ * less what opening the brain needs afterwards (1.5 s, or half the budget when it is short).
+ */
+export function lockWaitMs(connectTimeoutMs: number): number {
+  return Math.max(0, connectTimeoutMs - Math.min(1500, connectTimeoutMs / 2))
+}
 
 /** The doctor's pool: one connection per database fact gathered concurrently. */
 const DOCTOR_POOL_SIZE = 3
@@ -84,6 +89,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 export function createDbFacts(options: DbFactsOptions): DbFacts {
   const {target} = options
   let engine: Engine | undefined
+  // Ends a wait for the embedded brain's lock when the run is over (cleanup).
+  const ending = new AbortController()
   const base = {
     engine: target.engine,
     database: target.display,
@@ -121,7 +128,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         retry: {maxRetries: 0, baseMs: 1, maxMs: 1, jitter: 'none'},
         // Wait for a short holder (gbrain sync) within the check's budget, leaving time to open;
         // never reap: the doctor does not remove another process's lock, not even a dead one's.
-        lock: {waitMs: Math.max(0, options.connectTimeoutMs - LOCK_OPEN_RESERVE_MS), reap: false},
+        lock: {waitMs: lockWaitMs(options.connectTimeoutMs), reap: false, signal: ending.signal},
       })
     } else {
       const {PostgresEngine} = await import('../engine/postgres-engine.js')
@@ -228,7 +235,10 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       return {available: true, sessions: r.rows}
     },
     async close() {
-      await engine?.disconnect()
+      // For good: the memoized connection fact may still be running its queries after its check
+      // gave up; nothing it does may reopen the brain (and take its lock) after this.
+      ending.abort('doctor finished')
+      await engine?.disconnect({final: true})
     },
   }
 }

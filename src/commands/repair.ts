@@ -72,7 +72,7 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
     let engine: Engine | undefined
     const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target))
     const conn = before.checks.find((c) => c.name === 'connection')
-    const connDetails = (conn?.details ?? {}) as {cause?: string; holder_pid?: unknown; holder_alive?: boolean}
+    const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: unknown; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
       if (name === 'unlock') {
@@ -81,14 +81,16 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
         // A brain held by a live process is not ours to open; one whose stale lock was just
         // removed (unlock ran first) is proven like any other.
         const unlocked = actions.some((a) => a.name === 'unlock' && a.status === 'applied')
-        const heldLive = connDetails.cause === 'locked' && connDetails.holder_alive !== false && !unlocked
-        actions.push(await reconnect({
+        const heldLive = connDetails.cause === 'locked' && connDetails.lock_state === 'held' && connDetails.holder_alive === true && !unlocked
+        const r = await reconnect({
           runDir: target.paths.runDir,
           timeoutMs,
           engine: target.engine === 'pglite' && conn?.status === 'skipped' ? undefined : openEngine,
           ...(heldLive ? {skipDatabase: `the embedded brain is held by pid ${String(connDetails.holder_pid ?? 'unknown')}`} : {}),
           wasFailing: conn?.status !== 'ok',
-        }, ctx))
+        }, ctx)
+        // Not done for the database part: another process holds the brain (exit 75).
+        actions.push(heldLive ? {...r, data: {...r.data, open_cause: 'locked'}} : r)
       } else if (name === 'replay') {
         actions.push(await replay(target.paths.spoolDir, openEngine, ctx))
       } else {

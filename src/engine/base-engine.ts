@@ -6,13 +6,13 @@
 import type {AuditWriter} from './audit/index.js'
 import {classify, type Classified} from './classify.js'
 import {systemClock, type Clock, type Rng} from './clock.js'
-import {AbortedError} from './errors.js'
+import {AbortedError, EngineClosedError} from './errors.js'
 import {summarizeError} from './redact.js'
 import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
 import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
 import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
 import type {
-  BatchOptions, BatchOutcome, BatchWriter, Engine, EngineKind, EngineState, EngineStats, Executor,
+  BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineKind, EngineState, EngineStats, Executor,
   HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
 } from './types.js'
 
@@ -89,7 +89,7 @@ export abstract class BaseEngine implements Engine {
     this.spool = options.spool ?? null
   }
 
-  abstract disconnect(options?: {reason?: string}): Promise<void>
+  abstract disconnect(options?: DisconnectOptions): Promise<void>
   /** Whether a live client (pool or instance) is published. */
   protected abstract hasClient(): boolean
   /**
@@ -101,6 +101,8 @@ export abstract class BaseEngine implements Engine {
   protected abstract afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void>
 
   private inflight: Promise<void> | null = null
+  /** Set by `disconnect({final: true})`: no self-healing reopen after that. */
+  protected closedForGood = false
 
   /** The rebuild in flight, if any (disconnect waits for it). */
   protected get rebuilding(): Promise<void> | null {
@@ -119,6 +121,7 @@ export abstract class BaseEngine implements Engine {
    * it) or when nothing failed at all (`reconnect()` means "ensure connected").
    */
   async reconnect(options: ReconnectOptions = {}): Promise<void> {
+    if (this.closedForGood) throw new EngineClosedError()
     if (this.inflight) return this.inflight
     if (!options.force && this.hasClient()) {
       if (options.ifGeneration !== undefined && options.ifGeneration !== this.generation) return

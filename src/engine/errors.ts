@@ -30,6 +30,15 @@ export class AbortedError extends Error {
   }
 }
 
+/** The engine was disconnected for good (`disconnect({final: true})`): it opens nothing again. */
+export class EngineClosedError extends Error {
+  readonly code = 'ENGINE_CLOSED'
+  constructor() {
+    super('the engine was closed for good; it opens no new connection')
+    this.name = 'EngineClosedError'
+  }
+}
+
 /** A configuration value is invalid; `fix` is a paste-ready correction. Usage error (exit 64). */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'

@@ -32,14 +32,14 @@ import {existsSync, lstatSync, promises as fs, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {withTimer} from './clock.js'
-import {AttemptTimeoutError, NoConnectionError} from './errors.js'
+import {AbortedError, AttemptTimeoutError, EngineClosedError, NoConnectionError} from './errors.js'
 import {ensurePrivateDir} from './fs-atomic.js'
 import {DEFAULT_MAJOR, loadBuild, readMajor, type PGliteInstance} from './pglite/builds.js'
-import {acquireDataDirLock, dataDirEntries, DataDirLockedError, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
+import {acquireDataDirLock, dataDirEntries, DataDirLockedError, inspectLock, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
 import {liveness} from './pglite/holder-process.js'
-import {PGliteDamagedError, PGliteDataDirError, PGliteLockedError, PGliteMajorError} from './pglite/open-errors.js'
+import {findOpenFailure, PGliteDamagedError, PGliteDataDirError, PGliteLockedError, PGliteMajorError} from './pglite/open-errors.js'
 import {summarizeError} from './redact.js'
-import type {Executor, QueryResult} from './types.js'
+import type {DisconnectOptions, Executor, QueryResult} from './types.js'
 
 export {PGliteDataDirError, PGliteLockedError, PGliteMajorError, PGliteDamagedError} from './pglite/open-errors.js'
 
@@ -50,6 +50,10 @@ export interface PGliteLockOptions {
   reap?: boolean
   /** Lock events (waiting, reaped, lost), for the command to tell the user. */
   onEvent?: (event: LockEvent) => void
+  /** Ends any wait for the lock (the doctor's cleanup; a command's SIGTERM). */
+  signal?: AbortSignal
+  /** The lock's heartbeat (default 30000 ms, gbrain's). */
+  heartbeatMs?: number
 }
 
 export interface PGliteEngineOptions extends BaseEngineOptions {
@@ -89,7 +93,7 @@ export class PGliteEngine extends BaseEngine {
   private readonly closeTimeoutMs: number
   private readonly createIfMissing: boolean
   private readonly createMajor: number
-  private readonly lockOptions: Required<Omit<PGliteLockOptions, 'onEvent'>> & Pick<PGliteLockOptions, 'onEvent'>
+  private readonly lockOptions: Required<Omit<PGliteLockOptions, 'onEvent' | 'signal' | 'heartbeatMs'>> & Pick<PGliteLockOptions, 'onEvent' | 'signal' | 'heartbeatMs'>
   private db: PGliteInstance | null = null
   private disconnecting: Promise<void> | null = null
   /** Instances being closed; a new one opens only once these have settled. */
@@ -109,7 +113,7 @@ export class PGliteEngine extends BaseEngine {
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.createIfMissing = options.createIfMissing ?? true
     this.createMajor = options.createMajor ?? DEFAULT_MAJOR
-    this.lockOptions = {waitMs: options.lock?.waitMs ?? DEFAULT_LOCK_WAIT_MS, reap: options.lock?.reap ?? true, onEvent: options.lock?.onEvent}
+    this.lockOptions = {waitMs: options.lock?.waitMs ?? DEFAULT_LOCK_WAIT_MS, reap: options.lock?.reap ?? true, onEvent: options.lock?.onEvent, signal: options.lock?.signal, heartbeatMs: options.lock?.heartbeatMs}
   }
 
   protected poolSize(): number {
@@ -132,7 +136,7 @@ export class PGliteEngine extends BaseEngine {
 
   // ---------------------------------------------------------------- the data dir lock
 
-  private async ensureLock(): Promise<void> {
+  private async ensureLock(signal?: AbortSignal): Promise<void> {
     await this.lockQueue
     if (this.lock || this.holdsDir) return
     const holder = openDirs.get(this.dataDir)
@@ -143,6 +147,8 @@ export class PGliteEngine extends BaseEngine {
       this.lock = await acquireDataDirLock(this.dataDir, {
         waitMs: this.lockOptions.waitMs,
         reap: this.lockOptions.reap,
+        ...(this.lockOptions.heartbeatMs !== undefined ? {heartbeatMs: this.lockOptions.heartbeatMs} : {}),
+        ...(signal || this.lockOptions.signal ? {signal: signal && this.lockOptions.signal ? AbortSignal.any([signal, this.lockOptions.signal]) : (signal ?? this.lockOptions.signal)} : {}),
         onEvent: (e) => {
           if (e.type === 'lost') this.onLockLost()
           try {
@@ -288,13 +294,14 @@ export class PGliteEngine extends BaseEngine {
   }
 
   /** Open an instance with the build its major needs, and prove it; never returns an unvalidated one. */
-  private async openValidated(): Promise<PGliteInstance> {
+  private async openValidated(signal?: AbortSignal): Promise<PGliteInstance> {
     const started = this.clock.now()
     await this.settleCloses(this.openTimeoutMs)
     await this.ensureDataDir()
     // Not under the open timer: the lock's wait is bounded by its own option, and a lock taken
     // after we gave up would be held by nobody.
-    await this.ensureLock()
+    await this.ensureLock(signal)
+    const lock = this.lock
     const left = (): number => this.openTimeoutMs - (this.clock.now() - started)
     // Read the major only now: an `init` in another process may have been creating the brain.
     const reading = readMajor(this.dataDir)
@@ -316,13 +323,19 @@ export class PGliteEngine extends BaseEngine {
     const validating = pg.waitReady.then(() => pg.query('select 1'))
     try {
       await withTimer(this.clock, validating, Math.max(0, left()), () => new AttemptTimeoutError(this.openTimeoutMs, 'PGlite open'))
-      this.openedMajor = major
-      return pg
     } catch (e) {
       void this.closeInstance(pg, validating)
       if (e instanceof AttemptTimeoutError) throw e
       throw new PGliteDamagedError(this.dataDir, major, summarizeError(e), e)
     }
+    // The lock may have been taken from us while PGlite was opening: never publish an instance
+    // opened without it (it is closed at once; the caller waits for the lock again).
+    if (this.lock !== lock || lock === null || lock.lost) {
+      void this.closeInstance(pg, validating)
+      throw new PGliteLockedError(this.dataDir, inspectLock(this.dataDir))
+    }
+    this.openedMajor = major
+    return pg
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -332,11 +345,11 @@ export class PGliteEngine extends BaseEngine {
   }
 
   /** Close-then-open (see the top of the file for why not build-then-swap). */
-  protected async replaceClient(): Promise<void> {
+  protected async replaceClient(ctx: RebuildContext): Promise<void> {
     const old = this.db
     this.db = null
     if (old) void this.closeInstance(old)
-    this.db = await this.openValidated()
+    this.db = await this.openValidated(ctx.options.signal)
     this.everOpened = true
   }
 
@@ -351,13 +364,16 @@ export class PGliteEngine extends BaseEngine {
     }
   }
 
-  protected async acquire(): Promise<{db: Executor; generation: number}> {
+  protected async acquire(signal?: AbortSignal): Promise<{db: Executor; generation: number}> {
     if (!this.db || this.state === 'broken') {
       // Self-healing access: after a disconnect or a failed reopen, open again from the saved
       // config instead of failing forever.
       try {
-        await this.reconnect({error: this.generation === 0 && !this.db ? undefined : new NoConnectionError(), force: this.db !== null})
+        await this.reconnect({error: this.generation === 0 && !this.db ? undefined : new NoConnectionError(), force: this.db !== null, signal})
       } catch (e) {
+        // Why the brain could not be opened (held, wrong major, damaged), an abort and a closed
+        // engine are final answers, not a lost connection to retry: they pass through as they are.
+        if (findOpenFailure(e) || e instanceof AbortedError || e instanceof EngineClosedError) throw e
         throw new NoConnectionError(`No database connection: ${summarizeError(e)}`, {cause: e})
       }
     }
@@ -366,7 +382,8 @@ export class PGliteEngine extends BaseEngine {
     return {db: executorFor(pg), generation: this.generation}
   }
 
-  async disconnect(options: {reason?: string} = {}): Promise<void> {
+  async disconnect(options: DisconnectOptions = {}): Promise<void> {
+    if (options.final) this.closedForGood = true
     // Single flight: concurrent callers share one close (and one db-disconnect row).
     if (this.disconnecting) return this.disconnecting
     this.disconnecting = this.close(options).finally(() => {

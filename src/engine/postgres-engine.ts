@@ -18,7 +18,7 @@ import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
 import {AttemptTimeoutError, NoConnectionError} from './errors.js'
 import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {summarizeError} from './redact.js'
-import type {Executor, QueryResult, ReconnectOptions} from './types.js'
+import type {Executor, QueryResult, ReconnectOptions, DisconnectOptions} from './types.js'
 
 type Sql = postgres.Sql<Record<string, never>>
 
@@ -188,7 +188,8 @@ export class PostgresEngine extends BaseEngine {
   private disconnecting: Promise<void> | null = null
 
   /** Single flight: concurrent calls share one close (and write one db-disconnect row). */
-  async disconnect(options: {reason?: string} = {}): Promise<void> {
+  async disconnect(options: DisconnectOptions = {}): Promise<void> {
+    if (options.final) this.closedForGood = true
     this.disconnecting ??= this.close(options).finally(() => {
       this.disconnecting = null
     })

@@ -85,6 +85,14 @@ export interface ReconnectOptions {
   force?: boolean
   /** Rebuild only if the pool is still this generation (someone else may have swapped it). */
   ifGeneration?: number
+  /** Abort a rebuild that is waiting (e.g. for the embedded brain's lock); SIGTERM. */
+  signal?: AbortSignal
+}
+
+export interface DisconnectOptions {
+  reason?: string
+  /** For good: the engine never opens again (a read-only run that is ending: the doctor). */
+  final?: boolean
 }
 
 /** Counters since the engine was built. */
@@ -100,7 +108,7 @@ export interface Engine {
   /** Build and validate a client, then publish it. Idempotent. */
   connect(): Promise<void>
   /** End what this handle owns, bounded and idempotent. A borrower only releases its handle. */
-  disconnect(options?: {reason?: string}): Promise<void>
+  disconnect(options?: DisconnectOptions): Promise<void>
   /** Build-then-swap, single flight. Rejects with the classified cause when the rebuild fails. */
   reconnect(options?: ReconnectOptions): Promise<void>
   /** One attempt under the engine's timer, re-establishing a missing client first. */

@@ -10,7 +10,7 @@ import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSy
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {gbrain} from '../helpers/cli.js'
+import {BIN, gbrain} from '../helpers/cli.js'
 import {gbrainQuery, makeGbrainBrain, simRowsByPid, startHolder, type SimHolder} from '../helpers/gbrain-sim.js'
 
 interface Check {
@@ -166,6 +166,10 @@ describe('a live gbrain serve holds the brain and keeps writing', () => {
     expect(out.actions.find((a) => a.name === 'unlock')?.detail).toContain(`held by live pid ${h.pid}`)
     expect(out.actions.find((a) => a.name === 'reconnect')?.detail).toContain(`held by pid ${h.pid}`)
 
+    const rc = await gbrain(['repair', '--reconnect'], env)
+    expect(rc.code).toBe(75) // the database part could not run: the brain is held
+    expect(rc.stdout).toContain(`held by pid ${h.pid}`)
+
     // The lock is still the holder's (same token), and it was never released or stolen.
     const lockAfter = JSON.parse(readFileSync(lockFile(dataDir), 'utf8')) as {pid: number; acquired_at: number}
     expect(`${lockAfter.pid}:${lockAfter.acquired_at}`).toBe(`${lockBefore.pid}:${lockBefore.acquired_at}`)
@@ -313,6 +317,67 @@ describe('locks left behind', () => {
     expect(blocked.code).toBe(75)
     expect(blocked.stderr).toContain('an earlier gbrain-doctor')
     expect(existsSync(`${dataDir}.lock`)).toBe(true)
+  }, 60_000)
+})
+
+describe('hostile locks and hasty runs', () => {
+  it('a huge, credential-laden, control-character pid: the doctor answers within --timeout + 1 s, nothing leaks, nothing is reaped', async () => {
+    const {env, dataDir} = home()
+    const pid = `postgres://admin:hunter2@db.example.com:5432/x \u009b31m\u001b[2J${'A '.repeat(100_000)}`
+    plantLock(dataDir, {pid, acquired_at: Date.now(), command: `gbrain sync\n::error::x postgres://u:hunter2@h/db`, subcommand: 'sync'})
+    const before = readFileSync(lockFile(dataDir), 'utf8')
+    for (const args of [['doctor', '--timeout', '2s'], ['doctor', '--json', '--timeout', '2s'], ['repair', '--unlock'], ['repair', '--unlock', '--json']]) {
+      const r = await gbrain(args, env)
+      const out = r.stdout + r.stderr
+      expect(out, args.join(' ')).not.toContain('hunter2')
+      expect(out).not.toMatch(/[\u0080-\u009f\u001b]/)
+      expect(out.length).toBeLessThan(20_000)
+      if (args[0] === 'doctor') {
+        expect(r.ms).toBeLessThan(2000 + 1000 + 1500) // --timeout + 1 s, plus Node's start-up as slack
+        expect(r.code).toBe(3)
+      }
+    }
+    const rep = JSON.parse((await gbrain(['doctor', '--json', '--timeout', '2s'], env)).stdout) as DoctorJson
+    expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {liveness: 'malformed-pid', alive: true}})
+    expect(String(check(rep, 'pglite_lock').details?.pid).length).toBeLessThanOrEqual(40)
+    expect(readFileSync(lockFile(dataDir), 'utf8')).toBe(before)
+  }, 90_000)
+
+  it('a lock file holding a JSON object without a pid counts as held (malformed pid), as gbrain counts it: never reaped', async () => {
+    const {env, dataDir} = home()
+    plantLock(dataDir, '{}', 60_000)
+    const rep = JSON.parse((await gbrain(['doctor', '--json', '--only', 'pglite_lock'], env)).stdout) as DoctorJson
+    expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {state: 'held', liveness: 'malformed-pid'}})
+    await gbrain(['repair', '--unlock'], env)
+    expect(readFileSync(lockFile(dataDir), 'utf8')).toBe('{}')
+    expect(existsSync(`${dataDir}.lock-reap.json`)).toBe(false)
+  }, 60_000)
+
+  it('a doctor whose budget runs out mid-open leaves no lock behind', async () => {
+    const {env, dataDir} = home()
+    for (const t of ['100ms', '300ms', '600ms']) {
+      const r = await gbrain(['doctor', '--timeout', t, '--only', 'connection'], env)
+      expect([0, 3]).toContain(r.code)
+      expect(existsSync(lockDir(dataDir)), `after --timeout ${t}`).toBe(false)
+    }
+  }, 60_000)
+
+  it('SIGTERM while cycle waits for a live holder ends the wait at once; nothing written', async () => {
+    const {env, dataDir} = home()
+    const h = await startHolder('sync', dataDir, ['--hold-ms', '120000', '--write-ms', '0'])
+    live.push(h)
+    const child = spawn(process.execPath, [BIN, 'cycle'], {env: {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    await waitUntil(() => err.includes('waiting for it to finish'), 30_000, 'cycle to say it waits')
+    const t0 = performance.now()
+    child.kill('SIGTERM')
+    const code = await exited
+    expect(performance.now() - t0).toBeLessThan(3000) // the lock is polled every 100 ms; 30 s if ignored
+    expect(code).not.toBe(0)
+    expect(err).toContain('SIGTERM')
+    expect(JSON.parse(readFileSync(lockFile(dataDir), 'utf8')).pid).toBe(h.pid)
   }, 60_000)
 })
 

@@ -197,6 +197,82 @@ describe('PGliteEngine', () => {
       expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(process.pid)
     })
 
+    it('a lock taken from us while PGlite is opening: the instance is closed, never published; the new holder’s lock is untouched', async () => {
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const lockFile = path.join(dataDir, '.gbrain-lock', 'lock')
+      const foreign = JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'})
+      const events: string[] = []
+      try {
+        // 'acquired' fires before PGlite starts opening (hundreds of ms); the 20 ms heartbeat
+        // sees the replaced token long before the open finishes.
+        const e = engine({
+          lock: {
+            heartbeatMs: 20,
+            waitMs: 0,
+            onEvent: (ev) => {
+              events.push(ev.type)
+              if (ev.type === 'acquired') writeFileSync(lockFile, foreign)
+            },
+          },
+        })
+        const err = await e.connect().catch((x: unknown) => x)
+        expect(events.slice(0, 2)).toEqual(['acquired', 'lost'])
+        expect(err).toBeInstanceOf(PGliteLockedError)
+        expect((err as Error).message).toContain(`pid ${child.pid}`)
+        expect(e.health().state).not.toBe('connected')
+        expect(readFileSync(lockFile, 'utf8')).toBe(foreign)
+        // And it does not slip in later either: the next call waits for (here: refuses) the holder.
+        expect(classify(await e.query('select 1').catch((x: unknown) => x)).kind).toBe('locked')
+        expect(readFileSync(lockFile, 'utf8')).toBe(foreign)
+      } finally {
+        child.kill('SIGKILL')
+        await exited
+        rmSync(path.dirname(lockFile), {recursive: true, force: true})
+      }
+    })
+
+    it('a live holder is waited for once per call (not once per retry), and an abort ends the wait at once', async () => {
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const lockDir = path.join(dataDir, '.gbrain-lock')
+      try {
+        mkdirSync(lockDir)
+        writeFileSync(path.join(lockDir, 'lock'), JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'}))
+        const waits: string[] = []
+        const e = engine({lock: {waitMs: 400, onEvent: (ev) => waits.push(ev.type)}}) // RETRY allows 3 retries
+        const t0 = performance.now()
+        const err = await e.run('held', (db) => db.query('select 1')).catch((x: unknown) => x)
+        const ms = performance.now() - t0
+        expect(err).toBeInstanceOf(PGliteLockedError)
+        expect(waits.filter((w) => w === 'waiting')).toHaveLength(1)
+        expect(ms).toBeGreaterThanOrEqual(400)
+        expect(ms).toBeLessThan(2 * 400) // one wait; a retried wait would take ≥ 800 ms
+
+        const stop = new AbortController()
+        const f = engine({lock: {waitMs: 60_000, onEvent: (ev) => ev.type === 'waiting' && stop.abort('SIGTERM')}})
+        const t1 = performance.now()
+        const aborted = await f.run('held', (db) => db.query('select 1'), {signal: stop.signal}).catch((x: unknown) => x)
+        expect(classify(aborted).kind).toBe('aborted')
+        expect(performance.now() - t1).toBeLessThan(5000) // the poll is 100 ms; 60 s if the abort were ignored
+        expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(child.pid)
+      } finally {
+        child.kill('SIGKILL')
+        await exited
+        rmSync(lockDir, {recursive: true, force: true})
+      }
+    })
+
+    it('disconnect({final: true}) ends the engine for good: no self-healing reopen, no lock taken afterwards', async () => {
+      const e = engine()
+      await e.connect()
+      await e.disconnect({final: true})
+      const err = await e.query('select 1').catch((x: unknown) => x)
+      expect((err as {code?: string}).code).toBe('ENGINE_CLOSED')
+      expect(existsSync(path.join(dataDir, '.gbrain-lock'))).toBe(false)
+      expect(e.instancesOpened).toBe(1)
+    })
+
     it('a data dir that vanished after opening is not silently re-created; it heals when it returns', async () => {
       const e = engine()
       await e.run('setup', async (db) => {

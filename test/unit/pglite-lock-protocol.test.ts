@@ -405,13 +405,16 @@ describe('abandoned and in-flight lock directories', () => {
 })
 
 describe('a malformed pid counts as alive', () => {
-  it.each([['"abc"', 'abc'], ['-1', -1], ['0', 0], ['1.5', 1.5]])('pid %s: inspect says alive (malformed-pid), never reaped', async (_label, pid) => {
+  it.each([['"abc"', 'abc'], ['-1', -1], ['0', 0], ['1.5', 1.5], ['missing', undefined]])('pid %s: inspect says alive (malformed-pid), never reaped', async (_label, pid) => {
     const d = dataDir()
-    const text = writeLock(d, holderBody(pid, 'sync'))
+    const body = holderBody(pid as number, 'sync')
+    if (pid === undefined) delete (body as {pid?: unknown}).pid
+    const text = writeLock(d, body)
     const o = inspectLock(d)
     expect(o.state).toBe('held')
     if (o.state !== 'held') return
-    expect(o.holder.pid).toBe(pid)
+    // Kept only as a short label of what was written, never as a number to signal.
+    expect(o.holder.pid).toBe(pid === undefined ? '(none)' : JSON.stringify(pid))
     expect(o.holder.process).toMatchObject({alive: true, liveness: 'malformed-pid'})
     expect(reapable(o)).toBe(false)
     expect(await reapLock(d, o)).toBe(false)
@@ -559,7 +562,7 @@ describe('holder-process', () => {
 })
 
 describe('open-errors: what a lock observation tells a person', () => {
-  const held = (alive: boolean, subcommand: string | null, pid: unknown = 4242): Extract<LockObservation, {state: 'held'}> => ({
+  const held = (alive: boolean, subcommand: string | null, pid: number | string = 4242): Extract<LockObservation, {state: 'held'}> => ({
     state: 'held',
     holder: {
       pid,
@@ -583,7 +586,7 @@ describe('open-errors: what a lock observation tells a person', () => {
 
   it('holderLabel names the pid, the subcommand and the command (cut at 80)', () => {
     expect(holderLabel(held(true, 'serve'))).toBe('pid 4242 (gbrain serve: bun /x/gbrain serve)')
-    expect(holderLabel(held(true, null, 'abc'))).toBe('pid "abc" (command unknown: bun /x/gbrain)')
+    expect(holderLabel(held(true, null, '"abc"'))).toBe('malformed pid "abc" (command unknown: bun /x/gbrain)')
     const long = {...held(true, 'sync'), holder: {...held(true, 'sync').holder, command: 'x'.repeat(200)}}
     expect(holderLabel(long)).toBe(`pid 4242 (gbrain sync: ${'x'.repeat(79)}…)`)
   })

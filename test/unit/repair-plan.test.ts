@@ -142,7 +142,7 @@ describe('planRepairs', () => {
 
 describe('planRepairs: pglite_lock', () => {
   const lockCheck = (status: CheckStatus, details: Record<string, unknown>): CheckResult => check('pglite_lock', 'connectivity', status, details)
-  const held = (alive: boolean, subcommand: string | null = 'serve', pid: unknown = 4242): LockObservation => ({
+  const held = (alive: boolean, subcommand: string | null = 'serve', pid: number | string = 4242): LockObservation => ({
     state: 'held',
     holder: {
       pid,

@@ -35,8 +35,8 @@ export const reapMarkerOf = (dataDir: string): string => `${dataDir}.lock-reap.j
 
 /** The holder as its lock file names it, plus what we can see of that process. */
 export interface LockHolder {
-  /** As written (a malformed pid is kept as given, for the report). */
-  pid: unknown
+  /** The pid, or for a malformed one a short safe label of what was written (never trusted). */
+  pid: number | string
   acquired_at: number | null
   refreshed_at: number | null
   /** Redacted, one line, at most 200 characters. */
@@ -70,22 +70,28 @@ export function lockText(value: unknown): string {
 
 const finiteMs = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
-/** Parse a lock file's text; undefined when it is not gbrain's JSON object with a pid. */
-export function parseLockBody(text: string): {pid: unknown; acquired_at: number | null; refreshed_at: number | null; command: string; subcommand: string | null} | undefined {
+/**
+ * Parse a lock file's text; undefined when it is not a JSON object (gbrain reaps those as
+ * abandoned). An object without a usable pid is a holder with a malformed pid — alive by
+ * gbrain's rule, never reaped. A malformed pid is kept only as a short, safe label.
+ */
+export function parseLockBody(text: string): {pid: number | string; acquired_at: number | null; refreshed_at: number | null; command: string; subcommand: string | null} | undefined {
   let v: unknown
   try {
     v = JSON.parse(text)
   } catch {
     return undefined
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('pid' in v)) return undefined
-  const o = v as Record<string, unknown>
+  if (typeof v !== 'object' || v === null) return undefined
+  const o = (Array.isArray(v) ? {} : v) as Record<string, unknown>
+  const raw = o.pid
+  const pid = typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : lockText(raw === undefined ? '(none)' : JSON.stringify(raw)).slice(0, 40)
   return {
-    pid: o.pid,
+    pid,
     acquired_at: finiteMs(o.acquired_at),
     refreshed_at: finiteMs(o.refreshed_at),
     command: lockText(o.command),
-    subcommand: typeof o.subcommand === 'string' && o.subcommand !== '' ? lockText(o.subcommand) : null,
+    subcommand: typeof o.subcommand === 'string' && o.subcommand !== '' ? lockText(o.subcommand).slice(0, 40) : null,
   }
 }
 
@@ -168,6 +174,7 @@ export interface AcquireOptions {
   onEvent?: (event: LockEvent) => void
   now?: () => number
 }
+
 
 /** Why a lock could not be taken, with what was seen last. */
 export class DataDirLockedError extends Error {

@@ -48,7 +48,7 @@ export function holderLabel(o: Extract<LockObservation, {state: 'held'}>): strin
   const h = o.holder
   const what = h.subcommand ? `gbrain ${h.subcommand}` : 'command unknown'
   const cmd = h.command ? `: ${h.command.length > 80 ? `${h.command.slice(0, 79)}…` : h.command}` : ''
-  return `pid ${typeof h.pid === 'number' ? h.pid : JSON.stringify(h.pid)} (${what}${cmd})`
+  return `${typeof h.pid === 'number' ? `pid ${h.pid}` : `malformed pid ${h.pid}`} (${what}${cmd})`
 }
 
 /** One clause for what the lock shows, and the fix that fits it. */
