@@ -498,7 +498,9 @@ describe('parseLockBody, lockIdentity, dataDirEntries', () => {
   it('parseLockBody accepts older gbrain bodies (no refreshed_at, no subcommand) and rejects non-objects', () => {
     expect(parseLockBody('{"pid": 12, "acquired_at": 1000, "command": "gbrain sync"}')).toEqual({pid: 12, acquired_at: 1000, refreshed_at: null, command: 'gbrain sync', subcommand: null})
     expect(parseLockBody('{"pid": 12, "acquired_at": "soon", "subcommand": ""}')).toMatchObject({acquired_at: null, subcommand: null})
-    for (const bad of ['{not json', '[1]', 'null', '12', '{"acquired_at": 1}']) expect(parseLockBody(bad)).toBeUndefined()
+    for (const bad of ['{not json', 'null', '12', '"x"']) expect(parseLockBody(bad)).toBeUndefined()
+    // A JSON object (or array) without a usable pid is a holder with a malformed pid, as gbrain counts it.
+    for (const odd of ['[1]', '{"acquired_at": 1}', '{}']) expect(parseLockBody(odd)?.pid).toBe('(none)')
   })
 
   it('lockIdentity: argv joined by spaces; subcommand is the first non-flag argument after argv[0..1]', () => {

@@ -81,7 +81,7 @@ describe('unlock: the data-dir lock', () => {
     const text = writeLock(holder('abc'))
     const r = await unlock(target(), ctx())
     expect(r.status).toBe('skipped')
-    expect(r.detail).toContain('held by live pid "abc"')
+    expect(r.detail).toContain('held by live malformed pid "abc"')
     expect(readFileSync(lockFile(), 'utf8')).toBe(text)
   })
 
