@@ -4,7 +4,8 @@
  * is a dead one. Every wait is a bounded poll for a marker or an event, never a sleep-and-hope;
  * wall-clock bounds are asserted from below, with a generous, stated slack above.
  */
-import {execFile} from 'node:child_process'
+import {execFile, spawn} from 'node:child_process'
+import {once} from 'node:events'
 import {pidKit} from '../helpers/pids.js'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -401,6 +402,31 @@ describe('abandoned and in-flight lock directories', () => {
     expect(JSON.parse(readFileSync(reapMarkerOf(d), 'utf8'))).toMatchObject({by: process.pid})
     expect(readBody(d).pid).toBe(process.pid)
     await lock.release()
+  })
+})
+
+describe('a zombie holder (exited, not yet reaped by its parent) is dead', () => {
+  it('liveness says dead once /proc shows state Z, and its lock may be reaped', async () => {
+    // `sleep 30` (after exec) is the parent of a short child it never waits for: a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], {stdio: ['ignore', 'pipe', 'ignore']})
+    try {
+      const [line] = (await once(parent.stdout!, 'data')) as [Buffer]
+      const zombie = Number(line.toString().trim())
+      const state = (): string => readFileSync(`/proc/${zombie}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!
+      const t0 = Date.now()
+      while (state() !== 'Z') {
+        if (Date.now() - t0 > 10_000) throw new Error('the child never became a zombie')
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      expect(() => process.kill(zombie, 0)).not.toThrow() // kill(pid, 0) alone would call it alive
+      expect(liveness(zombie)).toBe('dead')
+      const d = dataDir()
+      writeLock(d, holderBody(zombie, 'serve'))
+      const o = inspectLock(d)
+      expect(reapable(o)).toBe(true)
+    } finally {
+      parent.kill('SIGKILL')
+    }
   })
 })
 

@@ -20,21 +20,35 @@ export interface HolderProcess {
   started_at: number | null
 }
 
-/** gbrain's liveness rule, exactly: only ESRCH means dead. */
-export function liveness(pid: unknown): Liveness {
+/**
+ * gbrain's liveness rule: only ESRCH means dead — plus one certainty it does not use: a zombie
+ * (state `Z` in /proc, a process that has exited and waits for its parent to reap it) answers
+ * `kill(pid, 0)` but can never release its lock or touch the brain again, so it counts as dead.
+ */
+export function liveness(pid: unknown, procRoot = '/proc'): Liveness {
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return 'malformed-pid'
   try {
     process.kill(pid, 0)
-    return 'running'
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ESRCH') return 'dead'
     return 'other-user' // EPERM (and anything unexpected): never call it dead
   }
+  return processState(pid, procRoot) === 'Z' ? 'dead' : 'running'
+}
+
+/** The one-letter state from /proc/<pid>/stat (after the parenthesised name), or null. */
+function processState(pid: number, procRoot: string): string | null {
+  try {
+    const stat = readFileSync(path.join(procRoot, String(pid), 'stat'), 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null
+  } catch {
+    return null
+  }
 }
 
 export function inspectProcess(pid: unknown, procRoot = '/proc'): HolderProcess {
-  const l = liveness(pid)
+  const l = liveness(pid, procRoot)
   const alive = l !== 'dead'
   if (l === 'dead' || l === 'malformed-pid') return {alive, liveness: l, cmdline: null, looks_like: 'unknown', started_at: null}
   let argv: string[] | null = null
