@@ -136,8 +136,11 @@ describe('a live gbrain serve holds the brain and keeps writing', () => {
 
     const d = await gbrain(['doctor', '--json', '--timeout', '2s'], env)
     expect(d.code, d.stderr).toBe(3)
-    expect(d.ms).toBeLessThan(2000 + 1000 + 1500) // --timeout + 1 s, plus Node's start-up as slack
-    const rep = JSON.parse(d.stdout) as DoctorJson
+    const rep = JSON.parse(d.stdout) as DoctorJson & {duration_ms: number}
+    // The run itself answers within --timeout + 1 s; the process around it (Node's start-up and
+    // exit) gets generous slack, since other test files load this 2-core machine meanwhile.
+    expect(rep.duration_ms).toBeLessThan(2000 + 1000)
+    expect(d.ms).toBeLessThan(2000 + 1000 + 6000)
     const conn = check(rep, 'connection')
     expect(conn.status).toBe('unknown')
     expect(conn.message).toContain(`pid ${h.pid} (gbrain serve`)
@@ -333,7 +336,10 @@ describe('hostile locks and hasty runs', () => {
       expect(out).not.toMatch(/[\u0080-\u009f\u001b]/)
       expect(out.length).toBeLessThan(20_000)
       if (args[0] === 'doctor') {
-        expect(r.ms).toBeLessThan(2000 + 1000 + 1500) // --timeout + 1 s, plus Node's start-up as slack
+        // --timeout + 1 s for the run, generous slack for the process on a loaded machine: the
+        // defect this guards against took 35 s for a 4 KB pid and 10 minutes for this one.
+        expect(r.ms).toBeLessThan(2000 + 1000 + 6000)
+        if (args.includes('--json')) expect((JSON.parse(r.stdout) as {duration_ms: number}).duration_ms).toBeLessThan(2000 + 1000)
         expect(r.code).toBe(3)
       }
     }
