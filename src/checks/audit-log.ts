@@ -8,7 +8,8 @@
  */
 import * as path from 'node:path'
 import type {CheckDef} from './check.js'
-import {octal, plural, shellQuote, type AuditFilesFacts, type AuditScanFacts, type FileCheckFacts, type ModeProblem} from './facts-files.js'
+import {octal, plural, type AuditFilesFacts, type AuditScanFacts, type FileCheckFacts, type ModeProblem} from './facts-files.js'
+import {shellQuote} from '../engine/shell-quote.js'
 import {unreadableFileCommand} from './batch-retry-health.js'
 import type {CheckOutcome, Fix} from './types.js'
 
@@ -38,7 +39,7 @@ export function chmodCommands(problems: readonly ModeProblem[]): string[] {
   else if (files.length > 0) {
     for (const dir of [...new Set(files.map((f) => path.dirname(f.path)))]) {
       const ext = path.extname(files.find((f) => path.dirname(f.path) === dir)!.path)
-      out.push(`chmod 600 ${shellQuote(dir)}/*${ext}`)
+      out.push(`chmod 600 ${shellQuote(dir)}/*${ext === "" ? "" : shellQuote(ext)}`) // the glob stays unquoted, the name parts never
     }
   }
   return out

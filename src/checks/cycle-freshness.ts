@@ -2,6 +2,7 @@
  * `cycle_freshness` (freshness), gbrain-compatible: every non-archived source with a
  * `local_path`, by `sources.config->>'last_full_cycle_at'`; warn > 6 h, fail > 24 h.
  */
+import {flagArgs, shellCommand} from '../engine/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import type {CheckDef} from './check.js'
 import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
@@ -17,7 +18,7 @@ export function judgeCycleFreshness(sources: readonly SourceRow[], now: number, 
     const v = lastFullCycleAt(s.config)
     return {id: s.id, name: s.name, value: typeof v === 'object' && v !== null ? JSON.stringify(v) : v}
   })
-  return judgeFreshness(inputs, now, {warnHours: t.cycleWarnHours, failHours: t.cycleFailHours, never: 'warn', noun: 'cycle', fix: (id) => `gbrain cycle --source ${id}`})
+  return judgeFreshness(inputs, now, {warnHours: t.cycleWarnHours, failHours: t.cycleFailHours, never: 'warn', noun: 'cycle', fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id))})
 }
 
 export const cycleFreshnessCheck: CheckDef<DbCheckFacts> = {

@@ -5,7 +5,8 @@
  * fail, naming them. Never prints row contents: only ids, sites, counts and ages.
  */
 import type {CheckDef} from './check.js'
-import {plural, shellQuote, type FileCheckFacts, type SpoolFacts} from './facts-files.js'
+import {plural, type FileCheckFacts, type SpoolFacts} from './facts-files.js'
+import {shellQuote} from '../engine/shell-quote.js'
 import type {CheckOutcome, Fix} from './types.js'
 
 function age(ms: number): string {

@@ -11,7 +11,8 @@
 import {redact} from '../engine/redact.js'
 import type {ReadProcessState} from '../engine/process-state.js'
 import type {CheckDef} from './check.js'
-import {plural, shellQuote, type FileCheckFacts, type ProcessFacts} from './facts-files.js'
+import {plural, type FileCheckFacts, type ProcessFacts} from './facts-files.js'
+import {shellQuote} from '../engine/shell-quote.js'
 import type {CheckOutcome, Fix} from './types.js'
 
 /** How long a live process's pool may fail before the check fails. */

@@ -224,11 +224,6 @@ export interface FileFactsOptions {
 
 // ----------------------------------------------------------------------------- small helpers
 
-/** Quote a path for a paste-ready shell command (single quotes unless it is plainly safe). */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
-}
-
 /** `1 file` / `3 files`. */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`

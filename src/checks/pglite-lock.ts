@@ -5,6 +5,7 @@
  * reuse), and a live non-`serve` holder whose heartbeat is over 5 minutes old. The lock of a live
  * process is never called stale: its heartbeat runs on a JS event loop that long WASM work blocks.
  */
+import {shellCommand} from '../engine/shell-quote.js'
 import type {CheckDef} from './check.js'
 import type {DbCheckFacts} from './db-facts-type.js'
 import type {LockFacts} from './facts-db.js'
@@ -30,7 +31,7 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
     case 'acquiring':
       return {status: 'ok', message: `Another process is taking the lock right now (${formatAge(o.age_ms)} ago).`, details: {...base, age_s: Math.round(o.age_ms / 1000)}}
     case 'unreadable':
-      return {status: 'warn', message: `The lock on the embedded brain cannot be read (${o.error}).`, details: {...base, error: o.error}, fix: {text: 'check who owns the lock directory and its permissions', commands: [`ls -la ${f.lock_dir}`]}}
+      return {status: 'warn', message: `The lock on the embedded brain cannot be read (${o.error}).`, details: {...base, error: o.error}, fix: {text: 'check who owns the lock directory and its permissions', commands: [shellCommand('ls', '-la', f.lock_dir)]}}
     case 'abandoned': {
       const d = describeLock(o)
       return {
@@ -71,7 +72,7 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
           status: 'warn',
           message: `The lock names no valid pid (${JSON.stringify(h.pid)}); it counts as held, as gbrain counts it, and is never reaped.`,
           details,
-          fix: {text: 'if no gbrain process is running, stop every gbrain client and remove the lock directory by hand', commands: ['pgrep -af gbrain', `rm -r ${f.lock_dir}`]},
+          fix: {text: 'if no gbrain process is running, stop every gbrain client and remove the lock directory by hand', commands: ['pgrep -af gbrain', shellCommand('rm', '-r', f.lock_dir)]},
         }
       }
       if (p.looks_like === 'other' || startedAfter) {
@@ -81,7 +82,7 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
           status: 'warn',
           message: `The lock names pid ${String(h.pid)}, which ${runs} — ${why.replace(/^and /, '')}: the holder probably died and its pid was reused. The lock is never stolen on that evidence.`,
           details,
-          fix: {text: 'if no gbrain process is running, the lock is stale: stop every gbrain client, then remove the lock directory by hand', commands: [`ps -o pid,lstart,args -p ${String(h.pid)}`, 'pgrep -af gbrain', `rm -r ${f.lock_dir}`]},
+          fix: {text: 'if no gbrain process is running, the lock is stale: stop every gbrain client, then remove the lock directory by hand', commands: [shellCommand('ps', '-o', 'pid,lstart,args', '-p', String(h.pid)), 'pgrep -af gbrain', shellCommand('rm', '-r', f.lock_dir)]},
         }
       }
       if (h.subcommand !== 'serve' && h.heartbeat_age_ms !== null && h.heartbeat_age_ms > WEDGED_HEARTBEAT_S * 1000) {
@@ -92,7 +93,7 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
           observed_value: details.heartbeat_age_s ?? 0,
           observed_unit: 's',
           threshold: {warn: WEDGED_HEARTBEAT_S},
-          fix: {text: 'look at that process; if it is stuck, stop it (its lock is then removed by the next gbrain command)', commands: [`ps -o pid,lstart,args -p ${String(h.pid)}`]},
+          fix: {text: 'look at that process; if it is stuck, stop it (its lock is then removed by the next gbrain command)', commands: [shellCommand('ps', '-o', 'pid,lstart,args', '-p', String(h.pid))]},
         }
       }
       const serve = h.subcommand === 'serve' ? ' — the MCP server of an agent session, which holds the brain for the whole session' : ''

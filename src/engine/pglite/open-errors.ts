@@ -3,6 +3,7 @@
  * PostgreSQL major, damaged — each with its own message and fix. Every command shows these the
  * same way (cli/errors.ts); the doctor's `connection` check reads `openCause` and `fix`.
  */
+import {shellCommand} from '../shell-quote.js'
 import {DEFAULT_MAJOR, SUPPORTED_MAJORS} from './builds.js'
 import type {LockObservation} from './data-dir-lock.js'
 
@@ -66,7 +67,7 @@ export function describeLock(o: LockObservation, now = Date.now()): {text: strin
           fix: {text: 'remove the dead holder’s lock (any gbrain command that opens the brain does it too); the lock of a live process is never touched', commands: ['gbrain repair --unlock']},
         }
       }
-      const ps = typeof h.pid === 'number' ? [`ps -o pid,lstart,args -p ${h.pid}`] : []
+      const ps = typeof h.pid === 'number' ? [shellCommand('ps', '-o', 'pid,lstart,args', '-p', String(h.pid))] : []
       if (h.subcommand === 'serve') {
         return {
           text: `it is held by ${holderLabel(o)}, ${since}, ${beat}`,
@@ -150,7 +151,7 @@ export class PGliteMajorError extends Error implements BrainOpenFailure {
     super(`the embedded brain ${dataDir} is a PostgreSQL ${found} data directory; this build opens PostgreSQL ${SUPPORTED_MAJORS.join(' and ')} (PGlite 0.4.3 and 0.5.x)`)
     this.fix = {
       text: `open it with the gbrain/PGlite version that made it, or dump it there and restore into a PostgreSQL ${DEFAULT_MAJOR} brain (gbrain init)`,
-      commands: [`cat ${dataDir}/PG_VERSION`],
+      commands: [shellCommand('cat', `${dataDir}/PG_VERSION`)],
     }
     this.name = 'PGliteMajorError'
   }
@@ -163,7 +164,7 @@ export class PGliteDamagedError extends Error implements BrainOpenFailure {
   readonly fix: OpenFix
   constructor(readonly dataDir: string, readonly major: number, what: string, cause?: unknown) {
     super(`the embedded brain ${dataDir} (PostgreSQL ${major}) could not be opened: ${what}`, {cause})
-    this.fix = {text: 'the data directory looks damaged: keep a copy of it as it is, then restore it from a backup (or dump and restore it with gbrain)', commands: [`cp -a ${dataDir} ${dataDir}.copy`]}
+    this.fix = {text: 'the data directory looks damaged: keep a copy of it as it is, then restore it from a backup (or dump and restore it with gbrain)', commands: [shellCommand('cp', '-a', dataDir, `${dataDir}.copy`)]}
     this.name = 'PGliteDamagedError'
   }
 }
