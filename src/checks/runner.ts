@@ -5,6 +5,7 @@
  * checks wait for `connection` and are `skipped` (downstream of it) when it did not succeed.
  * Never throws for a check's sake.
  */
+import {safeTimeout, type SafeTimer} from '../engine/timer.js'
 import {setMaxListeners} from 'node:events'
 import {redactFull} from '../engine/redact.js'
 import type {CheckDef} from './check.js'
@@ -29,9 +30,8 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], facts: F, optio
   const now = options.now ?? (() => performance.now())
   const deadline = new AbortController()
   setMaxListeners(0, deadline.signal) // one listener per check, by design
-  const deadlineTimer = setTimeout(() => deadline.abort(new Timeout('run deadline')), options.deadlineMs)
-  deadlineTimer.unref?.()
-  const slowTimers: NodeJS.Timeout[] = []
+  const deadlineTimer = safeTimeout(() => deadline.abort(new Timeout('run deadline')), options.deadlineMs).unref()
+  const slowTimers: SafeTimer[] = []
 
   const runOne = async (def: CheckDef<F>): Promise<CheckResult> => {
     const started = now()
@@ -45,10 +45,10 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], facts: F, optio
     })
     let settled = false
     if (options.onSlow) {
-      const t = setTimeout(() => {
+      const t = safeTimeout(() => {
         if (!settled) options.onSlow?.(def.name)
       }, options.slowAfterMs ?? 10_000)
-      t.unref?.()
+      t.unref()
       slowTimers.push(t)
     }
     try {
@@ -61,13 +61,12 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], facts: F, optio
       const budget = new AbortController()
       const onDeadline = (): void => budget.abort(deadline.signal.reason)
       deadline.signal.addEventListener('abort', onDeadline, {once: true})
-      const timer = setTimeout(() => budget.abort(new Timeout(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs)
-      timer.unref?.()
+      const timer = safeTimeout(() => budget.abort(new Timeout(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs).unref()
       try {
         const outcome = await raceAbort(def.judge(facts, {fast: options.fast, source: options.source, signal: budget.signal}), budget.signal)
         return result(outcome)
       } finally {
-        clearTimeout(timer)
+        timer.clear()
         deadline.signal.removeEventListener('abort', onDeadline)
       }
     } catch (e) {
@@ -86,8 +85,8 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], facts: F, optio
   try {
     return await Promise.all(defs.map(runOne))
   } finally {
-    clearTimeout(deadlineTimer)
-    for (const t of slowTimers) clearTimeout(t)
+    deadlineTimer.clear()
+    for (const t of slowTimers) t.clear()
   }
 }
 

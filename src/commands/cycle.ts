@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {runCycle, DEFAULT_BATCH_SIZE, type CycleReport} from '../brain/cycle.js'
 import {listSources, type SourceRow} from '../brain/sources.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {parseDuration} from '../cli/duration.js'
+import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT, UsageError} from '../cli/errors.js'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
@@ -25,7 +25,7 @@ Exit status: 0 complete, 1 partial or failed, 64 usage error.`
   }
 
   async run(): Promise<CycleReport | undefined> {
-    const interval = parseDuration(this.flags.interval, '--interval')
+    const interval = parseDuration(this.flags.interval, '--interval', DURATION_RANGES.cycleInterval)
     const target = this.target()
     const engine = await this.engine(target)
     const controller = new AbortController()

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {parseDuration} from '../cli/duration.js'
+import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {UsageError} from '../cli/errors.js'
 import {runDoctor, type DoctorRun} from '../checks/doctor.js'
 import {CATALOGUE, CHECK_NAMES} from '../checks/catalogue.js'
@@ -46,9 +46,8 @@ plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
       for (const c of CATALOGUE) this.log(`${c.name.padEnd(20)} ${c.category.padEnd(13)} ${c.database ? 'database' : 'files'}`)
       return
     }
-    const timeoutMs = parseDuration(f.timeout, '--timeout')
-    const deadlineMs = parseDuration(f.deadline, '--deadline')
-    if (timeoutMs < 100) throw new UsageError(`--timeout ${f.timeout} is too short`, 'use at least 100ms')
+    const timeoutMs = parseDuration(f.timeout, '--timeout', DURATION_RANGES.doctorTimeout)
+    const deadlineMs = parseDuration(f.deadline, '--deadline', DURATION_RANGES.doctorDeadline)
     const pick = (flag: string | undefined, name: string): string[] | undefined => {
       if (flag === undefined) return undefined
       const names = flag.split(',').map((s) => s.trim()).filter(Boolean)

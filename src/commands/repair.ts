@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {parseDuration} from '../cli/duration.js'
+import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT} from '../cli/errors.js'
 import {runDoctor} from '../checks/doctor.js'
 import type {CheckResult, Report} from '../checks/types.js'
@@ -49,8 +49,8 @@ and its checks no longer fail; 1 otherwise; 64 usage error.`
 
   async run(): Promise<RepairOutput> {
     const f = this.flags
-    const timeoutMs = parseDuration(f.timeout, '--timeout')
-    const olderThanMs = parseDuration(f['older-than'], '--older-than')
+    const timeoutMs = parseDuration(f.timeout, '--timeout', DURATION_RANGES.repairTimeout)
+    const olderThanMs = parseDuration(f['older-than'], '--older-than', DURATION_RANGES.retention)
     const target = this.target()
     const requested: ActionName[] = f.all ? [...ACTIONS] : ACTIONS.filter((a) => f[a])
 

@@ -2,6 +2,7 @@
  * The one seam for time. The engine, retry loop and runner take a Clock so tests run in
  * virtual time; production uses the system clock.
  */
+import {safeTimeout, type SafeTimer} from './timer.js'
 import {AbortedError} from './errors.js'
 
 export interface Clock {
@@ -13,8 +14,8 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  setTimeout: (fn, ms) => safeTimeout(fn, ms),
+  clearTimeout: (handle) => (handle as SafeTimer | undefined)?.clear(),
 }
 
 /** A source of uniform randomness in [0, 1). */

@@ -4,6 +4,7 @@
  * exit. SIGUSR2 makes it `reconnect({force: true})` and record the outcome — this is how
  * `repair --reconnect` heals a live process without restarting it.
  */
+import {safeInterval, type SafeTimer} from './timer.js'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {ensurePrivateDir, writeFileAtomic} from './fs-atomic.js'
@@ -49,7 +50,7 @@ export interface PublisherOptions {
 export class ProcessStatePublisher {
   readonly file: string
   private readonly startedAt = new Date().toISOString()
-  private timer: NodeJS.Timeout | null = null
+  private timer: SafeTimer | null = null
   private unsubscribe: (() => void) | null = null
   private lastSignal: SignalRecord | undefined
   private writing: Promise<void> = Promise.resolve()
@@ -68,8 +69,7 @@ export class ProcessStatePublisher {
     await ensurePrivateDir(this.options.runDir)
     this.unsubscribe = this.engine.onChange(() => this.publish())
     if (this.options.handleSignal !== false) process.on('SIGUSR2', this.onSignal)
-    this.timer = setInterval(() => this.publish(), this.options.heartbeatMs ?? 5000)
-    this.timer.unref()
+    this.timer = safeInterval(() => void this.publish(), this.options.heartbeatMs ?? 5000).unref()
     await this.publish()
   }
 
@@ -115,7 +115,7 @@ export class ProcessStatePublisher {
 
   /** Stop publishing and remove the file (clean exit). */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
+    this.timer?.clear()
     this.timer = null
     this.unsubscribe?.()
     process.off('SIGUSR2', this.onSignal)

@@ -42,6 +42,10 @@ const VARS = {
   maxMs: 'GBRAIN_BULK_RETRY_MAX_MS',
 } as const
 
+/** Upper ends of the GBRAIN_BULK_* ranges. */
+export const MAX_RETRIES_LIMIT = 100
+export const MAX_DELAY_LIMIT_MS = 3_600_000
+
 /** Parse a strict non-negative decimal integer ("3", not "3.0", "3e0", " 3", "-1"). */
 function parseStrictInt(raw: string): number | undefined {
   if (!/^\d{1,9}$/.test(raw)) return undefined
@@ -53,16 +57,18 @@ export function inspectRetryPolicy(env: NodeJS.ProcessEnv = process.env): Inspec
   const sources: InspectedRetryPolicy['sources'] = {maxRetries: 'default', baseMs: 'default', maxMs: 'default'}
   const issues: RetryPolicyIssue[] = []
 
-  const read = (key: keyof typeof VARS, min: number, what: string): void => {
+  const read = (key: keyof typeof VARS, min: number, max: number, what: string): void => {
     const variable = VARS[key]
     const raw = env[variable]
     if (raw === undefined || raw.trim() === '') return
     const value = parseStrictInt(raw.trim())
-    if (value === undefined || value < min) {
+    if (value === undefined || value < min || value > max) {
       issues.push({
         variable,
         value: raw,
-        message: `${variable} must be ${what}, got ${JSON.stringify(raw)}`,
+        message: value !== undefined && value > max
+          ? `${variable} must be at most ${max}, got ${JSON.stringify(raw)}`
+          : `${variable} must be ${what}, got ${JSON.stringify(raw)}`,
         fix: `export ${variable}=${DEFAULT_RETRY_POLICY[key]}`,
       })
       return
@@ -71,9 +77,10 @@ export function inspectRetryPolicy(env: NodeJS.ProcessEnv = process.env): Inspec
     sources[key] = `env:${variable}`
   }
 
-  read('maxRetries', 0, 'an integer ≥ 0')
-  read('baseMs', 1, 'an integer > 0 (milliseconds)')
-  read('maxMs', 1, 'an integer > 0 (milliseconds)')
+  // Documented ranges (docs/cli.md): up to 100 retries; delays up to one hour each.
+  read('maxRetries', 0, MAX_RETRIES_LIMIT, 'an integer ≥ 0')
+  read('baseMs', 1, MAX_DELAY_LIMIT_MS, 'an integer > 0 (milliseconds)')
+  read('maxMs', 1, MAX_DELAY_LIMIT_MS, 'an integer > 0 (milliseconds)')
 
   if (policy.maxMs < policy.baseMs) {
     const variable = sources.maxMs === 'default' ? VARS.baseMs : VARS.maxMs

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {parseDuration} from '../../src/cli/duration.js'
+import {DURATION_RANGES, formatDuration, parseDuration} from '../../src/cli/duration.js'
 import {UsageError} from '../../src/cli/errors.js'
 
 describe('parseDuration', () => {
@@ -40,5 +40,46 @@ describe('parseDuration', () => {
         }
       }),
     )
+  })
+})
+
+describe('every duration flag has a documented range (exit 64 outside it)', () => {
+  const usage = (f: () => unknown): UsageError => {
+    try {
+      f()
+    } catch (e) {
+      if (e instanceof UsageError) return e
+      throw e
+    }
+    throw new Error('accepted')
+  }
+  it.each([
+    ['--timeout', '30d', DURATION_RANGES.doctorTimeout],
+    ['--timeout', '0s', DURATION_RANGES.doctorTimeout],
+    ['--deadline', '0s', DURATION_RANGES.doctorDeadline],
+    ['--deadline', '30d', DURATION_RANGES.doctorDeadline],
+    ['--interval', '0s', DURATION_RANGES.cycleInterval],
+    ['--interval', '1ms', DURATION_RANGES.cycleInterval],
+    ['--interval', '31d', DURATION_RANGES.cycleInterval],
+    ['--timeout', '0s', DURATION_RANGES.repairTimeout],
+    ['--older-than', '1h', DURATION_RANGES.retention],
+  ] as const)('%s %s is refused, naming the range', (flag, text, range) => {
+    const e = usage(() => parseDuration(text, flag, range))
+    expect(e.message).toMatch(/out of range: it must be from \S+ to \S+/)
+    expect(e.fix).toBe(`for example ${flag} ${range.example}`)
+  })
+
+  it('the ends of each range, as the message prints them, are accepted', () => {
+    for (const r of Object.values(DURATION_RANGES)) {
+      expect(parseDuration(formatDuration(r.min), 'x', r)).toBe(r.min)
+      expect(parseDuration(formatDuration(r.max), 'x', r)).toBe(r.max)
+      expect(parseDuration(r.example, 'x', r)).toBeGreaterThanOrEqual(r.min)
+    }
+    expect(parseDuration('30d', '--interval', DURATION_RANGES.cycleInterval)).toBe(30 * 86_400_000)
+  })
+
+  it('a malformed value gets a hint with the flag’s own example and range (never 30d for a 10 m flag)', () => {
+    const e = usage(() => parseDuration('soon', '--timeout', DURATION_RANGES.doctorTimeout))
+    expect(e.fix).toBe('write it like 5s (a duration from 100ms to 10m)')
   })
 })

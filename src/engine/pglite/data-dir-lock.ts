@@ -17,6 +17,7 @@
  * rename before deleting it; if what was moved is not what was judged stale (a new holder got in
  * between), it is moved back. Nothing here ever removes a live holder's lock.
  */
+import {safeInterval, safeTimeout} from '../timer.js'
 import {randomBytes} from 'node:crypto'
 import {lstatSync, mkdirSync, promises as fs, readFileSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
@@ -348,12 +349,12 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
+    const t = safeTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
     const onAbort = (): void => {
-      clearTimeout(t)
+      t.clear()
       reject(new AbortedError(signal?.reason))
     }
     signal?.addEventListener('abort', onAbort, {once: true})
@@ -372,16 +373,15 @@ function holdLock(dataDir: string, body: LockBody, token: string, options: Acqui
     const onDisk = readToken(dir)
     if (onDisk !== token) {
       lost = true
-      clearInterval(timer)
+      timer.clear()
       options.onEvent?.({type: 'lost', observed: inspectLock(dataDir, now())})
       return
     }
     await writeLockFile(dir, {...body, refreshed_at: now()}).catch(() => {})
   }
-  const timer = setInterval(() => {
+  const timer = safeInterval(() => {
     beating = beating.then(beat)
-  }, options.heartbeatMs ?? HEARTBEAT_MS)
-  timer.unref?.()
+  }, options.heartbeatMs ?? HEARTBEAT_MS).unref()
   return {
     dataDir,
     token,
@@ -391,7 +391,7 @@ function holdLock(dataDir: string, body: LockBody, token: string, options: Acqui
     async release() {
       if (released) return
       released = true
-      clearInterval(timer)
+      timer.clear()
       await beating.catch(() => {})
       options.onEvent?.({type: 'releasing', token})
       const onDisk = readToken(dir)
