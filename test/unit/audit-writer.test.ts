@@ -285,3 +285,49 @@ await w.flush()
     expect(fs.statSync(file).mode & 0o777).toBe(0o600)
   }, 60_000)
 })
+
+describe('a hostile audit directory (issue 10, class 8): no symlink followed, no non-regular file written', () => {
+  const row = (): DbDisconnectRow => ({ts: new Date().toISOString(), engine_kind: 'pglite', connection_style: 'instance', caller_stack: [], command: 'x', pid: process.pid})
+  /** The file the writer appends to now (learned from a first write, then removed). */
+  async function targetFile(dir: string): Promise<string> {
+    const w = new AuditWriter({dir, onError: () => {}})
+    await w.append('db-disconnect', row())
+    await w.flush()
+    const [name] = fs.readdirSync(dir)
+    const file = path.join(dir, name!)
+    fs.rmSync(file)
+    return file
+  }
+
+  it.each([['append'], ['appendSync']] as const)('%s: a symlink planted at the audit file is not followed; the failure is reported', async (how) => {
+    const dir = freshDir()
+    const file = await targetFile(dir)
+    const victim = path.join(root, `victim-${n}.txt`)
+    fs.writeFileSync(victim, 'precious\n')
+    fs.symlinkSync(victim, file)
+    const errors: string[] = []
+    const w = new AuditWriter({dir, onError: (l) => errors.push(l)})
+    if (how === 'append') {
+      await w.append('db-disconnect', row())
+      await w.flush()
+    } else {
+      w.appendSync('db-disconnect', row())
+    }
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n')
+    expect(w.stats).toMatchObject({written: 0, failed: 1})
+    expect(errors.join('\n')).toMatch(/audit write failed/)
+  })
+
+  it('a FIFO planted at the audit file is refused at once (no hang waiting for a reader)', async () => {
+    const dir = freshDir()
+    const file = await targetFile(dir)
+    const {execFileSync} = await import('node:child_process')
+    execFileSync('mkfifo', [file])
+    const w = new AuditWriter({dir, onError: () => {}})
+    const t0 = performance.now()
+    await w.append('db-disconnect', row())
+    await w.flush()
+    expect(performance.now() - t0).toBeLessThan(5000) // without O_NONBLOCK the open blocks forever
+    expect(w.stats).toMatchObject({written: 0, failed: 1})
+  })
+})

@@ -187,11 +187,26 @@ export class AuditWriter {
   }
 }
 
+/**
+ * How an audit file is opened for append: never through a symlink (O_NOFOLLOW: in a shared audit
+ * directory another user could point our rows at any file we can write), never blocking on a
+ * FIFO (O_NONBLOCK), and only a regular file is written (checked on the open descriptor).
+ */
+const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+
+class NotRegularFileError extends Error {
+  readonly code = 'ENOTREG'
+  constructor(file: string) {
+    super(`${file} is not a regular file; refusing to append audit rows to it`)
+  }
+}
+
 /** One `write` on an O_APPEND descriptor (a short write, which local files do not do, is completed). */
 async function appendLine(file: string, line: string): Promise<void> {
   const buf = Buffer.from(line, 'utf8')
-  const fh = await fs.promises.open(file, 'a', 0o600)
+  const fh = await fs.promises.open(file, APPEND_FLAGS, 0o600)
   try {
+    if (!(await fh.stat()).isFile()) throw new NotRegularFileError(file)
     let offset = 0
     while (offset < buf.length) {
       const {bytesWritten} = await fh.write(buf, offset, buf.length - offset)
@@ -205,8 +220,9 @@ async function appendLine(file: string, line: string): Promise<void> {
 
 function appendLineSync(file: string, line: string): void {
   const buf = Buffer.from(line, 'utf8')
-  const fd = fs.openSync(file, 'a', 0o600)
+  const fd = fs.openSync(file, APPEND_FLAGS, 0o600)
   try {
+    if (!fs.fstatSync(fd).isFile()) throw new NotRegularFileError(file)
     let offset = 0
     while (offset < buf.length) {
       const written = fs.writeSync(fd, buf, offset, buf.length - offset)
