@@ -154,7 +154,10 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
   const root = source.local_path
   let files: string[]
   try {
-    files = await listMarkdownFiles(root)
+    const listing = await listMarkdownFiles(root)
+    files = listing.files
+    // An unreadable subdirectory is one unreadable entry: skipped and counted, as files are.
+    report.skipped_files.unreadable += listing.unreadableDirs.length
   } catch (e) {
     report.status = 'failed'
     report.reason = `cannot read ${root}: ${summarizeError(e)}`

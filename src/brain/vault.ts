@@ -9,19 +9,39 @@ import {looksBinary, parseNote, slugify, type ParsedNote} from './markdown.js'
 
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 
-export async function listMarkdownFiles(root: string): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await fs.readdir(dir, {withFileTypes: true})
+export interface MarkdownListing {
+  files: string[]
+  /** Subdirectories that could not be read (EACCES, ENAMETOOLONG…): skipped and counted, never fatal. */
+  unreadableDirs: {dir: string; code: string}[]
+}
+
+/**
+ * Every markdown file under `root`, sorted. Only an unreadable root fails (the source itself is
+ * missing or forbidden); a subdirectory that cannot be read is skipped and reported. The walk
+ * keeps its own stack, so a pathologically deep tree costs memory, not the call stack.
+ */
+export async function listMarkdownFiles(root: string): Promise<MarkdownListing> {
+  const files: string[] = []
+  const unreadableDirs: MarkdownListing['unreadableDirs'] = []
+  const stack = [root]
+  while (stack.length > 0) {
+    const dir = stack.pop()!
+    let entries
+    try {
+      entries = await fs.readdir(dir, {withFileTypes: true})
+    } catch (e) {
+      if (dir === root) throw e
+      unreadableDirs.push({dir, code: (e as NodeJS.ErrnoException).code ?? 'error'})
+      continue
+    }
     for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue
       const p = path.join(dir, e.name)
-      if (e.isDirectory()) await walk(p)
-      else if (e.isFile() && /\.md$/i.test(e.name)) out.push(p)
+      if (e.isDirectory()) stack.push(p)
+      else if (e.isFile() && /\.md$/i.test(e.name)) files.push(p)
     }
   }
-  await walk(root)
-  return out.sort()
+  return {files: files.sort(), unreadableDirs}
 }
 
 export type FileOutcome =
