@@ -30,14 +30,25 @@ const SEVERITY: Record<CheckStatus, number> = {fail: 0, unknown: 1, warn: 2, ok:
  * Failures, then unknowns, then warnings; within a level, root causes before their symptoms
  * (a check downstream of another non-ok check ranks after it), then catalogue order.
  */
+/**
+ * The checks a result is downstream of that actually need attention in this run: a top issue is
+ * "downstream of connection" only when `connection` itself is not ok.
+ */
+export function activeUpstreams(c: Pick<CheckResult, 'downstream_of'>, checks: readonly Pick<CheckResult, 'name' | 'status'>[]): string[] {
+  const bad = new Set(checks.filter((x) => x.status === 'fail' || x.status === 'warn' || x.status === 'unknown').map((x) => x.name))
+  return (c.downstream_of ?? []).filter((n) => bad.has(n))
+}
+
 export function topIssues(checks: readonly CheckResult[]): TopIssue[] {
   const bad = checks.filter((c) => c.status === 'fail' || c.status === 'warn' || c.status === 'unknown')
-  const names = new Set(bad.map((c) => c.name))
-  const isSymptom = (c: CheckResult): boolean => (c.downstream_of ?? []).some((n) => names.has(n))
+  const isSymptom = (c: CheckResult): boolean => activeUpstreams(c, checks).length > 0
   const order = new Map(checks.map((c, i) => [c.name, i]))
   return [...bad]
     .sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status] || Number(isSymptom(a)) - Number(isSymptom(b)) || order.get(a.name)! - order.get(b.name)!)
-    .map((c, i) => ({rank: i + 1, check: c.name, status: c.status, message: c.message, ...(c.fix ? {fix: c.fix} : {}), ...(c.downstream_of ? {downstream_of: c.downstream_of} : {})}))
+    .map((c, i) => {
+      const upstream = activeUpstreams(c, checks)
+      return {rank: i + 1, check: c.name, status: c.status, message: c.message, ...(c.fix ? {fix: c.fix} : {}), ...(upstream.length > 0 ? {downstream_of: upstream} : {})}
+    })
 }
 
 /** The documented exit codes: 0 healthy, 1 at or above --fail-on, 3 unknown with nothing failing. */

@@ -10,6 +10,7 @@
  * tenth warning slot (then at most 9 check warnings are printed). The output always ends with
  * the plain summary line (not a workflow command).
  */
+import {activeUpstreams} from '../checks/report.js'
 import type {CheckResult, Report} from '../checks/types.js'
 import {clean, orderedChecks, statusLabel, summaryLine} from './text.js'
 
@@ -26,8 +27,8 @@ export function githubProperty(text: string): string {
   return githubData(text).replace(/:/g, '%3A').replace(/,/g, '%2C')
 }
 
-function annotation(level: 'error' | 'warning', c: CheckResult): string {
-  const downstream = (c.downstream_of ?? []).map(clean)
+function annotation(level: 'error' | 'warning', c: CheckResult, checks: readonly CheckResult[]): string {
+  const downstream = activeUpstreams(c, checks).map(clean)
   let message = clean(c.message)
   if (downstream.length > 0) message += ` (downstream of ${downstream.join(', ')})`
   if (c.fix) {
@@ -51,7 +52,7 @@ export function renderGithub(report: Report): string {
   const overflow = errorsLeft > 0 || warnings.length > cap
   const warningsShown = overflow ? Math.min(warnings.length, cap - 1) : warnings.length
   const warningsLeft = warnings.length - warningsShown
-  const lines = [...errors.slice(0, cap).map((c) => annotation('error', c)), ...warnings.slice(0, warningsShown).map((c) => annotation('warning', c))]
+  const lines = [...errors.slice(0, cap).map((c) => annotation('error', c, report.checks)), ...warnings.slice(0, warningsShown).map((c) => annotation('warning', c, report.checks))]
   if (overflow) {
     const parts = [
       ...(errorsLeft > 0 ? [plural(errorsLeft, 'failing check', 'failing checks')] : []),
