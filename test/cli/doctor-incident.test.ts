@@ -242,7 +242,8 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
       const bh = await gbrain(['doctor', '--json', '--timeout', '2s', '--database-url', proxy.urlFor('postgres')], env)
       expect(bh.code).toBe(1)
       expect(check(parseReport(bh), 'connection')).toMatchObject({status: 'fail', details: {cause: 'timeout'}})
-      expect(bh.ms).toBeLessThan(3000)
+      expect(parseReport(bh).duration_ms).toBeLessThan(2000 + 1000) // --timeout + 1 s
+      expect(bh.ms).toBeLessThan(3000 + 6000) // + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
       measures.blackholed = bh.ms
     } finally {
       await proxy.close()
