@@ -4,12 +4,11 @@
  * never created by the doctor; a brain held open by another process is not opened twice.
  */
 import {memo} from './memo.js'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
 import {listSources, type SourceRow} from '../brain/sources.js'
 import {classify, type Classified} from '../engine/classify.js'
-import {inspectLock, lockDirOf, type LockObservation} from '../engine/pglite/data-dir-lock.js'
-import {liveness} from '../engine/pglite/holder-process.js'
+import {inspectLock, lockDirOf, readLegacyLock, type LegacyLock, type LockObservation} from '../engine/pglite/data-dir-lock.js'
 import {findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix} from '../engine/pglite/open-errors.js'
 import type {Engine} from '../engine/types.js'
 
@@ -40,7 +39,7 @@ export interface ConnectionFacts {
 /** gbrain's data-dir lock as the doctor found it, before asking for it. */
 export type LockFacts =
   | {engine: 'postgres'}
-  | {engine: 'pglite'; exists: boolean; data_dir: string; lock_dir: string; observed: LockObservation; legacy_lock?: {file: string; pid: unknown; alive: boolean}}
+  | {engine: 'pglite'; exists: boolean; data_dir: string; lock_dir: string; observed: LockObservation; legacy_lock?: LegacyLock}
 
 export interface SlotFacts {
   available: boolean
@@ -110,7 +109,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       data_dir: target.dataDir,
       lock_dir: lockDirOf(target.dataDir),
       observed: exists ? inspectLock(target.dataDir) : {state: 'free'},
-      ...legacyLock(`${target.dataDir}.lock`),
+      ...legacyLockFact(readLegacyLock(target.dataDir)),
     }
   })
 
@@ -259,19 +258,4 @@ export function detectPooler(dialled: number, serverPort: number | null): Pick<C
   return {pooler: 'unknown', pooler_reason: `dialled port ${dialled} but the server listens on ${serverPort}: a pooler or proxy is in between`}
 }
 
-/** The lock file of earlier versions of this tool (`<dataDir>.lock`), if one is left. */
-function legacyLock(file: string): {legacy_lock?: {file: string; pid: unknown; alive: boolean}} {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return {}
-  }
-  let pid: unknown
-  try {
-    pid = (JSON.parse(text) as {pid?: unknown}).pid
-  } catch {
-    pid = null
-  }
-  return {legacy_lock: {file, pid, alive: typeof pid === 'number' && pid !== process.pid && liveness(pid) !== 'dead'}}
-}
+const legacyLockFact = (l: LegacyLock | undefined): {legacy_lock?: LegacyLock} => (l ? {legacy_lock: l} : {})

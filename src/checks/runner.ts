@@ -5,9 +5,9 @@
  * checks wait for `connection` and are `skipped` (downstream of it) when it did not succeed.
  * Never throws for a check's sake.
  */
-import {safeTimeout, type SafeTimer} from '../engine/timer.js'
 import {setMaxListeners} from 'node:events'
 import {redactFull} from '../engine/redact.js'
+import {safeTimeout, type SafeTimer} from '../engine/timer.js'
 import type {CheckDef} from './check.js'
 import type {CheckOutcome, CheckResult} from './types.js'
 

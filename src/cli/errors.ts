@@ -7,7 +7,7 @@ import {Errors} from '@oclif/core'
 import {BatchFailedError} from '../engine/base-engine.js'
 import {classify} from '../engine/classify.js'
 import {ConfigError} from '../engine/errors.js'
-import {redactFull as redact, redactFull} from '../engine/redact.js'
+import {redactFull as redact} from '../engine/redact.js'
 import {RetryExhaustedError} from '../engine/retry.js'
 import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {LockedError} from '../engine/spool/lock.js'
@@ -55,7 +55,7 @@ export function describeError(err: unknown): DescribedError {
   const open = findOpenFailure(err)
   if (open) {
     const hint = `${open.fix.text}${open.fix.commands.length ? `: ${open.fix.commands.join('; ')}` : ''}`
-    return {code: open.code, message: redactFull(open.message), hint: redactFull(hint), exit: open.openCause === 'locked' ? EXIT.locked : EXIT.failure}
+    return {code: open.code, message: redact(open.message), hint: redact(hint), exit: open.openCause === 'locked' ? EXIT.locked : EXIT.failure}
   }
   const c = classify(err instanceof RetryExhaustedError ? err.lastError : err)
   if (c.kind !== 'unknown' && c.kind !== 'usage') {

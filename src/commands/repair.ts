@@ -28,7 +28,8 @@ export default class Repair extends BaseCommand<typeof Repair> {
   static override description = `With no action flag, prints the plan (the repairs that apply now) and changes nothing.
 Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the
 actions concern are run again: "N fixed, M remaining". Exit 0 when every requested action succeeded
-and its checks no longer fail; 1 otherwise; 64 usage error.`
+and its checks no longer fail; 1 otherwise; 64 usage error; 75 an action could not run because
+another process holds the embedded brain.`
   static override examples = [
     '<%= config.bin %> repair',
     '<%= config.bin %> repair --reconnect --replay',

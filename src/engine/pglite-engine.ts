@@ -28,15 +28,14 @@
  *
  * PGlite serializes queries itself (one backend, a mutex), so concurrent callers simply queue.
  */
-import {existsSync, lstatSync, promises as fs, readFileSync} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
 import {withTimer} from './clock.js'
 import {AbortedError, AttemptTimeoutError, EngineClosedError, NoConnectionError} from './errors.js'
 import {ensurePrivateDir} from './fs-atomic.js'
 import {DEFAULT_MAJOR, loadBuild, readMajor, type PGliteInstance} from './pglite/builds.js'
-import {acquireDataDirLock, dataDirEntries, DataDirLockedError, inspectLock, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
-import {liveness} from './pglite/holder-process.js'
+import {acquireDataDirLock, dataDirEntries, DataDirLockedError, inspectLock, readLegacyLock, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
 import {findOpenFailure, PGliteDamagedError, PGliteDataDirError, PGliteLockedError, PGliteMajorError} from './pglite/open-errors.js'
 import {summarizeError} from './redact.js'
 import type {DisconnectOptions, Executor, QueryResult} from './types.js'
@@ -93,7 +92,7 @@ export class PGliteEngine extends BaseEngine {
   private readonly closeTimeoutMs: number
   private readonly createIfMissing: boolean
   private readonly createMajor: number
-  private readonly lockOptions: Required<Omit<PGliteLockOptions, 'onEvent' | 'signal' | 'heartbeatMs'>> & Pick<PGliteLockOptions, 'onEvent' | 'signal' | 'heartbeatMs'>
+  private readonly lockOptions: PGliteLockOptions & {waitMs: number; reap: boolean}
   private db: PGliteInstance | null = null
   private disconnecting: Promise<void> | null = null
   /** Instances being closed; a new one opens only once these have settled. */
@@ -101,7 +100,6 @@ export class PGliteEngine extends BaseEngine {
   /** Lock acquire/release run one after another (a release must not delete a newer lock). */
   private lockQueue: Promise<void> = Promise.resolve()
   private lock: DataDirLock | null = null
-  private holdsDir = false
   private everOpened = false
   private opens = 0
   private openedMajor: number | null = null
@@ -113,7 +111,7 @@ export class PGliteEngine extends BaseEngine {
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.createIfMissing = options.createIfMissing ?? true
     this.createMajor = options.createMajor ?? DEFAULT_MAJOR
-    this.lockOptions = {waitMs: options.lock?.waitMs ?? DEFAULT_LOCK_WAIT_MS, reap: options.lock?.reap ?? true, onEvent: options.lock?.onEvent, signal: options.lock?.signal, heartbeatMs: options.lock?.heartbeatMs}
+    this.lockOptions = {...options.lock, waitMs: options.lock?.waitMs ?? DEFAULT_LOCK_WAIT_MS, reap: options.lock?.reap ?? true}
   }
 
   protected poolSize(): number {
@@ -138,17 +136,18 @@ export class PGliteEngine extends BaseEngine {
 
   private async ensureLock(signal?: AbortSignal): Promise<void> {
     await this.lockQueue
-    if (this.lock || this.holdsDir) return
+    if (this.lock) return
     const holder = openDirs.get(this.dataDir)
     if (holder && holder !== this) throw new PGliteLockedError(this.dataDir, null)
     openDirs.set(this.dataDir, this)
-    this.holdsDir = true
+    // The command's abort (SIGTERM) and the engine's own (the doctor's cleanup) both end a wait.
+    const signals = [signal, this.lockOptions.signal].filter((x): x is AbortSignal => x !== undefined)
     try {
       this.lock = await acquireDataDirLock(this.dataDir, {
         waitMs: this.lockOptions.waitMs,
         reap: this.lockOptions.reap,
         ...(this.lockOptions.heartbeatMs !== undefined ? {heartbeatMs: this.lockOptions.heartbeatMs} : {}),
-        ...(signal || this.lockOptions.signal ? {signal: signal && this.lockOptions.signal ? AbortSignal.any([signal, this.lockOptions.signal]) : (signal ?? this.lockOptions.signal)} : {}),
+        ...(signals.length > 0 ? {signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals)} : {}),
         onEvent: (e) => {
           if (e.type === 'lost') this.onLockLost()
           try {
@@ -162,7 +161,6 @@ export class PGliteEngine extends BaseEngine {
     } catch (e) {
       const lock = this.lock
       this.lock = null
-      this.holdsDir = false
       if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
       await lock?.release().catch(() => {})
       if (e instanceof DataDirLockedError) throw new PGliteLockedError(this.dataDir, e.observed, e.waitedMs, e)
@@ -175,43 +173,30 @@ export class PGliteEngine extends BaseEngine {
    * keeps us out; a dead one's file is removed (by openers that may reap).
    */
   private async checkLegacyLock(): Promise<void> {
-    const file = `${this.dataDir}.lock`
-    let text: string
-    try {
-      if (!lstatSync(file).isFile()) return // not what an earlier version wrote: not ours to judge
-      text = readFileSync(file, 'utf8')
-    } catch {
-      return // absent, or unreadable: nothing an earlier version of ours left for us to remove
-    }
-    let pid: unknown
-    try {
-      pid = (JSON.parse(text) as {pid?: unknown}).pid
-    } catch {
-      pid = undefined // half-written by an old version: judged by its age below
-    }
-    if (typeof pid === 'number' && pid !== process.pid && liveness(pid) !== 'dead') {
+    const legacy = readLegacyLock(this.dataDir)
+    // Absent, or not a small regular file: nothing an earlier version of ours left to judge.
+    if (legacy === undefined || legacy.state === 'unreadable') return
+    if (legacy.alive) {
+      const pid = legacy.pid as number
       throw new PGliteLockedError(this.dataDir, {
         state: 'held',
         holder: {
           pid, acquired_at: null, refreshed_at: null, subcommand: null, token: `${pid}:legacy`, heartbeat_age_ms: null,
-          command: `an earlier gbrain-doctor (its lock ${path.basename(file)})`,
+          command: `an earlier gbrain-doctor (its lock ${path.basename(legacy.file)})`,
           process: {alive: true, liveness: 'running', cmdline: null, looks_like: 'unknown', started_at: null},
         },
       }, 0)
     }
     if (!this.lockOptions.reap) return
-    if (typeof pid !== 'number') {
-      const st = await fs.stat(file).catch(() => undefined)
-      if (st && Date.now() - st.mtimeMs < 10_000) return
-    }
-    await fs.rm(file, {force: true})
-    this.lockOptions.onEvent?.({type: 'removed-legacy', file, pid: typeof pid === 'number' ? pid : -1})
+    // A file that does not parse may be one being written right now: judged by its age.
+    if (legacy.pid === null && legacy.age_ms < 10_000) return
+    await fs.rm(legacy.file, {force: true})
+    this.lockOptions.onEvent?.({type: 'removed-legacy', file: legacy.file, pid: typeof legacy.pid === 'number' ? legacy.pid : -1})
   }
 
   /** Someone replaced our lock: stop writing at once; the next call waits for the lock again. */
   private onLockLost(): void {
     this.lock = null
-    this.holdsDir = false
     if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
     const pg = this.db
     this.db = null
@@ -223,7 +208,6 @@ export class PGliteEngine extends BaseEngine {
   private releaseLock(): Promise<void> {
     const lock = this.lock
     this.lock = null
-    this.holdsDir = false
     if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
     if (lock) this.lockQueue = this.lockQueue.then(() => lock.release().catch(() => {}))
     return this.lockQueue
@@ -295,13 +279,13 @@ export class PGliteEngine extends BaseEngine {
 
   /** Open an instance with the build its major needs, and prove it; never returns an unvalidated one. */
   private async openValidated(signal?: AbortSignal): Promise<PGliteInstance> {
-    const started = this.clock.now()
     await this.settleCloses(this.openTimeoutMs)
     await this.ensureDataDir()
     // Not under the open timer: the lock's wait is bounded by its own option, and a lock taken
-    // after we gave up would be held by nobody.
+    // after we gave up would be held by nobody. The open's own timer starts once we hold it.
     await this.ensureLock(signal)
     const lock = this.lock
+    const started = this.clock.now()
     const left = (): number => this.openTimeoutMs - (this.clock.now() - started)
     // Read the major only now: an `init` in another process may have been creating the brain.
     const reading = readMajor(this.dataDir)

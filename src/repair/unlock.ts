@@ -4,13 +4,11 @@
  * removing (data-dir-lock.ts `reapLock`). A live holder's lock is never touched. Replaces the folk
  * remedy `pkill -9 -f gbrain; rm -rf …/.gbrain-lock`, which steals live locks.
  */
-import {lstatSync, promises as fs, readFileSync} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
-import {inspectLock, reapable, reapLock} from '../engine/pglite/data-dir-lock.js'
-import {liveness} from '../engine/pglite/holder-process.js'
+import {inspectLock, readLegacyLock, reapable, reapLock} from '../engine/pglite/data-dir-lock.js'
 import {describeLock, holderLabel} from '../engine/pglite/open-errors.js'
 import type {ActionResult, RepairContext} from './types.js'
-import {existsSync} from 'node:fs'
 
 export async function unlock(target: ResolvedTarget, ctx: RepairContext): Promise<ActionResult> {
   if (target.engine !== 'pglite') return {name: 'unlock', status: 'skipped', detail: 'Postgres has no data-dir lock'}
@@ -50,34 +48,16 @@ export async function unlock(target: ResolvedTarget, ctx: RepairContext): Promis
   }
 
   // The lock file of earlier versions of this tool, when its holder is dead.
-  const legacy = `${dataDir}.lock`
-  let pid: unknown
-  let text: string | undefined
-  try {
-    text = lstatSync(legacy).isFile() ? readFileSync(legacy, 'utf8') : undefined
-    if (text === undefined) parts.push(`${legacy} is not a regular file; not touched`)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code !== 'ENOENT') parts.push(`${legacy} cannot be read (${code ?? 'error'}); not touched`)
-  }
-  if (text !== undefined) {
-    try {
-      pid = (JSON.parse(text) as {pid?: unknown}).pid
-    } catch {
-      pid = null // half-written by an old version that crashed
-    }
-  }
-  if (text !== undefined) {
-    const dead = pid === null || liveness(pid) === 'dead'
-    if (!dead) parts.push(`${legacy} (an earlier gbrain-doctor) is held by live pid ${String(pid)}; not touched`)
-    else if (ctx.dryRun) {
-      parts.push(`would remove ${legacy}, left by an earlier gbrain-doctor`)
-      if (status === 'skipped') status = 'would_apply'
-    } else {
-      await fs.rm(legacy, {force: true})
-      parts.push(`removed ${legacy}, left by an earlier gbrain-doctor`)
-      if (status === 'skipped') status = 'applied'
-    }
+  const legacy = readLegacyLock(dataDir)
+  if (legacy?.state === 'unreadable') parts.push(`${legacy.file} cannot be read as a lock file (${legacy.error}); not touched`)
+  else if (legacy?.alive) parts.push(`${legacy.file} (an earlier gbrain-doctor) is held by live pid ${String(legacy.pid)}; not touched`)
+  else if (legacy && ctx.dryRun) {
+    parts.push(`would remove ${legacy.file}, left by an earlier gbrain-doctor`)
+    if (status === 'skipped') status = 'would_apply'
+  } else if (legacy) {
+    await fs.rm(legacy.file, {force: true})
+    parts.push(`removed ${legacy.file}, left by an earlier gbrain-doctor`)
+    if (status === 'skipped') status = 'applied'
   }
   return {name: 'unlock', status, detail: parts.join('; '), data}
 }

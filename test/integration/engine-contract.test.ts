@@ -263,6 +263,32 @@ describe('PGliteEngine', () => {
       }
     })
 
+    it('a lock wait longer than the open timeout does not eat the open’s own time', async () => {
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const lockDir = path.join(dataDir, '.gbrain-lock')
+      try {
+        mkdirSync(lockDir)
+        writeFileSync(path.join(lockDir, 'lock'), JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'}))
+        // The holder lets go 500 ms after the open timeout has passed: the wait outlasts it by
+        // construction, so an open timer that counted the wait would have nothing left.
+        const openTimeoutMs = 4000
+        const e = engine({
+          openTimeoutMs,
+          lock: {waitMs: 30_000, onEvent: (ev) => ev.type === 'waiting' && setTimeout(() => rmSync(lockDir, {recursive: true, force: true}), openTimeoutMs + 500)},
+        })
+        const t0 = performance.now()
+        await e.connect()
+        expect(performance.now() - t0).toBeGreaterThan(openTimeoutMs + 500)
+        expect(e.health().state).toBe('connected')
+        await e.disconnect()
+      } finally {
+        child.kill('SIGKILL')
+        await exited
+        rmSync(lockDir, {recursive: true, force: true})
+      }
+    }, 30_000)
+
     it('disconnect({final: true}) ends the engine for good: no self-healing reopen, no lock taken afterwards', async () => {
       const e = engine()
       await e.connect()

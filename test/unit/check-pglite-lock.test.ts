@@ -192,7 +192,7 @@ describe('pglite_lock: warn', () => {
   })
 
   it('carries a legacy lock file in details when there is one', () => {
-    const legacy = {file: `${DATA_DIR}.lock`, pid: 77, alive: false}
+    const legacy = {file: `${DATA_DIR}.lock`, state: 'held' as const, pid: 77, alive: false, age_ms: 5000}
     expect(judgePgliteLock(facts({state: 'free'}, {legacy_lock: legacy})).details).toMatchObject({legacy_lock: legacy})
   })
 })

@@ -4,7 +4,7 @@
  * is a dead one. Every wait is a bounded poll for a marker or an event, never a sleep-and-hope;
  * wall-clock bounds are asserted from below, with a generous, stated slack above.
  */
-import {execFile, spawn} from 'node:child_process'
+import {execFile, execFileSync, spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {pidKit} from '../helpers/pids.js'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
@@ -719,6 +719,15 @@ describe('defects: acquire must settle within waitMs', () => {
     const r = await acquireInChild(d, 200, 200 + SLACK_MS + 2000)
     expect(r.killed, `acquire never settled (stdout: ${JSON.stringify(r.stdout)})`).toBe(false)
     expect(r.stdout).toMatch(/^threw DataDirLockedError /)
+  })
+
+  it('a FIFO planted as the lock file: acquire reports it unreadable within waitMs (a plain read blocks forever)', async () => {
+    const d = dataDir()
+    mkdirSync(lockDirOf(d))
+    execFileSync('mkfifo', [lockFileOf(d)])
+    const r = await acquireInChild(d, 200, 200 + SLACK_MS + 2000)
+    expect(r.killed, `acquire never settled (stdout: ${JSON.stringify(r.stdout)})`).toBe(false)
+    expect(r.stdout).toMatch(/^threw DataDirLockedError unreadable /)
   })
 
   it('a dead holder whose lock cannot be moved aside (no write permission on the data dir): acquire gives up within waitMs instead of retrying the reap forever', async () => {

@@ -12,7 +12,7 @@
  *   `pg_trgm`; 0.5.x ships no `vector` (it is a separate package pinned to another PGlite patch
  *   release), and those brains never installed it.
  */
-import {readFileSync} from 'node:fs'
+import {readSmallFileSync} from '../fs-read.js'
 import path from 'node:path'
 
 export const DEFAULT_MAJOR = 17
@@ -79,7 +79,7 @@ export type MajorReading = {kind: 'none'} | {kind: 'major'; major: number} | {ki
 export function readMajor(dataDir: string): MajorReading {
   let text: string
   try {
-    text = readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8')
+    text = readSmallFileSync(path.join(dataDir, 'PG_VERSION'), 64)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return {kind: 'none'}

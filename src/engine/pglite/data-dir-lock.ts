@@ -17,19 +17,26 @@
  * rename before deleting it; if what was moved is not what was judged stale (a new holder got in
  * between), it is moved back. Nothing here ever removes a live holder's lock.
  */
-import {safeInterval, safeTimeout} from '../timer.js'
 import {randomBytes} from 'node:crypto'
-import {lstatSync, mkdirSync, promises as fs, readFileSync, readdirSync, statSync} from 'node:fs'
+import {lstatSync, mkdirSync, promises as fs, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
+import {sleep, systemClock} from '../clock.js'
 import {AbortedError} from '../errors.js'
-import {redact} from '../redact.js'
+import {writeFileAtomic} from '../fs-atomic.js'
+import {readSmallFileSync} from '../fs-read.js'
+import {safeInterval} from '../timer.js'
 import {inspectProcess, liveness, type HolderProcess} from './holder-process.js'
+import {lockText} from './lock-text.js'
+
+export {lockText} from './lock-text.js'
 
 export const LOCK_DIR_NAME = '.gbrain-lock'
 export const LOCK_FILE_NAME = 'lock'
 export const HEARTBEAT_MS = 30_000
 /** A lock directory with no `lock` file younger than this is an acquisition in flight. */
 export const IN_FLIGHT_MS = 10_000
+/** The largest lock file read: gbrain's `command` is its argv, which the kernel bounds (ARG_MAX, 2 MiB). */
+const LOCK_FILE_MAX_BYTES = 4 * 1024 * 1024
 
 export const lockDirOf = (dataDir: string): string => path.join(dataDir, LOCK_DIR_NAME)
 export const reapMarkerOf = (dataDir: string): string => `${dataDir}.lock-reap.json`
@@ -62,13 +69,6 @@ export function reapable(o: LockObservation): boolean {
   return (o.state === 'held' && !o.holder.process.alive) || o.state === 'abandoned'
 }
 
-/** One line of text from a lock file: control characters out, credentials redacted, bounded. */
-export function lockText(value: unknown): string {
-  const s = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)
-  // eslint-disable-next-line no-control-regex
-  return redact(s.slice(0, 4096).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' '))
-}
-
 const finiteMs = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
 /**
@@ -85,15 +85,23 @@ export function parseLockBody(text: string): {pid: number | string; acquired_at:
   }
   if (typeof v !== 'object' || v === null) return undefined
   const o = (Array.isArray(v) ? {} : v) as Record<string, unknown>
-  const raw = o.pid
-  const pid = typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : lockText(raw === undefined ? '(none)' : JSON.stringify(raw)).slice(0, 40)
   return {
-    pid,
+    pid: pidOrLabel(o.pid),
     acquired_at: finiteMs(o.acquired_at),
     refreshed_at: finiteMs(o.refreshed_at),
     command: lockText(o.command),
     subcommand: typeof o.subcommand === 'string' && o.subcommand !== '' ? lockText(o.subcommand).slice(0, 40) : null,
   }
+}
+
+/** A pid as a lock file gives it: the number, or for anything else a short safe label (never trusted). */
+export function pidOrLabel(raw: unknown): number | string {
+  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : lockText(raw === undefined ? '(none)' : JSON.stringify(raw)).slice(0, 40)
+}
+
+/** `pid:acquired_at`, what release and reaping compare. */
+export function tokenOf(body: {pid: number | string; acquired_at: number | null}): string {
+  return `${String(body.pid)}:${String(body.acquired_at)}`
 }
 
 /** Look at the lock without touching it. Cheap (two small reads); safe to call often. */
@@ -112,7 +120,8 @@ export function inspectLock(dataDir: string, now = Date.now()): LockObservation 
   const age = Math.max(0, now - dirStat.mtimeMs)
   let text: string
   try {
-    text = readFileSync(path.join(dir, LOCK_FILE_NAME), 'utf8')
+    // Bounded, no symlink, no FIFO: whatever sits there, looking at it cannot hang or exhaust us.
+    text = readSmallFileSync(path.join(dir, LOCK_FILE_NAME), LOCK_FILE_MAX_BYTES)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
@@ -137,7 +146,7 @@ export function inspectLock(dataDir: string, now = Date.now()): LockObservation 
     state: 'held',
     holder: {
       ...body,
-      token: `${String(body.pid)}:${String(body.acquired_at)}`,
+      token: tokenOf(body),
       heartbeat_age_ms: beat === null ? null : Math.max(0, now - beat),
       process: inspectProcess(body.pid),
     },
@@ -216,8 +225,8 @@ async function writeLockFile(dir: string, body: LockBody): Promise<void> {
 
 function readToken(dir: string): string | null | undefined {
   try {
-    const body = parseLockBody(readFileSync(path.join(dir, LOCK_FILE_NAME), 'utf8'))
-    return body ? `${String(body.pid)}:${String(body.acquired_at)}` : null
+    const body = parseLockBody(readSmallFileSync(path.join(dir, LOCK_FILE_NAME), LOCK_FILE_MAX_BYTES))
+    return body ? tokenOf(body) : null
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null
   }
@@ -239,19 +248,24 @@ export async function reapLock(dataDir: string, judged: LockObservation, now = D
     return false
   }
   // What we moved must still be what we judged: otherwise put it back untouched.
-  const movedToken = readToken(aside)
-  const expected = judged.state === 'held' ? judged.holder.token : undefined
-  const stillStale = judged.state === 'held' ? movedToken === expected && liveness(judged.holder.pid) === 'dead' : judged.state === 'abandoned' && judged.reason === 'unparseable' ? movedToken === null : movedToken === undefined
-  if (!stillStale) {
+  if (!movedIsStale(judged, readToken(aside))) {
     await fs.rename(aside, dir).catch(() => {})
     return false
   }
   if (judged.state === 'abandoned') {
-    // gbrain's marker: a lock whose holder could not be proven dead was reaped.
-    await fs.writeFile(reapMarkerOf(dataDir), JSON.stringify({ts: now, by: process.pid}), {mode: 0o600}).catch(() => {})
+    // gbrain's marker: a lock whose holder could not be proven dead was reaped. Written by rename,
+    // so a symlink planted at its name is replaced, never followed.
+    await writeFileAtomic(reapMarkerOf(dataDir), JSON.stringify({ts: now, by: process.pid}), {fsync: false}).catch(() => {})
   }
   await fs.rm(aside, {recursive: true, force: true})
   return true
+}
+
+/** The token found in the moved-aside directory still is the stale one we judged. */
+function movedIsStale(judged: LockObservation, moved: string | null | undefined): boolean {
+  if (judged.state === 'held') return moved === judged.holder.token && liveness(judged.holder.pid) === 'dead'
+  if (judged.state === 'abandoned') return judged.reason === 'unparseable' ? moved === null : moved === undefined
+  return false
 }
 
 function sameStale(a: LockObservation, b: LockObservation): boolean {
@@ -292,7 +306,7 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
         await fs.rm(dir, {recursive: true, force: true}).catch(() => {})
         throw e
       }
-      const token = `${process.pid}:${acquiredAt}`
+      const token = tokenOf(body)
       if (readToken(dir) !== token) continue // replaced between rename and read: not ours
       options.onEvent?.({type: 'acquired', token})
       return holdLock(dataDir, body, token, options)
@@ -343,22 +357,8 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
       announced = true
       options.onEvent?.({type: 'waiting', observed})
     }
-    await pause(Math.min(pollMs, Math.max(1, options.waitMs - waited)), options.signal)
+    await sleep(systemClock, Math.min(pollMs, Math.max(1, options.waitMs - waited)), options.signal)
   }
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = safeTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      t.clear()
-      reject(new AbortedError(signal?.reason))
-    }
-    signal?.addEventListener('abort', onAbort, {once: true})
-  })
 }
 
 /** Heartbeat and release for a lock we just took. */
@@ -408,4 +408,36 @@ export const GBRAIN_DATA_DIR_EXTRAS: ReadonlySet<string> = new Set([LOCK_DIR_NAM
 /** The entries of a directory, ignoring gbrain's own non-database files. */
 export function dataDirEntries(dataDir: string): string[] {
   return readdirSync(dataDir).filter((n) => !GBRAIN_DATA_DIR_EXTRAS.has(n) && !n.startsWith(`${LOCK_DIR_NAME}.reap-`))
+}
+
+/** The lock file of earlier versions of this tool, `<dataDir>.lock` (`{pid, started_at}`). */
+export type LegacyLock =
+  | {file: string; state: 'held'; pid: number | string | null; alive: boolean; age_ms: number}
+  | {file: string; state: 'unreadable'; error: string}
+
+/**
+ * What an earlier version left at `<dataDir>.lock`, read the safe way; undefined when nothing is
+ * there. Its holder is alive only for a numeric pid that is running and not us; a file that does
+ * not parse (`pid: null`) was cut short by a crash of that version.
+ */
+export function readLegacyLock(dataDir: string, now = Date.now()): LegacyLock | undefined {
+  const file = `${dataDir}.lock`
+  let text: string
+  let age = 0
+  try {
+    age = Math.max(0, now - lstatSync(file).mtimeMs)
+    text = readSmallFileSync(file)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === 'ENOENT' ? undefined : {file, state: 'unreadable', error: code ?? 'error'}
+  }
+  let pid: number | string | null
+  try {
+    const v = JSON.parse(text) as unknown
+    pid = typeof v === 'object' && v !== null ? pidOrLabel((v as {pid?: unknown}).pid) : null
+  } catch {
+    pid = null
+  }
+  const alive = typeof pid === 'number' && pid !== process.pid && liveness(pid) !== 'dead'
+  return {file, state: 'held', pid, alive, age_ms: age}
 }

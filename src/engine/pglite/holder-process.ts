@@ -6,13 +6,14 @@
  */
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
+import {lockText} from './lock-text.js'
 
 export type Liveness = 'running' | 'other-user' | 'malformed-pid' | 'dead'
 
 export interface HolderProcess {
   alive: boolean
   liveness: Liveness
-  /** argv from /proc (NUL-split, joined by spaces), when readable. */
+  /** argv from /proc (NUL-split, joined by spaces; redacted, one line, bounded), when readable. */
   cmdline: string | null
   /** What the running process looks like: a gbrain/node/bun process, something else, or unknown. */
   looks_like: 'gbrain' | 'node' | 'bun' | 'other' | 'unknown'
@@ -57,7 +58,8 @@ export function inspectProcess(pid: unknown, procRoot = '/proc'): HolderProcess 
   } catch {
     argv = null
   }
-  return {alive, liveness: l, cmdline: argv ? argv.join(' ') : null, looks_like: argv ? looksLike(argv) : 'unknown', started_at: startedAt(Number(pid), procRoot)}
+  // Another process's argv may hold anything (a password, escape sequences): shown only as safe text.
+  return {alive, liveness: l, cmdline: argv ? lockText(argv.join(' ')) : null, looks_like: argv ? looksLike(argv) : 'unknown', started_at: startedAt(Number(pid), procRoot)}
 }
 
 /** gbrain runs under node or bun; its argv names `gbrain` somewhere (the bin or the package). */
