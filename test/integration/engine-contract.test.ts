@@ -60,6 +60,15 @@ describe('PostgresEngine', () => {
   })
 })
 
+/** A live process that is not us, to name as a lock's holder; kill it and await `exited`. */
+function liveProcess(): {child: ReturnType<typeof spawn>; exited: Promise<unknown>} {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+  return {child, exited: new Promise((resolve) => child.once('exit', resolve))}
+}
+
+/** gbrain's lock file as a live `gbrain sync` holding the brain writes it. */
+const syncLock = (pid: number): string => JSON.stringify({pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'})
+
 describe('PGliteEngine', () => {
   let root: string
   let dataDir: string
@@ -173,12 +182,11 @@ describe('PGliteEngine', () => {
     })
 
     it('a dir held by another live process (gbrain’s lock) is refused naming its pid and command; a dead holder’s lock is reaped', async () => {
-      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
-      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const {child, exited} = liveProcess()
       const lockDir = path.join(dataDir, '.gbrain-lock')
       try {
         mkdirSync(lockDir)
-        writeFileSync(path.join(lockDir, 'lock'), JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'}))
+        writeFileSync(path.join(lockDir, 'lock'), syncLock(child.pid!))
         const e = engine({lock: {waitMs: 0}})
         const err = await e.connect().catch((x: unknown) => x)
         expect(err).toBeInstanceOf(PGliteLockedError)
@@ -198,10 +206,9 @@ describe('PGliteEngine', () => {
     })
 
     it('a lock taken from us while PGlite is opening: the instance is closed, never published; the new holder’s lock is untouched', async () => {
-      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
-      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const {child, exited} = liveProcess()
       const lockFile = path.join(dataDir, '.gbrain-lock', 'lock')
-      const foreign = JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'})
+      const foreign = syncLock(child.pid!)
       const events: string[] = []
       try {
         // 'acquired' fires before PGlite starts opening (hundreds of ms); the 20 ms heartbeat
@@ -233,12 +240,11 @@ describe('PGliteEngine', () => {
     })
 
     it('a live holder is waited for once per call (not once per retry), and an abort ends the wait at once', async () => {
-      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
-      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const {child, exited} = liveProcess()
       const lockDir = path.join(dataDir, '.gbrain-lock')
       try {
         mkdirSync(lockDir)
-        writeFileSync(path.join(lockDir, 'lock'), JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'}))
+        writeFileSync(path.join(lockDir, 'lock'), syncLock(child.pid!))
         const waits: string[] = []
         const e = engine({lock: {waitMs: 400, onEvent: (ev) => waits.push(ev.type)}}) // RETRY allows 3 retries
         const t0 = performance.now()
@@ -264,12 +270,11 @@ describe('PGliteEngine', () => {
     })
 
     it('a lock wait longer than the open timeout does not eat the open’s own time', async () => {
-      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
-      const exited = new Promise((resolve) => child.once('exit', resolve))
+      const {child, exited} = liveProcess()
       const lockDir = path.join(dataDir, '.gbrain-lock')
       try {
         mkdirSync(lockDir)
-        writeFileSync(path.join(lockDir, 'lock'), JSON.stringify({pid: child.pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'}))
+        writeFileSync(path.join(lockDir, 'lock'), syncLock(child.pid!))
         // The holder lets go 500 ms after the open timeout has passed: the wait outlasts it by
         // construction, so an open timer that counted the wait would have nothing left.
         const openTimeoutMs = 4000
