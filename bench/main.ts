@@ -27,6 +27,7 @@ import {doctorEmbedded} from './benches/doctor-embedded.js'
 import {doctorLatency} from './benches/doctor-latency.js'
 import {floors} from './benches/floors.js'
 import {recovery} from './benches/recovery.js'
+import {renderLong} from './benches/render-long.js'
 import {BenchContext} from './lib/context.js'
 import {floorsTable, inputsList, markdownTable, ms, type BenchResult, type Floor} from './lib/report.js'
 
@@ -39,6 +40,7 @@ const BENCHES: ReadonlyArray<readonly [string, (ctx: BenchContext) => Promise<Be
   ['recovery', recovery],
   ['audit-scan', auditScan],
   ['doctor-embedded', doctorEmbedded],
+  ['render-long', renderLong],
 ]
 
 function parseArgs(argv: string[]): {quick: boolean; only?: string[]; rounds?: number} {

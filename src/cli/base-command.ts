@@ -3,11 +3,13 @@
  * redacted line with its fix and the documented exit code, and cleanup that always runs (pools
  * ended with a bound) before the exit code is decided.
  */
+import {format} from 'node:util'
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {resolveTarget, type ResolvedTarget} from '../config/resolve.js'
 import {openEngine, type OpenOptions} from '../engine/open.js'
 import {lockNotice} from '../engine/pglite/lock-notice.js'
 import type {Engine} from '../engine/types.js'
+import {humanText, oneLine, workflowSafe} from '../render/text.js'
 import {debugStack, describeError, UsageError} from './errors.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -39,9 +41,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.flags = flags as BaseFlags<T>
       this.args = args as BaseArgs<T>
     } catch (e) {
-      const first = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim() !== '') ?? 'bad arguments'
-      throw new UsageError(first.trim(), `see: gbrain ${this.id ?? ''} --help`.trim())
+      throw new UsageError(parseErrorLine(e), `see: ${this.commandLine()} --help`)
     }
+  }
+
+  /** The command as typed: `gbrain sources add`, never oclif's internal id `sources:add`. */
+  protected commandLine(): string {
+    return ['gbrain', ...(this.id ?? '').split(':').filter(Boolean)].join(' ')
   }
 
   /** The resolved target for this run (flags, env, config file, embedded default). */
@@ -77,9 +83,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.cleanups.push(fn)
   }
 
+  /**
+   * Every line a command prints leaves through {@link humanText} (stdout) or the JSON variant of
+   * {@link workflowSafe}: data from the database or a file cannot move the cursor, recolour the
+   * terminal, leak a credential or become a CI workflow command, whatever command prints it.
+   */
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(humanText(format(message, ...args)))
+  }
+
+  public override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(humanText(format(message, ...args)))
+  }
+
+  public override logJson(json: unknown): void {
+    process.stdout.write(`${workflowSafe(JSON.stringify(json, null, 2), 'json')}\n`)
+  }
+
   /** Progress and notices: stderr, and only when it is a TTY (unless forced). */
   protected progress(line: string, force = false): void {
-    if (force || process.stderr.isTTY) process.stderr.write(process.stderr.isTTY ? `\r\u001b[2K${line}` : `${line}\n`)
+    const text = humanText(line)
+    if (force || process.stderr.isTTY) process.stderr.write(process.stderr.isTTY ? `\r\u001b[2K${text}` : `${text}\n`)
   }
 
   protected endProgress(): void {
@@ -93,7 +117,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       this.logJson({schema_version: 2, status: 'error', error: {code: d.code, message: d.message, hint: d.hint ?? null}})
     } else {
-      this.logToStderr(`gbrain: ${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`)
+      this.logToStderr(oneLine(`gbrain: ${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`))
     }
     if (this.debugEnabled()) this.logToStderr(debugStack(err))
     await this.runCleanups()
@@ -113,4 +137,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const fns = this.cleanups.splice(0).reverse()
     for (const fn of fns) await fn().catch(() => {})
   }
+}
+
+/**
+ * A parse error as one line that says what is wrong. oclif lists a missing argument on the lines
+ * after "Missing 1 required arg:"; the line names it instead: `missing argument ID (stable id: …)`.
+ */
+function parseErrorLine(e: unknown): string {
+  const missing = (e as {args?: {name?: string; description?: string}[]}).args
+  if (Array.isArray(missing) && missing.length > 0) {
+    return `missing argument${missing.length > 1 ? 's' : ''} ${missing.map((a) => `${(a.name ?? '?').toUpperCase()}${a.description ? ` (${a.description})` : ''}`).join(', ')}`
+  }
+  // oclif spreads one error over lines ("Parsing --x", then the reason; a header, then the
+  // flag): keep every line that says something, joined, without its pointers to --help.
+  const lines = (e instanceof Error ? e.message : String(e))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help with --help$/i.test(l) && !/^The following errors? occurred:?$/i.test(l))
+  return lines.length > 0 ? lines.join(': ').replace(/::/g, ':') : 'bad arguments'
 }

@@ -9,6 +9,8 @@ import {sleep, systemClock} from '../engine/clock.js'
 import {AbortedError} from '../engine/errors.js'
 import {ProcessStatePublisher} from '../engine/process-state.js'
 import type {Engine} from '../engine/types.js'
+import {workflowSafe} from '../engine/safe-text.js'
+import {COUNT_RANGES, parseCount} from '../cli/count.js'
 
 export default class Cycle extends BaseCommand<typeof Cycle> {
   static override summary = 'Run the maintenance cycle: read each source’s markdown, write pages, timeline entries and links'
@@ -22,11 +24,14 @@ another process (nothing written; run it again later).`
     source: Flags.string({description: 'cycle only this source id'}),
     watch: Flags.boolean({description: 'keep cycling every --interval until SIGTERM/SIGINT'}),
     interval: Flags.string({description: 'time between cycles with --watch', default: '5m'}),
-    'batch-size': Flags.integer({description: 'rows per batch', default: DEFAULT_BATCH_SIZE, min: 1, max: 16000}),
+    'batch-size': Flags.string({description: `rows per batch (${COUNT_RANGES.batchSize.min}–${COUNT_RANGES.batchSize.max})`, default: String(DEFAULT_BATCH_SIZE)}),
   }
+
+  private batchSize = DEFAULT_BATCH_SIZE
 
   async run(): Promise<CycleReport | undefined> {
     const interval = parseDuration(this.flags.interval, '--interval', DURATION_RANGES.cycleInterval)
+    this.batchSize = parseCount(this.flags['batch-size'], '--batch-size', COUNT_RANGES.batchSize)
     const target = this.target()
     const engine = await this.engine(target)
     const controller = new AbortController()
@@ -59,7 +64,7 @@ another process (nothing written; run it again later).`
     while (!controller.signal.aborted) {
       try {
         const report = await this.once(engine, controller.signal)
-        if (this.jsonEnabled()) process.stdout.write(JSON.stringify(report) + '\n')
+        if (this.jsonEnabled()) process.stdout.write(`${workflowSafe(JSON.stringify(report), 'json')}\n`)
       } catch (e) {
         if (e instanceof AbortedError) break
         // A cycle that could not start (database down) is retried next interval.
@@ -86,7 +91,7 @@ another process (nothing written; run it again later).`
     }
     let lastDraw = 0
     const report = await runCycle(engine, sources, {
-      batchSize: this.flags['batch-size'],
+      batchSize: this.batchSize,
       signal,
       onProgress: (p) => {
         const now = Date.now()

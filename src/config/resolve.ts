@@ -5,11 +5,12 @@
  * Every setting carries where it came from; URLs are shown redacted. Anything malformed is a
  * ConfigError (exit 64) naming the fix.
  */
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parseDatabaseUrl, type ParsedDatabaseUrl} from '../engine/database-url.js'
 import {ConfigError} from '../engine/errors.js'
 import {resolvePaths, type BrainPaths} from '../engine/paths.js'
+import {readSmallFileSync, SMALL_FILE_MAX_BYTES} from '../engine/fs-read.js'
+import {shellQuote} from '../engine/shell-quote.js'
 
 export type TargetSource = 'flag' | 'env:GBRAIN_DATABASE_URL' | 'env:DATABASE_URL' | 'config-file' | 'default'
 
@@ -54,11 +55,11 @@ export function configFilePath(paths: BrainPaths): string {
 export function readConfigFile(file: string): ConfigFile | undefined {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readSmallFileSync(file, SMALL_FILE_MAX_BYTES, {followSymlink: true})
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    throw new ConfigError(`cannot read the config file ${file} (${code ?? 'error'})`, `fix its permissions (chmod 600 ${file}) or remove it`)
+    throw configReadError(file, code)
   }
   let parsed: unknown
   try {
@@ -117,4 +118,29 @@ export function resolveTarget(input: ResolveInput = {}): ResolvedTarget {
   }
   const dataDir = path.join(paths.home, 'brain.pglite')
   return {engine: 'pglite', dataDir, display: dataDir, source: 'default', paths, configFile: {path: file, exists: false}}
+}
+
+/**
+ * Why the config file cannot be read, and the fix that matches the cause: a permission problem
+ * gets a chmod, a path through a file or a non-file gets where to look, never a chmod that
+ * cannot help.
+ */
+function configReadError(file: string, code: string | undefined): ConfigError {
+  const q = shellQuote(file)
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new ConfigError(`cannot read the config file ${file} (permission denied)`, `make it yours and readable (chmod 600 ${q}) or remove it`)
+    case 'ENOTDIR':
+      return new ConfigError(`cannot read the config file ${file}: a part of its path is a file, not a directory`, 'point GBRAIN_HOME at a directory (or remove the file in the way)')
+    case 'ENOTREG':
+    case 'EISDIR':
+      return new ConfigError(`the config file ${file} is not a regular file`, `remove or rename it (rm -r ${q}), then run: gbrain init --write-config`)
+    case 'EFBIG':
+      return new ConfigError(`the config file ${file} is larger than ${SMALL_FILE_MAX_BYTES / 1024} KiB`, 'it holds a few settings: fix or remove it, then run: gbrain init --write-config')
+    case 'ELOOP':
+      return new ConfigError(`the config file ${file} is a symlink loop`, `remove it (rm ${q}) or point it at a file`)
+    default:
+      return new ConfigError(`cannot read the config file ${file} (${code ?? 'error'})`, `check the file and its directory, or remove it (rm ${q})`)
+  }
 }

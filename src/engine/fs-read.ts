@@ -7,15 +7,28 @@
  */
 import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
 
-const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK
 
 export const SMALL_FILE_MAX_BYTES = 64 * 1024
 
-export function readSmallFileSync(file: string, maxBytes = SMALL_FILE_MAX_BYTES): string {
-  const fd = openSync(file, FLAGS)
+export interface SmallFileOptions {
+  /**
+   * Follow a symlink to a regular file (a config file kept in a dotfiles repository). Off by
+   * default: a lock or marker is never read through a link.
+   */
+  followSymlink?: boolean
+  /** Refuse (code `EOWNER`) a file whose owner is not this uid. */
+  ownerUid?: number
+}
+
+export function readSmallFileSync(file: string, maxBytes = SMALL_FILE_MAX_BYTES, options: SmallFileOptions = {}): string {
+  const fd = openSync(file, options.followSymlink ? FLAGS : FLAGS | constants.O_NOFOLLOW)
   try {
     const st = fstatSync(fd)
     if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), {code: 'ENOTREG'})
+    if (options.ownerUid !== undefined && st.uid !== options.ownerUid) {
+      throw Object.assign(new Error(`${file} is owned by uid ${st.uid}, not by this user (uid ${options.ownerUid})`), {code: 'EOWNER'})
+    }
     if (st.size > maxBytes) throw Object.assign(new Error(`${file} is larger than ${maxBytes} bytes`), {code: 'EFBIG'})
     // One byte more than allowed tells a file that grew since the stat.
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1)

@@ -11,6 +11,9 @@ import {ensurePrivateDir, writeFileAtomic} from './fs-atomic.js'
 import {redact, summarizeError} from './redact.js'
 import {pidAlive} from './spool/lock.js'
 import type {Engine, HealthSnapshot} from './types.js'
+import {safeLine} from './safe-text.js'
+import {readSmallFileSync} from './fs-read.js'
+import {myUid} from './trust.js'
 
 export const STATE_FILE_PREFIX = 'engine-'
 
@@ -95,7 +98,7 @@ export class ProcessStatePublisher {
       .catch((e: unknown) => {
         if (this.failing) return
         this.failing = true
-        const report = this.options.onError ?? ((line: string) => void process.stderr.write(`${line}\n`))
+        const report = this.options.onError ?? ((line: string) => void process.stderr.write(`${safeLine(line)}\n`))
         report(`gbrain: could not write process state ${this.file}: ${summarizeError(e)}`)
       })
     return this.writing
@@ -131,10 +134,15 @@ export interface ReadProcessState {
   alive: boolean
   state?: EngineProcessState
   error?: string
+  /** The file is a symlink, not a regular file, or another user's: never acted on. */
+  untrusted?: true
 }
 
+/** A state file holds argv and a health snapshot: far below this. */
+export const STATE_FILE_MAX_BYTES = 1024 * 1024
+
 /** Every state file under runDir, parsed, with whether its pid is alive. A missing dir is empty. */
-export async function readProcessStates(runDir: string): Promise<ReadProcessState[]> {
+export async function readProcessStates(runDir: string, uid = myUid()): Promise<ReadProcessState[]> {
   let names: string[]
   try {
     names = await fs.readdir(runDir)
@@ -149,10 +157,14 @@ export async function readProcessStates(runDir: string): Promise<ReadProcessStat
     const pid = Number(m[1])
     const file = path.join(runDir, name)
     try {
-      const state = JSON.parse(await fs.readFile(file, 'utf8')) as EngineProcessState
+      // Bounded, never through a symlink or a FIFO, and only a file this user owns: another
+      // user's file here is not a state file of ours, whatever it says.
+      const state = JSON.parse(readSmallFileSync(file, STATE_FILE_MAX_BYTES, {ownerUid: uid})) as EngineProcessState
       out.push({file, pid, alive: pidAlive(pid), state})
     } catch (e) {
-      out.push({file, pid, alive: pidAlive(pid), error: summarizeError(e)})
+      const code = (e as NodeJS.ErrnoException).code
+      const untrusted = code === 'EOWNER' || code === 'ELOOP' || code === 'ENOTREG'
+      out.push({file, pid, alive: pidAlive(pid), error: untrusted ? `not trusted: ${code === 'ELOOP' ? `${file} is a symlink` : (e as Error).message}` : summarizeError(e), ...(untrusted ? {untrusted: true} : {})})
     }
   }
   return out

@@ -12,7 +12,7 @@
  */
 import {activeUpstreams} from '../checks/report.js'
 import type {CheckResult, Report} from '../checks/types.js'
-import {clean, orderedChecks, statusLabel, summaryLine} from './text.js'
+import {orderedChecks, statusLabel, summaryLine, terminalText as clean} from './text.js'
 
 /** Annotations of one level GitHub shows per step. */
 export const GITHUB_ANNOTATIONS_PER_LEVEL = 10
@@ -28,7 +28,7 @@ export function githubProperty(text: string): string {
 }
 
 function annotation(level: 'error' | 'warning', c: CheckResult, checks: readonly CheckResult[]): string {
-  const downstream = activeUpstreams(c, checks).map(clean)
+  const downstream = activeUpstreams(c, checks).map((s) => clean(s))
   let message = clean(c.message)
   if (downstream.length > 0) message += ` (downstream of ${downstream.join(', ')})`
   if (c.fix) {

@@ -6,9 +6,9 @@
  * and injected here; the renderer never looks at the terminal or the environment.
  */
 import {Chalk, type ChalkInstance} from 'chalk'
-import Table from 'cli-table3'
 import type {CheckResult, CheckStatus, Fix, Report, ReportStatus} from '../checks/types.js'
-import {displayDatabase, displayWidth, formatDuration, oneLine, orderedChecks, statusLabel, summaryLine, terminalSafe, terminalText, toAscii, wrap} from './text.js'
+import {renderGrid} from './grid.js'
+import {capText, clean, displayDatabase, displayWidth, formatDuration, orderedChecks, SHOWN_CHARS, shownText, statusLabel, summaryLine, terminalSafe, toAscii, workflowSafe, wrap} from './text.js'
 
 export interface TableOptions {
   /** ANSI colours (16-colour palette). Decide with {@link decideColor}. */
@@ -28,12 +28,6 @@ export interface TableOptions {
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {color: false, unicode: true, verbose: false, quiet: false, debug: false, width: 100}
 
 export {decideColor, decideUnicode, type Env} from './terminal.js'
-
-const ASCII_BORDERS = {
-  top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
-  bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
-  left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
-}
 
 const STATUS_COLOR: Record<CheckStatus, 'red' | 'magenta' | 'yellow' | 'green' | 'gray'> = {
   fail: 'red', unknown: 'magenta', warn: 'yellow', ok: 'green', skipped: 'gray',
@@ -63,9 +57,8 @@ interface Ctx {
 /** Render the report for a human. Ends with a newline. */
 export function renderTable(report: Report, options: Partial<TableOptions> = {}): string {
   const o: TableOptions = {...DEFAULT_TABLE_OPTIONS, ...options}
-  const c = new Chalk({level: o.color ? 1 : 0})
-  const fold = (s: string): string => (o.unicode ? s : toAscii(s))
-  const ctx: Ctx = {c, o, fold, t: (v) => terminalText(v, !o.unicode), t1: (v) => oneLine(v, !o.unicode)}
+  const ctx = context(o)
+  const {c, fold} = ctx
   const status = c[REPORT_COLOR[report.status]].bold(report.status)
   const summary = status + fold(summaryLine(report, o.unicode).slice(report.status.length))
   if (o.quiet) return `${summary}\n`
@@ -84,7 +77,23 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
     if (stacks !== '') sections.push(stacks)
   }
   sections.push(summary)
-  return `${sections.join('\n\n')}\n`
+  return workflowSafe(`${sections.join('\n\n')}\n`)
+}
+
+/**
+ * How data text is printed: terminal-safe, ASCII-folded when not Unicode, redacted, and cut to
+ * {@link SHOWN_CHARS} so that rendering costs the same for a 200,000-character value as for a
+ * 2,000-character one.
+ */
+function context(o: TableOptions): Ctx {
+  const fold = (s: string): string => (o.unicode ? s : toAscii(s))
+  return {
+    c: new Chalk({level: o.color ? 1 : 0}),
+    o,
+    fold,
+    t: (v) => shownText(v, {ascii: !o.unicode}),
+    t1: (v) => shownText(v, {ascii: !o.unicode, oneLine: true}),
+  }
 }
 
 /**
@@ -92,15 +101,13 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
  * stderr rather than into the report. Empty string when no check crashed.
  */
 export function renderDebugStacks(report: Report, options: Partial<TableOptions> = {}): string {
-  const o: TableOptions = {...DEFAULT_TABLE_OPTIONS, ...options}
-  const fold = (s: string): string => (o.unicode ? s : toAscii(s))
-  const text = debugSections(report, {c: new Chalk({level: o.color ? 1 : 0}), o, fold, t: (v) => terminalText(v, !o.unicode), t1: (v) => oneLine(v, !o.unicode)})
-  return text === '' ? '' : `${text}\n`
+  const text = debugSections(report, context({...DEFAULT_TABLE_OPTIONS, ...options}))
+  return text === '' ? '' : workflowSafe(`${text}\n`)
 }
 
 function targetLines(report: Report, {c, o, t1, fold}: Ctx): string {
   const tg = report.target
-  const database = displayDatabase(fold(terminalSafe(String(tg.database)))).replace(/\s+/g, ' ')
+  const database = capText(displayDatabase(fold(workflowSafe(terminalSafe(String(tg.database).slice(0, 4 * SHOWN_CHARS))))).replace(/\s+/g, ' '), SHOWN_CHARS, o.unicode)
   const entries: [string, string][] = [
     ['target:', `${t1(tg.engine)} ${database} (${t1(tg.sources.database)})`],
     ['audit: ', `${t1(tg.audit_dir)} (${t1(tg.sources.audit_dir)})`],
@@ -120,23 +127,30 @@ function checksTable(rows: CheckResult[], {c, o, t, t1}: Ctx): string {
   const timeCol = o.verbose ? Math.max('time'.length, ...times.map((s) => s.length)) + 2 : 0
   const columns = o.verbose ? 4 : 3
   const messageCol = Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - STATUS_COL - checkCol - timeCol - (columns + 1))
-  const head = ['status', 'check', ...(o.verbose ? ['time'] : []), 'message'].map((h) => c.bold(h))
-  const table = new Table({
-    head,
-    colWidths: [STATUS_COL, checkCol, ...(o.verbose ? [timeCol] : []), messageCol],
-    colAligns: ['left', 'left', ...(o.verbose ? (['right'] as const) : []), 'left'],
-    wordWrap: false,
-    truncate: o.unicode ? '…' : '...',
-    style: {head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1},
-    ...(o.unicode ? {} : {chars: ASCII_BORDERS}),
+  const head = ['status', 'check', ...(o.verbose ? ['time'] : []), 'message'].map((h) => [c.bold(h)])
+  const body = rows.map((r, i) => [
+    [c[STATUS_COLOR[r.status]](statusLabel(r.status, o.unicode))],
+    wrap(names[i] ?? '', checkCol - 2),
+    ...(o.verbose ? [[times[i] ?? '']] : []),
+    wrap(t(r.message), messageCol - 2),
+  ])
+  return renderGrid(head, body, {
+    widths: [STATUS_COL, checkCol, ...(o.verbose ? [timeCol] : []), messageCol],
+    align: ['left', 'left', ...(o.verbose ? (['right'] as const) : []), 'left'],
+    unicode: o.unicode,
   })
-  rows.forEach((r, i) => {
-    const label = c[STATUS_COLOR[r.status]](statusLabel(r.status, o.unicode))
-    const name = wrap(names[i] ?? '', checkCol - 2).join('\n')
-    const message = wrap(t(r.message), messageCol - 2).join('\n')
-    table.push([label, name, ...(o.verbose ? [times[i] ?? ''] : []), message])
-  })
-  return table.toString()
+}
+
+/**
+ * A command is printed only as it must be pasted: one line, nothing a terminal would interpret
+ * or this terminal cannot show, not absurdly long. Otherwise it is described, not mangled.
+ */
+function pasteReady(cmd: string, unicode: boolean): boolean {
+  return cmd.length <= SHOWN_CHARS && !/[^\S ]/.test(cmd) && terminalSafe(cmd) === cmd && (unicode || toAscii(cmd) === cmd) && clean(cmd) === cmd
+}
+
+function withheld(cmd: string): string {
+  return `a command of ${cmd.length} characters that this terminal cannot show as typed: --format json has it exactly`
 }
 
 /** "  1. ✗ " — listed checks are never ok, so every glyph is one column wide. */
@@ -156,7 +170,7 @@ function listItem(marker: string, item: {check: string; status: CheckStatus; mes
     const [f0 = '', ...fr] = wrap(t(item.fix.text), body - 'fix: '.length)
     lines.push(`${ITEM_INDENT}${c.bold('fix:')} ${f0}`)
     for (const l of fr) lines.push(`${ITEM_INDENT}     ${l}`)
-    for (const cmd of item.fix.commands) lines.push(`${ITEM_INDENT}  ${c.cyan(`$ ${t1(cmd)}`)}`)
+    for (const cmd of item.fix.commands) lines.push(`${ITEM_INDENT}  ${pasteReady(cmd, o.unicode) ? c.cyan(`$ ${clean(cmd)}`) : `(${t1(withheld(cmd))})`}`)
   }
   return lines
 }

@@ -7,6 +7,9 @@
 import {topIssues} from '../checks/report.js'
 import type {CheckResult, CheckStatus, Report} from '../checks/types.js'
 import {redactFull, redactUrl} from '../engine/redact.js'
+import {terminalSafe, workflowSafe} from '../engine/safe-text.js'
+
+export {terminalSafe, workflowSafe, type OutputKind} from '../engine/safe-text.js'
 
 /**
  * Any value from check data as redacted text. Renderers call this on every string they did not
@@ -31,27 +34,15 @@ export function displayDatabase(value: string): string {
   return masked.startsWith(scheme) ? scheme + clean(masked.slice(scheme.length)) : clean(masked)
 }
 
-/** CSI (`ESC [ … final`) and OSC (`ESC ] … BEL|ST`) sequences: an injected colour or title change. */
-const ANSI_RE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u009b[0-?]*[ -/]*[@-~]/g
-/** C0/C1 controls except tab and newline, DEL, and the bidi overrides/isolates ("Trojan Source"). */
-const CONTROL_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
-
 /**
- * Text safe to print on a terminal: escape sequences removed whole, other control characters
- * (and bidi overrides) shown as U+FFFD, tabs as a space, CR/CRLF as a newline.
- */
-export function terminalSafe(text: string): string {
-  return text.replace(ANSI_RE, '').replace(/\r\n?/g, '\n').replace(/\t/g, ' ').replace(CONTROL_RE, '\uFFFD')
-}
-
-/**
- * Data text for a terminal: escape sequences and control characters out, folded to ASCII when
+ * Data text for a terminal: escape sequences and control characters out, no workflow command
+ * (`##[` anywhere, `::` after a newline: see {@link workflowSafe}), folded to ASCII when
  * asked, then redacted — in that order, because removing or folding characters after redaction
  * could assemble a credential pattern redaction never saw (`pass\u001b[0mword=…`, fullwidth
  * `ｐａｓｓｗｏｒｄ=…`).
  */
 export function terminalText(value: unknown, ascii = false): string {
-  const safe = terminalSafe(value === undefined || value === null ? '' : String(value))
+  const safe = workflowSafe(terminalSafe(value === undefined || value === null ? '' : String(value)))
   return clean(ascii ? toAscii(safe) : safe)
 }
 
@@ -222,4 +213,48 @@ export function orderedChecks(checks: readonly CheckResult[]): CheckResult[] {
     for (const c of checks) if (c.status === status && !placed.has(c)) out.push(c)
   }
   return out
+}
+
+/**
+ * A command's own plain output (no colour of its own) made safe whole: escape sequences and
+ * control characters out, credentials redacted, no workflow command. Newlines are kept.
+ */
+export function humanText(text: string): string {
+  return workflowSafe(terminalText(text))
+}
+
+/** The most characters of one data value a human format shows; the machine formats carry it whole. */
+export const SHOWN_CHARS = 2000
+
+/** Raw characters read from a value before it is sanitised: the sanitiser may shrink text (escape sequences), never grow it past this. */
+const RAW_READ = 4 * SHOWN_CHARS
+
+/**
+ * One data value as a human format shows it: {@link terminalText} (or {@link oneLine}) cut to
+ * {@link SHOWN_CHARS}, at a cost bounded whatever the value's length — only the first
+ * {@link RAW_READ} characters are ever looked at. When the value is longer, the word the cut
+ * went through is dropped before redaction, so a credential cut in half is never half shown.
+ */
+export function shownText(value: unknown, options: {ascii?: boolean; oneLine?: boolean} = {}): string {
+  const raw = value === undefined || value === null ? '' : String(value)
+  const cut = raw.length > RAW_READ
+  let text = terminalSafe(cut ? raw.slice(0, RAW_READ) : raw)
+  if (cut) text = text.replace(/\S+$/, '')
+  text = workflowSafe(text)
+  if (options.ascii) text = toAscii(text)
+  if (options.oneLine) text = text.replace(/\s+/g, ' ').trim()
+  text = clean(text)
+  return capText(text, SHOWN_CHARS, !options.ascii, cut ? raw.length : text.length)
+}
+
+/**
+ * Data text cut to `max` characters for a human format, saying how much of the `total` (the
+ * value's length before any cut) was left out. Cut on a code point.
+ */
+export function capText(text: string, max = SHOWN_CHARS, unicode = true, total = text.length): string {
+  if (text.length <= max && total <= text.length) return text
+  let end = Math.min(max, text.length)
+  const code = text.charCodeAt(end - 1)
+  if (end < text.length && code >= 0xd800 && code <= 0xdbff) end -= 1
+  return `${text.slice(0, end)}${unicode ? '…' : '...'} (${total - end} more characters; --format json shows all)`
 }

@@ -5,12 +5,15 @@
  * /proc cmdline matches), send SIGUSR2, and wait (bounded) for its state file to report the
  * outcome. State files of dead processes are removed.
  */
-import {readFileSync, promises as fs} from 'node:fs'
+import {readFileSync, readlinkSync, promises as fs} from 'node:fs'
+import path from 'node:path'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
 import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
 import {redact} from '../engine/redact.js'
+import {shellQuote} from '../engine/shell-quote.js'
 import {withRetry} from '../engine/retry.js'
+import {dirDistrust, myUid} from '../engine/trust.js'
 import type {Engine} from '../engine/types.js'
 import type {ActionResult, RepairContext} from './types.js'
 
@@ -41,23 +44,55 @@ export function needsReconnect(p: ReadProcessState): boolean {
   return h.state === 'broken' || h.state === 'reconnecting' || h.consecutive_failures > 0 || h.failing_since !== null
 }
 
+/** What /proc says about a pid; injectable for tests. */
+export interface ProcReader {
+  /** NUL-separated argv. */
+  cmdline(pid: number): string
+  /** The executable's path (readlink of /proc/<pid>/exe). */
+  exe(pid: number): string
+  /** The real uid (`Uid:` in /proc/<pid>/status). */
+  uid(pid: number): number
+}
+
+export const procReader: ProcReader = {
+  cmdline: (pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+  exe: (pid) => readlinkSync(`/proc/${pid}/exe`),
+  uid: (pid) => {
+    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    if (!m) throw new Error(`no Uid in /proc/${pid}/status`)
+    return Number(m[1])
+  },
+}
+
+/** Executables a gbrain engine process runs under. */
+const ENGINE_EXE = /^(node|nodejs|bun|gbrain)([0-9.-].*)?$/
+
 /**
- * The process is the one that wrote the state file: same script path and arguments. The state
- * file holds the redacted argv, so /proc's cmdline is redacted the same way before comparing;
- * argv[0] is skipped (process.argv[0] is the resolved node binary, cmdline[0] what exec was given).
+ * The process is ours and is the one that wrote the state file: the same uid as this process, a
+ * node (or bun, or gbrain) executable — the very binary the state file's argv[0] names — and the
+ * same script and arguments. The state file holds the redacted argv, so /proc's cmdline is
+ * redacted the same way before comparing; cmdline[0] is how exec was called, so the binary is
+ * compared through /proc/<pid>/exe instead. A forged state file naming `sleep 1000`, or a pid
+ * reused by another program or another gbrain command, is refused.
  */
-export function verifyOwner(p: ReadProcessState, readCmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8')): string | undefined {
+export function verifyOwner(p: ReadProcessState, proc: ProcReader = procReader, uid = myUid()): string | undefined {
   let cmdline: string[]
+  let exe: string
+  let owner: number
   try {
-    cmdline = readCmdline(p.pid).split('\0').filter((s) => s !== '')
+    cmdline = proc.cmdline(p.pid).split('\0').filter((s) => s !== '')
+    exe = proc.exe(p.pid)
+    owner = proc.uid(p.pid)
   } catch {
-    return `cannot read /proc/${p.pid}/cmdline`
+    return `cannot read /proc/${p.pid} (cmdline, exe, status)`
   }
-  const want = (p.state?.argv ?? []).slice(1)
+  const shown = JSON.stringify(cmdline.slice(0, 4).map((a) => redact(a)).join(' '))
+  if (uid !== undefined && owner !== uid) return `pid ${p.pid} runs as uid ${owner}, not as this user (uid ${uid})`
+  const want = p.state?.argv ?? []
   const seen = cmdline.slice(1).map((a) => redact(a))
-  if (want.length === 0 || seen.length !== want.length || seen.some((a, i) => a !== want[i])) {
-    return `pid ${p.pid} runs ${JSON.stringify(cmdline.slice(0, 4).map((a) => redact(a)).join(' '))}, not the gbrain process that wrote ${p.file}`
-  }
+  const sameArgs = want.length >= 2 && seen.length === want.length - 1 && seen.every((a, i) => a === want[i + 1])
+  const sameExe = ENGINE_EXE.test(path.basename(exe)) && (want[0] === exe || path.basename(want[0] ?? '') === path.basename(exe))
+  if (!sameArgs || !sameExe) return `pid ${p.pid} runs ${shown} (${path.basename(exe)}), not the gbrain process that wrote ${p.file}`
   return undefined
 }
 
@@ -106,9 +141,20 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     }
   }
 
-  // 2. Live engine processes on this host.
+  // 2. Live engine processes on this host — only from a run directory no one else can write
+  // (the doctor's audit_log check warns about one that is open; repair does not act there).
   const outcomes: ProcessOutcome[] = []
-  for (const p of await readProcessStates(o.runDir)) {
+  const distrust = dirDistrust(o.runDir)
+  if (distrust) {
+    parts.push(`processes: not acted on, the run directory is not trusted: ${distrust} (fix: chmod 700 ${shellQuote(o.runDir)}, owned by you)`)
+    failed = true
+  }
+  for (const p of distrust ? [] : await readProcessStates(o.runDir)) {
+    if (p.untrusted) {
+      outcomes.push({pid: p.pid, command: '(untrusted state file)', action: 'refused', outcome: 'failed', detail: `not acted on: ${p.error ?? 'untrusted state file'}`})
+      failed = true
+      continue
+    }
     const command = p.state?.command ?? '(unreadable state)'
     if (!p.alive) {
       if (ctx.dryRun) outcomes.push({pid: p.pid, command, action: 'removed_stale', outcome: 'would_apply', detail: `would remove the state file of dead pid ${p.pid}`})

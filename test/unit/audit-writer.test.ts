@@ -220,7 +220,7 @@ describe('AuditWriter: best effort', () => {
  */
 describe('AuditWriter: concurrent processes', () => {
   function transpile(outRoot: string): void {
-    for (const rel of ['redact.ts', 'audit/iso-week.ts', 'audit/types.ts', 'audit/writer.ts']) {
+    for (const rel of ['redact.ts', 'safe-text.ts', 'audit/iso-week.ts', 'audit/types.ts', 'audit/writer.ts']) {
       const source = fs.readFileSync(path.join(srcEngine, rel), 'utf8')
       const out = ts.transpileModule(source, {
         compilerOptions: {module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022},

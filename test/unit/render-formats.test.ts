@@ -186,7 +186,8 @@ describe('github', () => {
   it('a message cannot break out of its command (newlines, :: and % are escaped)', () => {
     const out = renderGithub(buildReport([check('x', 'fail', {message: 'line1\n::set-env name=X::1\r\n%0A', fix: {text: 'do\nit', commands: ['a', 'b']}})]))
     expect(lines(out)).toHaveLength(2)
-    expect(lines(out)[0]).toBe('::error title=gbrain doctor%3A x::line1%0A::set-env name=X::1%0D%0A%250A — fix: do%0Ait%0A$ a%0A$ b')
+    // Data is terminal-safe first (CRLF → LF) and a `::` after a newline is split, then escaped.
+    expect(lines(out)[0]).toBe('::error title=gbrain doctor%3A x::line1%0A: :set-env name=X::1%0A%250A — fix: do%0Ait%0A$ a%0A$ b')
   })
 
   it.each([

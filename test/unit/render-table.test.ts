@@ -78,8 +78,14 @@ describe('renderTable: ASCII mode', () => {
   it('keeps the meaning of folded characters', () => {
     const out = renderTable(exotic(), {unicode: false})
     expect(out).toContain('Quelle "source" - ??? >= 5 -> v ? naive... us x2')
-    expect(out).toContain('$ gbrain cycle --source cafe')
     expect(out).toContain('X fail')
+  })
+
+  it('does not print a folded command that would run on the wrong argument (café is not cafe)', () => {
+    const out = renderTable(exotic(), {unicode: false})
+    expect(out).not.toContain('--source cafe')
+    expect(out).toContain('(a command of 26 characters that this terminal cannot show as typed: --format json has it exactly)')
+    expect(renderTable(exotic(), {unicode: true})).toContain('$ gbrain cycle --source café')
   })
 
   it('uses ASCII borders and glyphs', () => {

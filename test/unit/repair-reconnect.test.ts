@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import type {EngineProcessState, ReadProcessState} from '../../src/engine/process-state.js'
 import {redact} from '../../src/engine/redact.js'
 import type {HealthSnapshot} from '../../src/engine/types.js'
-import {needsReconnect, verifyOwner} from '../../src/repair/reconnect.js'
+import {needsReconnect, verifyOwner, type ProcReader} from '../../src/repair/reconnect.js'
 
 const NODE = '/usr/local/bin/node'
 const SCRIPT = '/opt/gbrain/bin/run.js'
@@ -47,6 +47,19 @@ function proc(over: {argv?: string[]; health?: Partial<HealthSnapshot>; state?: 
 
 /** What /proc/<pid>/cmdline holds: NUL-separated, NUL-terminated. */
 const cmdline = (argv: string[]): string => argv.join('\0') + '\0'
+const ME = process.getuid?.() ?? 1000
+
+/** A /proc for one pid running `argv` as `uid`, its executable `exe` (default: the node binary). */
+function fakeProc(argv: string[], over: {exe?: string; uid?: number; calls?: number[]} = {}): ProcReader {
+  return {
+    cmdline: (pid) => {
+      over.calls?.push(pid)
+      return cmdline(argv)
+    },
+    exe: () => over.exe ?? NODE,
+    uid: () => over.uid ?? ME,
+  }
+}
 
 describe('needsReconnect', () => {
   it('a connected pool with no failures does not', () => {
@@ -71,20 +84,16 @@ describe('needsReconnect', () => {
 describe('verifyOwner', () => {
   it('accepts the process that wrote the state file (same script and arguments)', () => {
     const calls: number[] = []
-    const read = (pid: number): string => {
-      calls.push(pid)
-      return cmdline(WATCH_ARGV)
-    }
-    expect(verifyOwner(proc(), read)).toBeUndefined()
+    expect(verifyOwner(proc(), fakeProc(WATCH_ARGV, {calls}))).toBeUndefined()
     expect(calls).toEqual([4242])
   })
 
   it('accepts a different spelling of the node binary (argv[0] is how it was invoked)', () => {
-    expect(verifyOwner(proc(), () => cmdline(['node', ...WATCH_ARGV.slice(1)]))).toBeUndefined()
+    expect(verifyOwner(proc(), fakeProc(['node', ...WATCH_ARGV.slice(1)]))).toBeUndefined()
   })
 
   it('refuses a pid that now runs something else, naming the pid, what it runs, and the state file', () => {
-    const refusal = verifyOwner(proc(), () => cmdline(['sleep', '30']))
+    const refusal = verifyOwner(proc(), fakeProc(['sleep', '30']))
     expect(refusal).toBeDefined()
     expect(refusal).toContain('pid 4242')
     expect(refusal).toContain('"sleep 30"')
@@ -92,24 +101,27 @@ describe('verifyOwner', () => {
   })
 
   it('refuses a node process running another script', () => {
-    const refusal = verifyOwner(proc(), () => cmdline([NODE, '/srv/app/server.js', 'cycle', '--watch']))
-    expect(refusal).toMatch(/pid 4242 runs "\/usr\/local\/bin\/node \/srv\/app\/server\.js[^"]*", not the gbrain process/)
+    const refusal = verifyOwner(proc(), fakeProc([NODE, '/srv/app/server.js', 'cycle', '--watch']))
+    expect(refusal).toMatch(/pid 4242 runs "\/usr\/local\/bin\/node \/srv\/app\/server\.js[^"]*" \(node\), not the gbrain process/)
   })
 
   it('refuses when /proc/<pid>/cmdline cannot be read', () => {
-    const refusal = verifyOwner(proc(), () => {
-      throw Object.assign(new Error('EACCES: permission denied'), {code: 'EACCES'})
+    const refusal = verifyOwner(proc(), {
+      ...fakeProc(WATCH_ARGV),
+      cmdline: () => {
+        throw Object.assign(new Error('EACCES: permission denied'), {code: 'EACCES'})
+      },
     })
-    expect(refusal).toBe('cannot read /proc/4242/cmdline')
+    expect(refusal).toBe('cannot read /proc/4242 (cmdline, exe, status)')
   })
 
   it('refuses a state file that records no script (argv missing or too short)', () => {
-    expect(verifyOwner(proc({argv: []}), () => cmdline(WATCH_ARGV))).toMatch(/not the gbrain process/)
-    expect(verifyOwner(proc({argv: [NODE]}), () => cmdline(WATCH_ARGV))).toMatch(/not the gbrain process/)
+    expect(verifyOwner(proc({argv: []}), fakeProc(WATCH_ARGV))).toMatch(/not the gbrain process/)
+    expect(verifyOwner(proc({argv: [NODE]}), fakeProc(WATCH_ARGV))).toMatch(/not the gbrain process/)
   })
 
   it('refuses an empty cmdline (a zombie or kernel thread)', () => {
-    expect(verifyOwner(proc(), () => '')).toMatch(/not the gbrain process/)
+    expect(verifyOwner(proc(), {...fakeProc([]), cmdline: () => ''})).toMatch(/not the gbrain process/)
   })
 
   it('reads the real /proc by default: this very process is not a gbrain cycle', () => {
@@ -122,9 +134,24 @@ describe('verifyOwner', () => {
   // SIGUSR2 — which terminates a Node process that installed no handler (exit 140). Its own doc
   // says "same script path and arguments"; the state file records the redacted argv for this.
   it('refuses a pid reused by another gbrain command (same script, different arguments)', () => {
-    const refusal = verifyOwner(proc(), () => cmdline([NODE, SCRIPT, 'doctor', '--json']))
+    const refusal = verifyOwner(proc(), fakeProc([NODE, SCRIPT, 'doctor', '--json']))
     expect(refusal).toBeDefined()
     expect(refusal).toContain('pid 4242')
+  })
+
+  // Issue 10, class 3: a forged state file whose argv matches `sleep 1000` made root's repair
+  // SIGUSR2 (and so kill) that sleep. The argv match alone never suffices.
+  it('refuses a forged state file that copies another program\'s argv (the binary is not node)', () => {
+    const forged = proc({argv: ['/usr/bin/sleep', '1000']})
+    expect(verifyOwner(forged, fakeProc(['sleep', '1000'], {exe: '/usr/bin/sleep'}))).toMatch(/pid 4242 runs "sleep 1000" \(sleep\), not the gbrain process/)
+  })
+
+  it('refuses a process of another user even when everything else matches', () => {
+    expect(verifyOwner(proc(), fakeProc(WATCH_ARGV, {uid: ME + 1}))).toBe(`pid 4242 runs as uid ${ME + 1}, not as this user (uid ${ME})`)
+  })
+
+  it('refuses a node process whose binary is not the one the state file names', () => {
+    expect(verifyOwner(proc(), fakeProc(WATCH_ARGV, {exe: '/usr/bin/python3'}))).toMatch(/not the gbrain process/)
   })
 
   it('still accepts the owner when its argv held a credential (the state file stores it redacted)', () => {
@@ -132,6 +159,6 @@ describe('verifyOwner', () => {
     const real = [NODE, SCRIPT, 'cycle', '--watch', '--database-url', url]
     const stored = real.map((a) => redact(a)) // what ProcessStatePublisher writes
     expect(stored.join(' ')).not.toContain('s3cret')
-    expect(verifyOwner(proc({argv: stored}), () => cmdline(real))).toBeUndefined()
+    expect(verifyOwner(proc({argv: stored}), fakeProc(real))).toBeUndefined()
   })
 })

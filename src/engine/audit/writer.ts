@@ -18,6 +18,7 @@ import * as path from 'node:path'
 import {redact, summarizeError} from '../redact.js'
 import {auditFileName} from './iso-week.js'
 import type {AuditRowMap, WritableAuditFeature} from './types.js'
+import {safeLine} from '../safe-text.js'
 
 export interface AuditWriterOptions {
   /** The audit directory (created 0700 on first write). */
@@ -58,7 +59,7 @@ function sanitizeRow(row: Record<string, unknown>, fallbackTs: () => string): Re
 
 function defaultOnError(line: string): void {
   try {
-    process.stderr.write(`${line}\n`)
+    process.stderr.write(`${safeLine(line)}\n`)
   } catch {
     // stderr itself is gone: nothing left to tell
   }

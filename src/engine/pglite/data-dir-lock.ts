@@ -27,6 +27,7 @@ import {readSmallFileSync} from '../fs-read.js'
 import {safeInterval} from '../timer.js'
 import {inspectProcess, liveness, type HolderProcess} from './holder-process.js'
 import {lockText} from './lock-text.js'
+import {ellipsize} from '../safe-text.js'
 
 export {lockText} from './lock-text.js'
 
@@ -90,13 +91,13 @@ export function parseLockBody(text: string): {pid: number | string; acquired_at:
     acquired_at: finiteMs(o.acquired_at),
     refreshed_at: finiteMs(o.refreshed_at),
     command: lockText(o.command),
-    subcommand: typeof o.subcommand === 'string' && o.subcommand !== '' ? lockText(o.subcommand).slice(0, 40) : null,
+    subcommand: typeof o.subcommand === 'string' && o.subcommand !== '' ? ellipsize(lockText(o.subcommand), 40) : null,
   }
 }
 
 /** A pid as a lock file gives it: the number, or for anything else a short safe label (never trusted). */
 export function pidOrLabel(raw: unknown): number | string {
-  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : lockText(raw === undefined ? '(none)' : JSON.stringify(raw)).slice(0, 40)
+  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : ellipsize(lockText(raw === undefined ? '(none)' : JSON.stringify(raw)), 40)
 }
 
 /** `pid:acquired_at`, what release and reaping compare. */

@@ -1,11 +1,11 @@
 /**
- * One line of text from a lock file or another process's argv, safe to show: control characters
- * (C0, C1, line separators) become spaces, credentials are redacted, the result is bounded.
+ * One line of text from a lock file or another process's argv, safe to show: the one sanitiser
+ * (no terminal control, no workflow command, one line), credentials redacted, bounded.
  */
 import {redact} from '../redact.js'
+import {safeLine} from '../safe-text.js'
 
 export function lockText(value: unknown): string {
   const s = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)
-  // eslint-disable-next-line no-control-regex
-  return redact(s.slice(0, 4096).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' '))
+  return redact(safeLine(s.slice(0, 4096)))
 }

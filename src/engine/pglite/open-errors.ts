@@ -6,6 +6,7 @@
 import {shellCommand} from '../shell-quote.js'
 import {DEFAULT_MAJOR, SUPPORTED_MAJORS} from './builds.js'
 import type {LockObservation} from './data-dir-lock.js'
+import {ellipsize} from '../safe-text.js'
 
 export type OpenCause = 'missing' | 'locked' | 'wrong_major' | 'damaged'
 
@@ -48,7 +49,7 @@ export function formatAge(ms: number): string {
 export function holderLabel(o: Extract<LockObservation, {state: 'held'}>): string {
   const h = o.holder
   const what = h.subcommand ? `gbrain ${h.subcommand}` : 'command unknown'
-  const cmd = h.command ? `: ${h.command.length > 80 ? `${h.command.slice(0, 79)}…` : h.command}` : ''
+  const cmd = h.command ? `: ${ellipsize(h.command, 80)}` : ''
   return `${typeof h.pid === 'number' ? `pid ${h.pid}` : `malformed pid ${h.pid}`} (${what}${cmd})`
 }
 
