@@ -73,6 +73,12 @@ describe('bad input: one line, the fix, exit 64, no stack, no credential', () =>
     ['bad interval', ['cycle', '--interval', 'soon'], {}, /not a duration/],
     ['missing path', ['sources', 'add', 'x', '--path', '/definitely/not/here'], {}, /not a directory/],
     ['bad source id', ['sources', 'add', 'Bad Id!', '--path', '.'], {}, /source id/],
+    // Issue 10, class 10: the range, not just "Parsing --batch-size"; the command as typed.
+    ['batch size 0', ['cycle', '--batch-size', '0'], {}, /--batch-size 0 is out of range: it must be a whole number from 1 to 16,000 \(fix: for example --batch-size 500\)/],
+    ['batch size -1', ['cycle', '--batch-size=-1'], {}, /--batch-size "-1" is not a whole number from 1 to 16,000/],
+    ['batch size 1e9', ['cycle', '--batch-size', '1e9'], {}, /--batch-size "1e9" is not a whole number from 1 to 16,000/],
+    ['sources add without an id', ['sources', 'add'], {}, /^gbrain: missing argument ID \(stable id: [^)]*\) \(fix: see: gbrain sources add --help\)$/],
+    ['a config path through a file (ENOTDIR)', ['sources', 'list'], {GBRAIN_HOME: '/etc/hostname'}, /a part of its path is a file, not a directory \(fix: point GBRAIN_HOME at a directory/],
   ]
   it.each(cases)('%s', async (_name, args, extra, pattern) => {
     const r = await gbrain(args, {...env, ...extra})
