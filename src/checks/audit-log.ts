@@ -85,11 +85,17 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
     commands.push(`gbrain repair --prune-audit --older-than ${f.retention_days}d`)
   }
   if (f.wide_modes.length > 0) {
-    const shown = f.wide_modes.slice(0, 5).map((m) => `${m.path} (${octal(m.mode)}, expected ${octal(m.expected)})`)
+    const shown = f.wide_modes.slice(0, 5).map((m) => `${m.path} (${m.owner_uid !== undefined ? `owned by uid ${m.owner_uid}, ` : ''}${octal(m.mode)}, expected ${octal(m.expected)})`)
     const more = f.wide_modes.length > 5 ? ` and ${f.wide_modes.length - 5} more` : ''
     parts.push(`Permissions wider than the owner: ${shown.join(', ')}${more}.`)
-    texts.push('Audit and spool files hold operational data: restrict them to their owner.')
-    commands.push(...chmodCommands(f.wide_modes))
+    const home = f.wide_modes.some((m) => m.what !== undefined)
+    texts.push(
+      home
+        ? 'Another user who can write the home directory can replace config.json (where every command connects), and one who can read the config reads its database URL: restrict them, and the audit and spool files, to their owner.'
+        : 'Audit and spool files hold operational data: restrict them to their owner.',
+    )
+    if (f.wide_modes.some((m) => m.owner_uid !== undefined)) texts.push('A path another user owns cannot be made private by chmod: move it aside and let gbrain recreate it, or have its owner fix it.')
+    commands.push(...chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined)))
   }
 
   let summary: string

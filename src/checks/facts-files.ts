@@ -22,6 +22,7 @@ import {redact, summarizeError} from '../engine/redact.js'
 import {CorruptSpoolEntryError, DeadLetterSpool} from '../engine/spool/dead-letter.js'
 import {pidAlive} from '../engine/spool/lock.js'
 import type {Thresholds} from './thresholds.js'
+import {myUid} from '../engine/trust.js'
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
@@ -183,6 +184,10 @@ export interface ModeProblem {
   mode: number
   /** The mode it should have: 0o600 for files, 0o700 for directories. */
   expected: number
+  /** Set when another user (not root) owns it: then no chmod of ours is enough. */
+  owner_uid?: number
+  /** The brain's home directory or its config file (the others are audit, spool and run paths). */
+  what?: 'home' | 'config'
 }
 
 export interface AuditFilesFacts {
@@ -199,7 +204,7 @@ export interface AuditFilesFacts {
   expired_files: Array<{path: string; feature: string; week: string}>
   /** Audit-named entries that are not regular files or could not be stat'ed. */
   not_regular: Array<{path: string; error: string}>
-  /** Directories (audit, spool, run) wider than 0700 and their files wider than 0600. */
+  /** The home writable by others or the config readable by them; directories (audit, spool, run) wider than 0700 and their files wider than 0600. */
   wide_modes: ModeProblem[]
 }
 
@@ -525,6 +530,30 @@ async function modeProblems(dir: string, fileFilter: (name: string) => boolean, 
   return out
 }
 
+/**
+ * The home directory and its config file (issue 10, class 9): another user who can write the
+ * home can swap `config.json` (and so where every command connects); one who can read the
+ * config reads its database URL. Home: a finding when group/other can write it, or another user
+ * owns it; the config: when group/other can read or write it, or another user owns it.
+ */
+async function homeProblems(home: string): Promise<ModeProblem[]> {
+  const out: ModeProblem[] = []
+  const me = myUid()
+  const entries: [string, 'dir' | 'file', number, number][] = [[home, 'dir', 0o022, 0o700], [path.join(home, 'config.json'), 'file', 0o077, 0o600]]
+  for (const [p, kind, forbidden, expected] of entries) {
+    try {
+      const st = await fs.lstat(p)
+      if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) continue
+      const mode = st.mode & 0o777
+      const foreign = me !== undefined && st.uid !== me && st.uid !== 0
+      if ((mode & forbidden) !== 0 || foreign) out.push({path: p, kind, mode, expected, what: kind === 'dir' ? 'home' : 'config', ...(foreign ? {owner_uid: st.uid} : {})})
+    } catch {
+      // missing (no brain yet) or unreadable: not a permission finding
+    }
+  }
+  return out
+}
+
 const AUDIT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*-\d{4}-W\d{2}\.jsonl$/
 
 export async function gatherAuditFiles(paths: BrainPaths, now: number, signal?: AbortSignal): Promise<AuditFilesFacts> {
@@ -587,6 +616,7 @@ export async function gatherAuditFiles(paths: BrainPaths, now: number, signal?: 
     }
   }
   facts.wide_modes = [
+    ...(await homeProblems(paths.home)),
     ...(await modeProblems(paths.auditDir, (n) => AUDIT_NAME_RE.test(n), signal)),
     ...(await modeProblems(paths.spoolDir, (n) => n.endsWith('.json') && !n.startsWith('.'), signal)),
     ...(await modeProblems(paths.runDir, (n) => /^engine-\d+\.json$/.test(n), signal)),

@@ -5,14 +5,24 @@
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
+import {myUid} from './trust.js'
 
 /** Create `dir` (and parents) with mode 0700 when missing. */
+/**
+ * Create `dir` (and its parents) mode 0700; when it exists already, is a real directory and
+ * this user owns it, take away the group's and others' write bits (a 0777 home lets another
+ * user swap the config file). Read bits are left: the doctor reports them, an operator may
+ * want them. A directory another user owns is left alone (the doctor reports it).
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
     await fs.mkdir(dir, {recursive: true, mode: 0o700})
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
   }
+  const st = await fs.lstat(dir)
+  const me = myUid()
+  if (st.isDirectory() && (me === undefined || st.uid === me) && (st.mode & 0o022) !== 0) await fs.chmod(dir, st.mode & 0o7755)
 }
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: {fsync?: boolean} = {}): Promise<void> {

@@ -2,7 +2,7 @@
  * The built binary, end to end on the embedded PGlite brain: init (twice), sources, cycle, and
  * bad input (one line, the fix, exit 64, no stack, no credential).
  */
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -37,6 +37,21 @@ describe('gbrain on the embedded brain', () => {
     expect(second.tables_existing).toHaveLength(5)
     const mode = statSync(path.join(home, '.gbrain')).mode & 0o777
     expect(mode).toBe(0o700)
+  }, 90_000)
+
+  it('init --write-config on a home another user can write takes their write bit away; the config is 0600 (issue 10, class 9)', async () => {
+    const other = mkdtempSync(path.join(os.tmpdir(), 'gbrain-open-home-'))
+    try {
+      const h = path.join(other, '.gbrain')
+      mkdirSync(h)
+      chmodSync(h, 0o777)
+      const r = await gbrain(['init', '--write-config'], {GBRAIN_HOME: other})
+      expect(r.code, r.stderr).toBe(0)
+      expect(statSync(h).mode & 0o777).toBe(0o755)
+      expect(statSync(path.join(h, 'config.json')).mode & 0o777).toBe(0o600)
+    } finally {
+      rmSync(other, {recursive: true, force: true})
+    }
   }, 90_000)
 
   it('sources add + list, then cycle lands the sample vault and a rerun adds nothing', async () => {
