@@ -9,6 +9,7 @@ import {connectionCheck} from './connection.js'
 import {cycleFreshnessCheck} from './cycle-freshness.js'
 import type {DbCheckFacts} from './db-facts-type.js'
 import {deadLetterCheck} from './dead-letter.js'
+import {diskSpaceCheck} from './disk-space.js'
 import {engineProcessesCheck} from './engine-processes.js'
 import type {FileCheckFacts} from './facts-files.js'
 import {idleTransactionsCheck} from './idle-transactions.js'
@@ -29,6 +30,7 @@ export const CATALOGUE: readonly CheckDef<DoctorFacts>[] = [
   engineProcessesCheck,
   retryConfigCheck,
   deadLetterCheck,
+  diskSpaceCheck,
   connectionSlotsCheck,
   idleTransactionsCheck,
   auditLogCheck,

@@ -2,7 +2,9 @@
  * `dead_letter` (storage). Batches the engine could not land after all retries wait in the
  * dead-letter spool: any entry → fail (its rows are at risk until replayed) with
  * `gbrain repair --replay`. Unreadable or corrupt entries (and an unreadable spool directory) →
- * fail, naming them. Never prints row contents: only ids, sites, counts and ages.
+ * fail, naming them. A loss recorded in the loss ledger (rows neither landed nor spooled, e.g.
+ * on a full disk that also lost the audit row) → fail with ROWS LOST. Never prints row
+ * contents: only ids, sites, counts and ages.
  */
 import type {CheckDef} from './check.js'
 import {plural, type FileCheckFacts, type SpoolFacts} from './facts-files.js'
@@ -44,6 +46,23 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
     commands.push(...spool.corrupt.map((c) => `mv ${shellQuote(c.file)} ${shellQuote(`${c.file}.corrupt`)}`))
   }
 
+  const ledger = spool.ledger
+  const lost = ledger.records.reduce((n, r) => n + r.lost_rows, 0)
+  if (ledger.records.length > 0) {
+    const last = ledger.records.reduce((a, b) => (a.last_at >= b.last_at ? a : b))
+    parts.push(
+      `ROWS LOST: ${plural(lost, 'row')} in ${plural(ledger.records.reduce((n, r) => n + r.lost_batches, 0), 'batch', 'batches')} could be neither landed nor spooled ` +
+        `(${plural(ledger.records.length, 'process', 'processes')}; last at ${last.last_at}, site ${last.last_site}: ${last.last_error}); recorded in ${ledger.file}.`,
+    )
+    texts.push('Free space where the spool lives, rerun the cycle (it re-reads the sources; rows land idempotently), then remove the ledger (the next cycle makes it again).')
+    commands.push('gbrain cycle', `rm ${shellQuote(ledger.file)}`)
+  }
+  if (ledger.error !== null || ledger.corrupt_slots > 0) {
+    parts.push(`The loss ledger ${ledger.file} is unusable (${ledger.error ?? `${plural(ledger.corrupt_slots, 'corrupt slot')}`}): a loss on a full disk could go unrecorded.`)
+    texts.push('Remove it; the next cycle makes it again.')
+    commands.push(`rm ${shellQuote(ledger.file)}`)
+  }
+
   const status: CheckOutcome['status'] = parts.length > 0 ? 'fail' : 'ok'
   const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
   return {
@@ -57,6 +76,7 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
       by_site: spool.by_site,
       corrupt: spool.corrupt.map((c) => ({id: c.id, reason: c.reason})),
       list_error: spool.list_error,
+      ledger: {file: ledger.file, exists: ledger.exists, lost_rows: lost, records: ledger.records, corrupt_slots: ledger.corrupt_slots, error: ledger.error},
     },
     observed_value: spool.entries + spool.corrupt.length,
     observed_unit: 'count',

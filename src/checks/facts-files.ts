@@ -23,6 +23,8 @@ import {CorruptSpoolEntryError, DeadLetterSpool} from '../engine/spool/dead-lett
 import {pidAlive} from '../engine/spool/lock.js'
 import type {Thresholds} from './thresholds.js'
 import {myUid} from '../engine/trust.js'
+import {readLedger, type LedgerFacts} from '../engine/spool/loss-ledger.js'
+import {gatherDisk, type DiskFacts} from './disk-space.js'
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
@@ -157,6 +159,8 @@ export interface SpoolFacts {
   ids: string[]
   /** Permission bits of the directory, or null when absent. */
   dir_mode: number | null
+  /** The loss ledger: rows lost when even the spool could not take them (loss-ledger.ts). */
+  ledger: LedgerFacts
 }
 
 export interface ProcessFacts {
@@ -214,6 +218,7 @@ export interface FileFacts {
   spool(): Promise<SpoolFacts>
   processes(): Promise<ProcessFacts>
   auditFiles(): Promise<AuditFilesFacts>
+  disk(): Promise<DiskFacts>
 }
 
 /** What the file-backed checks judge: the gathered facts plus the run's env, clock and thresholds. */
@@ -448,6 +453,7 @@ export async function gatherSpool(spoolDir: string, now: number, signal?: AbortS
     corrupt: [],
     ids: [],
     dir_mode: await modeOf(spoolDir),
+    ledger: await readLedger(spoolDir),
   }
   let listing: Awaited<ReturnType<DeadLetterSpool['list']>>
   try {
@@ -633,5 +639,6 @@ export function createFileFacts(options: FileFactsOptions): FileFacts {
     spool: memo(() => gatherSpool(paths.spoolDir, now, signal)),
     processes: memo(() => gatherProcesses(paths.runDir)),
     auditFiles: memo(() => gatherAuditFiles(paths, now, signal)),
+    disk: memo(() => gatherDisk(paths)),
   }
 }

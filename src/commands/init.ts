@@ -4,6 +4,7 @@ import {readConfigFile, type ResolvedTarget} from '../config/resolve.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {ensurePrivateDir, writeFileAtomic} from '../engine/fs-atomic.js'
 import {ensureSchema} from '../brain/schema.js'
+import {prepareLedger} from '../engine/spool/loss-ledger.js'
 
 export interface InitResult {
   engine: ResolvedTarget['engine']
@@ -28,6 +29,8 @@ export default class Init extends BaseCommand<typeof Init> {
     await ensurePrivateDir(target.paths.home)
     const engine = await this.engine(target)
     const report = await ensureSchema(engine)
+    // The loss ledger is made now, while there is room (engine/spool/loss-ledger.ts).
+    await prepareLedger(target.paths.spoolDir)
     let configFile: string | null = null
     if (this.flags['write-config']) {
       const existing = readConfigFile(target.configFile.path) ?? {}

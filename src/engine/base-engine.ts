@@ -11,6 +11,7 @@ import {summarizeError} from './redact.js'
 import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
 import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
 import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
+import {ledgerFile, noteLoss, prepareLedger} from './spool/loss-ledger.js'
 import type {
   BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineKind, EngineState, EngineStats, Executor,
   HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
@@ -68,6 +69,7 @@ export abstract class BaseEngine implements Engine {
   protected readonly attemptTimeoutMs: number
   readonly audit: AuditWriter | null
   readonly spool: DeadLetterSpool | null
+  private ledgerReady: Promise<boolean> | undefined
 
   protected state: EngineState = 'closed'
   protected generation = 0
@@ -332,6 +334,8 @@ export abstract class BaseEngine implements Engine {
     let attempts = 0
     let retried = false
     this.counters.batches += 1
+    // The loss ledger is made while there is room, before the first batch (loss-ledger.ts).
+    if (this.spool) await (this.ledgerReady ??= prepareLedger(this.spool.dir))
     try {
       const inserted = await this.retrying(
         `batch ${site}`,
@@ -397,6 +401,10 @@ export abstract class BaseEngine implements Engine {
           this.counters.spooled_rows += rows.length
         } catch (se) {
           spoolError = se
+          // The durable trace of the loss that survives a full disk (the audit row below may not).
+          const at = new Date(this.clock.now()).toISOString()
+          const noted = await noteLoss(this.spool.dir, {pid: process.pid, site, rows: rows.length, at, error: `${classified.message}; spool: ${se instanceof Error ? se.message : String(se)}`})
+          if (noted) spoolError = new Error(`${se instanceof Error ? se.message : String(se)} (the loss is recorded in ${ledgerFile(this.spool.dir)})`)
         }
       } else {
         spoolError = new Error('no dead-letter spool configured')

@@ -8,6 +8,7 @@ import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
 import {DeadLetterSpool, SPOOL_FORMAT_VERSION, type DeadLetterEntry} from '../../src/engine/spool/dead-letter.js'
+import {LEDGER_BYTES, noteLoss, prepareLedger} from '../../src/engine/spool/loss-ledger.js'
 
 const HOUR = 3_600_000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z')
@@ -78,6 +79,7 @@ describe('dead_letter', () => {
       by_site: {'cycle.links': {entries: 2, rows: 5}, 'cycle.timeline': {entries: 1, rows: 5}},
       corrupt: [],
       list_error: null,
+      ledger: {file: path.join(p.spoolDir, 'loss.ledger'), exists: false, lost_rows: 0, records: [], corrupt_slots: 0, error: null},
     })
     expect(r.fix?.commands).toEqual(['gbrain repair --replay'])
     expect(JSON.stringify(r)).not.toContain(SECRET)
@@ -111,5 +113,44 @@ describe('dead_letter', () => {
     const r = await run(p)
     expect(r.status).toBe('fail')
     expect(r.message).toContain(`Dead-letter spool ${p.spoolDir} unreadable`)
+  })
+
+  // Issue 10, class 5: with the disk full, the spool write and the audit row both fail; the
+  // preallocated ledger is overwritten in place and the doctor still sees the loss.
+  it('a loss in the ledger → fail with ROWS LOST, the counts, the last error, and the fix (rerun the cycle, remove the ledger)', async () => {
+    const p = brain()
+    expect(await prepareLedger(p.spoolDir)).toBe(true)
+    expect(fs.statSync(path.join(p.spoolDir, 'loss.ledger')).size).toBe(LEDGER_BYTES)
+    expect((await run(p)).status).toBe('ok') // an empty ledger is no finding
+    expect(await noteLoss(p.spoolDir, {pid: 4242, site: 'cycle.pages', rows: 500, at: iso(NOW - HOUR), error: 'connection refused; spool: ENOSPC'})).toBe(true)
+    expect(await noteLoss(p.spoolDir, {pid: 4242, site: 'cycle.links', rows: 20, at: iso(NOW - 30 * 60_000), error: 'x'.repeat(5000)})).toBe(true)
+    expect(await noteLoss(p.spoolDir, {pid: 4343, site: 'cycle.timeline', rows: 7, at: iso(NOW - 2 * HOUR), error: 'e'})).toBe(true)
+    expect(fs.statSync(path.join(p.spoolDir, 'loss.ledger')).size).toBe(LEDGER_BYTES) // never grows
+    const r = await run(p)
+    expect(r.status).toBe('fail')
+    expect(r.message).toMatch(/^ROWS LOST: 527 rows in 3 batches could be neither landed nor spooled \(2 processes; last at 2026-01-07T11:30:00.000Z, site cycle\.links: x+\); recorded in /)
+    expect(r.fix?.commands).toEqual(['gbrain cycle', `rm ${path.join(p.spoolDir, 'loss.ledger')}`])
+  })
+
+  it('the ledger fills its 16 slots and then overwrites the oldest record, never growing', async () => {
+    const p = brain()
+    await prepareLedger(p.spoolDir)
+    for (let pid = 1; pid <= 17; pid++) expect(await noteLoss(p.spoolDir, {pid, site: 's', rows: 1, at: iso(NOW - (100 - pid) * 60_000), error: 'e'})).toBe(true)
+    const r = await run(p)
+    const pids = ((r.details as {ledger: {records: {pid: number}[]}}).ledger.records).map((x) => x.pid).sort((a, b) => a - b)
+    expect(pids).toEqual(Array.from({length: 16}, (_, i) => i + 2))
+    expect(fs.statSync(path.join(p.spoolDir, 'loss.ledger')).size).toBe(LEDGER_BYTES)
+  })
+
+  it('a ledger that is a symlink or the wrong size is reported unusable, and noteLoss refuses it', async () => {
+    const p = brain()
+    fs.mkdirSync(p.spoolDir, {mode: 0o700})
+    fs.writeFileSync(path.join(root, 'target'), 'x')
+    fs.symlinkSync(path.join(root, 'target'), path.join(p.spoolDir, 'loss.ledger'))
+    expect(await noteLoss(p.spoolDir, {pid: 1, site: 's', rows: 1, at: iso(NOW), error: 'e'})).toBe(false)
+    expect(fs.readFileSync(path.join(root, 'target'), 'utf8')).toBe('x')
+    const r = await run(p)
+    expect(r.status).toBe('fail')
+    expect(r.message).toContain('is unusable (a symlink)')
   })
 })

@@ -14,6 +14,7 @@ async function run(env: NodeJS.ProcessEnv): Promise<CheckOutcome> {
     spool: never,
     processes: never,
     auditFiles: never,
+    disk: never,
     env,
     now: 0,
     thresholds: validateThresholds({}),
