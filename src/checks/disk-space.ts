@@ -3,7 +3,8 @@
  * the run directory — where a failed batch's rows and the record of its failure go. On a full
  * disk both writes fail and the audit trail cannot show the loss (issue 10, class 5). For each
  * distinct filesystem: fail when less than {@link FAIL_FREE_BYTES} is free to this user or the
- * directory (or its nearest existing parent) is not writable; warn below {@link WARN_FREE_BYTES}
+ * directory (or its nearest existing parent) is not writable (by this user when it owns it, else
+ * by its owner: a monitoring account may read a brain it does not write); warn below {@link WARN_FREE_BYTES}
  * or {@link WARN_FREE_PCT} % free. Read-only: statfs and access(W_OK), nothing is written.
  */
 import {constants, promises as fs} from 'node:fs'
@@ -11,6 +12,7 @@ import path from 'node:path'
 import type {BrainPaths} from '../engine/paths.js'
 import {summarizeError} from '../engine/redact.js'
 import {shellQuote} from '../engine/shell-quote.js'
+import {myUid} from '../engine/trust.js'
 import type {CheckDef} from './check.js'
 import type {FileCheckFacts} from './facts-files.js'
 import type {CheckOutcome} from './types.js'
@@ -37,12 +39,12 @@ export interface DiskFacts {
   errors: Array<{role: string; path: string; error: string}>
 }
 
-async function nearestExisting(dir: string): Promise<{path: string; dev: number}> {
+async function nearestExisting(dir: string): Promise<{path: string; dev: number; uid: number; mode: number}> {
   let p = path.resolve(dir)
   for (;;) {
     try {
       const st = await fs.stat(p)
-      return {path: p, dev: st.dev}
+      return {path: p, dev: st.dev, uid: st.uid, mode: st.mode}
     } catch (e) {
       const parent = path.dirname(p)
       if (parent === p || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
@@ -63,7 +65,10 @@ export async function gatherDisk(paths: BrainPaths): Promise<DiskFacts> {
         continue
       }
       const s = await fs.statfs(at.path)
-      const writable = await fs.access(at.path, constants.W_OK).then(() => true, () => false)
+      // Writable by whoever writes there: this user for its own directory; for a brain another
+      // user owns (a monitoring account running the doctor), its owner.
+      const me = myUid()
+      const writable = me === undefined || at.uid === me ? await fs.access(at.path, constants.W_OK).then(() => true, () => false) : (at.mode & 0o200) !== 0
       const entry = {roles: [role], path: at.path, free_bytes: s.bavail * s.bsize, total_bytes: s.blocks * s.bsize, writable}
       byDev.set(at.dev, entry)
       facts.filesystems.push(entry)
@@ -83,7 +88,7 @@ export function judgeDiskSpace(facts: DiskFacts): CheckOutcome {
   for (const f of facts.filesystems) {
     const pct = f.total_bytes > 0 ? (100 * f.free_bytes) / f.total_bytes : 100
     const where = `${f.roles.join(', ')} (${f.path})`
-    if (!f.writable) fails.push(`${where} is not writable by this user`)
+    if (!f.writable) fails.push(`${where} is not writable by its owner`)
     if (f.free_bytes < FAIL_FREE_BYTES) fails.push(`${where}: ${size(f.free_bytes)} free`)
     else if (f.free_bytes < WARN_FREE_BYTES || pct < WARN_FREE_PCT) warns.push(`${where}: ${size(f.free_bytes)} free (${pct.toFixed(1)} %)`)
     if (!f.writable || f.free_bytes < WARN_FREE_BYTES || pct < WARN_FREE_PCT) commands.push(`df -h ${shellQuote(f.path)}`)

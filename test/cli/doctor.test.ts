@@ -117,7 +117,7 @@ describe('doctor: verdicts and exit codes', () => {
     expect(t.code, t.stdout + t.stderr).toBe(0)
     expect(t.stderr).toBe('')
     // Nothing needs attention, so the table is just the summary line.
-    expect(t.stdout).toMatch(/^healthy: 11 ok, 1 skipped — health 100\/100 \(\d+ ms\)\n$/)
+    expect(t.stdout).toMatch(/^healthy: 12 ok, 1 skipped — health 100\/100 \(\d+ ms\)\n$/)
 
     const j = await gbrain(['doctor', '--json'], b.env)
     expect(j.code).toBe(0)
@@ -139,12 +139,12 @@ describe('doctor: verdicts and exit codes', () => {
       expect(c).not.toHaveProperty('debug_stack')
     }
     const s = report.summary
-    expect(s.ok + s.warn + s.fail + s.unknown + s.skipped).toBe(12)
+    expect(s.ok + s.warn + s.fail + s.unknown + s.skipped).toBe(13)
     for (const st of ['ok', 'warn', 'fail', 'unknown', 'skipped'] as const) {
       expect(s[st], st).toBe(report.checks.filter((c) => c.status === st).length)
     }
     expect(report.health_score).toBe(Math.max(0, 100 - 20 * s.fail - 5 * s.warn))
-    expect(s.ok).toBe(11)
+    expect(s.ok).toBe(12)
     expect(check(report, 'pglite_lock')).toMatchObject({status: 'skipped'}) // Postgres: no data-dir lock
     expect(report.top_issues).toEqual([])
     expect(check(report, 'connection').details).toMatchObject({server_version: expect.stringMatching(/^15\./)})
@@ -153,12 +153,12 @@ describe('doctor: verdicts and exit codes', () => {
     const q = await gbrain(['doctor', '-q'], b.env)
     expect(q.code).toBe(0)
     expect(q.stdout.split('\n').filter(Boolean)).toHaveLength(1)
-    expect(q.stdout).toMatch(/^healthy: 11 ok, 1 skipped — health 100\/100/)
+    expect(q.stdout).toMatch(/^healthy: 12 ok, 1 skipped — health 100\/100/)
 
     const list = await gbrain(['doctor', '--list'], b.env)
     expect(list.code).toBe(0)
     const lines = list.stdout.trim().split('\n')
-    expect(lines).toHaveLength(12)
+    expect(lines).toHaveLength(13)
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual([...CATALOGUE_ORDER])
   }, 90_000)
 
@@ -166,7 +166,7 @@ describe('doctor: verdicts and exit codes', () => {
     const b = await makeBrain({cycledHoursAgo: 10})
     const t = await gbrain(['doctor'], b.env)
     expect(t.code, t.stdout).toBe(0)
-    expect(t.stdout).toMatch(/\nwarnings: 1 warn, 10 ok, 1 skipped — health 95\/100 \(\d+ ms\)\n$/)
+    expect(t.stdout).toMatch(/\nwarnings: 1 warn, 11 ok, 1 skipped — health 95\/100 \(\d+ ms\)\n$/)
     expect(tableRows(t.stdout)).toEqual([['warn', 'cycle_freshness']])
     expect(t.stdout).toContain('notes 10.0 h ago')
 
@@ -177,10 +177,10 @@ describe('doctor: verdicts and exit codes', () => {
     await setCycledAgo(b.db, 48)
     const failing = await gbrain(['doctor', '-q'], b.env)
     expect(failing.code).toBe(1)
-    expect(failing.stdout).toMatch(/^unhealthy: 1 fail, 10 ok, 1 skipped/)
+    expect(failing.stdout).toMatch(/^unhealthy: 1 fail, 11 ok, 1 skipped/)
     const never = await gbrain(['doctor', '--fail-on', 'never', '-q'], b.env)
     expect(never.code).toBe(0)
-    expect(never.stdout).toMatch(/^unhealthy: 1 fail, 10 ok, 1 skipped/)
+    expect(never.stdout).toMatch(/^unhealthy: 1 fail, 11 ok, 1 skipped/)
   }, 90_000)
 
   it('unhealthy: a source cycled 48 h ago → exit 1, the failing check first, the fix in top issues', async () => {
@@ -193,7 +193,7 @@ describe('doctor: verdicts and exit codes', () => {
     const top = t.stdout.slice(t.stdout.indexOf('Top issues'))
     expect(top).toMatch(/1\. ✗ cycle_freshness/)
     expect(top).toContain('$ gbrain cycle --source notes')
-    expect(t.stdout).toMatch(/\nunhealthy: 1 fail, 10 ok, 1 skipped — health 80\/100/)
+    expect(t.stdout).toMatch(/\nunhealthy: 1 fail, 11 ok, 1 skipped — health 80\/100/)
 
     const report = parseReport(await gbrain(['doctor', '--json'], b.env))
     const c = check(report, 'cycle_freshness')
@@ -263,7 +263,7 @@ describe('doctor under faults', () => {
         ['unknown', 'cycle_freshness'],
         ['unknown', 'sync_freshness'],
       ])
-      expect(t.stdout).toMatch(/\nunknown: 2 unknown, 9 ok/)
+      expect(t.stdout).toMatch(/\nunknown: 2 unknown, 10 ok/)
     } finally {
       await lock2.release()
     }
@@ -297,7 +297,7 @@ describe('doctor under faults', () => {
     expect(t.code).toBe(1)
     expect(t.ms).toBeLessThan(1500)
     expect(tableRows(t.stdout)[0]).toEqual(['fail', 'connection'])
-    expect(t.stdout).toMatch(/\nunhealthy: 1 fail, 6 ok, 5 skipped/)
+    expect(t.stdout).toMatch(/\nunhealthy: 1 fail, 7 ok, 5 skipped/)
   }, 60_000)
 
   it('database down (blackholed): answers within --timeout + 1 s, connection fails with cause timeout, exit 1', async () => {
@@ -372,18 +372,18 @@ describe('doctor: every format on an unhealthy brain', () => {
           ['fail', 'batch_retry_health'],
           ['fail', 'cycle_freshness'],
         ])
-        expect(out).toMatch(/\nunhealthy: 2 fail, 9 ok, 1 skipped — health 60\/100 \(\d+ ms\)\n$/)
+        expect(out).toMatch(/\nunhealthy: 2 fail, 10 ok, 1 skipped — health 60\/100 \(\d+ ms\)\n$/)
         break
       case 'json': {
         const r = JSON.parse(out) as Report
-        expect(r).toMatchObject({schema_version: 2, status: 'unhealthy', health_score: 60, summary: {fail: 2, ok: 9}})
+        expect(r).toMatchObject({schema_version: 2, status: 'unhealthy', health_score: 60, summary: {fail: 2, ok: 10}})
         expect(r.top_issues.map((i) => i.check)).toEqual(['batch_retry_health', 'cycle_freshness'])
         break
       }
       case 'junit':
         expect(out).toMatch(/^<\?xml /)
-        expect(out).toMatch(/<testsuite [^>]*tests="12"[^>]*failures="2"/)
-        expect(out.match(/<testcase /g)).toHaveLength(12)
+        expect(out).toMatch(/<testsuite [^>]*tests="13"[^>]*failures="2"/)
+        expect(out.match(/<testcase /g)).toHaveLength(13)
         expect(out.match(/<failure /g)).toHaveLength(2)
         expect(out).toMatch(/<testcase [^>]*name="cycle_freshness"[^>]*>\s*<failure /)
         break
@@ -443,7 +443,7 @@ describe('doctor: every format on an unhealthy brain', () => {
     expect(md).toMatch(/\| status \| check \| message \| fix \|\n\| --- \| --- \| --- \| --- \|/)
     expect(md).toMatch(/\| ✗ fail \| `batch_retry_health` \|/)
     expect(md).toMatch(/\| ✗ fail \| `cycle_freshness` \|/)
-    expect(md).toMatch(/unhealthy: 2 fail, 9 ok/)
+    expect(md).toMatch(/unhealthy: 2 fail, 10 ok/)
 
     // Other formats leave the step summary alone.
     const before = readFileSync(summary, 'utf8')

@@ -25,13 +25,14 @@ export const CATALOGUE_ORDER = [
   'engine_processes',
   'retry_config',
   'dead_letter',
+  'disk_space',
   'connection_slots',
   'idle_transactions',
   'audit_log',
 ] as const
 
 export const DATABASE_CHECKS = ['cycle_freshness', 'sync_freshness', 'connection_slots', 'idle_transactions'] as const
-export const FILE_CHECKS = ['batch_retry_health', 'pool_reap_health', 'engine_processes', 'retry_config', 'dead_letter', 'audit_log'] as const
+export const FILE_CHECKS = ['batch_retry_health', 'pool_reap_health', 'engine_processes', 'retry_config', 'dead_letter', 'disk_space', 'audit_log'] as const
 
 /** Env that makes human output deterministic: UTF-8 glyphs, no colour. */
 export const LOCALE_ENV = {LANG: 'C.UTF-8', LC_ALL: '', LC_CTYPE: '', NO_COLOR: '1', FORCE_COLOR: ''}

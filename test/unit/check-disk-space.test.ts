@@ -31,7 +31,7 @@ describe('disk_space judge', () => {
     expect(full.status).toBe('fail')
     expect(full.message).toBe('audit, spool, run (/home/ops/.gbrain): 0 KB free. On a full disk a failed batch can be neither spooled nor recorded in the audit trail.')
     expect(judgeDiskSpace(fsOf(FAIL_FREE_BYTES - 1)).status).toBe('fail')
-    expect(judgeDiskSpace(fsOf(50 * GB, 100 * GB, false)).message).toContain('is not writable by this user')
+    expect(judgeDiskSpace(fsOf(50 * GB, 100 * GB, false)).message).toContain('is not writable by its owner')
   })
 })
 
