@@ -99,12 +99,16 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
   let retries = 0
   let pendingReconnect: ReconnectContext | undefined
   let reconnectError: {error: unknown; classified: Classified} | undefined
+  // The last failure that was not an attempt cut short by the deadline: what a run that ends
+  // on the deadline reports (a 5 ms last attempt timing out says nothing about the cause).
+  let lastCause: {error: unknown; classified: Classified} | undefined
 
   for (;;) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
     attempt += 1
     let error: unknown
     let failed = false
+    let cutShort = false
 
     if (pendingReconnect && options.reconnect) {
       try {
@@ -122,6 +126,7 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
     if (!failed) {
       const remaining = deadlineAt - clock.now()
       const budget = Math.max(1, Math.min(attemptTimeoutMs, remaining))
+      cutShort = budget < attemptTimeoutMs
       const controller = new AbortController()
       const onOuterAbort = (): void => controller.abort(signal?.reason)
       signal?.addEventListener('abort', onOuterAbort, {once: true})
@@ -155,12 +160,15 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
       classified = reconnectError.classified
     }
     if (!classified.retryable) throw error
-    if (retries >= maxRetries) throw new RetryExhaustedError(attempt, error, classified, 'retries')
+    const deadlineCut = cutShort && error instanceof AttemptTimeoutError
+    if (!deadlineCut) lastCause = {error, classified}
+    const cause = deadlineCut && lastCause ? lastCause : {error, classified}
+    if (retries >= maxRetries) throw new RetryExhaustedError(attempt, cause.error, cause.classified, 'retries')
 
     retries += 1
     const drawn = backoff.next()
     const delayMs = retries === 1 ? 0 : drawn
-    if (clock.now() + delayMs >= deadlineAt) throw new RetryExhaustedError(attempt, error, classified, 'deadline')
+    if (clock.now() + delayMs >= deadlineAt) throw new RetryExhaustedError(attempt, cause.error, cause.classified, 'deadline')
 
     await options.onRetry?.({attempt, retry: retries, error, classified, delayMs})
     // At least one timer tick before anything touches the pool again (same-tick hang).

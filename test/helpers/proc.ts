@@ -3,7 +3,8 @@
  * Everything is execFile-based (argv arrays, no shell) so paths and SQL never need shell quoting.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync } from 'node:fs';
+import { chownSync, existsSync } from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 
 /** Result of {@link run}. */
@@ -58,6 +59,9 @@ export function runAsPostgres(
   args: string[],
   opts: { timeoutMs?: number } = {},
 ): Promise<RunResult> {
+  // runuser reports a missing program as "Permission denied": name it instead.
+  const found = path.isAbsolute(file) ? existsSync(file) : [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin'].some((d) => d !== '' && existsSync(path.join(d, file)));
+  if (!found) return Promise.reject(new Error(`${file} is not installed: npm test installs it when run as root (scripts/provision.sh)`));
   return run('runuser', ['-u', 'postgres', '--', file, ...args], opts);
 }
 

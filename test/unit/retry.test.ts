@@ -206,6 +206,28 @@ describe('withRetry', () => {
     expect(clock.now() - t0).toBeLessThanOrEqual(5000)
   })
 
+  // Found by CI under load: `repair --reconnect --timeout 2s` reported "timeout: did not settle
+  // within 5 ms" — its last attempt had 5 ms of the deadline left — instead of the real cause.
+  it('a last attempt cut short by the deadline and timing out reports the cause before it, not the cut', async () => {
+    const refused = err('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1')
+    const {options, clock, t0} = harness({maxRetries: 10, deadlineMs: 2010, attemptTimeoutMs: 5000})
+    const e = (await withRetry(async ({attempt}) => {
+      if (attempt < 3) throw refused
+      return new Promise<never>(() => {}) // the third attempt starts at 2000 ms with 10 ms left
+    }, options).catch((x: unknown) => x)) as RetryExhaustedError
+    expect(e).toBeInstanceOf(RetryExhaustedError)
+    expect(e.reason).toBe('deadline')
+    expect(e.attempts).toBe(3)
+    expect(e.lastError).toBe(refused)
+    expect(clock.now() - t0).toBe(2010)
+  })
+
+  it('an attempt that times out on its full attempt timeout is itself the cause', async () => {
+    const {options} = harness({maxRetries: 0, attemptTimeoutMs: 500})
+    const e = (await withRetry(async () => new Promise<never>(() => {}), options).catch((x: unknown) => x)) as RetryExhaustedError
+    expect(e.lastError).toBeInstanceOf(AttemptTimeoutError)
+  })
+
   it('delays audited in onRetry are the delays slept (decorrelated, seeded)', async () => {
     const delays: number[] = []
     const clock = new FakeClock()
