@@ -78,7 +78,10 @@ describe('cycle --watch', () => {
     const exit = await exited
     console.log(`[measure] cycle --watch: exited ${Math.round(exit.at - sent)} ms after SIGTERM`)
     expect(exit.code).toBe(0)
-    expect(exit.at - sent).toBeLessThan(2000)
+    // Shutdown is bounded by the pool's end timeout (2 s, then sockets are destroyed) plus
+    // process exit; + 3 s of stated slack for a loaded 2-core CI machine (an ignored SIGTERM
+    // would run until the next 5 m interval).
+    expect(exit.at - sent).toBeLessThan(2000 + 3000)
     expect(existsSync(stateFile)).toBe(false)
     expect(readdirSync(path.join(home, '.gbrain', 'run'))).toEqual([])
   }, 120_000)

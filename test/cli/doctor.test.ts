@@ -236,7 +236,8 @@ describe('doctor under faults', () => {
         `cycle_freshness ${check(report, 'cycle_freshness').duration_ms} ms, sync_freshness ${check(report, 'sync_freshness').duration_ms} ms`)
       expect(st.cycle_freshness, check(report, 'cycle_freshness').message).toBe('unknown')
       expect(st.sync_freshness).toBe('unknown')
-      for (const name of ['cycle_freshness', 'sync_freshness']) expect(check(report, name).duration_ms).toBeLessThanOrEqual(1300)
+      // Cut at --timeout 1s; + 1 s of stated slack for the timer firing late on a loaded machine (a hang would be 30 s).
+      for (const name of ['cycle_freshness', 'sync_freshness']) expect(check(report, name).duration_ms).toBeLessThanOrEqual(1000 + 1000)
       // Every other check is unaffected: the hung query must not starve them of connections.
       const others = Object.fromEntries(Object.entries(st).filter(([n]) => n !== 'cycle_freshness' && n !== 'sync_freshness'))
       expect(others).toEqual(Object.fromEntries(Object.keys(others).map((n) => [n, n === 'pglite_lock' ? 'skipped' : 'ok'])))
@@ -279,7 +280,7 @@ describe('doctor under faults', () => {
     console.log(`[measure] doctor, database refused (closed port): ${Math.round(r.ms)} ms wall`)
     expect(r.code).toBe(1)
     const report = parseReport(r)
-    expect(report.duration_ms).toBeLessThan(1000) // refused at once, far inside the 5 s budget
+    expect(report.duration_ms).toBeLessThan(5000 / 2) // refused is answered at once, not waited out: under half the 5 s budget
     expect(r.ms).toBeLessThan(1500 + 6000) // + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
     const conn = check(report, 'connection')
     expect(conn.status).toBe('fail')
@@ -295,7 +296,7 @@ describe('doctor under faults', () => {
     const t = await gbrain(['doctor', '--database-url', url], env)
     console.log(`[measure] doctor (table), database refused: ${Math.round(t.ms)} ms wall`)
     expect(t.code).toBe(1)
-    expect(t.ms).toBeLessThan(1500)
+    expect(t.ms).toBeLessThan(1500 + 6000) // + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
     expect(tableRows(t.stdout)[0]).toEqual(['fail', 'connection'])
     expect(t.stdout).toMatch(/\nunhealthy: 1 fail, 7 ok, 5 skipped/)
   }, 60_000)
