@@ -2,8 +2,10 @@
  * An exclusive lock file (O_EXCL) holding the owner's pid. A lock whose pid is dead is stale
  * and taken over; a live one refuses with LockedError, so two replays never land an entry twice.
  */
+import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import {ensurePrivateDir} from '../fs-atomic.js'
+import {readSmallFileSync} from '../fs-read.js'
 import path from 'node:path'
 
 export class LockedError extends Error {
@@ -24,29 +26,48 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds now: a second acquire from the same process is refused too. */
+const held = new Set<string>()
+
 export async function acquireLock(file: string): Promise<() => Promise<void>> {
   await ensurePrivateDir(path.dirname(file))
+  const key = path.resolve(file)
+  if (held.has(key)) throw new LockedError(file, process.pid)
   for (let tries = 0; tries < 3; tries++) {
+    const token = `${process.pid}:${Date.now()}:${randomBytes(4).toString('hex')}`
     try {
       const handle = await fs.open(file, 'wx', 0o600)
-      await handle.writeFile(JSON.stringify({pid: process.pid, started_at: new Date().toISOString()}))
+      await handle.writeFile(JSON.stringify({pid: process.pid, started_at: new Date().toISOString(), token}))
       await handle.close()
+      held.add(key)
       return async () => {
-        await fs.rm(file, {force: true})
+        held.delete(key)
+        // Remove it only while it is still ours (a stale-lock takeover elsewhere replaced it).
+        if (readOwner(file)?.token === token) await fs.rm(file, {force: true})
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
     }
-    let owner = -1
-    try {
-      owner = Number((JSON.parse(await fs.readFile(file, 'utf8')) as {pid?: unknown}).pid)
-    } catch {
+    const owner = readOwner(file)
+    if (owner === undefined) {
       // Unreadable or half-written: treat as stale only if it is old enough not to be mid-write.
-      const st = await fs.stat(file).catch(() => undefined)
+      const st = await fs.lstat(file).catch(() => undefined)
       if (st && Date.now() - st.mtimeMs < 5000) throw new LockedError(file, -1)
+    } else if (pidAlive(owner.pid) && owner.pid !== process.pid) {
+      throw new LockedError(file, owner.pid)
     }
-    if (pidAlive(owner) && owner !== process.pid) throw new LockedError(file, owner)
+    // Dead owner, or our own pid from an earlier process (this one holds nothing there): stale.
     await fs.rm(file, {force: true})
   }
   throw new LockedError(file, -1)
+}
+
+/** The lock's owner as written, read bounded and never through a symlink or a FIFO; undefined when unreadable. */
+function readOwner(file: string): {pid: number; token?: string} | undefined {
+  try {
+    const o = JSON.parse(readSmallFileSync(file, 4096)) as {pid?: unknown; token?: unknown}
+    return {pid: Number(o.pid), ...(typeof o.token === 'string' ? {token: o.token} : {})}
+  } catch {
+    return undefined
+  }
 }
