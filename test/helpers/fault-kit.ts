@@ -8,7 +8,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {readWindow} from '../../src/engine/audit/index.js'
 import type {BatchWriter, Engine, Executor} from '../../src/engine/types.js'
-import {rowsWriter, TABLE, type RunReport, type WorkRow} from './workload.js'
+import {emptyReport, noteLanded, rowsWriter, TABLE, type RunReport, type WorkRow} from './workload.js'
 
 /** Rows of one audit feature written in the last hour under `<home>/audit`. */
 export async function auditRows(home: string, feature: string): Promise<Record<string, unknown>[]> {
@@ -128,13 +128,13 @@ export async function runBatchesWith(
   writer: BatchWriter<WorkRow>,
   options: {site?: string; onLanded?: (n: number) => void | Promise<void>} = {},
 ): Promise<RunReport> {
-  const report: RunReport = {sent: 0, landedBatches: 0, spooledBatches: 0, failedBatches: [], landedAt: [], maxLatencyMs: 0}
+  const report: RunReport = emptyReport()
   for (const [index, rows] of batches.entries()) {
     report.sent += rows.length
     const t0 = performance.now()
     try {
-      await engine.batch(options.site ?? 'test.workload', rows, writer)
-      report.landedBatches += 1
+      const outcome = await engine.batch(options.site ?? 'test.workload', rows, writer)
+      noteLanded(report, index, rows.length, outcome)
       report.landedAt.push(performance.now())
       await options.onLanded?.(report.landedBatches)
     } catch (error) {

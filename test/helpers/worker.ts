@@ -24,11 +24,14 @@ export interface Worker {
   /** Resolves with the first mark (already seen or future) matching the predicate. */
   waitMark(pred: (m: Mark) => boolean, timeoutMs: number, what: string): Promise<Mark>
   exited: Promise<{code: number | null; signal: NodeJS.Signals | null; at: number}>
+  /** Let a worker held by WORKER_HOLD_AT_WRITE go on (one line on its stdin). */
+  release(): void
 }
 
 export function startWorker(env: Record<string, string>): Worker {
   if (!existsSync(path.join(root, 'dist/engine/index.js'))) throw new Error('dist/ is missing: run `npm run build` first')
-  const child = spawn(process.execPath, [script], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [script], {env: {...process.env, ...env}, stdio: ['pipe', 'pipe', 'pipe']})
+  child.stdin!.on('error', () => undefined) // a worker that already exited: nothing to release
   const unregister = register({name: `worker ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   const marks: Mark[] = []
   const waiters: {pred: (m: Mark) => boolean; resolve: (m: Mark) => void}[] = []
@@ -64,6 +67,9 @@ export function startWorker(env: Record<string, string>): Worker {
     marks,
     stderr: () => err,
     exited,
+    release() {
+      child.stdin!.write('go\n')
+    },
     waitMark(pred, timeoutMs, what) {
       const seen = marks.find(pred)
       if (seen) return Promise.resolve(seen)

@@ -3,8 +3,9 @@
  * scenarios 1–5, 10–12, 18): backend kills, fast/immediate restarts, short and long outages,
  * slot exhaustion, statement_timeout, idle_session_timeout, and bounded disconnect afterwards.
  *
- * Every scenario asserts: rows in the table + rows in the spool = rows sent, no duplicate keys,
- * every batch settled (runWorkload returned, under our own timer), 0 uncaught exceptions and
+ * Every scenario asserts: rows in the table + rows in the spool = rows sent, no key in both, the
+ * rows in the table = the rows the engine reported inserting (a double write shows there: the
+ * table's primary key makes count(*) = count(distinct key) true by construction), every batch settled (runWorkload returned, under our own timer), 0 uncaught exceptions and
  * unhandled rejections. Faults are injected from the workload's `onLanded(n)` marker, never by
  * sleeping and hoping; the only timers are a fault's intended duration (the 3 s outage) and the
  * killer loop's period.
@@ -25,7 +26,7 @@ import type {BatchWriter, Executor} from '../../src/engine/types.js'
 import {delay, destroyAll, waitFor, withTimeout} from '../helpers/cleanup.js'
 import {probeReadiness, startCluster, type PgCluster, type StopMode} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
-import {account, createTable, makeBatches, rowsWriter, runWorkload, TABLE, type RunReport, type WorkRow} from '../helpers/workload.js'
+import {account, createTable, makeBatches, outcomeProblems, rowsWriter, runWorkload, TABLE, type RunReport, type WorkRow} from '../helpers/workload.js'
 
 /** Per-test bound (ms); every test also bounds its own waits well below it. */
 const T = 45_000
@@ -83,7 +84,8 @@ interface Figures {
   sent: number
   landed: number
   spooled: number
-  duplicated: number
+  /** Rows whose batch's final attempt found them present (an earlier attempt committed unseen). */
+  absorbed: number
   retries: number
   swaps: number
   poolsBuilt: number
@@ -91,28 +93,33 @@ interface Figures {
 }
 
 /**
- * The invariant of every scenario: table + spool = sent, no key twice (in the table, or across
- * table and spool), nothing unaccounted for. Returns the figures for the report line.
+ * The invariant of every scenario: table + spool = sent, no key in both, and the table holds
+ * exactly what the engine reported: every landed batch's outcome is one a correct run can give
+ * (all its rows inserted, or none after a retry whose earlier attempt committed unseen), and
+ * count(*) = the rows it reported inserted + those absorbed rows + `replayed` (rows a replay
+ * reported inserting). A batch reported failed that lands anyway, or rows written twice by two
+ * paths, break the last equation. Returns the figures for the report line.
  */
-async function assertExactlyOnce(e: PostgresEngine, label: string, sent: number, url = cluster.url): Promise<Figures> {
-  const acc = await account(url, spoolDir())
+async function assertExactlyOnce(e: PostgresEngine, label: string, sent: number, report: RunReport, opts: {url?: string; replayed?: number} = {}): Promise<Figures> {
+  const acc = await account(opts.url ?? cluster.url, spoolDir())
   const retries = (await batchRetryRows(e)).filter((r) => r.outcome === 'success').length
   const h = e.health()
   const figures: Figures = {
     sent,
     landed: acc.inTable,
     spooled: acc.inSpool,
-    duplicated: acc.inTable - acc.distinctInTable,
+    absorbed: report.absorbedRows,
     retries,
     swaps: h.reconnects.ok,
     poolsBuilt: e.poolsBuilt,
     failedReconnects: h.reconnects.failed,
   }
   console.log(
-    `[report] ${label}: sent=${sent} landed=${acc.inTable} spooled=${acc.inSpool} duplicated=${figures.duplicated} ` +
+    `[report] ${label}: sent=${sent} landed=${acc.inTable} spooled=${acc.inSpool} reported-inserted=${report.insertedRows} absorbed=${report.absorbedRows} ` +
       `retries=${retries} swaps=${h.reconnects.ok} poolsBuilt=${e.poolsBuilt} failedReconnects=${h.reconnects.failed}`,
   )
-  expect(acc.distinctInTable).toBe(acc.inTable)
+  expect(outcomeProblems(report)).toEqual([])
+  expect(acc.inTable).toBe(report.insertedRows + report.absorbedRows + (opts.replayed ?? 0))
   expect(acc.inTable + acc.inSpool).toBe(sent)
   expect(acc.distinctTotal).toBe(sent)
   return figures
@@ -269,8 +276,14 @@ beforeEach(async () => {
   await createTable(cluster.url)
 })
 
+/**
+ * Scenario 18: disconnect() after any fault resolves within its own bound: the end timeout, plus
+ * the 1 s backstop the engine puts on end() (postgres-engine.ts retire), + 2 s of stated slack for
+ * a loaded 2-core CI machine. A hang shows as the 10 s withTimeout below.
+ */
+const DISCONNECT_BOUND_MS = END_TIMEOUT_MS + 1000 + 2000
+
 afterEach(async () => {
-  // Scenario 18: disconnect() after any of the faults resolves within endTimeout + 1 s.
   const timings = await Promise.all(
     engines.splice(0).map(async (e) => {
       const t0 = performance.now()
@@ -286,15 +299,15 @@ afterEach(async () => {
   }
   rmSync(home, {recursive: true, force: true})
   for (const t of timings) {
-    console.log(`[measure] disconnect ${t.app}: ${t.ms.toFixed(0)} ms (bound ${END_TIMEOUT_MS + 1000} ms)`)
-    expect(t.ms).toBeLessThan(END_TIMEOUT_MS + 1000)
+    console.log(`[measure] disconnect ${t.app}: ${t.ms.toFixed(0)} ms (bound ${DISCONNECT_BOUND_MS} ms)`)
+    expect(t.ms).toBeLessThan(DISCONNECT_BOUND_MS)
     expect(t.state).toBe('closed')
   }
   tracker.assertNone()
 }, 30_000)
 
 describe('server faults (real PostgreSQL 15)', () => {
-  it('1: all idle engine backends terminated, then load: no user-visible error, ≤ 1 retry per op, ≤ 1 swap', async () => {
+  it('1: all idle engine backends terminated, then load: no user-visible error, ≤ 1 retry per op, a swap only if a batch met a dead connection (then exactly one)', async () => {
     const e = engine()
     await e.connect()
     await e.run('warm', (db) => Promise.all(Array.from({length: 4}, () => db.query('select pg_sleep(0.02)'))))
@@ -312,15 +325,22 @@ describe('server faults (real PostgreSQL 15)', () => {
     const retries = (await batchRetryRows(e)).filter((r) => r.outcome === 'success')
     // ≤ 1 internal retry per op: a second retry of a batch would be written with attempt 2.
     expect(retries.every((r) => r.attempt === 1)).toBe(true)
-    expect(e.health().reconnects.ok - swapsBefore).toBeLessThanOrEqual(1)
-    expect(e.poolsBuilt - builtBefore).toBeLessThanOrEqual(1)
+    // Zero swaps is legitimate here: postgres.js drops a connection the server closed while idle
+    // and opens a new one for the next query, without an error. A swap is needed only when a
+    // batch met a dead connection (a retry), and then exactly one is built (single flight).
+    const swaps = e.health().reconnects.ok - swapsBefore
+    expect(swaps).toBe(retries.length > 0 ? 1 : 0)
+    expect(e.poolsBuilt - builtBefore).toBe(swaps)
     expect(report.maxLatencyMs).toBeLessThan(1000)
-    console.log(`[measure] idle-kill: max batch latency ${report.maxLatencyMs.toFixed(0)} ms, retries ${retries.length}, swaps ${e.health().reconnects.ok - swapsBefore}`)
-    await assertExactlyOnce(e, 'idle-kill', total(batches))
+    console.log(`[measure] idle-kill: max batch latency ${report.maxLatencyMs.toFixed(0)} ms, retries ${retries.length}, swaps ${swaps}`)
+    await assertExactlyOnce(e, 'idle-kill', total(batches), report)
+    // The kill came before the load: no statement was in flight, so nothing is in doubt and every
+    // row was reported inserted by its batch.
+    expect(report.absorbedRows).toBe(0)
     expectHealthy(e)
   }, T)
 
-  it('1b: idle engine backends terminated and the load issued in the same tick: still no user-visible error, ≤ 1 retry per op, ≤ 1 swap', async () => {
+  it('1b: idle engine backends terminated and the load issued in the same tick: still no user-visible error, ≤ 1 retry per op, a swap only if a batch met a dead connection (then exactly one)', async () => {
     const e = engine()
     await e.connect()
     await e.run('warm', (db) => Promise.all(Array.from({length: 4}, () => db.query('select pg_sleep(0.02)'))))
@@ -344,13 +364,14 @@ describe('server faults (real PostgreSQL 15)', () => {
       expect(report.landedBatches).toBe(20)
       const retries = (await batchRetryRows(e)).filter((r) => r.outcome === 'success')
       expect(retries.every((r) => r.attempt === 1)).toBe(true)
+      // As in 1: zero swaps when postgres.js saw the closes before the load (it reconnects idle
+      // connections by itself); exactly one when a batch met a dead connection (single flight).
       const swaps = e.health().reconnects.ok - swapsBefore
-      expect(swaps).toBeLessThanOrEqual(1)
-      expect(e.poolsBuilt - builtBefore).toBeLessThanOrEqual(1)
-      if (retries.length > 0) expect(swaps).toBe(1)
+      expect(swaps).toBe(retries.length > 0 ? 1 : 0)
+      expect(e.poolsBuilt - builtBefore).toBe(swaps)
       console.log(`[measure] idle-kill-same-tick: max batch latency ${report.maxLatencyMs.toFixed(0)} ms, retries ${retries.length} (${retries.map((r) => r.error_code ?? '?').join(',')}), swaps ${swaps}`)
-      await assertExactlyOnce(e, 'idle-kill-same-tick', total(batches))
-    expectHealthy(e)
+      await assertExactlyOnce(e, 'idle-kill-same-tick', total(batches), report)
+      expectHealthy(e)
     } finally {
       await withTimeout(admin.end({timeout: 1}), 5000, 'admin.end')
     }
@@ -385,7 +406,7 @@ describe('server faults (real PostgreSQL 15)', () => {
     expect(killer.state.rounds).toBeGreaterThanOrEqual(9)
     expect(killer.state.errors).toBe(0)
     expect(killer.state.killed).toBeGreaterThan(0)
-    const f = await assertExactlyOnce(e, 'kill-loop', total(batches))
+    const f = await assertExactlyOnce(e, 'kill-loop', total(batches), report)
     expectHealthy(e)
     expect(f.spooled).toBe(0)
     expect(f.retries).toBeGreaterThan(0) // the kills met batches in flight
@@ -435,10 +456,11 @@ describe('server faults (real PostgreSQL 15)', () => {
       const first = report.landedAt.find((t) => t > times.stoppedAt)
       expect(first, 'a batch landed after the restart').toBeDefined()
       const gap = first! - times.readyAt
-      const f = await assertExactlyOnce(e, label, total(batches))
-    expectHealthy(e)
+      const f = await assertExactlyOnce(e, label, total(batches), report)
+      expectHealthy(e)
       expect(f.spooled).toBe(0)
       expect(f.retries).toBeGreaterThan(0)
+      expect(f.swaps).toBeGreaterThanOrEqual(1) // the batches after the restart landed on a rebuilt pool
       console.log(
         `[measure] ${label}: first landed batch ${gap.toFixed(0)} ms after ready ` +
           `(stop took ${(times.stoppedAt - times.stopInvokedAt).toFixed(0)} ms, ready ${(times.readyAt - times.stoppedAt).toFixed(0)} ms after stop returned, backoff step ${STEP_MS} ms)`,
@@ -481,9 +503,10 @@ describe('server faults (real PostgreSQL 15)', () => {
     expect(rows.filter((r) => r.outcome === 'recovered').length).toBeGreaterThanOrEqual(1)
     const first = report.landedAt.find((t) => t > stoppedAt)!
     console.log(`[measure] short-outage: batch 6 landed ${(first - stoppedAt).toFixed(0)} ms after the stop (3000 ms down), max batch latency ${report.maxLatencyMs.toFixed(0)} ms`)
-    const f = await assertExactlyOnce(e, 'short-outage', total(batches))
+    const f = await assertExactlyOnce(e, 'short-outage', total(batches), report)
     expectHealthy(e)
     expect(f.spooled).toBe(0)
+    expect(report.absorbedRows).toBe(0) // the stop came between batches: nothing was in doubt
   }, T)
 
   it('5b: long outage past the budget: batches end within budget + one attempt, spooled, replay lands them exactly once', async () => {
@@ -548,7 +571,7 @@ describe('server faults (real PostgreSQL 15)', () => {
     expect(replay.rows_sent).toBe(spooledBatches * 100)
     expect(replay.rows_inserted).toBe(spooledBatches * 100)
     expect(await spool.list()).toEqual([])
-    const after = await assertExactlyOnce(e, 'long-outage (after replay)', total(batches))
+    const after = await assertExactlyOnce(e, 'long-outage (after replay)', total(batches), report, {replayed: replay.rows_inserted})
     expect(after.landed).toBe(total(batches))
     expect(after.spooled).toBe(0)
     expectHealthy(e)
@@ -613,9 +636,10 @@ describe('server faults (real PostgreSQL 15)', () => {
       const first = report.landedAt[0]!
       console.log(`[measure] slot-exhaustion: first landed batch ${(first - releasedAt).toFixed(0)} ms after slots freed (backoff step ${STEP_MS} ms)`)
       expect(first - releasedAt).toBeLessThan(1000 + 1000) // filler.end itself is inside this window
-      const f = await assertExactlyOnce(e, 'slot-exhaustion', total(batches))
-    expectHealthy(e)
+      const f = await assertExactlyOnce(e, 'slot-exhaustion', total(batches), report)
+      expectHealthy(e)
       expect(f.spooled).toBe(0)
+      expect(report.absorbedRows).toBe(0) // refused at connect: no statement ever ran twice
     } finally {
       await endFiller()
       await pending?.catch(() => undefined)
@@ -656,10 +680,13 @@ describe('server faults (real PostgreSQL 15)', () => {
     expect(rows.filter((r) => r.outcome === 'success')).toEqual([])
     expect(rows.map((r) => [r.outcome, r.attempt, r.error_code, r.spooled])).toEqual([['exhausted', 1, '57014', true]])
 
-    // The connection stays usable: next query ok, no pool swap.
-    const t1 = performance.now()
-    expect((await e.query<{n: number}>('select 1 as n')).rows[0]?.n).toBe(1)
-    expect(performance.now() - t1).toBeLessThan(200)
+    // The connection stays usable: the next query runs on a session that was already open (no
+    // new connection, no pool swap). Proven by the backend's pid, not by how fast it answers.
+    const open = (await cluster.psql(`select pid from pg_stat_activity where application_name = '${e.applicationName}'`)).split('\n').map(Number)
+    expect(open.length).toBeGreaterThan(0)
+    const next = await e.query<{n: number; pid: number}>('select 1 as n, pg_backend_pid() as pid')
+    expect(next.rows[0]?.n).toBe(1)
+    expect(open).toContain(next.rows[0]?.pid)
     expect(e.poolsBuilt).toBe(builtBefore)
     expect(e.health().reconnects).toEqual({ok: 0, failed: 0})
     expect(e.health().state).toBe('connected')
@@ -667,13 +694,14 @@ describe('server faults (real PostgreSQL 15)', () => {
     const report = await workload(e, batches)
     expect(report.failedBatches).toEqual([])
     expect(report.spooledBatches).toBe(0)
-    await assertExactlyOnce(e, 'statement-timeout', total(batches) + slow.length, url)
+    await assertExactlyOnce(e, 'statement-timeout', total(batches) + slow.length, report, {url})
+    expect(report.absorbedRows).toBe(0)
 
     // The spooled batch replays (with a fast writer under the same target) exactly once.
     const writers = new Map<string, BatchWriter<unknown>>([[sleepy.target, rowsWriter() as BatchWriter<unknown>]])
     const replay = await withTimeout(replayDeadLetters({spool: new DeadLetterSpool(spoolDir()), engine: e, writers}), 10_000, 'replay')
     expect(replay.rows_inserted).toBe(slow.length)
-    const f = await assertExactlyOnce(e, 'statement-timeout (after replay)', total(batches) + slow.length, url)
+    const f = await assertExactlyOnce(e, 'statement-timeout (after replay)', total(batches) + slow.length, report, {url, replayed: replay.rows_inserted})
     expect(f.spooled).toBe(0)
   }, T)
 
@@ -699,7 +727,8 @@ describe('server faults (real PostgreSQL 15)', () => {
     const retries = (await batchRetryRows(e)).filter((r) => r.outcome === 'success')
     expect(retries.every((r) => r.attempt === 1)).toBe(true)
     console.log(`[measure] idle-session-timeout: sessions gone ${(goneAt - t0).toFixed(0)} ms after warm-up; first batch landed ${(report.landedAt[0]! - goneAt).toFixed(0)} ms later; retries ${retries.length}`)
-    await assertExactlyOnce(e, 'idle-session-timeout', total(batches), url)
+    await assertExactlyOnce(e, 'idle-session-timeout', total(batches), report, {url})
+    expect(report.absorbedRows).toBe(0) // the sessions were closed while idle: nothing in doubt
     expectHealthy(e)
   }, T)
 })

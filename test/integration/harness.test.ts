@@ -231,7 +231,9 @@ describe('fault proxy', () => {
       const retry = await withTimeout(insert(sql), 5000, 'retry');
       expect(retry.count).toBe(0);
     });
-    expect(await cluster.psql('select count(*), count(distinct id) from harness_ack')).toBe('100|100');
+    // The primary key makes every row distinct, so count(distinct) could not fail; the no-double-
+    // write proof is the retry's count 0 above, and here nothing changed after it.
+    expect(await cluster.psql('select count(*) from harness_ack')).toBe('100');
   }, T);
 
   it('freeze: a query hangs silently; thaw delivers it', async () => {

@@ -292,7 +292,9 @@ describe('a live holder', () => {
     const events: LockEvent[] = []
     const t0 = Date.now()
     const e = await refusal(acquireDataDirLock(d, {waitMs: 5000, reap: true, onEvent: (ev) => events.push(ev)}))
-    expect(Date.now() - t0).toBeLessThan(1000)
+    // Not waited for: no 'waiting' event (below), and well under the 5 s wait even with the
+    // stated slack (SLACK_MS) for a loaded 2-core CI machine.
+    expect(Date.now() - t0).toBeLessThan(SLACK_MS)
     expect(e.reason).toBe('serve')
     expect(events).toEqual([])
     expect(readFileSync(lockFileOf(d), 'utf8')).toBe(text)
