@@ -37,6 +37,8 @@ export async function listSources(engine: Engine, signal?: AbortSignal): Promise
                 coalesce((to_jsonb(s) ->> 'archived')::boolean, false) as archived,
                 to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
          from sources s order by s.id`,
+        [],
+        {signal},
       ),
     {signal},
   )

@@ -193,14 +193,35 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
   }
 
   // One query for every source-scoped check (cycle_freshness and sync_freshness share it), so a
-  // hung `sources` read holds one connection of the pool, never all of them.
-  const sources = memo(async () => listSources(await live()))
+  // hung `sources` read holds one connection of the pool, never all of them. It is cancelled on
+  // the server once every check waiting for it has given up (its budget or the run's deadline).
+  let shared: {promise: Promise<SourceRow[]>; controller: AbortController; waiting: number} | undefined
+  const sources = async (signal?: AbortSignal): Promise<SourceRow[]> => {
+    if (!shared) {
+      const controller = new AbortController()
+      shared = {controller, waiting: 0, promise: live().then((e) => listSources(e, controller.signal))}
+    }
+    const s = shared
+    if (!signal) return s.promise
+    s.waiting += 1
+    const giveUp = (): void => {
+      s.waiting -= 1
+      if (s.waiting === 0) s.controller.abort(signal.reason)
+    }
+    if (signal.aborted) giveUp()
+    else signal.addEventListener('abort', giveUp, {once: true})
+    try {
+      return await s.promise
+    } finally {
+      signal.removeEventListener('abort', giveUp)
+    }
+  }
 
   return {
     connection,
     lock,
-    async sources() {
-      return sources()
+    async sources(signal) {
+      return sources(signal)
     },
     async slots(signal) {
       const c = await connection()

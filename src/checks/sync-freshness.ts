@@ -5,12 +5,14 @@
 import {flagArgs, shellCommand} from '../engine/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import type {CheckDef} from './check.js'
-import {cycledSources} from './cycle-freshness.js'
+import {cycledSources, sourceFilterProblem} from './cycle-freshness.js'
 import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
 import {judgeFreshness} from './freshness.js'
 import type {CheckOutcome} from './types.js'
 
 export function judgeSyncFreshness(sources: readonly SourceRow[], now: number, t: DbThresholds, only?: string): CheckOutcome {
+  const filtered = sourceFilterProblem(sources, only)
+  if (filtered) return filtered
   const inputs = cycledSources(sources, only).map((s) => ({id: s.id, name: s.name, value: s.last_sync_at}))
   return judgeFreshness(inputs, now, {warnHours: t.syncWarnHours, failHours: t.syncFailHours, never: 'fail', noun: 'sync', fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id))})
 }

@@ -32,6 +32,9 @@ export function poolSizeFromEnv(env: NodeJS.ProcessEnv): number {
 
 export async function openEngine(target: ResolvedTarget, options: OpenOptions = {}): Promise<Engine> {
   const env = options.env ?? process.env
+  // Validated for every engine: a bad value is refused the same way whatever the target
+  // (PGlite has one session and no pool, so it does not use the value).
+  const poolSize = poolSizeFromEnv(env)
   const common = {
     retry: loadRetryPolicy(env),
     audit: new AuditWriter({dir: target.paths.auditDir}),
@@ -44,7 +47,7 @@ export async function openEngine(target: ResolvedTarget, options: OpenOptions = 
       ...common,
       url: target.url.clientUrl,
       env,
-      poolSize: poolSizeFromEnv(env),
+      poolSize,
       ...(options.applicationName ? {applicationName: options.applicationName} : {}),
       ...(options.connectTimeoutMs !== undefined ? {connectTimeoutMs: options.connectTimeoutMs} : {}),
     })

@@ -44,7 +44,7 @@ export async function replay(spoolDir: string, engine: () => Promise<Engine>, ct
       onProgress: (p) => ctx.progress(`replay: ${p.done}/${p.total} entries, ${p.rows} rows`),
     })
   } catch (e) {
-    if (e instanceof LockedError) return {name: 'replay', status: 'failed', detail: `another replay is running (pid ${e.pid}); nothing was replayed twice`}
+    if (e instanceof LockedError) return {name: 'replay', status: 'failed', detail: e.pid === -1 ? `${e.message}; nothing was replayed` : `another replay is running (pid ${e.pid}); nothing was replayed twice`}
     // The brain could not be opened (held by another process, wrong major, damaged): the spool is
     // kept as it is, and the reason is this action's, not the whole command's.
     const open = findOpenFailure(e)

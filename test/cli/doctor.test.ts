@@ -14,6 +14,7 @@ import {gbrain, type CliResult} from '../helpers/cli.js'
 import {destroyAll, waitFor} from '../helpers/cleanup.js'
 import {
   brainPaths,
+  type ClusterBrain,
   CATALOGUE_ORDER,
   check,
   DATABASE_CHECKS,
@@ -44,13 +45,7 @@ const FORMATS = ['table', 'json', 'junit', 'github', 'nagios', 'prometheus'] as 
 let cluster: PgCluster
 let dbSeq = 0
 
-interface Brain {
-  home: string
-  db: string
-  url: string
-  env: Record<string, string>
-  paths: ReturnType<typeof brainPaths>
-}
+type Brain = ClusterBrain
 
 beforeAll(async () => {
   cluster = await startCluster()

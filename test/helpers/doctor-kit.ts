@@ -52,6 +52,15 @@ export function removeHomes(): void {
   for (const h of homes.splice(0)) rmSync(h, {recursive: true, force: true})
 }
 
+/** A test brain on a shared cluster: its home, database, URL, env and paths. */
+export interface ClusterBrain {
+  home: string
+  db: string
+  url: string
+  env: Record<string, string>
+  paths: ReturnType<typeof brainPaths>
+}
+
 export function brainPaths(home: string): {gbrain: string; audit: string; spool: string; run: string} {
   const gbrain = path.join(home, '.gbrain')
   return {gbrain, audit: path.join(gbrain, 'audit'), spool: path.join(gbrain, 'dead-letter'), run: path.join(gbrain, 'run')}

@@ -10,8 +10,13 @@ import path from 'node:path'
 
 export class LockedError extends Error {
   readonly code = 'LOCKED'
+  /** pid -1: the lock file is being written or was left half-written (taken over once 5 s old). */
   constructor(readonly file: string, readonly pid: number) {
-    super(`another process (pid ${pid}) holds ${path.basename(file)}; wait for it to finish`)
+    super(
+      pid === -1
+        ? `${path.basename(file)} is being written or was left half-written; if no replay runs, it is taken over once 5 s old`
+        : `${pid === process.pid ? 'this process' : `another process (pid ${pid})`} holds ${path.basename(file)}; wait for it to finish`,
+    )
     this.name = 'LockedError'
   }
 }
