@@ -101,6 +101,7 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
   const parts: string[] = []
   let failed = false
   let changed = false
+  let databaseDown = false
   const data: Record<string, unknown> = {}
 
   // 1. The database, with the engine's own retry and build-then-swap reconnect.
@@ -138,6 +139,7 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
       data.database = {ok: false, cause: c.kind, message: c.message}
       parts.push(`database: still unreachable after ${Math.round((Date.now() - t0) / 1000)} s (${c.kind}: ${c.message}) — ${c.hint}`)
       failed = true
+      databaseDown = true
     }
   }
 
@@ -171,6 +173,11 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     }
     if (!needsReconnect(p)) {
       outcomes.push({pid: p.pid, command, action: 'healthy', outcome: 'skipped', detail: `pid ${p.pid} (${command}) is healthy`})
+      continue
+    }
+    if (databaseDown) {
+      // Its reconnect would fail the same way: say so rather than spend no time waiting for it.
+      outcomes.push({pid: p.pid, command, action: 'signalled', outcome: 'skipped', detail: `pid ${p.pid} (${command}) not signalled: the database is still unreachable, its reconnect would fail too (run gbrain repair --reconnect again once the database is up)`})
       continue
     }
     const refusal = verifyOwner(p)

@@ -106,4 +106,16 @@ describe('repair --reconnect trusts only its own processes and files', () => {
     expect(mine?.state?.pid).toBe(pid)
     expect(readFileSync(target, 'utf8')).toContain('"pid"')
   })
+
+  it('with the database still unreachable, live processes are not signalled (their reconnect would fail too): said, not a 0 s wait', async () => {
+    const pid = await kit.liveChild()
+    writeFileSync(path.join(runDir, `engine-${pid}.json`), stateFor(pid, [process.execPath, 'x']), {mode: 0o600})
+    const sent = watchKill()
+    const down = {reconnect: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'}))}
+    const r = await reconnect({runDir, timeoutMs: 1000, engine: async () => down as never, wasFailing: true}, ctx)
+    expect(r.status).toBe('failed')
+    expect(r.detail).toMatch(/^database: still unreachable after \d s \(refused: /)
+    expect(r.detail).toContain(`pid ${pid} (gbrain cycle --watch) not signalled: the database is still unreachable`)
+    expect(sent).toEqual([])
+  })
 })
