@@ -25,9 +25,12 @@ fi
 if ((${#need[@]})); then
   command -v apt-get >/dev/null 2>&1 || { echo "npm test: missing ${need[*]} and no apt-get to install them (a Debian machine is expected)" >&2; exit 1; }
   echo "npm test: installing ${need[*]}" >&2
-  apt-get update -qq >/dev/null || { echo "npm test: apt-get update failed" >&2; exit 1; }
+  log=$(mktemp)
+  # apt's own chatter (debconf notes) goes to the log, shown only when something fails.
+  apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; echo "npm test: apt-get update failed" >&2; rm -f "$log"; exit 1; }
   # policy-rc.d may block service starts; the suites start their own clusters anyway.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || { echo "npm test: apt-get install ${need[*]} failed" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$log" 2>&1 || { cat "$log" >&2; echo "npm test: apt-get install ${need[*]} failed" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
 fi
 id postgres >/dev/null 2>&1 || { echo "npm test: the postgres OS user is missing (reinstall postgresql-15)" >&2; exit 1; }
 exit 0
