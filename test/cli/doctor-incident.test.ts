@@ -239,11 +239,14 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     const proxy = await startProxy(cluster.port)
     try {
       await proxy.setMode('blackhole')
-      const bh = await gbrain(['doctor', '--json', '--timeout', '2s', '--database-url', proxy.urlFor('postgres')], env)
-      expect(bh.code).toBe(1)
+      // --timeout 4s: the connect timer is 2.5 s, leaving the check 1.5 s to report it (with 2 s,
+      // 1 s was not enough once, under a benchmark running beside the suite: the check's own
+      // budget ran out first and it was unknown, exit 3).
+      const bh = await gbrain(['doctor', '--json', '--timeout', '4s', '--database-url', proxy.urlFor('postgres')], env)
+      expect(bh.code, bh.stdout).toBe(1)
       expect(check(parseReport(bh), 'connection')).toMatchObject({status: 'fail', details: {cause: 'timeout'}})
-      expect(parseReport(bh).duration_ms).toBeLessThan(2000 + 1000) // --timeout + 1 s
-      expect(bh.ms).toBeLessThan(3000 + 6000) // + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
+      expect(parseReport(bh).duration_ms).toBeLessThan(4000 + 1000) // --timeout + 1 s
+      expect(bh.ms).toBeLessThan(5000 + 6000) // + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
       measures.blackholed = bh.ms
     } finally {
       await proxy.close()
