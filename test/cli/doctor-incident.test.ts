@@ -253,6 +253,6 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     }
     console.log(`[measure] psql -Atc 'select 1': ${Math.round(psqlMs)} ms (median of 3)`)
     console.log(`[measure] gbrain doctor wall time: healthy ${Math.round(healthy.ms)} ms (-v earlier: ${Math.round(measures.healthy ?? NaN)} ms), ` +
-      `refused ${Math.round(measures.refused ?? NaN)} ms, blackholed (--timeout 2s) ${Math.round(measures.blackholed)} ms`)
+      `refused ${Math.round(measures.refused ?? NaN)} ms, blackholed (--timeout 4s) ${Math.round(measures.blackholed)} ms`)
   }, 60_000)
 })
