@@ -5,15 +5,11 @@
  * distinct filesystem: fail when less than {@link FAIL_FREE_BYTES} is free to this user or the
  * directory (or its nearest existing parent) is not writable (by this user when it owns it, else
  * by its owner: a monitoring account may read a brain it does not write); warn below {@link WARN_FREE_BYTES}
- * or {@link WARN_FREE_PCT} % free. Read-only: statfs and access(W_OK), nothing is written.
+ * or {@link WARN_FREE_PCT} % free. A pure judge over facts-disk.ts (statfs, access: nothing written).
  */
-import {constants, promises as fs} from 'node:fs'
-import path from 'node:path'
-import type {BrainPaths} from '../engine/paths.js'
-import {summarizeError} from '../engine/redact.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import {myUid} from '../engine/trust.js'
 import type {CheckDef} from './check.js'
+import type {DiskFacts} from './facts-disk.js'
 import type {FileCheckFacts} from './facts-files.js'
 import type {CheckOutcome} from './types.js'
 
@@ -23,61 +19,6 @@ export const FAIL_FREE_BYTES = 16 * 1024 * 1024
 export const WARN_FREE_BYTES = 256 * 1024 * 1024
 /** …or below this share of the filesystem. */
 export const WARN_FREE_PCT = 5
-
-export interface DiskFacts {
-  /** One entry per distinct filesystem, with the brain directories it holds. */
-  filesystems: Array<{
-    /** The directories (audit, spool, run) on this filesystem. */
-    roles: string[]
-    /** The directory measured: the role's directory, or its nearest existing parent. */
-    path: string
-    free_bytes: number
-    total_bytes: number
-    writable: boolean
-  }>
-  /** Directories that could not be measured, with why. */
-  errors: Array<{role: string; path: string; error: string}>
-}
-
-async function nearestExisting(dir: string): Promise<{path: string; dev: number; uid: number; mode: number}> {
-  let p = path.resolve(dir)
-  for (;;) {
-    try {
-      const st = await fs.stat(p)
-      return {path: p, dev: st.dev, uid: st.uid, mode: st.mode}
-    } catch (e) {
-      const parent = path.dirname(p)
-      if (parent === p || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-      p = parent
-    }
-  }
-}
-
-export async function gatherDisk(paths: BrainPaths): Promise<DiskFacts> {
-  const facts: DiskFacts = {filesystems: [], errors: []}
-  const byDev = new Map<number, DiskFacts['filesystems'][number]>()
-  for (const [role, dir] of [['audit', paths.auditDir], ['spool', paths.spoolDir], ['run', paths.runDir]] as const) {
-    try {
-      const at = await nearestExisting(dir)
-      const known = byDev.get(at.dev)
-      if (known) {
-        known.roles.push(role)
-        continue
-      }
-      const s = await fs.statfs(at.path)
-      // Writable by whoever writes there: this user for its own directory; for a brain another
-      // user owns (a monitoring account running the doctor), its owner.
-      const me = myUid()
-      const writable = me === undefined || at.uid === me ? await fs.access(at.path, constants.W_OK).then(() => true, () => false) : (at.mode & 0o200) !== 0
-      const entry = {roles: [role], path: at.path, free_bytes: s.bavail * s.bsize, total_bytes: s.blocks * s.bsize, writable}
-      byDev.set(at.dev, entry)
-      facts.filesystems.push(entry)
-    } catch (e) {
-      facts.errors.push({role, path: dir, error: summarizeError(e)})
-    }
-  }
-  return facts
-}
 
 const size = (b: number): string => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GB` : b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(1)} MB` : `${Math.round(b / 1024)} KB`)
 

@@ -24,7 +24,7 @@ import {pidAlive} from '../engine/spool/lock.js'
 import type {Thresholds} from './thresholds.js'
 import {myUid} from '../engine/trust.js'
 import {readLedger, type LedgerFacts} from '../engine/spool/loss-ledger.js'
-import {gatherDisk, type DiskFacts} from './disk-space.js'
+import {gatherDisk, type DiskFacts} from './facts-disk.js'
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS

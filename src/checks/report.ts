@@ -26,21 +26,24 @@ export function reportStatus(summary: Record<CheckStatus, number>): ReportStatus
 
 const SEVERITY: Record<CheckStatus, number> = {fail: 0, unknown: 1, warn: 2, ok: 3, skipped: 4}
 
-/**
- * Failures, then unknowns, then warnings; within a level, root causes before their symptoms
- * (a check downstream of another non-ok check ranks after it), then catalogue order.
- */
+/** fail, unknown or warn: what the top issues list and what makes a check an active upstream. */
+const needsAttention = (c: Pick<CheckResult, 'status'>): boolean => c.status === 'fail' || c.status === 'warn' || c.status === 'unknown'
+
 /**
  * The checks a result is downstream of that actually need attention in this run: a top issue is
  * "downstream of connection" only when `connection` itself is not ok.
  */
 export function activeUpstreams(c: Pick<CheckResult, 'downstream_of'>, checks: readonly Pick<CheckResult, 'name' | 'status'>[]): string[] {
-  const bad = new Set(checks.filter((x) => x.status === 'fail' || x.status === 'warn' || x.status === 'unknown').map((x) => x.name))
+  const bad = new Set(checks.filter(needsAttention).map((x) => x.name))
   return (c.downstream_of ?? []).filter((n) => bad.has(n))
 }
 
+/**
+ * Failures, then unknowns, then warnings; within a level, root causes before their symptoms
+ * (a check downstream of another non-ok check ranks after it), then catalogue order.
+ */
 export function topIssues(checks: readonly CheckResult[]): TopIssue[] {
-  const bad = checks.filter((c) => c.status === 'fail' || c.status === 'warn' || c.status === 'unknown')
+  const bad = checks.filter(needsAttention)
   const isSymptom = (c: CheckResult): boolean => activeUpstreams(c, checks).length > 0
   const order = new Map(checks.map((c, i) => [c.name, i]))
   return [...bad]

@@ -7,7 +7,6 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {myUid} from './trust.js'
 
-/** Create `dir` (and parents) with mode 0700 when missing. */
 /**
  * Create `dir` (and its parents) mode 0700; when it exists already, is a real directory and
  * this user owns it, take away the group's and others' write bits (a 0777 home lets another

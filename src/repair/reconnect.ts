@@ -20,7 +20,8 @@ import type {ActionResult, RepairContext} from './types.js'
 export interface ProcessOutcome {
   pid: number
   command: string
-  action: 'removed_stale' | 'signalled' | 'healthy' | 'refused' | 'unreadable'
+  /** deferred: not signalled because the database is still down (its reconnect would fail too). */
+  action: 'removed_stale' | 'signalled' | 'healthy' | 'refused' | 'unreadable' | 'deferred'
   outcome: 'ok' | 'failed' | 'timeout' | 'skipped' | 'would_apply'
   detail: string
   generation_before?: number
@@ -177,7 +178,7 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     }
     if (databaseDown) {
       // Its reconnect would fail the same way: say so rather than spend no time waiting for it.
-      outcomes.push({pid: p.pid, command, action: 'signalled', outcome: 'skipped', detail: `pid ${p.pid} (${command}) not signalled: the database is still unreachable, its reconnect would fail too (run gbrain repair --reconnect again once the database is up)`})
+      outcomes.push({pid: p.pid, command, action: 'deferred', outcome: 'skipped', detail: `pid ${p.pid} (${command}) not signalled: the database is still unreachable, its reconnect would fail too (run gbrain repair --reconnect again once the database is up)`})
       continue
     }
     const refusal = verifyOwner(p)

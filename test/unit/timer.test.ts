@@ -8,17 +8,22 @@ import {sleep, systemClock} from '../../src/engine/clock.js'
 import {MAX_TIMER_MS, safeInterval, safeTimeout} from '../../src/engine/timer.js'
 
 const DAY = 86_400_000
-const realWait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+// Virtual time throughout: vitest's fake timers fire a plain setTimeout past 2^31 − 1 ms after
+// 1 ms, exactly as Node does, so each "does not fire early" test fails on a plain timer.
 
 afterEach(() => {
   vi.useRealTimers()
 })
 
 describe('safeTimeout', () => {
-  it('a 30-day timeout does not fire early (a plain setTimeout fires after 1 ms)', async () => {
+  it('a 30-day timeout does not fire early (a plain setTimeout fires after 1 ms)', () => {
+    vi.useFakeTimers()
+    const plain = vi.fn()
+    setTimeout(plain, 30 * DAY) // the control: what the code did before
     const fn = vi.fn()
     const t = safeTimeout(fn, 30 * DAY)
-    await realWait(50) // 50× the 1 ms an overflowed timer takes
+    vi.advanceTimersByTime(1000)
+    expect(plain).toHaveBeenCalledTimes(1)
     expect(fn).not.toHaveBeenCalled()
     t.clear()
   })
@@ -58,24 +63,28 @@ describe('safeTimeout', () => {
 })
 
 describe('safeInterval', () => {
-  it('an interval past the limit is clamped to it, not to 1 ms', async () => {
+  it('an interval past the limit is clamped to it, not to 1 ms', () => {
+    vi.useFakeTimers()
     const fn = vi.fn()
     const t = safeInterval(fn, 40 * DAY)
-    await realWait(50)
+    vi.advanceTimersByTime(1000)
     expect(fn).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(MAX_TIMER_MS)
+    expect(fn).toHaveBeenCalledTimes(1)
     t.clear()
   })
 })
 
 describe('the engine clock (what cycle --watch sleeps on)', () => {
   it('sleep(systemClock, 30 d) does not return early, and an abort still ends it at once', async () => {
+    vi.useFakeTimers()
     const stop = new AbortController()
     let done = false
     const p = sleep(systemClock, 30 * DAY, stop.signal).then(
       () => (done = true),
       () => 'aborted',
     )
-    await realWait(50)
+    await vi.advanceTimersByTimeAsync(1000)
     expect(done).toBe(false)
     stop.abort('SIGTERM')
     expect(await p).toBe('aborted')
