@@ -10,8 +10,9 @@
  * 5. Otherwise ok.
  *
  * When every exhausted row went to the dead-letter spool and every one of those entries has
- * since been replayed (its id is gone from the spool), nothing was lost: the incident still
- * counts but caps steps 3–4 at warn. Corrupt lines are reported in every branch.
+ * since been replayed (its id is gone from the spool), nothing was lost and the outage is over:
+ * it is reported in the message and details but the ladder says ok (gbrain's own rows are never
+ * spooled, so gbrain's files keep gbrain's verdict). Corrupt lines are reported in every branch.
  */
 import * as path from 'node:path'
 import {inspectRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
@@ -112,8 +113,10 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   let level: Level = 'ok'
   if (total >= t.failTotal) level = 'fail'
   else if ((worst !== null && worst.exhausted >= t.warnSite) || total >= t.warnTotal) level = 'warn'
-  const capped = level === 'fail' && allReplayed
-  if (capped) level = 'warn'
+  // A healed outage (every exhausted batch spooled, every entry replayed since) lost nothing and
+  // is over: reported, but it no longer warns (issue 12: repair leads to green).
+  const healed = level !== 'ok' && allReplayed
+  if (healed) level = 'ok'
 
   const worstText = worst === null ? '' : ` (worst: ${worst.site} = ${worst.exhausted})`
   const retryNote =
@@ -131,6 +134,12 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   let ladder: Part
   if (total === 0) {
     ladder = {level, message: `No exhausted batch retries in last ${hours}h.${retryNote}${notes(f)}`, commands: []}
+  } else if (healed) {
+    ladder = {
+      level,
+      message: `${total} exhausted batch retries in last ${hours}h${worstText}, all spooled and since replayed: nothing lost, the outage is over.${rowsNote}${retryNote}${notes(f)}`,
+      commands: [],
+    }
   } else if (level === 'ok') {
     ladder = {
       level,
@@ -147,11 +156,10 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
       commands: ['gbrain doctor --only connection', raise, ...replayCmd],
     }
   } else {
-    const cappedNote = capped ? ` All ${plural(total, 'exhausted batch', 'exhausted batches')} were spooled and have since been replayed (nothing lost): capped at warn.` : ''
     ladder = {
       level,
       message:
-        `${total} exhausted batch retries in last ${hours}h${worstText}.${cappedNote} Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` +
+        `${total} exhausted batch retries in last ${hours}h${worstText}. Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` +
         `${rowsNote}${retryNote}${notes(f)}`,
       fixText: 'Check the pooler and the database; if the blips are expected, give batches more retries.',
       commands: ['gbrain doctor --only connection', raise, ...replayCmd],
@@ -183,7 +191,7 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
       rows_spooled: f.rows_spooled,
       replayed,
       pending_replay: pending,
-      capped_by_replay: capped,
+      healed_by_replay: healed,
       corrupt_lines: f.corrupt_lines,
       bad_ts_rows: f.bad_ts_rows,
       malformed_rows: f.malformed_rows,

@@ -5,21 +5,9 @@
 import type {CheckDef} from './check.js'
 import type {DbCheckFacts} from './db-facts-type.js'
 import type {ConnectionFacts} from './facts-db.js'
-import type {CheckOutcome, Fix} from './types.js'
+import type {CheckOutcome} from './types.js'
+import {connectionFix, connectionPhrase, settingName} from './connection-advice.js'
 import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
-
-const FIXES: Record<string, Fix> = {
-  refused: {text: 'start the database, or point gbrain at the right host and port', commands: ['pg_isready -h HOST -p PORT', 'gbrain repair --reconnect']},
-  timeout: {text: 'the server did not answer: check it is up and reachable (firewall, blackholed route, paused pooler)', commands: ['pg_isready -h HOST -p PORT -t 5']},
-  auth: {text: 'put the right password in the database URL (GBRAIN_DATABASE_URL or the config file; percent-encode @ : / %), or fix pg_hba.conf for this user', commands: ['gbrain doctor --only connection']},
-  unknown_database: {text: 'create the database or fix its name in the URL', commands: ['createdb -h HOST -p PORT DB', 'gbrain init']},
-  unknown_role: {text: 'create the role or fix the user in the URL', commands: ['createuser -h HOST -p PORT USER']},
-  dns: {text: 'the host name does not resolve: fix it in the URL or in DNS', commands: ['getent hosts HOST']},
-  too_many_connections: {text: 'the server is full: close idle clients, raise max_connections or lower GBRAIN_POOL_SIZE', commands: ['export GBRAIN_POOL_SIZE=5']},
-  starting_up: {text: 'the server is starting up or recovering: wait and run the doctor again', commands: ['gbrain doctor --only connection']},
-  shutdown: {text: 'the server is shutting down or restarting: wait for it, then reconnect', commands: ['gbrain repair --reconnect']},
-  tls: {text: 'fix sslmode in the URL or the server certificate', commands: []},
-}
 
 export function judgeConnection(c: ConnectionFacts): CheckOutcome {
   const details: Record<string, unknown> = {
@@ -66,12 +54,16 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
   }
   if (c.status === 'failed' && c.error) {
     const e = c.error
-    const fix = FIXES[e.kind] ?? {text: e.hint, commands: ['gbrain doctor --only connection --debug']}
+    const fix = connectionFix(e.kind, c.where) ?? {text: e.hint, commands: ['gbrain doctor --only connection --debug']}
+    // Postgres: the host and port tried, whether the server was reached, and where the URL came from.
+    const message = c.where
+      ? `Postgres: ${connectionPhrase(e.kind, c.where)} (URL from ${settingName(c.where.source)})`
+      : `cannot reach the embedded brain at ${c.database}: ${e.kind.replace(/_/g, ' ')} — ${e.message}`
     return {
       status: 'fail',
-      message: `cannot reach ${c.engine === 'postgres' ? 'Postgres' : 'the embedded brain'} at ${c.database}: ${e.kind.replace(/_/g, ' ')} — ${e.message}`,
-      details: {...details, cause: e.kind, code: e.code ?? null, hint: e.hint},
-      fix: {text: fix.text, commands: fix.commands},
+      message,
+      details: {...details, cause: e.kind, code: e.code ?? null, error: e.message, hint: e.hint},
+      fix,
     }
   }
   const name = c.engine === 'postgres' ? 'Postgres' : 'embedded PostgreSQL'

@@ -6,7 +6,7 @@ import {flagArgs, shellCommand} from '../engine/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import type {CheckDef} from './check.js'
 import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
-import {judgeFreshness, lastFullCycleAt} from './freshness.js'
+import {judgeFreshness, judgeSources, lastFullCycleAt} from './freshness.js'
 import type {CheckOutcome} from './types.js'
 
 export function cycledSources(sources: readonly SourceRow[], only?: string): SourceRow[] {
@@ -21,7 +21,7 @@ export function sourceFilterProblem(sources: readonly SourceRow[], only: string 
   if (only === undefined) return undefined
   const found = sources.find((s) => s.id === only)
   if (!found) {
-    return {status: 'fail', message: `no source with id ${JSON.stringify(only)} (--source): nothing was checked`, details: {sources: [], source: only}, fix: {text: 'Pass the id of an existing source.', commands: ['gbrain sources list']}}
+    return {status: 'fail', message: `no source with id ${JSON.stringify(only)} (--source): nothing was checked`, details: {sources: [], source: only, cause: 'unknown_source'}, fix: {text: 'Pass the id of an existing source.', commands: ['gbrain sources list']}}
   }
   if (cycledSources([found]).length === 0) {
     return {status: 'warn', message: `source ${JSON.stringify(only)} is ${found.archived ? 'archived' : 'without a local path'}: its freshness is not tracked`, details: {sources: [], source: only}}
@@ -45,6 +45,6 @@ export const cycleFreshnessCheck: CheckDef<DbCheckFacts> = {
   database: true,
   downstreamOf: ['connection'],
   async judge(facts, options) {
-    return judgeCycleFreshness(await facts.db.sources(options.signal), facts.now, facts.dbThresholds, options.source)
+    return judgeSources(() => facts.db.sources(options.signal), (rows) => judgeCycleFreshness(rows, facts.now, facts.dbThresholds, options.source))
   },
 }

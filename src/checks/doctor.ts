@@ -11,7 +11,8 @@ import {healthScore, reportStatus, summarize, topIssues} from './report.js'
 import {runChecks} from './runner.js'
 import {holderLabel} from '../engine/pglite/open-errors.js'
 import {validateThresholds} from './thresholds.js'
-import type {Report} from './types.js'
+import type {CheckDef} from './check.js'
+import type {CheckResult, Coverage, Report} from './types.js'
 
 export interface DoctorOptions {
   target: ResolvedTarget
@@ -38,41 +39,46 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
   const now = (o.now ?? Date.now)()
   const thresholds = validateThresholds(o.env)
   const {target} = o
-  // The connect timer fires just before the check's budget, so an unreachable server is a
-  // classified `fail` (timeout), not an `unknown`.
-  const db = createDbFacts({target, env: o.env, connectTimeoutMs: Math.max(100, o.timeoutMs - 250)})
+  // The connect timer fires before the check's budget, so an unreachable server is a classified
+  // `fail` (timeout), not an `unknown`: at 80 % of the budget (at most 250 ms less than it), which
+  // leaves a loaded machine time to classify and report (250 ms alone did not at --timeout 4s).
+  const db = createDbFacts({target, env: o.env, connectTimeoutMs: connectTimerFor(o.timeoutMs)})
   o.onCleanup(() => db.close())
   const files = createFileFacts({paths: target.paths, now})
   const facts: DoctorFacts = {...files, env: o.env, now, thresholds, db, dbThresholds: dbThresholds(thresholds)}
 
   const defs = CATALOGUE.filter((c) => (o.only === undefined || o.only.includes(c.name)) && !(o.skip ?? []).includes(c.name))
+  // Why database checks cannot run (undefined: they can); the connection is opened once (memo).
+  const databaseGate = async (): Promise<string | undefined> => {
+    const c = await db.connection()
+    switch (c.status) {
+      case 'ok':
+        return undefined
+      case 'not_configured':
+        return `no brain yet at ${c.database}`
+      case 'locked':
+        return c.lock?.state === 'held'
+          ? `the embedded brain ${c.lock.holder.process.alive ? 'is held by' : 'has a stale lock left by'} ${holderLabel(c.lock)}`
+          : 'the embedded brain’s lock could not be taken'
+      default:
+        return 'the connection failed'
+    }
+  }
   const checks = await runChecks(defs, facts, {
     timeoutMs: o.timeoutMs,
     deadlineMs: o.deadlineMs,
     fast: o.fast,
     source: o.source,
     onSlow: o.onSlow,
-    databaseGate: async () => {
-      const c = await db.connection()
-      switch (c.status) {
-        case 'ok':
-          return undefined
-        case 'not_configured':
-          return 'no brain yet (run: gbrain init)'
-        case 'locked':
-          return c.lock?.state === 'held'
-            ? `the embedded brain ${c.lock.holder.process.alive ? 'is held by' : 'has a stale lock left by'} ${holderLabel(c.lock)}`
-            : 'the embedded brain’s lock could not be taken'
-        default:
-          return 'connection failed'
-      }
-    },
+    databaseGate,
   })
+  const coverage = await databaseCoverage(defs, checks, o.fast, databaseGate)
   const summary = summarize(checks)
   const report: Report = {
     schema_version: 2,
-    status: reportStatus(summary),
-    health_score: healthScore(summary),
+    status: reportStatus(summary, coverage),
+    health_score: healthScore(summary, coverage),
+    coverage,
     generated_at: new Date(now).toISOString(),
     duration_ms: Math.round(performance.now() - started),
     tool: {name: 'gbrain-doctor', version: o.version},
@@ -87,4 +93,25 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
     top_issues: topIssues(checks),
   }
   return {report}
+}
+
+/**
+ * Did the run look at the database? Not asked under --fast or when the selection has no check
+ * that needs it; otherwise `connection` (or, when it was left out, the gate) says whether it
+ * answered, and why not.
+ */
+async function databaseCoverage<F>(defs: readonly CheckDef<F>[], checks: readonly CheckResult[], fast: boolean, gate: () => Promise<string | undefined>): Promise<Coverage> {
+  if (fast || !defs.some((d) => d.database || d.name === 'connection')) return {database: 'not_asked'}
+  const conn = checks.find((c) => c.name === 'connection')
+  if (conn) {
+    if (conn.status === 'ok' || conn.status === 'warn') return {database: 'checked'}
+    return {database: 'not_reached', reason: conn.message, ...(conn.fix ? {fix: conn.fix} : {})}
+  }
+  const reason = await gate().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
+  return reason === undefined ? {database: 'checked'} : {database: 'not_reached', reason}
+}
+
+/** The doctor's connect timer for a per-check budget: 80 % of it, at most budget − 250 ms, at least 100 ms. */
+export function connectTimerFor(timeoutMs: number): number {
+  return Math.max(100, Math.min(timeoutMs - 250, Math.round(timeoutMs * 0.8)))
 }

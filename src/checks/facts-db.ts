@@ -3,6 +3,7 @@
  * rows, no spool, no retries: the doctor reports, it does not insist). The embedded brain is
  * never created by the doctor; a brain held open by another process is not opened twice.
  */
+import type {Where} from './connection-advice.js'
 import {memo} from './memo.js'
 import {existsSync} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
@@ -17,6 +18,8 @@ export interface ConnectionFacts {
   engine: 'postgres' | 'pglite'
   database: string
   database_source: string
+  /** Postgres: the host, port and database tried (for messages and filled-in fixes). */
+  where?: Where
   connect_ms?: number
   rtt_ms?: number
   server_version?: string
@@ -94,6 +97,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
     engine: target.engine,
     database: target.display,
     database_source: target.source,
+    ...(target.engine === 'postgres' ? {where: {host: target.url.host, port: target.url.port, database: target.url.database, source: target.source}} : {}),
     pool_size: 1,
     pooler: 'none' as ConnectionFacts['pooler'],
     pooler_reason: 'embedded',

@@ -2,6 +2,7 @@
  * The shared ladder of `cycle_freshness` and `sync_freshness`: per source, how old a timestamp
  * is, judged against warn/fail hours (strict greater-than, as gbrain does). Pure.
  */
+import {classify} from '../engine/classify.js'
 import type {CheckOutcome, CheckStatus} from './types.js'
 
 export type FreshnessState = 'fresh' | 'stale' | 'never' | 'unparseable' | 'future'
@@ -100,4 +101,27 @@ export function lastFullCycleAt(config: unknown): unknown {
   if (c === null || c === undefined) return undefined
   if (typeof c !== 'object' || Array.isArray(c)) return {invalid_config: true}
   return (c as Record<string, unknown>).last_full_cycle_at
+}
+
+/**
+ * A database with no gbrain tables yet (`sources` missing, SQLSTATE 42P01) is a failure with the
+ * fix, not "could not be evaluated": the brain was never initialised (or init was cut short).
+ */
+export const NO_TABLES: CheckOutcome = {
+  status: 'fail',
+  message: 'this database has no gbrain tables yet (no "sources" table): nothing to check',
+  details: {sources: [], cause: 'no_tables'},
+  fix: {text: 'create the tables', commands: ['gbrain init']},
+}
+
+/** Judge the sources read by `read`, or {@link NO_TABLES} when there is no sources table. */
+export async function judgeSources<T>(read: () => Promise<T>, judge: (rows: T) => CheckOutcome): Promise<CheckOutcome> {
+  let rows: T
+  try {
+    rows = await read()
+  } catch (e) {
+    if (classify(e).code === '42P01') return NO_TABLES
+    throw e
+  }
+  return judge(rows)
 }

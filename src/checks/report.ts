@@ -2,7 +2,7 @@
  * Pure functions over results: the report's status, health score, summary and ranked top
  * issues, and the exit code — computed here and nowhere else.
  */
-import type {CheckResult, CheckStatus, Report, ReportStatus, TopIssue} from './types.js'
+import type {CheckResult, CheckStatus, Coverage, Report, ReportStatus, TopIssue} from './types.js'
 
 export type FailOn = 'fail' | 'warn' | 'never'
 
@@ -12,14 +12,24 @@ export function summarize(checks: readonly CheckResult[]): Record<CheckStatus, n
   return s
 }
 
-/** gbrain's score: 100 − 20·fails − 5·warns, floor 0. */
-export function healthScore(summary: Record<CheckStatus, number>): number {
+/** True when something the run was asked about could not be evaluated. */
+function incomplete(summary: Record<CheckStatus, number>, coverage?: Pick<Coverage, 'database'>): boolean {
+  return summary.unknown > 0 || coverage?.database === 'not_reached'
+}
+
+/**
+ * gbrain's score: 100 − 20·fails − 5·warns, floor 0 — over what was checked. `null` (not scored)
+ * when a check could not be evaluated or the database asked about was not reached: what was not
+ * checked never counts as healthy. Checks left out by choice (--fast, --only, --skip) do not count.
+ */
+export function healthScore(summary: Record<CheckStatus, number>, coverage?: Pick<Coverage, 'database'>): number | null {
+  if (incomplete(summary, coverage)) return null
   return Math.max(0, 100 - 20 * summary.fail - 5 * summary.warn)
 }
 
-export function reportStatus(summary: Record<CheckStatus, number>): ReportStatus {
+export function reportStatus(summary: Record<CheckStatus, number>, coverage?: Pick<Coverage, 'database'>): ReportStatus {
   if (summary.fail > 0) return 'unhealthy'
-  if (summary.unknown > 0) return 'unknown'
+  if (incomplete(summary, coverage)) return 'unknown'
   if (summary.warn > 0) return 'warnings'
   return 'healthy'
 }
@@ -54,21 +64,24 @@ export function topIssues(checks: readonly CheckResult[]): TopIssue[] {
     })
 }
 
-/** The documented exit codes: 0 healthy, 1 at or above --fail-on, 3 unknown with nothing failing. */
-export function exitCode(report: Pick<Report, 'summary'>, failOn: FailOn = 'fail'): number {
+/**
+ * The documented exit codes: 0 healthy, 1 at or above --fail-on, 3 nothing failed but something
+ * asked about was not checked (a check unknown, or the database not reached).
+ */
+export function exitCode(report: Pick<Report, 'summary'> & {coverage?: Pick<Coverage, 'database'>}, failOn: FailOn = 'fail'): number {
   const s = report.summary
   if (failOn === 'never') return 0
   if (s.fail > 0) return 1
   if (failOn === 'warn' && s.warn > 0) return 1
-  if (s.unknown > 0) return 3
+  if (incomplete(s, report.coverage)) return 3
   return 0
 }
 
 /** Nagios plugin contract: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
-export function nagiosCode(report: Pick<Report, 'summary'>): number {
+export function nagiosCode(report: Pick<Report, 'summary'> & {coverage?: Pick<Coverage, 'database'>}): number {
   const s = report.summary
   if (s.fail > 0) return 2
-  if (s.unknown > 0) return 3
+  if (incomplete(s, report.coverage)) return 3
   if (s.warn > 0) return 1
   return 0
 }

@@ -55,7 +55,7 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], facts: F, optio
       if (def.database) {
         if (options.fast) return result({status: 'skipped', message: 'skipped under --fast (needs the database)'})
         const gate = await raceAbort(options.databaseGate(), deadline.signal)
-        if (gate !== undefined) return result({status: 'skipped', message: `skipped: ${gate}`}, {downstream_of: ['connection']})
+        if (gate !== undefined) return result({status: 'skipped', message: `not checked: ${gate}`}, {downstream_of: ['connection']})
       }
       // The check's own budget starts when it can actually run.
       const budget = new AbortController()

@@ -7,7 +7,7 @@ import type {SourceRow} from '../brain/sources.js'
 import type {CheckDef} from './check.js'
 import {cycledSources, sourceFilterProblem} from './cycle-freshness.js'
 import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
-import {judgeFreshness} from './freshness.js'
+import {judgeFreshness, judgeSources} from './freshness.js'
 import type {CheckOutcome} from './types.js'
 
 export function judgeSyncFreshness(sources: readonly SourceRow[], now: number, t: DbThresholds, only?: string): CheckOutcome {
@@ -23,6 +23,6 @@ export const syncFreshnessCheck: CheckDef<DbCheckFacts> = {
   database: true,
   downstreamOf: ['connection'],
   async judge(facts, options) {
-    return judgeSyncFreshness(await facts.db.sources(options.signal), facts.now, facts.dbThresholds, options.source)
+    return judgeSources(() => facts.db.sources(options.signal), (rows) => judgeSyncFreshness(rows, facts.now, facts.dbThresholds, options.source))
   },
 }

@@ -53,10 +53,23 @@ export interface TopIssue {
   downstream_of?: string[]
 }
 
+/**
+ * Whether the run looked at the database: `checked` (it answered), `not_asked` (--fast, or
+ * --only/--skip left no check that needs it), `not_reached` (asked, but there is no brain yet,
+ * another process holds it, or the connection failed: `reason` says which, `fix` how to act).
+ */
+export interface Coverage {
+  database: 'checked' | 'not_asked' | 'not_reached'
+  reason?: string
+  fix?: Fix
+}
+
 export interface Report {
   schema_version: 2
   status: ReportStatus
-  health_score: number
+  /** gbrain's score over what was checked; null when something asked about was not checked. */
+  health_score: number | null
+  coverage: Coverage
   generated_at: string
   duration_ms: number
   tool: {name: string; version: string}

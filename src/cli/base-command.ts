@@ -3,14 +3,18 @@
  * redacted line with its fix and the documented exit code, and cleanup that always runs (pools
  * ended with a bound) before the exit code is decided.
  */
+import {existsSync} from 'node:fs'
+import path from 'node:path'
 import {format} from 'node:util'
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {resolveTarget, type ResolvedTarget} from '../config/resolve.js'
 import {openEngine, type OpenOptions} from '../engine/open.js'
 import {lockNotice} from '../engine/pglite/lock-notice.js'
+import {PGliteDataDirError} from '../engine/pglite/open-errors.js'
 import type {Engine} from '../engine/types.js'
 import {humanText, oneLine, workflowSafe} from '../render/text.js'
 import {debugStack, describeError, UsageError} from './errors.js'
+import type {Where} from '../checks/connection-advice.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -55,9 +59,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return resolveTarget({databaseUrl: this.flags['database-url'], auditDir: this.flags['audit-dir'], env: process.env})
   }
 
-  /** Open an engine that is disconnected (bounded) when the command ends, however it ends. */
-  protected async engine(target: ResolvedTarget, options: OpenOptions = {}): Promise<Engine> {
+  /**
+   * Open an engine that is disconnected (bounded) when the command ends, however it ends. Only
+   * `init` may create the embedded brain (`create`); every other command stops before building
+   * an engine when there is none, so nothing is left half-made (no empty data dir, no audit row).
+   */
+  protected async engine(target: ResolvedTarget, options: OpenOptions & {create?: boolean} = {}): Promise<Engine> {
+    if (target.engine === 'pglite' && !options.create && !existsSync(path.join(target.dataDir, 'PG_VERSION'))) {
+      throw new PGliteDataDirError(target.dataDir, 'missing')
+    }
     const engine = await openEngine(target, {
+      createIfMissing: options.create === true,
       applicationName: `gbrain-${this.id ?? 'cli'}-${process.pid}`,
       ...options,
       // Waiting for, or reaping, another process's lock is always said (stderr), as gbrain does.
@@ -113,7 +125,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     // oclif's own exit (this.exit) passes through untouched.
     if ((err as {oclif?: {exit?: number}}).oclif?.exit !== undefined && (err as {code?: string}).code === 'EEXIT') throw err
-    const d = describeError(err)
+    const d = describeError(err, this.whereForErrors())
     if (this.jsonEnabled()) {
       this.logJson({schema_version: 2, status: 'error', error: {code: d.code, message: d.message, hint: d.hint ?? null}})
     } else {
@@ -127,6 +139,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async finally(err: Error | undefined): Promise<unknown> {
     await this.runCleanups()
     return super.finally(err)
+  }
+
+  /** The Postgres target's host, port, database and URL source, if one resolves (never throws). */
+  private whereForErrors(): Where | undefined {
+    try {
+      if (!this.flags) return undefined
+      const t = this.target()
+      return t.engine === 'postgres' ? {host: t.url.host, port: t.url.port, database: t.url.database, source: t.source} : undefined
+    } catch {
+      return undefined
+    }
   }
 
   private debugEnabled(): boolean {

@@ -11,6 +11,7 @@ import {redactFull as redact} from '../engine/redact.js'
 import {RetryExhaustedError} from '../engine/retry.js'
 import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {LockedError} from '../engine/spool/lock.js'
+import {connectionFix, connectionPhrase, settingName, type Where} from '../checks/connection-advice.js'
 
 /** 75 (sysexits EX_TEMPFAIL): the embedded brain is held by another process; nothing was done, try later. */
 export const EXIT = {ok: 0, failure: 1, unknown: 3, usage: 64, internal: 70, locked: 75} as const
@@ -39,7 +40,16 @@ export interface DescribedError {
   exit: number
 }
 
-export function describeError(err: unknown): DescribedError {
+/** The brain (or its tables) does not exist yet: commands other than `init` stop here and create nothing. */
+export function needsInit(what: string): UsageError {
+  return new UsageError(what, 'gbrain init')
+}
+
+/**
+ * `where`: the Postgres target the command was using, when known — connection errors then name
+ * the host and port tried, say where the URL came from, and fill them into the fix.
+ */
+export function describeError(err: unknown, where?: Where): DescribedError {
   if (err instanceof ConfigError) return {code: err.code, message: redact(err.message), hint: redact(err.fix), exit: EXIT.usage}
   if (err instanceof UsageError) return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.usage}
   if (err instanceof Errors.CLIError && (err.constructor.name.endsWith('Error') && 'parse' in err)) {
@@ -55,9 +65,16 @@ export function describeError(err: unknown): DescribedError {
   const open = findOpenFailure(err)
   if (open) {
     const hint = `${open.fix.text}${open.fix.commands.length ? `: ${open.fix.commands.join('; ')}` : ''}`
-    return {code: open.code, message: redact(open.message), hint: redact(hint), exit: open.openCause === 'locked' ? EXIT.locked : EXIT.failure}
+    // No brain yet is the same situation as no tables yet: run `gbrain init` first (exit 64).
+    const exit = open.openCause === 'locked' ? EXIT.locked : open.openCause === 'missing' && open.fix.commands.includes('gbrain init') ? EXIT.usage : EXIT.failure
+    return {code: open.code, message: redact(open.message), hint: redact(hint), exit}
   }
   const c = classify(err instanceof RetryExhaustedError ? err.lastError : err)
+  const fix = where ? connectionFix(c.kind, where) : undefined
+  if (where && fix) {
+    const hint = `${fix.text}${fix.commands.length ? `: ${fix.commands.join('; ')}` : ''}`
+    return {code: c.code ?? c.kind.toUpperCase(), message: redact(`database ${connectionPhrase(c.kind, where)} (URL from ${settingName(where.source)})`), hint: redact(hint), exit: EXIT.failure}
+  }
   if (c.kind !== 'unknown' && c.kind !== 'usage') {
     return {code: c.code ?? c.kind.toUpperCase(), message: `database ${c.kind.replace(/_/g, ' ')}: ${c.message}`, hint: c.hint, exit: EXIT.failure}
   }

@@ -3,10 +3,11 @@ import {runCycle, DEFAULT_BATCH_SIZE, type CycleReport} from '../brain/cycle.js'
 import {listSources, type SourceRow} from '../brain/sources.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
-import {EXIT, UsageError} from '../cli/errors.js'
+import {EXIT, needsInit, UsageError} from '../cli/errors.js'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
-import {AbortedError} from '../engine/errors.js'
+import {AbortedError, ConfigError} from '../engine/errors.js'
+import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {ProcessStatePublisher} from '../engine/process-state.js'
 import type {Engine} from '../engine/types.js'
 import {workflowSafe} from '../engine/safe-text.js'
@@ -56,9 +57,13 @@ another process (nothing written; run it again later).`
       return report
     }
 
+    // A database that is down is reported by the state file and retried each interval; a brain
+    // that cannot work at all (none yet, no tables, wrong major, bad settings) stops the watch now.
+    await engine.connect().catch((e: unknown) => {
+      if (!transient(e)) throw e
+    })
     const publisher = new ProcessStatePublisher(engine, {runDir: target.paths.runDir, command: `gbrain cycle --watch`})
     this.onCleanup(() => publisher.stop())
-    await engine.connect().catch(() => {}) // a down database is reported by the state file, not fatal
     await publisher.start()
     // With --json, watch mode streams one report per line (NDJSON) and prints nothing at exit.
     while (!controller.signal.aborted) {
@@ -67,7 +72,9 @@ another process (nothing written; run it again later).`
         if (this.jsonEnabled()) process.stdout.write(`${workflowSafe(JSON.stringify(report), 'json')}\n`)
       } catch (e) {
         if (e instanceof AbortedError) break
-        // A cycle that could not start (database down) is retried next interval.
+        // Only a cycle that could not start for a passing reason (database down) is retried next
+        // interval; a usage error or a brain that needs `gbrain init` ends the watch with its line.
+        if (!transient(e)) throw e
         this.progress(`gbrain: cycle failed: ${classify(e).message}\n`, true)
       }
       await sleep(systemClock, interval, controller.signal).catch(() => {})
@@ -80,12 +87,12 @@ another process (nothing written; run it again later).`
     try {
       sources = await listSources(engine, signal)
     } catch (e) {
-      if (classify(e).code === '42P01') throw new UsageError('this brain has no sources table yet', 'run: gbrain init')
+      if (classify(e).code === '42P01') throw needsInit('this brain has no gbrain tables yet (no sources table)')
       throw e
     }
     if (this.flags.source !== undefined) {
       sources = sources.filter((s) => s.id === this.flags.source)
-      if (sources.length === 0) throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'see: gbrain sources list')
+      if (sources.length === 0) throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'gbrain sources list')
     } else {
       sources = sources.filter((s) => s.local_path !== null && !s.archived)
     }
@@ -123,6 +130,17 @@ another process (nothing written; run it again later).`
     }
     this.log(summaryLine(report))
   }
+}
+
+/**
+ * A failure the next interval may not meet (the database down or restarting, the embedded brain
+ * held by another process), as opposed to one only a person can fix: a usage or settings error,
+ * no brain or no tables yet (`gbrain init`), a brain that cannot be opened.
+ */
+function transient(e: unknown): boolean {
+  if (e instanceof UsageError || e instanceof ConfigError) return false
+  const open = findOpenFailure(e)
+  return open === undefined || open.openCause === 'locked'
 }
 
 function summaryLine(report: CycleReport): string {

@@ -46,6 +46,10 @@ plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
       for (const c of CATALOGUE) this.log(`${c.name.padEnd(20)} ${c.category.padEnd(13)} ${c.database ? 'database' : 'files'}`)
       return
     }
+    if (f.quiet && f.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'pick one: -q for the summary line, -v for every check')
+    if (this.jsonEnabled() && f.format !== undefined && f.format !== 'json') {
+      throw new UsageError(`--json and --format ${f.format} cannot be used together`, `pick one: --json, or --format ${f.format}`)
+    }
     const timeoutMs = parseDuration(f.timeout, '--timeout', DURATION_RANGES.doctorTimeout)
     const deadlineMs = parseDuration(f.deadline, '--deadline', DURATION_RANGES.doctorDeadline)
     const pick = (flag: string | undefined, name: string): string[] | undefined => {
@@ -73,6 +77,10 @@ plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
       onCleanup: (fn) => this.onCleanup(fn),
     })
     const report = run.report
+    // `--source` naming no source is a usage error, as it is for `gbrain cycle` (the checks that
+    // looked say so in their details; nothing else is printed).
+    const unknownSource = report.checks.find((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'unknown_source')
+    if (unknownSource && f.source !== undefined) throw new UsageError(`no source with id ${JSON.stringify(f.source)}`, 'gbrain sources list')
     const out = await renderFormat(format, report, {
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),

@@ -27,7 +27,7 @@ export default class Init extends BaseCommand<typeof Init> {
   async run(): Promise<InitResult> {
     const target = this.target()
     await ensurePrivateDir(target.paths.home)
-    const engine = await this.engine(target)
+    const engine = await this.engine(target, {create: true})
     const report = await ensureSchema(engine)
     // The loss ledger is made now, while there is room (engine/spool/loss-ledger.ts).
     await prepareLedger(target.paths.spoolDir)

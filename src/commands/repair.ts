@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
-import {EXIT} from '../cli/errors.js'
+import {EXIT, needsInit} from '../cli/errors.js'
 import {runDoctor} from '../checks/doctor.js'
 import type {CheckResult, Report} from '../checks/types.js'
 import type {ResolvedTarget} from '../config/resolve.js'
@@ -9,15 +9,22 @@ import type {Engine} from '../engine/types.js'
 import {planRepairs, type PlannedRepair} from '../repair/plan.js'
 import {pruneAudit} from '../repair/prune-audit.js'
 import {reconnect} from '../repair/reconnect.js'
+import {nextSteps, type NextStep} from '../repair/next-steps.js'
 import {replay} from '../repair/replay.js'
 import {ACTION_CHECKS, ACTIONS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
 import {unlock} from '../repair/unlock.js'
 
+/** `repair --json`: always this shape, whether it only planned or acted. */
 export interface RepairOutput {
-  plan?: PlannedRepair[]
+  schema_version: 2
+  dry_run: boolean
+  /** The repairs that applied before acting (what `gbrain repair` alone prints). */
+  plan: PlannedRepair[]
   actions: ActionResult[]
   fixed: string[]
   remaining: string[]
+  /** What other commands fix (a stale source → `gbrain cycle --source ID`). */
+  next: NextStep[]
   checks: Pick<CheckResult, 'name' | 'status' | 'message'>[]
 }
 
@@ -56,23 +63,28 @@ another process holds the embedded brain.`
     const requested: ActionName[] = f.all ? [...ACTIONS] : ACTIONS.filter((a) => f[a])
 
     const before = await this.diagnose(target)
+    // No brain yet (or no tables): nothing to repair, and nothing is created here.
+    const conn = before.checks.find((c) => c.name === 'connection')
+    if (before.coverage.database === 'not_reached' && conn?.status === 'skipped') throw needsInit(`no brain yet at ${target.display}`)
+    if (before.checks.some((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'no_tables')) throw needsInit('this brain has no gbrain tables yet (no sources table)')
+    const plan = planRepairs(before)
     if (requested.length === 0) {
-      const plan = planRepairs(before)
+      const next = nextSteps(before)
       if (!this.jsonEnabled()) {
-        if (plan.length === 0) this.log('Nothing to repair: no action applies now.')
+        if (plan.length === 0) this.log('Nothing for repair to do now.')
         else {
           this.log('Repairs that apply now (nothing has been changed):')
           for (const p of plan) this.log(`  → ${p.action.padEnd(12)} ${p.because}\n      ${p.command}`)
           this.log('Run them all: gbrain repair --all')
         }
+        this.printNext(next)
       }
-      return {plan, actions: [], fixed: [], remaining: [], checks: brief(before.checks)}
+      return {schema_version: 2, dry_run: f['dry-run'], plan, actions: [], fixed: [], remaining: [], next, checks: brief(before.checks)}
     }
 
     const ctx: RepairContext = {dryRun: f['dry-run'], progress: (line) => this.progress(`${line}\n`)}
     let engine: Engine | undefined
     const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target))
-    const conn = before.checks.find((c) => c.name === 'connection')
     const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: unknown; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
@@ -112,16 +124,28 @@ another process holds the embedded brain.`
     const remaining = [...now]
     const ok = actions.every((a) => a.status !== 'failed') && (f['dry-run'] || remaining.length === 0)
 
+    const next = nextSteps(after, f['dry-run'] ? [] : actions)
     if (!this.jsonEnabled()) {
       for (const a of actions) this.log(`${GLYPH[a.status].padEnd(14)} ${a.name.padEnd(12)} ${a.detail}`)
       if (!f['dry-run']) {
-        this.log(`${fixed.length} fixed, ${remaining.length} remaining${remaining.length ? ` (${remaining.join(', ')} still failing: run gbrain doctor)` : ''}`)
+        this.log(`${fixed.length} fixed, ${remaining.length} remaining${remaining.length ? ` (${remaining.join(', ')} still failing: gbrain doctor)` : ''}`)
       }
+      this.printNext(next)
     }
     // An action that could not run because another process holds the brain: try again later (75).
     if (actions.some((a) => a.data?.open_cause === 'locked')) process.exitCode = EXIT.locked
     else if (!ok) process.exitCode = EXIT.failure
-    return {actions, fixed, remaining, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
+    return {schema_version: 2, dry_run: f['dry-run'], plan, actions, fixed, remaining, next, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
+  }
+
+  /** What other commands fix, after what repair did (nothing printed when nothing is left). */
+  private printNext(next: readonly NextStep[]): void {
+    if (next.length === 0) return
+    this.log(next.length === 1 ? 'Not for repair — this command fixes it:' : 'Not for repair — these commands fix them:')
+    for (const n of next) {
+      this.log(`  ${n.check}: ${n.because}`)
+      for (const cmd of n.commands) this.log(`      ${cmd}`)
+    }
   }
 
   /** A doctor run whose database handle is closed before we act. */

@@ -17,6 +17,8 @@ export interface OpenOptions {
   applicationName?: string
   connectTimeoutMs?: number
   attemptTimeoutMs?: number
+  /** Embedded: create the data dir when there is none (only `init` does; default false). */
+  createIfMissing?: boolean
   /** The embedded brain's lock: wait, reap, events (ignored for Postgres). */
   lock?: PGliteLockOptions
 }
@@ -53,5 +55,5 @@ export async function openEngine(target: ResolvedTarget, options: OpenOptions = 
     })
   }
   const {PGliteEngine} = await import('./pglite-engine.js')
-  return new PGliteEngine({...common, dataDir: target.dataDir, ...(options.lock ? {lock: options.lock} : {})})
+  return new PGliteEngine({...common, dataDir: target.dataDir, createIfMissing: options.createIfMissing ?? false, ...(options.lock ? {lock: options.lock} : {})})
 }

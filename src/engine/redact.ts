@@ -49,12 +49,17 @@ const HOST_RE = new RegExp(String.raw`((?<![A-Za-z0-9_])(?:pg)?host(?:addr)?\s*=
  */
 const IPV4_RE = /(?<![A-Za-z0-9_.@])(?:\d{1,3}\.){3}\d{1,3}(?![A-Za-z0-9_]|\.\d)/g
 
-/** One pass of the replacements, in a fixed order (URLs first: they contain the other patterns). */
-function replaceSecrets(text: string): string {
+/** One pass of the credential replacements, in a fixed order (URLs first: they contain the other patterns). */
+function replaceCredentials(text: string): string {
   return text
     .replace(PG_URL_RE, token('pg_url'))
     .replace(PASSWORD_RE, (_m, key: string) => key + token('password'))
     .replace(USER_RE, (_m, key: string) => key + token('user'))
+}
+
+/** What is stored (gbrain's audit contract): credentials, and addresses too. */
+function replaceSecrets(text: string): string {
+  return replaceCredentials(text)
     .replace(HOST_RE, (_m, key: string) => key + token('host'))
     .replace(IPV4_RE, token('ipv4'))
 }
@@ -87,8 +92,10 @@ function step(text: string): string {
  * Redact credentials without cutting or collapsing, for what is shown to a person (the CLI's
  * one-line errors, --debug stacks, every renderer): a database URL keeps its scheme, host,
  * port, database and query with the userinfo masked as `***@` (cli.md: "a URL shown to a user"),
- * everything else gets the same replacements as `redact`. Audit rows use `redact`, which
- * replaces whole URLs. Idempotent: a masked URL masks to itself.
+ * passwords and users are replaced as `redact` does, but host names and addresses stay: the host
+ * and port a command tried are what a person needs to act, and they are not secrets. Audit rows
+ * use `redact`, which also replaces whole URLs and addresses (gbrain's format). Idempotent: a
+ * masked URL masks to itself.
  */
 export function redactFull(text: string): string {
   const input = typeof text === 'string' ? text : String(text)
@@ -109,7 +116,7 @@ export function redactFull(text: string): string {
 function replaceToFixedPoint(text: string): string {
   let current = text
   for (let i = 0; i < 8; i++) {
-    const next = replaceSecrets(current)
+    const next = replaceCredentials(current)
     if (next === current) return next
     current = next
   }

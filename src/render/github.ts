@@ -46,7 +46,10 @@ function plural(n: number, one: string, many: string): string {
 export function renderGithub(report: Report): string {
   const ordered = orderedChecks(report.checks)
   const errors = ordered.filter((c) => c.status === 'fail')
-  const warnings = ordered.filter((c) => c.status === 'unknown' || c.status === 'warn')
+  // A skipped `connection` when the database asked about was not reached (no brain yet) is
+  // annotated too: the run could not check what it was asked about.
+  const notReached = report.coverage.database === 'not_reached'
+  const warnings = ordered.filter((c) => c.status === 'unknown' || c.status === 'warn' || (notReached && c.name === 'connection' && c.status === 'skipped'))
   const cap = GITHUB_ANNOTATIONS_PER_LEVEL
   const errorsLeft = Math.max(0, errors.length - cap)
   const overflow = errorsLeft > 0 || warnings.length > cap

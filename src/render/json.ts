@@ -108,6 +108,11 @@ export function jsonReport(report: Report): JsonReport {
     schema_version: 2,
     status: report.status,
     health_score: report.health_score,
+    coverage: {
+      database: report.coverage.database,
+      ...(report.coverage.reason !== undefined ? {reason: clean(report.coverage.reason)} : {}),
+      ...(report.coverage.fix !== undefined ? {fix: fix(report.coverage.fix)} : {}),
+    },
     generated_at: clean(report.generated_at),
     duration_ms: report.duration_ms,
     tool: {name: clean(report.tool.name), version: clean(report.tool.version)},

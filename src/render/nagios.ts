@@ -78,7 +78,7 @@ export function renderNagios(report: Report): string {
   const state = NAGIOS_STATES[nagiosCode(report)] ?? 'UNKNOWN'
   const problems = countsText(report.summary, ['fail', 'unknown', 'warn'])
   const counts = problems === 'no checks' ? countsText(report.summary, ['ok', 'skipped']) : problems
-  const score = Number.isFinite(report.health_score) ? [`'health_score'=${nagiosNumber(report.health_score)};;;0;100`] : []
+  const score = report.health_score !== null && Number.isFinite(report.health_score) ? [`'health_score'=${nagiosNumber(report.health_score)};;;0;100`] : []
   const used = new Set<string>(["'health_score'"])
   const perf = [...score]
   for (const c of report.checks) {
@@ -87,7 +87,9 @@ export function renderNagios(report: Report): string {
     used.add(label)
     perf.push(perfdata(c, label))
   }
-  const lines = [`GBRAIN DOCTOR ${state} - ${counts}${perf.length > 0 ? ` | ${perf.join(' ')}` : ''}`]
+  const cov = report.coverage
+  const notChecked = cov.database === 'not_reached' ? `database not checked (${clean(cov.reason ?? 'not reached').replace(/\|/g, '/')}) - ` : ''
+  const lines = [`GBRAIN DOCTOR ${state} - ${notChecked}${counts}${perf.length > 0 ? ` | ${perf.join(' ')}` : ''}`]
   for (const c of orderedChecks(report.checks)) {
     if (c.status === 'ok') continue
     let line = `${c.status.toUpperCase()} ${text(c.name)}: ${text(c.message)}`

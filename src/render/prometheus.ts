@@ -47,14 +47,19 @@ export function renderPrometheus(report: Report): string {
   const families: Family[] = [
     {name: 'gbrain_doctor_up', help: '1 when the doctor ran and wrote this report.', samples: [sample('gbrain_doctor_up', [], 1)]},
     {
+      name: 'gbrain_doctor_database_checked',
+      help: '1 when the database answered this run, 0 when it was asked about but not reached (no brain, held, connection failed); no sample when not asked (--fast).',
+      samples: report.coverage.database === 'not_asked' ? [] : [sample('gbrain_doctor_database_checked', [], report.coverage.database === 'checked' ? 1 : 0)],
+    },
+    {
       name: 'gbrain_doctor_info',
       help: 'The doctor that wrote this report and the engine it checked (always 1).',
       samples: [sample('gbrain_doctor_info', [['version', clean(report.tool.version)], ['engine', clean(report.target.engine)]], 1)],
     },
     {
       name: 'gbrain_doctor_health_score',
-      help: 'gbrain health score: 100 - 20 per failing check - 5 per warning, floor 0.',
-      samples: [sample('gbrain_doctor_health_score', [], report.health_score)],
+      help: 'gbrain health score: 100 - 20 per failing check - 5 per warning, floor 0 (no sample when something asked about was not checked).',
+      samples: report.health_score === null ? [] : [sample('gbrain_doctor_health_score', [], report.health_score)],
     },
     {
       name: 'gbrain_doctor_checks',

@@ -189,10 +189,17 @@ export function countsText(summary: Record<CheckStatus, number>, statuses: reado
 
 /**
  * The one summary line every human format ends with:
- * `unhealthy: 2 fail, 1 warn, 6 ok, 2 skipped — health 55/100 (412 ms)`.
+ * `unhealthy: 2 fail, 1 warn, 6 ok, 2 skipped — health 55/100 (412 ms)`; when the database asked
+ * about was not reached it says so first, and a score that would count the unchecked as healthy
+ * is not given: `unknown: database not checked (no brain yet at …) — 7 ok, 6 skipped — health not
+ * scored (21 ms)`.
  */
 export function summaryLine(report: Report, unicode: boolean): string {
-  return `${report.status}: ${countsText(report.summary)} ${unicode ? '—' : '-'} health ${report.health_score}/100 (${formatDuration(report.duration_ms)})`
+  const dash = unicode ? '—' : '-'
+  const c = report.coverage
+  const notChecked = c.database === 'not_reached' ? `database not checked (${c.reason ?? 'not reached'}) ${dash} ` : ''
+  const score = report.health_score === null ? 'health not scored' : `health ${report.health_score}/100`
+  return `${report.status}: ${notChecked}${countsText(report.summary)} ${dash} ${score} (${formatDuration(report.duration_ms)})`
 }
 
 /**

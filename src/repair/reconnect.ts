@@ -26,6 +26,8 @@ export interface ProcessOutcome {
   detail: string
   generation_before?: number
   generation_after?: number
+  /** Signalled: how long repair waited for the process's answer, from the signal on. */
+  waited_ms?: number
 }
 
 export interface ReconnectOptions {
@@ -218,13 +220,13 @@ async function signalAndWait(p: ReadProcessState, deadline: number, ctx: RepairC
     await sleep(systemClock, 100, ctx.signal).catch(() => {})
     const now = (await readProcessStates(p.file.replace(/\/[^/]+$/, ''))).find((x) => x.pid === p.pid)
     const sig = now?.state?.last_signal
-    if (!now?.alive) return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} exited while reconnecting`}
+    if (!now?.alive) return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} exited while reconnecting`, waited_ms: Date.now() - sentAt}
     if (sig && Date.parse(sig.received_at) >= sentAt - 1000 && sig.outcome !== 'in_progress') {
       const after = now.state!.health.generation
       return sig.outcome === 'ok'
-        ? {pid: p.pid, command, action: 'signalled', outcome: 'ok', detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`, generation_before: before, generation_after: after}
-        : {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`, generation_before: before}
+        ? {pid: p.pid, command, action: 'signalled', outcome: 'ok', detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`, generation_before: before, generation_after: after, waited_ms: Date.now() - sentAt}
+        : {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`, generation_before: before, waited_ms: Date.now() - sentAt}
     }
   }
-  return {pid: p.pid, command, action: 'signalled', outcome: 'timeout', detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`}
+  return {pid: p.pid, command, action: 'signalled', outcome: 'timeout', detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`, waited_ms: Date.now() - sentAt}
 }

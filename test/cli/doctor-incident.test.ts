@@ -10,8 +10,8 @@
  *    reports the exhausted batches, `dead_letter` fails.
  * 3. Server back: still exit 1 (dead_letter) until the spool is replayed; replay it
  *    (`gbrain repair --replay`), rerun `gbrain cycle` so the source is stamped: connection, dead_letter and cycle_freshness
- *    are ok, and batch_retry_health is capped at warn (every exhausted batch was spooled and has
- *    been replayed) → exit 0. Nothing lost, nothing duplicated.
+ *    are ok, and batch_retry_health is ok again (every exhausted batch was spooled and has been
+ *    replayed: the outage is over, still reported in its message) → exit 0. Nothing lost, nothing duplicated.
  *
  * Also measured: `psql -c 'select 1'`, and the doctor's wall time healthy / refused / blackholed.
  */
@@ -95,7 +95,7 @@ function excerpt(r: CliResult): string {
       summary: rep.summary,
       checks: rep.checks.map((c) => ({name: c.name, status: c.status, message: c.message})),
       'connection.details': pick('connection', ['cause', 'code', 'hint']),
-      'batch_retry_health.details': pick('batch_retry_health', ['exhausted_total', 'by_site', 'rows_lost', 'rows_spooled', 'replayed', 'pending_replay', 'capped_by_replay']),
+      'batch_retry_health.details': pick('batch_retry_health', ['exhausted_total', 'by_site', 'rows_lost', 'rows_spooled', 'replayed', 'pending_replay', 'healed_by_replay']),
       'dead_letter.details': pick('dead_letter', ['entries', 'rows', 'by_site']),
       top_issues: rep.top_issues.map((i) => ({rank: i.rank, check: i.check, status: i.status, fix: i.fix?.commands})),
     },
@@ -162,7 +162,7 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     expect(rep.top_issues[0]).toMatchObject({check: 'connection', status: 'fail'})
   }, 90_000)
 
-  it('recovery: server back → dead_letter still fails until replayed; replay + cycle → ok, batch_retry_health capped at warn, exit 0', async () => {
+  it('recovery: server back → dead_letter still fails until replayed; replay + cycle → ok, batch_retry_health healed (ok), exit 0', async () => {
     expect(spooledBatches).toBeGreaterThan(0) // the outage test ran
     await cluster.start()
 
@@ -188,7 +188,7 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
 
     const afterReplay = parseReport(await gbrain(['doctor', '--json'], env))
     expect(check(afterReplay, 'dead_letter').status).toBe('ok')
-    expect(check(afterReplay, 'batch_retry_health')).toMatchObject({status: 'warn', details: {replayed: spooledBatches, pending_replay: 0, capped_by_replay: true}})
+    expect(check(afterReplay, 'batch_retry_health')).toMatchObject({status: 'ok', details: {replayed: spooledBatches, pending_replay: 0, healed_by_replay: true}})
 
     const again = spawnCycle([])
     const c = await again.done
@@ -208,8 +208,8 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     expect(st.cycle_freshness).toBe('ok')
     expect(st.sync_freshness).toBe('ok')
     expect(check(f, 'batch_retry_health')).toMatchObject({
-      status: 'warn',
-      details: {exhausted_total: spooledBatches, rows_lost: 0, replayed: spooledBatches, pending_replay: 0, capped_by_replay: true},
+      status: 'ok',
+      details: {exhausted_total: spooledBatches, rows_lost: 0, replayed: spooledBatches, pending_replay: 0, healed_by_replay: true},
     })
     // The cycle that hit the outage exited without a successful reconnect; it is not "reconnect is
     // throwing" any more (nothing is retrying), so this is a warning, not a failure, once the
@@ -239,9 +239,9 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     const proxy = await startProxy(cluster.port)
     try {
       await proxy.setMode('blackhole')
-      // --timeout 4s: the connect timer is 2.5 s, leaving the check 1.5 s to report it (with 2 s,
-      // 1 s was not enough once, under a benchmark running beside the suite: the check's own
-      // budget ran out first and it was unknown, exit 3).
+      // --timeout 4s: the connect timer is 3.2 s (80 % of the budget: connectTimerFor), leaving
+      // the check 0.8 s to classify and report it (250 ms was not enough once, under a benchmark
+      // and other builds beside the suite: the check's own budget ran out first, exit 3).
       const bh = await gbrain(['doctor', '--json', '--timeout', '4s', '--database-url', proxy.urlFor('postgres')], env)
       expect(bh.code, bh.stdout).toBe(1)
       expect(check(parseReport(bh), 'connection')).toMatchObject({status: 'fail', details: {cause: 'timeout'}})

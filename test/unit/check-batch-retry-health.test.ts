@@ -342,13 +342,15 @@ describe('batch_retry_health: spooled and replayed batches', () => {
     rows: times(10, (i) => ({k: i})),
   })
 
-  it('20 exhausted, all spooled and all replayed → capped at warn', async () => {
+  it('20 exhausted, all spooled and all replayed → ok: the outage is over and healed (still reported)', async () => {
     const p = brain()
     writeLines(p, W02, times(20, (i) => spooledRow(`dl-${i}`)))
     const r = await run(p)
-    expect(r.status).toBe('warn')
-    expect(r.message).toContain('have since been replayed (nothing lost): capped at warn')
-    expect(r.details).toMatchObject({replayed: 20, pending_replay: 0, capped_by_replay: true, rows_lost: 0, rows_spooled: 200})
+    expect(r.status).toBe('ok')
+    expect(r.message).toContain('20 exhausted batch retries in last 24h')
+    expect(r.message).toContain('all spooled and since replayed: nothing lost, the outage is over')
+    expect(r.fix).toBeUndefined()
+    expect(r.details).toMatchObject({replayed: 20, pending_replay: 0, healed_by_replay: true, rows_lost: 0, rows_spooled: 200})
   })
 
   it('20 exhausted, one entry still in the spool → fail, with the replay command', async () => {
@@ -357,7 +359,7 @@ describe('batch_retry_health: spooled and replayed batches', () => {
     await new DeadLetterSpool(p.spoolDir).write(entry('dl-7'))
     const r = await run(p)
     expect(r.status).toBe('fail')
-    expect(r.details).toMatchObject({replayed: 19, pending_replay: 1, capped_by_replay: false})
+    expect(r.details).toMatchObject({replayed: 19, pending_replay: 1, healed_by_replay: false})
     expect(r.fix?.commands).toContain('gbrain repair --replay')
     expect(r.message).toContain('(19 batches replayed, 1 pending replay)')
   })

@@ -257,11 +257,14 @@ describe('redactFull (what a person is shown)', () => {
     expect(once).not.toContain('Pl4nted')
     expect(redactFull(once)).toBe(once)
   })
-  it('applies the free-text rules outside URLs and never cuts', () => {
-    const long = `host=10.0.0.1 password=Pl4nted-S3cret!x ${'x'.repeat(300)}`
+  it('applies the credential rules outside URLs, keeps host and address for the person, and never cuts', () => {
+    const long = `host=10.0.0.1 password=Pl4nted-S3cret!x user=alice ${'x'.repeat(300)}`
     const out = redactFull(long)
     expect(out).not.toContain('Pl4nted')
-    expect(out).not.toContain('10.0.0.1')
+    expect(out).not.toContain('alice')
+    expect(out).toContain('host=10.0.0.1')
     expect(out.length).toBeGreaterThan(300)
+    // What is stored keeps gbrain's rule: the address goes too.
+    expect(redact(long)).not.toContain('10.0.0.1')
   })
 })

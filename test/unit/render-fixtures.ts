@@ -10,10 +10,12 @@ export const GENERATED_AT = '2025-03-14T09:26:53.589Z'
 
 export function buildReport(checks: CheckResult[], overrides: Partial<Report> = {}): Report {
   const summary = summarize(checks)
+  const coverage = overrides.coverage ?? {database: 'checked'}
   return {
     schema_version: 2,
-    status: reportStatus(summary),
-    health_score: healthScore(summary),
+    status: reportStatus(summary, coverage),
+    health_score: healthScore(summary, coverage),
+    coverage,
     generated_at: GENERATED_AT,
     duration_ms: 412,
     tool: {name: 'gbrain-doctor', version: '0.1.0'},
@@ -108,7 +110,7 @@ export function noBrainReport(): Report {
     name,
     category,
     status: 'skipped',
-    message: 'Skipped: no brain yet (run: gbrain init)',
+    message: 'not checked: no brain yet at /home/ops/.gbrain/brain.pglite',
     duration_ms: 0,
     downstream_of: ['connection'],
   })
@@ -129,6 +131,11 @@ export function noBrainReport(): Report {
   )
   return buildReport(checks, {
     duration_ms: 12,
+    coverage: {
+      database: 'not_reached',
+      reason: 'No brain yet at /home/ops/.gbrain/brain.pglite',
+      fix: {text: 'Create the embedded brain (or configure a Postgres URL).', commands: ['gbrain init']},
+    },
     target: {engine: 'pglite', database: '/home/ops/.gbrain/brain.pglite', audit_dir: '/home/ops/.gbrain/audit', sources: {database: 'default', audit_dir: 'default', home: 'default'}},
   })
 }

@@ -71,7 +71,7 @@ describe('json', () => {
     const out = renderJson(unknownReport())
     expect(out).not.toContain('debug_stack')
     expect(out).not.toContain('runner.js')
-    expect(Object.keys(JSON.parse(out) as object)).toEqual(['schema_version', 'status', 'health_score', 'generated_at', 'duration_ms', 'tool', 'target', 'summary', 'checks', 'top_issues'])
+    expect(Object.keys(JSON.parse(out) as object)).toEqual(['schema_version', 'status', 'health_score', 'coverage', 'generated_at', 'duration_ms', 'tool', 'target', 'summary', 'checks', 'top_issues'])
     expect(out.startsWith('{\n  "schema_version": 2,\n  "status": "unknown",')).toBe(true)
   })
 
@@ -178,7 +178,7 @@ describe('github', () => {
       'warning title=gbrain doctor%3A retry_config',
       undefined,
     ])
-    expect(lines(out).at(-1)).toBe('unknown: 2 unknown, 1 warn, 8 ok — health 95/100 (5.0 s)')
+    expect(lines(out).at(-1)).toBe('unknown: 2 unknown, 1 warn, 8 ok — health not scored (5.0 s)')
     expect(lines(out)[0]).toMatch(/^::warning title=gbrain doctor%3A pool_reap_health::Check crashed/)
     expect(renderGithub(unhealthyReport()).split('\n')[0]).toMatch(/^::error title=gbrain doctor%3A connection::/)
   })
@@ -263,7 +263,7 @@ describe('nagios', () => {
     [[], 'OK - no checks'],
   ] as [CheckStatus[], string][])('%j → %s', (statuses, expected) => {
     const out = renderNagios(buildReport(statuses.map((s, i) => check(`c${i}`, s))))
-    expect(out.split(' | ')[0]).toBe(`GBRAIN DOCTOR ${expected}`)
+    expect(out.split('\n')[0]!.split(' | ')[0]).toBe(`GBRAIN DOCTOR ${expected}`)
   })
 })
 

@@ -35,6 +35,7 @@ function report(replace: CheckResult[] = []): Report {
     schema_version: 2,
     status: reportStatus(summary),
     health_score: healthScore(summary),
+    coverage: {database: 'checked'},
     generated_at: '2026-01-07T12:00:00.000Z',
     duration_ms: 10,
     tool: {name: 'gbrain-doctor', version: '0.0.0'},

@@ -52,7 +52,7 @@ describe('runChecks', () => {
     const db = ok('db', {database: true})
     expect((await runChecks([db], {}, {...opts, fast: true}))[0]).toMatchObject({status: 'skipped'})
     const [r] = await runChecks([db], {}, {...opts, databaseGate: async () => 'connection failed'})
-    expect(r).toMatchObject({status: 'skipped', message: 'skipped: connection failed', downstream_of: ['connection']})
+    expect(r).toMatchObject({status: 'skipped', message: 'not checked: connection failed', downstream_of: ['connection']})
   })
 
   it('the run deadline turns everything still running into unknown', async () => {

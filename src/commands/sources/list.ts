@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {UsageError} from '../../cli/errors.js'
+import {needsInit} from '../../cli/errors.js'
 import {listSources, type SourceRow} from '../../brain/sources.js'
 import {classify} from '../../engine/classify.js'
 import {renderGrid} from '../../render/grid.js'
@@ -40,7 +40,7 @@ export default class SourcesList extends BaseCommand<typeof SourcesList> {
     try {
       sources = await listSources(engine)
     } catch (e) {
-      if (classify(e).code === '42P01') throw new UsageError('this brain has no sources table yet', 'run: gbrain init')
+      if (classify(e).code === '42P01') throw needsInit('this brain has no gbrain tables yet (no sources table)')
       throw e
     }
     if (!this.jsonEnabled()) this.log(sources.length === 0 ? 'No sources yet: gbrain sources add ID --path DIR' : sourcesGrid(sources, decideUnicode(process.env)))
