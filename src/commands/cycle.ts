@@ -14,12 +14,12 @@ import {workflowSafe} from '../engine/safe-text.js'
 import {COUNT_RANGES, parseCount} from '../cli/count.js'
 
 export default class Cycle extends BaseCommand<typeof Cycle> {
-  static override summary = 'Run the maintenance cycle: read each source’s markdown, write pages, timeline entries and links'
-  static override description = `Writes in retried, idempotent batches through the engine; what retries cannot land goes to the
-dead-letter spool (gbrain repair --replay) and the cycle is reported partial and not stamped.
---watch runs forever, publishing its state for gbrain doctor and answering SIGUSR2 with a reconnect.
-Exit status: 0 complete, 1 partial or failed, 64 usage error, 75 the embedded brain is held by
-another process (nothing written; run it again later).`
+  static override summary = 'Run the cycle: each source’s markdown into pages, timeline entries and links'
+  // Paragraphs without line breaks: oclif wraps them to the terminal's width.
+  static override description = [
+    'Writes in retried, idempotent batches through the engine; what retries cannot land goes to the dead-letter spool (gbrain repair --replay) and the cycle is reported partial and not stamped. --watch cycles until SIGTERM or SIGINT, publishing its state for gbrain doctor and answering SIGUSR2 with a reconnect.',
+    'Exit status: 0 complete, 1 partial or failed, 64 usage error, 75 the embedded brain is held by another process (nothing written; run it again later).',
+  ].join('\n\n')
   static override examples = ['<%= config.bin %> cycle', '<%= config.bin %> cycle --source notes --json', '<%= config.bin %> cycle --watch --interval 5m']
   static override flags = {
     source: Flags.string({description: 'cycle only this source id'}),

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {UsageError} from '../cli/errors.js'
+import {checkOutputFile} from '../cli/output-file.js'
 import {runDoctor, type DoctorRun} from '../checks/doctor.js'
 import {CATALOGUE, CHECK_NAMES} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
@@ -12,17 +13,22 @@ import {decideColor, decideUnicode} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
-  static override summary = 'Diagnose the brain: connection, retries, freshness, pool, spool and audit trail'
-  static override description = `Read-only: it never writes to the database, the audit trail or the spool (only --output-file).
-Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but
-something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the
-plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
+  static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
+  // Paragraphs without line breaks: oclif wraps them to the terminal's width.
+  static override description = [
+    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. The one file it writes is --output-file, whose directory must exist.',
+    'Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
+  ].join('\n\n')
   static override examples = [
-    '<%= config.bin %> doctor',
-    '<%= config.bin %> doctor --json',
-    '<%= config.bin %> doctor --format github --fail-on warn',
-    '<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/gbrain.prom',
-    '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
+    {description: 'Every check; the table lists what needs attention (-v: every check, with timings)', command: '<%= config.bin %> doctor'},
+    {description: 'The report as JSON (schema_version 2)', command: '<%= config.bin %> doctor --json'},
+    {description: 'A CI gate: annotations, and a non-zero exit on any warning', command: '<%= config.bin %> doctor --format github --fail-on warn'},
+    {
+      // Two lines to paste: the directory node_exporter's --collector.textfile.directory names, then the report into it.
+      description: 'Metrics for node_exporter’s textfile collector (its directory made once, then the report written into it)',
+      command: 'mkdir -p /var/lib/node_exporter/textfile\n<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/textfile/gbrain.prom',
+    },
+    {description: 'Two checks on files only, without touching the database', command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter'},
   ]
   static override flags = {
     format: Flags.string({description: 'renderer', options: [...FORMATS]}),
@@ -50,6 +56,7 @@ plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).`
     if (this.jsonEnabled() && f.format !== undefined && f.format !== 'json') {
       throw new UsageError(`--json and --format ${f.format} cannot be used together`, `pick one: --json, or --format ${f.format}`)
     }
+    if (f['output-file']) await checkOutputFile(f['output-file'])
     const timeoutMs = parseDuration(f.timeout, '--timeout', DURATION_RANGES.doctorTimeout)
     const deadlineMs = parseDuration(f.deadline, '--deadline', DURATION_RANGES.doctorDeadline)
     const pick = (flag: string | undefined, name: string): string[] | undefined => {

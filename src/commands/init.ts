@@ -16,9 +16,8 @@ export interface InitResult {
 }
 
 export default class Init extends BaseCommand<typeof Init> {
-  static override summary = 'Create the tables gbrain-doctor needs (idempotent; never drops or rewrites gbrain’s own)'
-  static override description = `Works on the embedded PGlite brain (<home>/brain.pglite) by default, or on the Postgres named by
---database-url / GBRAIN_DATABASE_URL / DATABASE_URL / the config file. Running it twice changes nothing.`
+  static override summary = 'Create the brain’s missing tables (idempotent; never alters or drops one)'
+  static override description = 'Works on the embedded PGlite brain (<home>/brain.pglite) by default, or on the Postgres named by --database-url, GBRAIN_DATABASE_URL, DATABASE_URL or the config file, first found. Running it twice changes nothing.'
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --database-url postgres://user@db:5432/brain --write-config']
   static override flags = {
     'write-config': Flags.boolean({description: 'record the target in <home>/config.json (mode 0600; it holds the URL as given)'}),

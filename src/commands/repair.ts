@@ -31,12 +31,12 @@ export interface RepairOutput {
 const GLYPH: Record<ActionResult['status'], string> = {applied: '✓ applied', skipped: '- skipped', failed: '✗ failed', would_apply: '→ would apply'}
 
 export default class Repair extends BaseCommand<typeof Repair> {
-  static override summary = 'Act on what the doctor found: remove a dead process’s lock, reconnect (incl. live processes), replay the dead-letter spool, prune the audit trail'
-  static override description = `With no action flag, prints the plan (the repairs that apply now) and changes nothing.
-Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the
-actions concern are run again: "N fixed, M remaining". Exit 0 when every requested action succeeded
-and its checks no longer fail; 1 otherwise; 64 usage error; 75 an action could not run because
-another process holds the embedded brain.`
+  static override summary = 'Act on what the doctor found: unlock, reconnect, replay, prune the audit trail'
+  // Paragraphs without line breaks: oclif wraps them to the terminal's width.
+  static override description = [
+    '--unlock removes the embedded brain’s lock left by a dead process (never a live holder’s); --reconnect waits for the database, proves a fresh connection and heals live engine processes; --replay lands the dead-letter spool; --prune-audit deletes old audit files. With no action flag, prints the plan (the repairs that apply now) and changes nothing. Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the actions concern are run again: "N fixed, M remaining".',
+    'Exit status: 0 every requested action succeeded and its checks no longer fail; 1 otherwise; 64 usage error; 75 an action could not run because another process holds the embedded brain.',
+  ].join('\n\n')
   static override examples = [
     '<%= config.bin %> repair',
     '<%= config.bin %> repair --reconnect --replay',

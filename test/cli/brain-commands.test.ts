@@ -23,7 +23,7 @@ describe('gbrain on the embedded brain', () => {
   it('--version prints the version and exits 0', async () => {
     const r = await gbrain(['--version'])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^gbrain-doctor\/\d+\.\d+\.\d+ /)
+    expect(r.stdout).toMatch(/^gbrain \d+\.\d+\.\d+ \(gbrain-doctor\) /)
   })
 
   it('init creates the brain; a second init is a no-op', async () => {

@@ -33,6 +33,7 @@ export function sourcesGrid(sources: readonly SourceRow[], unicode: boolean): st
 
 export default class SourcesList extends BaseCommand<typeof SourcesList> {
   static override summary = 'List the brain’s sources'
+  static override examples = ['<%= config.bin %> sources list', '<%= config.bin %> sources list --json']
 
   async run(): Promise<{sources: SourceRow[]}> {
     const engine = await this.engine(this.target())
