@@ -72,7 +72,7 @@ export function judgeFreshness(inputs: readonly FreshnessInput[], now: number, p
   }
   const message = bad.length === 0
     ? `${rows.length} source${rows.length === 1 ? '' : 's'} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
-    : `${bad.length} of ${rows.length} source${rows.length === 1 ? '' : 's'} need attention: ${bad.map(describe).join('; ')}`
+    : `${bad.length} of ${rows.length} source${rows.length === 1 ? '' : 's'} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
   return {
     status: worst,
     message,

@@ -12,8 +12,9 @@ import {openEngine, type OpenOptions} from '../engine/open.js'
 import {lockNotice} from '../engine/pglite/lock-notice.js'
 import {PGliteDataDirError} from '../engine/pglite/open-errors.js'
 import type {Engine} from '../engine/types.js'
-import {humanText, oneLine, workflowSafe} from '../render/text.js'
+import {humanText, workflowSafe} from '../render/text.js'
 import {debugStack, describeError, UsageError} from './errors.js'
+import {errorJson, errorLine} from './error-output.js'
 import type {Where} from '../checks/connection-advice.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -126,11 +127,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // oclif's own exit (this.exit) passes through untouched.
     if ((err as {oclif?: {exit?: number}}).oclif?.exit !== undefined && (err as {code?: string}).code === 'EEXIT') throw err
     const d = describeError(err, this.whereForErrors())
-    if (this.jsonEnabled()) {
-      this.logJson({schema_version: 2, status: 'error', error: {code: d.code, message: d.message, hint: d.hint ?? null}})
-    } else {
-      this.logToStderr(oneLine(`gbrain: ${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`))
-    }
+    if (this.jsonEnabled()) process.stdout.write(`${errorJson(d)}\n`)
+    else process.stderr.write(`${errorLine(d)}\n`)
     if (this.debugEnabled()) this.logToStderr(debugStack(err))
     await this.runCleanups()
     this.exit(d.exit)
@@ -177,5 +175,9 @@ function parseErrorLine(e: unknown): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^See more help with --help$/i.test(l) && !/^The following errors? occurred:?$/i.test(l))
-  return lines.length > 0 ? lines.join(': ').replace(/::/g, ':') : 'bad arguments'
+  if (lines.length === 0) return 'bad arguments'
+  // "Missing required flag path" names the flag as it is typed: "--path is required".
+  const required = /^Missing required flag:?\s*-*([\w-]+)$/i.exec(lines[0] ?? '')
+  if (required && lines.length === 1) return `--${required[1]} is required`
+  return lines.join(': ').replace(/::/g, ':')
 }

@@ -143,7 +143,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
     if (next.length === 0) return
     this.log(next.length === 1 ? 'Not for repair — this command fixes it:' : 'Not for repair — these commands fix them:')
     for (const n of next) {
-      this.log(`  ${n.check}: ${n.because}`)
+      this.log(`  ${n.checks.join(', ')}: ${n.because}`)
       for (const cmd of n.commands) this.log(`      ${cmd}`)
     }
   }

@@ -8,7 +8,8 @@ import type {CheckResult, Report} from '../checks/types.js'
 import {ACTION_CHECKS, ACTIONS, type ActionResult} from './types.js'
 
 export interface NextStep {
-  check: string
+  /** The checks this step answers (one command often fixes several: cycle and sync freshness). */
+  checks: string[]
   status: CheckResult['status']
   /** The check's message: why this step. */
   because: string
@@ -26,13 +27,15 @@ export function nextSteps(report: Pick<Report, 'checks'>, actions: readonly Acti
     if (REPAIRED_HERE.has(c.name)) continue
     const commands = (c.fix?.commands ?? []).filter((cmd) => !/^gbrain repair\b/.test(cmd))
     if (commands.length === 0) continue
-    steps.push({check: c.name, status: c.status, because: c.message, commands})
+    const same = steps.find((s) => s.commands.join('\n') === commands.join('\n'))
+    if (same) same.checks.push(c.name)
+    else steps.push({checks: [c.name], status: c.status, because: c.message, commands})
   }
   // Replayed rows land, but a source is stamped only by a full cycle over it.
   const replayed = actions.find((a) => a.name === 'replay' && a.status === 'applied')
   if (replayed && !steps.some((s) => s.commands.some((cmd) => /^gbrain cycle\b/.test(cmd)))) {
     steps.push({
-      check: 'cycle_freshness',
+      checks: ['cycle_freshness'],
       status: 'ok',
       because: 'the replayed rows are in, but their sources stay unstamped until the next full cycle',
       commands: ['gbrain cycle'],

@@ -186,7 +186,7 @@ describe('doctor flags', () => {
     const stale = await gbrain(['doctor', '--json', '--source', 'stale'], b.env)
     expect(stale.code).toBe(1)
     const rs = parseReport(stale)
-    expect(check(rs, 'cycle_freshness')).toMatchObject({status: 'fail', message: expect.stringMatching(/^1 of 1 source need attention: stale 48\.0 h ago/)})
+    expect(check(rs, 'cycle_freshness')).toMatchObject({status: 'fail', message: expect.stringMatching(/^1 of 1 source needs attention: stale 48\.0 h ago/)})
     expect(check(rs, 'cycle_freshness').fix?.commands).toEqual(['gbrain cycle --source stale'])
     expect(sourceIds(rs, 'cycle_freshness')).toEqual(['stale'])
     expect(check(rs, 'sync_freshness').status).toBe('warn')
