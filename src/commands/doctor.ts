@@ -4,12 +4,12 @@ import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {UsageError} from '../cli/errors.js'
 import {checkOutputFile} from '../cli/output-file.js'
 import {runDoctor, type DoctorRun} from '../checks/doctor.js'
-import {CATALOGUE, CHECK_NAMES} from '../checks/catalogue.js'
+import {CHECK_NAMES, describeChecks} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../engine/fs-atomic.js'
 import {FORMATS, type Format} from '../render/formats.js'
 import {renderFormat} from '../render/lazy.js'
-import {decideColor, decideUnicode} from '../render/terminal.js'
+import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -48,8 +48,16 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
 
   async run(): Promise<void> {
     const f = this.flags
+    const width = decideWidth({isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY), columns: process.stdout.columns, env: process.env})
     if (f.list) {
-      for (const c of CATALOGUE) this.log(`${c.name.padEnd(20)} ${c.category.padEnd(13)} ${c.database ? 'database' : 'files'}`)
+      // The catalogue explained (table or JSON); nothing is checked.
+      const budget = Doctor.flags.timeout.default
+      if (typeof budget !== 'string') throw new Error('doctor --timeout has no default')
+      const checks = describeChecks({flag: '--timeout', default: budget, ms: parseDuration(budget, '--timeout')})
+      if (this.jsonEnabled() || f.format === 'json') return this.logJson(checks)
+      if (f.format !== undefined && f.format !== 'table') throw new UsageError(`--list prints a table or JSON, not --format ${f.format}`, 'gbrain doctor --list --json')
+      const {renderCheckList} = await import('../render/check-list.js')
+      process.stdout.write(renderCheckList(checks, {color: decideColor({flag: f.color, env: process.env, isTTY: Boolean(process.stdout.isTTY)}), unicode: decideUnicode(process.env), width}))
       return
     }
     if (f.quiet && f.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'pick one: -q for the summary line, -v for every check')
@@ -94,7 +102,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       verbose: f.verbose,
       quiet: f.quiet,
       debug: f.debug,
-      width: process.stdout.columns ?? 100,
+      width,
     })
     if (f['output-file']) await writeFileAtomic(f['output-file'], out, {fsync: true})
     else process.stdout.write(out.endsWith('\n') ? out : `${out}\n`)

@@ -19,6 +19,8 @@ export interface GridSpec {
   unicode: boolean
   /** Ellipsis for a line that does not fit its column. */
   ellipsis?: string
+  /** A rule between body rows too (for rows of several lines each). */
+  rowRules?: boolean
 }
 
 const UNICODE = {top: ['┌', '┬', '┐'], mid: ['├', '┼', '┤'], bottom: ['└', '┴', '┘'], h: '─', v: '│'} as const
@@ -48,6 +50,37 @@ export function fitLine(line: string, width: number, ellipsis = '…'): string {
   return out + (width >= displayWidth(ellipsis) ? ellipsis : '')
 }
 
+/** Output columns a grid of these column widths takes: the widths plus one border per column and one more. */
+export function gridWidth(widths: readonly number[]): number {
+  return widths.reduce((a, b) => a + b, 0) + widths.length + 1
+}
+
+/** One step of narrowing a grid: column `column` may lose width down to `floor` (padding included). */
+export interface Shrink {
+  column: number
+  floor: number
+}
+
+/**
+ * Column widths (padding included) that make a grid at most `total` columns wide: each column's
+ * natural width, then, while the grid is too wide, the `steps` in order, each narrowing one
+ * column no further than its floor (so the caller says which column yields first, e.g. a message
+ * down to a comfortable width, then the check names, then the message again). `null` when the
+ * grid cannot fit even after every step: the caller lays the rows out another way.
+ */
+export function fitColumns(natural: readonly number[], steps: readonly Shrink[], total: number): number[] | null {
+  const widths = natural.map((w) => Math.max(3, Math.floor(w)))
+  let excess = gridWidth(widths) - Math.floor(total)
+  for (const {column, floor} of steps) {
+    if (excess <= 0) break
+    const w = widths[column] ?? 0
+    const cut = Math.min(excess, Math.max(0, w - Math.max(3, floor)))
+    widths[column] = w - cut
+    excess -= cut
+  }
+  return excess <= 0 ? widths : null
+}
+
 /** The grid as text, no trailing newline: a header row, a rule, then the rows (compact). */
 export function renderGrid(head: readonly Cell[], rows: readonly (readonly Cell[])[], spec: GridSpec): string {
   const b = spec.unicode ? UNICODE : ASCII
@@ -68,7 +101,10 @@ export function renderGrid(head: readonly Cell[], rows: readonly (readonly Cell[
   }
   draw(head)
   out.push(rule(b.mid))
-  for (const row of rows) draw(row)
+  rows.forEach((row, i) => {
+    if (i > 0 && spec.rowRules) out.push(rule(b.mid))
+    draw(row)
+  })
   out.push(rule(b.bottom))
   return out.join('\n')
 }

@@ -32,3 +32,23 @@ export function decideUnicode(env: Env): boolean {
   }
   return env.WT_SESSION !== undefined && env.WT_SESSION !== ''
 }
+
+/** The narrowest and widest layout human output is drawn for, and the width when nothing says. */
+export const MIN_WIDTH = 40
+export const MAX_WIDTH = 1000
+export const DEFAULT_WIDTH = 100
+
+/**
+ * Columns to lay human output out in: a terminal's own width wins (it is what the reader sees);
+ * otherwise — a pipe, a file, `--output-file` — `COLUMNS` when it is a positive whole number
+ * (so `COLUMNS=60 gbrain doctor | less` asks for a width), else {@link DEFAULT_WIDTH}. Clamped to
+ * {@link MIN_WIDTH}–{@link MAX_WIDTH}: below 40 nothing is readable, and a huge value must not
+ * make every table border a megabyte. A malformed `COLUMNS` is ignored, not an error: shells set
+ * it, and it is not ours.
+ */
+export function decideWidth(input: {isTTY: boolean; columns: number | undefined; env: Env}): number {
+  const tty = input.isTTY && input.columns !== undefined && Number.isFinite(input.columns) && input.columns > 0 ? Math.floor(input.columns) : undefined
+  const raw = input.env.COLUMNS?.trim() ?? ''
+  const fromEnv = /^\d{1,9}$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined
+  return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, tty ?? fromEnv ?? DEFAULT_WIDTH))
+}

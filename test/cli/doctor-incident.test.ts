@@ -143,7 +143,7 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     console.log(`--- gbrain doctor, server down (exit ${t.code}) ---\n${t.stdout}${t.stderr}`)
     expect(t.code).toBe(1)
     expect(tableRows(t.stdout)[0]).toEqual(['fail', 'connection'])
-    expect(t.stdout).toMatch(/1\. ✗ connection: /) // the root cause ranks first
+    expect(t.stdout).toMatch(/1\. ✗ connection — fix: /) // the root cause ranks first
 
     const j = await gbrain(['doctor', '--json'], env)
     console.log(`--- gbrain doctor --json, server down (excerpt) ---\n${excerpt(j)}`)
