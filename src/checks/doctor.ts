@@ -55,13 +55,13 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
       case 'ok':
         return undefined
       case 'not_configured':
-        return `no brain yet at ${c.database}`
+        return 'no brain yet'
       case 'locked':
         return c.lock?.state === 'held'
           ? `the embedded brain ${c.lock.holder.process.alive ? 'is held by' : 'has a stale lock left by'} ${holderLabel(c.lock)}`
           : 'the embedded brain’s lock could not be taken'
       default:
-        return 'the connection failed'
+        return `the connection failed${c.error ? ` (${c.error.kind.replace(/_/g, ' ')})` : ''}`
     }
   }
   const checks = await runChecks(defs, facts, {
@@ -102,12 +102,13 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
  */
 async function databaseCoverage<F>(defs: readonly CheckDef<F>[], checks: readonly CheckResult[], fast: boolean, gate: () => Promise<string | undefined>): Promise<Coverage> {
   if (fast || !defs.some((d) => d.database || d.name === 'connection')) return {database: 'not_asked'}
+  // The reason is the gate's short one (the table already has connection's full message).
+  const reason = await gate().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
   const conn = checks.find((c) => c.name === 'connection')
   if (conn) {
     if (conn.status === 'ok' || conn.status === 'warn') return {database: 'checked'}
-    return {database: 'not_reached', reason: conn.message, ...(conn.fix ? {fix: conn.fix} : {})}
+    return {database: 'not_reached', reason: reason ?? conn.message, ...(conn.fix ? {fix: conn.fix} : {})}
   }
-  const reason = await gate().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
   return reason === undefined ? {database: 'checked'} : {database: 'not_reached', reason}
 }
 

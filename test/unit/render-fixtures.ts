@@ -110,7 +110,7 @@ export function noBrainReport(): Report {
     name,
     category,
     status: 'skipped',
-    message: 'not checked: no brain yet at /home/ops/.gbrain/brain.pglite',
+    message: 'not checked: no brain yet',
     duration_ms: 0,
     downstream_of: ['connection'],
   })
@@ -133,7 +133,7 @@ export function noBrainReport(): Report {
     duration_ms: 12,
     coverage: {
       database: 'not_reached',
-      reason: 'No brain yet at /home/ops/.gbrain/brain.pglite',
+      reason: 'no brain yet',
       fix: {text: 'Create the embedded brain (or configure a Postgres URL).', commands: ['gbrain init']},
     },
     target: {engine: 'pglite', database: '/home/ops/.gbrain/brain.pglite', audit_dir: '/home/ops/.gbrain/audit', sources: {database: 'default', audit_dir: 'default', home: 'default'}},
