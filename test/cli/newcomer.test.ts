@@ -129,6 +129,21 @@ describe('item 3: not checked is never healthy', () => {
   })
 })
 
+describe('item 3: two doctors started together', () => {
+  it('on one embedded brain both check it (the second waits for gbrain’s lock, within its connect budget), neither says held', async () => {
+    const env = {...LOCALE_ENV, GBRAIN_HOME: tempDir()}
+    expect((await gbrain(['init'], env)).code).toBe(0)
+    // --timeout 10s: each waits at most connectTimerFor(10 s) − min(1.5 s, half) = 6.5 s for the lock.
+    const [a, b] = await Promise.all([gbrain(['doctor', '--json', '--timeout', '10s'], env), gbrain(['doctor', '--json', '--timeout', '10s'], env)])
+    for (const r of [a, b]) {
+      expect(r.code, r.stdout).toBe(0)
+      const rep = parseReport(r)
+      expect(rep.coverage.database).toBe('checked')
+      expect(check(rep, 'connection').status).toBe('ok')
+    }
+  }, 120_000)
+})
+
 describe('item 4: nothing half-made', () => {
   it('cycle, cycle --watch, sources list/add and repair on a home without a brain: exit 64, gbrain init, nothing created', async () => {
     const home = tempDir()
