@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT} from '../cli/errors.js'
+import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
+import {ProgressWriter} from '../cli/progress.js'
 import {runDoctor} from '../checks/doctor.js'
 import type {CheckResult, Report} from '../checks/types.js'
 import type {ResolvedTarget} from '../config/resolve.js'
@@ -29,7 +31,8 @@ export default class Repair extends BaseCommand<typeof Repair> {
 Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the
 actions concern are run again: "N fixed, M remaining". Exit 0 when every requested action succeeded
 and its checks no longer fail; 1 otherwise; 64 usage error; 75 an action could not run because
-another process holds the embedded brain.`
+another process holds the embedded brain; 130 interrupted by Ctrl-C (143 SIGTERM): nothing lost,
+run it again to finish.`
   static override examples = [
     '<%= config.bin %> repair',
     '<%= config.bin %> repair --reconnect --replay',
@@ -55,7 +58,23 @@ another process holds the embedded brain.`
     const target = this.target()
     const requested: ActionName[] = f.all ? [...ACTIONS] : ACTIONS.filter((a) => f[a])
 
+    const bar = new ProgressWriter()
+    // Ctrl-C / SIGTERM: the action in flight stops after its statement (a replay keeps every
+    // entry it has not landed), the rest are not started, and the command ends interrupted.
+    const stop = new Interrupt()
+    const unlisten = stop.listen()
+    this.onCleanup(async () => unlisten())
+    const interrupted = async (): Promise<never> => {
+      bar.end()
+      const rerun = ['gbrain repair', ...(f.all ? ['--all'] : requested.map((a) => `--${a}`)), ...(f['dry-run'] ? ['--dry-run'] : [])].join(' ')
+      const out = interruptedOutput(stop.received!, rerun)
+      if (this.jsonEnabled()) this.logJson(out.json)
+      else this.logToStderr(out.line)
+      return this.exitAfterCleanup(SIGNAL_EXIT[stop.received!])
+    }
+
     const before = await this.diagnose(target)
+    if (stop.received) return interrupted()
     if (requested.length === 0) {
       const plan = planRepairs(before)
       if (!this.jsonEnabled()) {
@@ -69,13 +88,23 @@ another process holds the embedded brain.`
       return {plan, actions: [], fixed: [], remaining: [], checks: brief(before.checks)}
     }
 
-    const ctx: RepairContext = {dryRun: f['dry-run'], progress: (line) => this.progress(`${line}\n`)}
+    const ctx: RepairContext = {
+      dryRun: f['dry-run'],
+      // Step lines (reconnect's waits) on a terminal only, as before; counts drawn in place.
+      progress: (line) => {
+        if (bar.tty) bar.notice(line)
+      },
+      counts: (c) => bar.update(c),
+      wait: (what) => bar.wait(what),
+      signal: stop.signal,
+    }
     let engine: Engine | undefined
-    const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target))
+    const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
     const conn = before.checks.find((c) => c.name === 'connection')
     const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: unknown; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
+      if (stop.received) break
       if (name === 'unlock') {
         actions.push(await unlock(target, ctx))
       } else if (name === 'reconnect') {
@@ -94,11 +123,14 @@ another process holds the embedded brain.`
         actions.push(heldLive ? {...r, data: {...r.data, open_cause: 'locked'}} : r)
       } else if (name === 'replay') {
         actions.push(await replay(target.paths.spoolDir, openEngine, ctx))
+        // A log gets the replay's final line; an interrupted one gets the interrupted line alone.
+        bar.end(stop.received ? {} : {log: true})
       } else {
         actions.push(await pruneAudit(target.paths.auditDir, olderThanMs, Date.now(), ctx))
       }
     }
-    this.endProgress()
+    bar.end()
+    if (stop.received) return interrupted()
     // Release our own engine before re-checking (the embedded brain admits one opener).
     if (engine) await engine.disconnect({reason: 'exit'})
     engine = undefined
