@@ -36,11 +36,14 @@ export interface SourceCycleReport {
   reason?: string
 }
 
+/** Where a source's cycle stands: told at the start of each pass (done 0) and after each file. */
 export interface CycleProgress {
   source: string
   phase: 'pages' | 'entries'
   done: number
   total: number
+  /** Rows this source has sent so far (counted when their batch is written or spooled). */
+  rows: number
 }
 
 export interface CycleOptions {
@@ -49,6 +52,8 @@ export interface CycleOptions {
   now?: () => Date
   signal?: AbortSignal
   onProgress?: (p: CycleProgress) => void
+  /** A source's cycle ended (not told when the cycle is aborted). */
+  onSourceDone?: (report: SourceCycleReport) => void
 }
 
 export const DEFAULT_BATCH_SIZE = 500
@@ -168,6 +173,8 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
   // Pass 1: pages, and the set of slugs (links are stored only between notes of the source).
   const slugs = new Set<string>()
   const pages = new Batcher<PageRow>(engine, 'cycle.pages', pagesWriter, size, report.rows.pages, report, signal, outage)
+  const rows = (): number => report.rows.pages.sent + report.rows.timeline.sent + report.rows.links.sent
+  options.onProgress?.({source: source.id, phase: 'pages', done: 0, total: files.length, rows: rows()})
   for (const [i, file] of files.entries()) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
     const out = await readNote(root, file, maxBytes)
@@ -177,13 +184,14 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
       slugs.add(out.slug)
       await pages.add({source_id: source.id, slug: out.slug, title: out.note.title, content_hash: out.hash})
     }
-    options.onProgress?.({source: source.id, phase: 'pages', done: i + 1, total: files.length})
+    options.onProgress?.({source: source.id, phase: 'pages', done: i + 1, total: files.length, rows: rows()})
   }
   await pages.flush()
 
   // Pass 2: timeline entries and links (every page exists now).
   const timeline = new Batcher<TimelineRow>(engine, 'cycle.timeline', timelineWriter, size, report.rows.timeline, report, signal, outage)
   const links = new Batcher<LinkRow>(engine, 'cycle.links', linksWriter, size, report.rows.links, report, signal, outage)
+  options.onProgress?.({source: source.id, phase: 'entries', done: 0, total: files.length, rows: rows()})
   for (const [i, file] of files.entries()) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
     const out = await readNote(root, file, maxBytes)
@@ -197,7 +205,7 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
         else report.dangling_links += 1
       }
     }
-    options.onProgress?.({source: source.id, phase: 'entries', done: i + 1, total: files.length})
+    options.onProgress?.({source: source.id, phase: 'entries', done: i + 1, total: files.length, rows: rows()})
   }
   await timeline.flush()
   await links.flush()
@@ -224,7 +232,11 @@ export async function runCycle(engine: Engine, sources: readonly SourceRow[], op
   const retriesBefore = engine.stats().retries
   const reports: SourceCycleReport[] = []
   const outage = new Outage()
-  for (const source of sources) reports.push(await cycleSource(engine, source, options, outage))
+  for (const source of sources) {
+    const report = await cycleSource(engine, source, options, outage)
+    reports.push(report)
+    options.onSourceDone?.(report)
+  }
   const totals = {files: 0, rows_sent: 0, rows_inserted: 0, spooled_rows: 0, skipped_files: 0, retries: engine.stats().retries - retriesBefore}
   for (const r of reports) {
     totals.files += r.files

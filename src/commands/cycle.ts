@@ -1,9 +1,11 @@
 import {Flags} from '@oclif/core'
-import {runCycle, DEFAULT_BATCH_SIZE, type CycleReport} from '../brain/cycle.js'
+import {runCycle, DEFAULT_BATCH_SIZE, type CycleProgress, type CycleReport} from '../brain/cycle.js'
 import {listSources, type SourceRow} from '../brain/sources.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT, needsInit, UsageError} from '../cli/errors.js'
+import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
+import {ProgressWriter} from '../cli/progress.js'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
 import {AbortedError, ConfigError} from '../engine/errors.js'
@@ -11,6 +13,8 @@ import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {ProcessStatePublisher} from '../engine/process-state.js'
 import type {Engine} from '../engine/types.js'
 import {workflowSafe} from '../engine/safe-text.js'
+import {flagArgs, shellCommand} from '../engine/shell-quote.js'
+import {formatCount, formatFinished} from '../render/progress.js'
 import {COUNT_RANGES, parseCount} from '../cli/count.js'
 
 export default class Cycle extends BaseCommand<typeof Cycle> {
@@ -18,7 +22,7 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
     'Writes in retried, idempotent batches through the engine; what retries cannot land goes to the dead-letter spool (gbrain repair --replay) and the cycle is reported partial and not stamped. --watch cycles until SIGTERM or SIGINT, publishing its state for gbrain doctor and answering SIGUSR2 with a reconnect.',
-    'Exit status: 0 complete, 1 partial or failed, 64 usage error, 75 the embedded brain is held by another process (nothing written; run it again later).',
+    'Exit status: 0 complete, 1 partial or failed, 64 usage error, 75 the embedded brain is held by another process (nothing written; run it again later), 130 interrupted by Ctrl-C (143 SIGTERM): nothing lost, run it again to finish.',
   ].join('\n\n')
   static override examples = ['<%= config.bin %> cycle', '<%= config.bin %> cycle --source notes --json', '<%= config.bin %> cycle --watch --interval 5m']
   static override flags = {
@@ -34,25 +38,33 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     const interval = parseDuration(this.flags.interval, '--interval', DURATION_RANGES.cycleInterval)
     this.batchSize = parseCount(this.flags['batch-size'], '--batch-size', COUNT_RANGES.batchSize)
     const target = this.target()
-    const engine = await this.engine(target)
-    const controller = new AbortController()
-    const stop = (signal: NodeJS.Signals): void => {
-      if (!controller.signal.aborted) {
-        this.progress(`gbrain: ${signal} received, stopping after the current statement\n`, true)
-        controller.abort(signal)
-      }
-    }
-    const onTerm = (): void => stop('SIGTERM')
-    const onInt = (): void => stop('SIGINT')
-    process.on('SIGTERM', onTerm)
-    process.on('SIGINT', onInt)
-    this.onCleanup(async () => {
-      process.off('SIGTERM', onTerm)
-      process.off('SIGINT', onInt)
+    const bar = new ProgressWriter()
+    // Watch mode runs as a service: a signal is its ordinary end (exit 0), said as a notice.
+    // Otherwise the work stops after the statement in flight and the command ends interrupted.
+    let stopping = (): void => {}
+    const stop = new Interrupt((signal) => {
+      if (this.flags.watch) bar.notice(`gbrain: ${signal} received, stopping after the current statement`)
+      else stopping = bar.wait('the current statement to finish')
     })
+    const unlisten = stop.listen()
+    this.onCleanup(async () => unlisten())
+    const engine = await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)})
 
     if (!this.flags.watch) {
-      const report = await this.once(engine, controller.signal)
+      let report: CycleReport
+      try {
+        report = await this.once(engine, stop.signal, bar)
+      } catch (e) {
+        if (!stop.caused(e)) throw e
+        stopping()
+        bar.end()
+        const rerun = shellCommand('gbrain', 'cycle', ...(this.flags.source === undefined ? [] : flagArgs('--source', this.flags.source)))
+        const out = interruptedOutput(stop.received!, rerun)
+        if (this.jsonEnabled()) this.logJson(out.json)
+        else this.logToStderr(out.line)
+        return this.exitAfterCleanup(SIGNAL_EXIT[stop.received!])
+      }
+      stopping()
       if (report.status !== 'complete') process.exitCode = EXIT.failure
       return report
     }
@@ -66,29 +78,33 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     this.onCleanup(() => publisher.stop())
     await publisher.start()
     // With --json, watch mode streams one report per line (NDJSON) and prints nothing at exit.
-    while (!controller.signal.aborted) {
+    while (!stop.signal.aborted) {
       try {
-        const report = await this.once(engine, controller.signal)
+        const report = await this.once(engine, stop.signal, bar)
         if (this.jsonEnabled()) process.stdout.write(`${workflowSafe(JSON.stringify(report), 'json')}\n`)
       } catch (e) {
         if (e instanceof AbortedError) break
         // Only a cycle that could not start for a passing reason (database down) is retried next
         // interval; a usage error or a brain that needs `gbrain init` ends the watch with its line.
         if (!transient(e)) throw e
-        this.progress(`gbrain: cycle failed: ${classify(e).message}\n`, true)
+        bar.notice(`gbrain: cycle failed: ${classify(e).message}`)
       }
-      await sleep(systemClock, interval, controller.signal).catch(() => {})
+      await sleep(systemClock, interval, stop.signal).catch(() => {})
     }
     return undefined
   }
 
-  private async once(engine: Engine, signal: AbortSignal): Promise<CycleReport> {
+  private async once(engine: Engine, signal: AbortSignal, bar: ProgressWriter): Promise<CycleReport> {
     let sources: SourceRow[]
+    // Opening the embedded brain takes seconds; a database may be slow to answer: say so.
+    const opened = engine.health().state === 'connected' ? () => {} : bar.wait(engine.kind === 'pglite' ? 'the embedded brain to open' : 'the database')
     try {
       sources = await listSources(engine, signal)
     } catch (e) {
       if (classify(e).code === '42P01') throw needsInit('this brain has no gbrain tables yet (no sources table)')
       throw e
+    } finally {
+      opened()
     }
     if (this.flags.source !== undefined) {
       sources = sources.filter((s) => s.id === this.flags.source)
@@ -96,18 +112,25 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     } else {
       sources = sources.filter((s) => s.local_path !== null && !s.archived)
     }
-    let lastDraw = 0
+    // A watch's log gets only its trouble and its summary lines, not a start line per pass.
+    const counts = !this.flags.watch || bar.tty
+    const started = new Map<string, number>()
     const report = await runCycle(engine, sources, {
       batchSize: this.batchSize,
       signal,
       onProgress: (p) => {
-        const now = Date.now()
-        if (now - lastDraw < 100 && p.done !== p.total) return
-        lastDraw = now
-        this.progress(`${p.source}: ${p.phase} ${p.done}/${p.total} files`)
+        if (!started.has(p.source)) started.set(p.source, Date.now())
+        if (counts) bar.update({label: `${p.source}: ${PASS[p.phase]}`, done: p.done, total: p.total, unit: 'files', extra: `${formatCount(p.rows)} rows`})
+      },
+      onSourceDone: (s) => {
+        const since = started.get(s.id)
+        if (since === undefined || !counts) return
+        const rows = s.rows.pages.sent + s.rows.timeline.sent + s.rows.links.sent
+        const extra = `${formatCount(rows)} rows sent${s.spooled_rows ? `, ${formatCount(s.spooled_rows)} spooled` : ''}`
+        bar.end({log: formatFinished({label: `${s.id}: ${s.status}`, done: s.files, unit: 'files', extra, startedAt: since}, Date.now())})
       },
     })
-    this.endProgress()
+    bar.end()
     if (!this.jsonEnabled() && !this.flags.watch) this.printSummary(report)
     else if (!this.jsonEnabled()) this.log(summaryLine(report))
     return report
@@ -142,6 +165,9 @@ function transient(e: unknown): boolean {
   const open = findOpenFailure(e)
   return open === undefined || open.openCause === 'locked'
 }
+
+/** The passes as a progress line names them. */
+const PASS: Record<CycleProgress['phase'], string> = {pages: 'pass 1/2 (pages)', entries: 'pass 2/2 (entries and links)'}
 
 function summaryLine(report: CycleReport): string {
   const t = report.totals

@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT, needsInit} from '../cli/errors.js'
+import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
+import {ProgressWriter} from '../cli/progress.js'
 import {runDoctor} from '../checks/doctor.js'
 import type {CheckResult, Report} from '../checks/types.js'
 import type {ResolvedTarget} from '../config/resolve.js'
@@ -35,7 +37,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
     '--unlock removes the embedded brain’s lock left by a dead process (never a live holder’s); --reconnect waits for the database, proves a fresh connection and heals live engine processes; --replay lands the dead-letter spool; --prune-audit deletes old audit files. With no action flag, prints the plan (the repairs that apply now) and changes nothing. Every action is idempotent; --dry-run prints exactly what would happen. After acting, the checks the actions concern are run again: "N fixed, M remaining".',
-    'Exit status: 0 every requested action succeeded and its checks no longer fail; 1 otherwise; 64 usage error; 75 an action could not run because another process holds the embedded brain.',
+    'Exit status: 0 every requested action succeeded and its checks no longer fail; 1 otherwise; 64 usage error; 75 an action could not run because another process holds the embedded brain; 130 interrupted by Ctrl-C (143 SIGTERM): nothing lost, run it again to finish.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> repair',
@@ -62,7 +64,23 @@ export default class Repair extends BaseCommand<typeof Repair> {
     const target = this.target()
     const requested: ActionName[] = f.all ? [...ACTIONS] : ACTIONS.filter((a) => f[a])
 
+    const bar = new ProgressWriter()
+    // Ctrl-C / SIGTERM: the action in flight stops after its statement (a replay keeps every
+    // entry it has not landed), the rest are not started, and the command ends interrupted.
+    const stop = new Interrupt()
+    const unlisten = stop.listen()
+    this.onCleanup(async () => unlisten())
+    const interrupted = async (): Promise<never> => {
+      bar.end()
+      const rerun = ['gbrain repair', ...(f.all ? ['--all'] : requested.map((a) => `--${a}`)), ...(f['dry-run'] ? ['--dry-run'] : [])].join(' ')
+      const out = interruptedOutput(stop.received!, rerun)
+      if (this.jsonEnabled()) this.logJson(out.json)
+      else this.logToStderr(out.line)
+      return this.exitAfterCleanup(SIGNAL_EXIT[stop.received!])
+    }
+
     const before = await this.diagnose(target)
+    if (stop.received) return interrupted()
     // No brain yet (or no tables): nothing to repair, and nothing is created here.
     const conn = before.checks.find((c) => c.name === 'connection')
     if (before.coverage.database === 'not_reached' && conn?.status === 'skipped') throw needsInit(`no brain yet at ${target.display}`)
@@ -82,12 +100,22 @@ export default class Repair extends BaseCommand<typeof Repair> {
       return {schema_version: 2, dry_run: f['dry-run'], plan, actions: [], fixed: [], remaining: [], next, checks: brief(before.checks)}
     }
 
-    const ctx: RepairContext = {dryRun: f['dry-run'], progress: (line) => this.progress(`${line}\n`)}
+    const ctx: RepairContext = {
+      dryRun: f['dry-run'],
+      // Step lines (reconnect's waits) on a terminal only, as before; counts drawn in place.
+      progress: (line) => {
+        if (bar.tty) bar.notice(line)
+      },
+      counts: (c) => bar.update(c),
+      wait: (what) => bar.wait(what),
+      signal: stop.signal,
+    }
     let engine: Engine | undefined
-    const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target))
+    const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
     const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: unknown; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
+      if (stop.received) break
       if (name === 'unlock') {
         actions.push(await unlock(target, ctx))
       } else if (name === 'reconnect') {
@@ -106,11 +134,14 @@ export default class Repair extends BaseCommand<typeof Repair> {
         actions.push(heldLive ? {...r, data: {...r.data, open_cause: 'locked'}} : r)
       } else if (name === 'replay') {
         actions.push(await replay(target.paths.spoolDir, openEngine, ctx))
+        // A log gets the replay's final line; an interrupted one gets the interrupted line alone.
+        bar.end(stop.received ? {} : {log: true})
       } else {
         actions.push(await pruneAudit(target.paths.auditDir, olderThanMs, Date.now(), ctx))
       }
     }
-    this.endProgress()
+    bar.end()
+    if (stop.received) return interrupted()
     // Release our own engine before re-checking (the embedded brain admits one opener).
     if (engine) await engine.disconnect({reason: 'exit'})
     engine = undefined

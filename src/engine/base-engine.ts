@@ -35,7 +35,18 @@ export interface BaseEngineOptions {
   spool?: DeadLetterSpool | null
   clock?: Clock
   rng?: Rng
+  /** Told at once when calls start retrying, a batch goes to the spool, and calls land again. */
+  onEvent?: (event: EngineEvent) => void
 }
+
+/**
+ * What a command's progress line shows (docs/cli.md, "Progress"): the database went away and
+ * calls are being retried, a batch went to the dead-letter spool, calls land again after either.
+ */
+export type EngineEvent =
+  | {type: 'retrying'; label: string; attempt: number; delayMs: number; kind: Classified['kind']; connectionLevel: boolean}
+  | {type: 'spooled'; site: string; rows: number; spooledRows: number; kind: Classified['kind']; connectionLevel: boolean}
+  | {type: 'recovered'}
 
 /** The batch could not be landed; its rows are in the dead-letter spool (or, loudly, lost). */
 export class BatchFailedError extends Error {
@@ -81,6 +92,9 @@ export abstract class BaseEngine implements Engine {
   protected reconnects = {ok: 0, failed: 0}
   private listeners = new Set<(h: HealthSnapshot) => void>()
   private counters: EngineStats = {batches: 0, retries: 0, spooled_batches: 0, spooled_rows: 0}
+  private readonly onEvent: ((event: EngineEvent) => void) | undefined
+  /** A retrying or spooled event was told and no call has landed since. */
+  private troubled = false
 
   constructor(options: BaseEngineOptions) {
     this.clock = options.clock ?? systemClock
@@ -89,6 +103,7 @@ export abstract class BaseEngine implements Engine {
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS
     this.audit = options.audit ?? null
     this.spool = options.spool ?? null
+    this.onEvent = options.onEvent
   }
 
   abstract disconnect(options?: DisconnectOptions): Promise<void>
@@ -251,6 +266,17 @@ export abstract class BaseEngine implements Engine {
     }
   }
 
+  /** Tell the event observer (never breaking the engine); `recovered` only after trouble was told. */
+  private tell(event: EngineEvent): void {
+    if (event.type === 'recovered' && !this.troubled) return
+    this.troubled = event.type !== 'recovered'
+    try {
+      this.onEvent?.(event)
+    } catch {
+      // An observer must never break the engine.
+    }
+  }
+
   protected noteOk(): void {
     const wasFailing = this.consecutiveFailures > 0
     this.lastOkAt = this.clock.now()
@@ -297,6 +323,8 @@ export abstract class BaseEngine implements Engine {
           // The attempt's signal (its timeout, or the caller's abort) cancels the statement on the server.
           const result = await fn(withAttemptSignal(acquired.db, attemptSignal))
           this.noteOk()
+          // A call landed: only that ends the trouble (a rebuilt pool alone proves little).
+          this.tell({type: 'recovered'})
           return result
         } catch (e) {
           this.noteFailure(e)
@@ -313,6 +341,7 @@ export abstract class BaseEngine implements Engine {
         rng: this.rng,
         onRetry: async (ev) => {
           this.counters.retries += 1
+          this.tell({type: 'retrying', label, attempt: ev.attempt + 1, delayMs: ev.delayMs, kind: ev.classified.kind, connectionLevel: ev.classified.connectionLevel})
           await hooks?.onRetry?.(ev)
         },
         reconnect: (ctx) => this.reconnectFor(ctx, generation),
@@ -399,6 +428,7 @@ export abstract class BaseEngine implements Engine {
           deadLetterId = id
           this.counters.spooled_batches += 1
           this.counters.spooled_rows += rows.length
+          this.tell({type: 'spooled', site, rows: rows.length, spooledRows: this.counters.spooled_rows, kind: classified.kind, connectionLevel: classified.connectionLevel})
         } catch (se) {
           spoolError = se
           // The durable trace of the loss that survives a full disk (the audit row below may not).

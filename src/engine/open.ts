@@ -9,6 +9,7 @@ import {AuditWriter} from './audit/writer.js'
 import {ConfigError} from './errors.js'
 import {loadRetryPolicy} from './retry-policy.js'
 import {DeadLetterSpool} from './spool/dead-letter.js'
+import type {EngineEvent} from './base-engine.js'
 import type {PGliteLockOptions} from './pglite-engine.js'
 import type {Engine} from './types.js'
 
@@ -21,6 +22,8 @@ export interface OpenOptions {
   createIfMissing?: boolean
   /** The embedded brain's lock: wait, reap, events (ignored for Postgres). */
   lock?: PGliteLockOptions
+  /** Retrying, spooling, landing again: for a command's progress line. */
+  onEvent?: (event: EngineEvent) => void
 }
 
 export function poolSizeFromEnv(env: NodeJS.ProcessEnv): number {
@@ -42,6 +45,7 @@ export async function openEngine(target: ResolvedTarget, options: OpenOptions = 
     audit: new AuditWriter({dir: target.paths.auditDir}),
     spool: new DeadLetterSpool(target.paths.spoolDir),
     ...(options.attemptTimeoutMs !== undefined ? {attemptTimeoutMs: options.attemptTimeoutMs} : {}),
+    ...(options.onEvent ? {onEvent: options.onEvent} : {}),
   }
   if (target.engine === 'postgres') {
     const {PostgresEngine} = await import('./postgres-engine.js')

@@ -8,6 +8,7 @@ import {LockedError} from '../engine/spool/lock.js'
 import {DeadLetterSpool} from '../engine/spool/dead-letter.js'
 import {replayDeadLetters} from '../engine/spool/replay.js'
 import type {Engine} from '../engine/types.js'
+import {formatCount} from '../render/progress.js'
 import type {ActionResult, RepairContext} from './types.js'
 
 export async function planReplay(spoolDir: string): Promise<{entries: number; corrupt: number}> {
@@ -35,13 +36,19 @@ export async function replay(spoolDir: string, engine: () => Promise<Engine>, ct
   try {
     // Open the brain once, up front: one clear reason when it cannot be opened, not one per entry.
     const opened = await engine()
-    await opened.connect()
+    const waited = ctx.wait?.(opened.kind === 'pglite' ? 'the embedded brain to open' : 'the database')
+    try {
+      await opened.connect()
+    } finally {
+      waited?.()
+    }
+    ctx.counts?.({label: 'replay', done: 0, total: listing.length, unit: 'entries', extra: '0 rows'})
     report = await replayDeadLetters({
       spool,
       engine: opened,
       writers: BRAIN_WRITERS,
       signal: ctx.signal,
-      onProgress: (p) => ctx.progress(`replay: ${p.done}/${p.total} entries, ${p.rows} rows`),
+      onProgress: (p) => ctx.counts?.({label: 'replay', done: p.done, total: p.total, unit: 'entries', extra: `${formatCount(p.rows)} rows`}),
     })
   } catch (e) {
     if (e instanceof LockedError) return {name: 'replay', status: 'failed', detail: e.pid === -1 ? `${e.message}; nothing was replayed` : `another replay is running (pid ${e.pid}); nothing was replayed twice`}

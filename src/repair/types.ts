@@ -1,4 +1,5 @@
 /** The repair vocabulary: per action `{name, status, detail}` (cli.md). */
+import type {ProgressCounts} from '../render/progress.js'
 
 export type ActionName = 'unlock' | 'reconnect' | 'replay' | 'prune-audit'
 
@@ -18,6 +19,10 @@ export interface RepairContext {
   dryRun: boolean
   /** Progress lines for stderr (the command shows them on a TTY). */
   progress: (line: string) => void
+  /** Counts of a long action (the replay), for the command's progress line with rate and ETA. */
+  counts?: (counts: ProgressCounts) => void
+  /** Say what the action waits for (the brain opening); returns the end of the wait. */
+  wait?: (what: string) => () => void
   signal?: AbortSignal
 }
 
