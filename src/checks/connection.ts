@@ -6,7 +6,7 @@ import type {CheckDef} from './check.js'
 import type {DbCheckFacts} from './db-facts-type.js'
 import type {ConnectionFacts} from './facts-db.js'
 import type {CheckOutcome} from './types.js'
-import {connectionFix, connectionPhrase, settingName} from './connection-advice.js'
+import {connectionFix, connectionPhrase, notReached, settingName} from './connection-advice.js'
 import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
 
 export function judgeConnection(c: ConnectionFacts): CheckOutcome {
@@ -56,8 +56,9 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
     const e = c.error
     const fix = connectionFix(e.kind, c.where) ?? {text: e.hint, commands: ['gbrain doctor --only connection --debug']}
     // Postgres: the host and port tried, whether the server was reached, and where the URL came from.
+    // A server that was reached said why in its own words: they follow the phrase.
     const message = c.where
-      ? `Postgres: ${connectionPhrase(e.kind, c.where)} (URL from ${settingName(c.where.source)})`
+      ? `Postgres: ${connectionPhrase(e.kind, c.where)}${notReached(e.kind) ? '' : ` — ${e.message}`} (URL from ${settingName(c.where.source)})`
       : `cannot reach the embedded brain at ${c.database}: ${e.kind.replace(/_/g, ' ')} — ${e.message}`
     return {
       status: 'fail',

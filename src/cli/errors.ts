@@ -11,7 +11,7 @@ import {redactFull as redact} from '../engine/redact.js'
 import {RetryExhaustedError} from '../engine/retry.js'
 import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {LockedError} from '../engine/spool/lock.js'
-import {connectionFix, connectionPhrase, settingName, type Where} from '../checks/connection-advice.js'
+import {connectionFix, connectionPhrase, notReached, settingName, type Where} from '../checks/connection-advice.js'
 
 /** 75 (sysexits EX_TEMPFAIL): the embedded brain is held by another process; nothing was done, try later. */
 export const EXIT = {ok: 0, failure: 1, unknown: 3, usage: 64, internal: 70, locked: 75} as const
@@ -73,7 +73,8 @@ export function describeError(err: unknown, where?: Where): DescribedError {
   const fix = where ? connectionFix(c.kind, where) : undefined
   if (where && fix) {
     const hint = `${fix.text}${fix.commands.length ? `: ${fix.commands.join('; ')}` : ''}`
-    return {code: c.code ?? c.kind.toUpperCase(), message: redact(`database ${connectionPhrase(c.kind, where)} (URL from ${settingName(where.source)})`), hint: redact(hint), exit: EXIT.failure}
+    const words = notReached(c.kind) ? '' : ` — ${c.message}`
+    return {code: c.code ?? c.kind.toUpperCase(), message: redact(`database ${connectionPhrase(c.kind, where)}${words} (URL from ${settingName(where.source)})`), hint: redact(hint), exit: EXIT.failure}
   }
   if (c.kind !== 'unknown' && c.kind !== 'usage') {
     return {code: c.code ?? c.kind.toUpperCase(), message: `database ${c.kind.replace(/_/g, ' ')}: ${c.message}`, hint: c.hint, exit: EXIT.failure}

@@ -97,7 +97,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
         }
         this.printNext(next)
       }
-      return {schema_version: 2, dry_run: f['dry-run'], plan, actions: [], fixed: [], remaining: [], next, checks: brief(before.checks)}
+      return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions: [], fixed: [], remaining: [], next, checks: brief(before.checks)}
     }
 
     const ctx: RepairContext = {
@@ -166,7 +166,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
     // An action that could not run because another process holds the brain: try again later (75).
     if (actions.some((a) => a.data?.open_cause === 'locked')) process.exitCode = EXIT.locked
     else if (!ok) process.exitCode = EXIT.failure
-    return {schema_version: 2, dry_run: f['dry-run'], plan, actions, fixed, remaining, next, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
+    return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions, fixed, remaining, next, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
   }
 
   /** What other commands fix, after what repair did (nothing printed when nothing is left). */

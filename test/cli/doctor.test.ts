@@ -293,7 +293,7 @@ describe('doctor under faults', () => {
     expect(t.code).toBe(1)
     expect(t.ms).toBeLessThan(1500 + 6000) // + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
     expect(tableRows(t.stdout)[0]).toEqual(['fail', 'connection'])
-    expect(t.stdout).toMatch(/\nunhealthy: 1 fail, 7 ok, 5 skipped/)
+    expect(t.stdout).toMatch(/\nunhealthy: database not checked \(the connection failed \(refused\)\) — 1 fail, 7 ok, 5 skipped/)
   }, 60_000)
 
   it('database down (blackholed): answers within --timeout + 1 s, connection fails with cause timeout, exit 1', async () => {
@@ -424,9 +424,10 @@ describe('doctor: every format on an unhealthy brain', () => {
     expect(readdirSync(outDir)).toEqual([`report.${format}`])
   }, 60_000)
 
-  it('--json wins over --format; GITHUB_STEP_SUMMARY gets a Markdown table appended with --format github', async () => {
+  it('--json with another --format is refused (they conflict); GITHUB_STEP_SUMMARY gets a Markdown table appended with --format github', async () => {
     const j = await gbrain(['doctor', '--json', '--format', 'junit'], b.env)
-    plausible('json', j.stdout)
+    expect(j.code).toBe(64)
+    expect(JSON.parse(j.stdout)).toMatchObject({status: 'error', error: {code: 'USAGE', message: '--json and --format junit cannot be used together'}})
 
     const dir = tempDir('gbrain-doctor-gh-')
     const summary = path.join(dir, 'step-summary.md')
@@ -493,7 +494,9 @@ describe('doctor: a planted password appears nowhere', () => {
     // JSON and table of the wrong-password run name the cause without the secret.
     // 200 columns: the message (said once, in the table) stays on one line.
     const t = await gbrain(['doctor', '--debug', '-v', '--database-url', urls[2]!.url], {...b.env, COLUMNS: '200'})
-    expect(t.stdout).toMatch(/password authentication failed for user "pwuser"/)
+    // The server's own words follow the phrase; read across the table's wrapped cell.
+    const cells = t.stdout.split('\n').map((l) => l.split('│')[4]?.trim() ?? '').join(' ')
+    expect(cells).toMatch(/was reached but rejected the password .* password authentication failed for user "pwuser"/)
     scan('table', t.stdout + t.stderr)
     const files = filesUnder(outDir)
     expect(files).toHaveLength(2 * FORMATS.length)

@@ -261,7 +261,7 @@ describe('doctor --output-file', () => {
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe(`gbrain: --output-file ${file}: the directory ${missing} does not exist (fix: mkdir -p ${missing})\n`)
     expect(existsSync(path.join(dir, 'no'))).toBe(false)
-    const j = await run(['doctor', '--format', 'prometheus', '--output-file', file, '--json'])
+    const j = await run(['doctor', '--output-file', file, '--json'])
     expect(j.code).toBe(64)
     expect(JSON.parse(j.stdout)).toMatchObject({status: 'error', error: {code: 'USAGE', hint: `mkdir -p ${missing}`}})
   })

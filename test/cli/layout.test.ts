@@ -8,7 +8,7 @@
  * 3 h ago, one with a long name and path cycled 50 h ago (fail), and 20 exhausted batches in the
  * audit trail (fail) — commands only read it.
  */
-import {cpSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -157,13 +157,15 @@ describe('gbrain sources list', () => {
     expect(colour.stdout).toContain('\u001b[1mid\u001b[22m')
   }, 60_000)
 
-  it('a brain without a sources table: one line whose fix is just the command', async () => {
+  it('a home without a brain: one line whose fix ends with the command (gbrain init), nothing created', async () => {
     const empty = mkdtempSync(path.join(root, 'empty-'))
     const r = await gbrain(['sources', 'list'], {...LOCALE_ENV, GBRAIN_HOME: empty})
     expect(r.code).toBe(64)
     // Node's own warning about NO_COLOR beside the test runner's FORCE_COLOR is not ours.
     const ours = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('(node:') && !l.startsWith('(Use `node'))
-    expect(ours).toEqual(['gbrain: this brain has no sources table yet (fix: gbrain init)'])
+    expect(ours).toHaveLength(1)
+    expect(ours[0]).toMatch(/^gbrain: no embedded brain at .*brain\.pglite yet \(fix: create the embedded brain \(or configure a Postgres URL\): gbrain init\)$/)
+    expect(readdirSync(empty)).toEqual([])
   }, 60_000)
 })
 
