@@ -212,7 +212,7 @@ async function cycleInto(engine: Engine, source: SourceRow, options: CycleOption
 
   if (report.spooled_batches > 0) {
     report.status = 'partial'
-    report.reason = `${report.spooled_rows} rows in ${report.spooled_batches} batches went to the dead-letter spool (run: gbrain repair --replay)`
+    report.reason = `${report.spooled_rows} rows in ${report.spooled_batches} batches went to the dead-letter spool (fix: gbrain repair --replay)`
     return report
   }
   await stampCycle(engine, source.id, (options.now ?? (() => new Date()))(), signal)

@@ -110,7 +110,7 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   }
   if (corrupt > 0) {
     const where = input.scans.filter((s) => s.facts.corrupt_lines > 0).map((s) => `${s.feature} ${s.facts.corrupt_lines} in last ${s.facts.window.hours}h`)
-    summary += ` (note: ${corrupt} corrupt JSONL line(s) skipped: ${where.join(', ')})`
+    summary += ` (note: ${plural(corrupt, 'corrupt JSONL line')} skipped: ${where.join(', ')})`
   }
 
   const status: CheckOutcome['status'] = parts.length > 0 ? 'warn' : 'ok'

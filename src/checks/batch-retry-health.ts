@@ -57,9 +57,9 @@ export function unreadableFileCommand(file: string, error: string): string {
 
 function notes(f: BatchRetryFacts): string {
   const n: string[] = []
-  if (f.corrupt_lines > 0) n.push(`${f.corrupt_lines} corrupt JSONL line(s) skipped`)
-  if (f.bad_ts_rows > 0) n.push(`${f.bad_ts_rows} row(s) with an unparseable ts skipped`)
-  if (f.malformed_rows > 0) n.push(`${f.malformed_rows} malformed row(s)`)
+  if (f.corrupt_lines > 0) n.push(`${plural(f.corrupt_lines, 'corrupt JSONL line')} skipped`)
+  if (f.bad_ts_rows > 0) n.push(`${plural(f.bad_ts_rows, 'row')} with an unparseable ts skipped`)
+  if (f.malformed_rows > 0) n.push(plural(f.malformed_rows, 'malformed row'))
   return n.length > 0 ? ` (note: ${n.join('; ')})` : ''
 }
 
@@ -121,7 +121,7 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   const worstText = worst === null ? '' : ` (worst: ${worst.site} = ${worst.exhausted})`
   const retryNote =
     f.retries_scheduled > 0 || f.recovered > 0
-      ? ` ${f.retries_scheduled} transient retry(s) scheduled, ${plural(f.recovered, 'batch', 'batches')} recovered after retrying.`
+      ? ` ${plural(f.retries_scheduled, 'transient retry', 'transient retries')} scheduled, ${plural(f.recovered, 'batch', 'batches')} recovered after retrying.`
       : ''
   const rowsNote =
     total > 0
@@ -143,7 +143,7 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   } else if (level === 'ok') {
     ladder = {
       level,
-      message: `${total} exhausted batch retry(s) in last ${hours}h (below per-site threshold of ${t.warnSite}; worst: ${worst?.site} = ${worst?.exhausted}).${rowsNote}${retryNote}${notes(f)}`,
+      message: `${plural(total, 'exhausted batch retry', 'exhausted batch retries')} in last ${hours}h (below per-site threshold of ${t.warnSite}; worst: ${worst?.site} = ${worst?.exhausted}).${rowsNote}${retryNote}${notes(f)}`,
       commands: [],
     }
   } else if (level === 'fail') {

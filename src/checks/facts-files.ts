@@ -234,10 +234,7 @@ export interface FileFactsOptions {
 
 // ----------------------------------------------------------------------------- small helpers
 
-/** `1 file` / `3 files`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`
-}
+export {plural} from '../engine/plural.js'
 
 /** `0644`. */
 export function octal(mode: number): string {

@@ -35,7 +35,7 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
   const exited = f.pids.filter((p) => !p.recovered && p.alive === false)
   const recoveredFailing = f.pids.filter((p) => p.failures > 0 && p.recovered)
 
-  const corruptNote = f.corrupt_lines > 0 ? ` (note: ${f.corrupt_lines} corrupt JSONL line(s) skipped)` : ''
+  const corruptNote = f.corrupt_lines > 0 ? ` (note: ${plural(f.corrupt_lines, 'corrupt JSONL line')} skipped)` : ''
   const reapsNote = `${plural(f.reaps, 'pooler reap')} detected`
   let status: CheckOutcome['status']
   let message: string
@@ -58,7 +58,7 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
     const who = exited.map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}`).join('; ')
     status = 'warn'
     message =
-      `${f.failures} failed reconnect(s) in last ${hours}h by ${plural(exited.length, 'process', 'processes')} that exited without recovering ` +
+      `${plural(f.failures, 'failed reconnect')} in last ${hours}h by ${plural(exited.length, 'process', 'processes')} that exited without recovering ` +
       `(${who}; ${reapsNote}); no running process is failing.`
     fix = {text: 'Nothing is failing now; make sure the database is reachable before the next run.', commands: ['gbrain doctor --only connection']}
   } else if (f.failures > 0) {
@@ -68,7 +68,7 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
       .sort()
       .at(-1)
     status = 'warn'
-    message = `${f.failures} failed reconnect(s) in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`
+    message = `${plural(f.failures, 'failed reconnect')} in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`
     fix = {text: 'The engine healed itself; if this repeats, check the pooler and the database.', commands: ['gbrain doctor --only connection']}
   } else if (f.reaps >= reapWarn) {
     status = 'warn'

@@ -32,6 +32,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   private cleanups: (() => Promise<void>)[] = []
+  private resultExit: number | undefined
 
   public override async init(): Promise<void> {
     await super.init()
@@ -136,7 +137,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
     await this.runCleanups()
+    // Cleanup (closing an embedded brain) may touch process.exitCode; the result's code wins.
+    if (this.resultExit !== undefined) process.exitCode = this.resultExit
     return super.finally(err)
+  }
+
+  /**
+   * The exit code of a command that still returns its result (printed by --json): applied after
+   * cleanup, so nothing run at close can overwrite it.
+   */
+  protected setExitCode(code: number): void {
+    this.resultExit = code
+    process.exitCode = code
   }
 
   /** The Postgres target's host, port, database and URL source, if one resolves (never throws). */

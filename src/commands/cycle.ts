@@ -12,6 +12,7 @@ import {AbortedError, ConfigError} from '../engine/errors.js'
 import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {ProcessStatePublisher} from '../engine/process-state.js'
 import type {Engine} from '../engine/types.js'
+import {plural} from '../engine/plural.js'
 import {workflowSafe} from '../engine/safe-text.js'
 import {flagArgs, shellCommand} from '../engine/shell-quote.js'
 import {formatCount, formatFinished} from '../render/progress.js'
@@ -65,7 +66,7 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
         return this.exitAfterCleanup(SIGNAL_EXIT[stop.received!])
       }
       stopping()
-      if (report.status !== 'complete') process.exitCode = EXIT.failure
+      if (report.status !== 'complete') this.setExitCode(EXIT.failure)
       return report
     }
 
@@ -144,9 +145,9 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
         `${s.id}: ${s.status}${s.stamped ? '' : ' (not stamped)'} — ${s.files} files` +
           (skipped ? `, ${skipped} skipped (binary ${s.skipped_files.binary}, huge ${s.skipped_files.huge}, unreadable ${s.skipped_files.unreadable})` : '') +
           `; pages ${r.pages.inserted}/${r.pages.sent}, timeline ${r.timeline.inserted}/${r.timeline.sent}, links ${r.links.inserted}/${r.links.sent} new/sent` +
-          (s.invalid_dates ? `; ${s.invalid_dates} invalid dates` : '') +
+          (s.invalid_dates ? `; ${plural(s.invalid_dates, 'invalid date')}` : '') +
           (s.unterminated_links ? `; ${s.unterminated_links} unterminated [[` : '') +
-          (s.duplicates ? `; ${s.duplicates} duplicates dropped` : '') +
+          (s.duplicates ? `; ${plural(s.duplicates, 'duplicate')} dropped` : '') +
           (s.dangling_links ? `; ${s.dangling_links} links to missing notes` : '') +
           (s.reason ? `; ${s.reason}` : ''),
       )

@@ -4,7 +4,7 @@ import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {UsageError} from '../cli/errors.js'
 import {checkOutputFile} from '../cli/output-file.js'
 import {runDoctor, type DoctorRun} from '../checks/doctor.js'
-import {CHECK_NAMES, describeChecks} from '../checks/catalogue.js'
+import {CATALOGUE, CHECK_NAMES, describeChecks} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../engine/fs-atomic.js'
 import {FORMATS, type Format} from '../render/formats.js'
@@ -76,6 +76,12 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     }
     const only = pick(f.only, '--only')
     const skip = pick(f.skip, '--skip')
+    // A selection that leaves nothing to check would read "healthy" having looked at nothing.
+    const selected = CATALOGUE.filter((c) => (only === undefined || only.includes(c.name)) && !(skip ?? []).includes(c.name))
+    if (selected.length === 0) throw new UsageError('--only and --skip leave no check to run', 'gbrain doctor --list')
+    if (f.fast && selected.every((c) => c.database || c.name === 'connection')) {
+      throw new UsageError(`--fast skips every selected check (${selected.map((c) => c.name).join(', ')}: they need the database)`, 'drop --fast, or pick checks that read files: gbrain doctor --list')
+    }
     const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')
 
     const run: DoctorRun = await runDoctor({

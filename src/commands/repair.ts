@@ -164,8 +164,8 @@ export default class Repair extends BaseCommand<typeof Repair> {
       this.printNext(next)
     }
     // An action that could not run because another process holds the brain: try again later (75).
-    if (actions.some((a) => a.data?.open_cause === 'locked')) process.exitCode = EXIT.locked
-    else if (!ok) process.exitCode = EXIT.failure
+    if (actions.some((a) => a.data?.open_cause === 'locked')) this.setExitCode(EXIT.locked)
+    else if (!ok) this.setExitCode(EXIT.failure)
     return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions, fixed, remaining, next, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
   }
 

@@ -63,7 +63,7 @@ export class BatchFailedError extends Error {
     const spooled = deadLetterId !== undefined
     super(
       spooled
-        ? `batch ${site} (${rows} rows) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${classified.message}; rows saved to the dead-letter spool as ${deadLetterId} (run: gbrain repair --replay)`
+        ? `batch ${site} (${rows} rows) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${classified.message}; rows saved to the dead-letter spool as ${deadLetterId} (fix: gbrain repair --replay)`
         : `ROWS LOST: batch ${site} (${rows} rows) failed after ${attempts} attempts (${classified.message}) AND the dead-letter spool write failed: ${spoolError instanceof Error ? spoolError.message : String(spoolError)}`,
       {cause},
     )

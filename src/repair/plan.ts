@@ -3,6 +3,7 @@
  */
 import type {Report} from '../checks/types.js'
 import type {ActionName} from './types.js'
+import {plural} from '../engine/plural.js'
 
 export interface PlannedRepair {
   action: ActionName
@@ -32,8 +33,8 @@ export function planRepairs(report: Report): PlannedRepair[] {
   if (connFails || (procDetails.failing?.length ?? 0) > 0 || (procDetails.stale?.length ?? 0) > 0 || brokenLive > 0) {
     const why = [
       connFails ? `connection fails (${connCause})` : '',
-      procDetails.failing?.length ? `${procDetails.failing.length} live process(es) with a failing pool` : '',
-      procDetails.stale?.length ? `${procDetails.stale.length} stale process state file(s)` : '',
+      procDetails.failing?.length ? `${plural(procDetails.failing.length, 'live process', 'live processes')} with a failing pool` : '',
+      procDetails.stale?.length ? `${plural(procDetails.stale.length, 'stale process state file')}` : '',
     ].filter(Boolean)
     plan.push({action: 'reconnect', because: why.join('; ') || 'a live process reports a broken pool', command: 'gbrain repair --reconnect'})
   }
@@ -45,7 +46,7 @@ export function planRepairs(report: Report): PlannedRepair[] {
   const audit = by.get('audit_log')
   const expired = ((audit?.details ?? {}) as {expired_files?: unknown[]}).expired_files ?? []
   if (expired.length > 0) {
-    plan.push({action: 'prune-audit', because: `${expired.length} audit file(s) older than the retention`, command: 'gbrain repair --prune-audit --older-than 30d'})
+    plan.push({action: 'prune-audit', because: `${plural(expired.length, 'audit file')} older than the retention`, command: 'gbrain repair --prune-audit --older-than 30d'})
   }
   return plan
 }

@@ -122,6 +122,13 @@ describe('item 3: not checked is never healthy', () => {
     const only = await gbrain(['doctor', '--only', 'dead_letter,audit_log'], env)
     expect(only.code).toBe(0)
     expect(only.stdout.trim().split('\n').at(-1)).toMatch(/^healthy: 2 ok — health 100\/100 /)
+    // A selection that checks nothing is refused rather than called healthy.
+    const none = await gbrain(['doctor', '--only', 'connection', '--skip', 'connection'], env)
+    expect(none.code).toBe(64)
+    expect(oneErrorLine(none)).toBe('gbrain: --only and --skip leave no check to run (fix: gbrain doctor --list)')
+    const fastDb = await gbrain(['doctor', '--fast', '--only', 'connection,cycle_freshness'], env)
+    expect(fastDb.code).toBe(64)
+    expect(oneErrorLine(fastDb)).toMatch(/^gbrain: --fast skips every selected check \(connection, cycle_freshness: they need the database\)/)
     // …but --only connection did ask: not checked, exit 3.
     const conn = await gbrain(['doctor', '--only', 'connection', '--json'], env)
     expect(conn.code).toBe(3)

@@ -113,7 +113,7 @@ describe('audit_log', () => {
     expect(r.status).toBe('warn')
     const bad = path.join(p.auditDir, 'batch-retry-2026-W02.jsonl')
     expect(r.message).toContain(`1 audit file unreadable: ${bad} (not a regular file).`)
-    expect(r.message).toContain('(note: 1 corrupt JSONL line(s) skipped: pool-recovery 1 in last 1h)')
+    expect(r.message).toContain('(note: 1 corrupt JSONL line skipped: pool-recovery 1 in last 1h)')
     expect(r.fix?.commands).toEqual([`mv ${bad} ${bad}.not-audit`])
     expect(r.details!.corrupt_lines).toEqual({'batch-retry': 0, 'pool-recovery': 1})
   })

@@ -94,7 +94,7 @@ describe('batch_retry_health: the ladder (gbrain cases)', () => {
     const r = await run(p)
     expect(r.status).toBe('ok')
     expect(r.message).toContain('No exhausted batch retries')
-    expect(r.message).toContain('2 transient retry(s) scheduled, 0 batches recovered')
+    expect(r.message).toContain('2 transient retries scheduled, 0 batches recovered')
     expect(r.details).toMatchObject({retries_scheduled: 2, recovered: 0})
   })
 
@@ -103,7 +103,7 @@ describe('batch_retry_health: the ladder (gbrain cases)', () => {
     writeLines(p, W02, times(2, () => gbrainExhausted('extract.links_inc')))
     const r = await run(p)
     expect(r.status).toBe('ok')
-    expect(r.message).toBe('2 exhausted batch retry(s) in last 24h (below per-site threshold of 3; worst: extract.links_inc = 2). Rows: 200 lost, 0 spooled.')
+    expect(r.message).toBe('2 exhausted batch retries in last 24h (below per-site threshold of 3; worst: extract.links_inc = 2). Rows: 200 lost, 0 spooled.')
     expect(r.observed_value).toBe(2)
   })
 
@@ -198,20 +198,20 @@ describe('batch_retry_health: what is counted', () => {
     writeLines(ok, W02, [scheduled('a'), '{not json}', 'still not'])
     const r1 = await run(ok)
     expect(r1.status).toBe('ok')
-    expect(r1.message).toContain('(note: 2 corrupt JSONL line(s) skipped)')
+    expect(r1.message).toContain('(note: 2 corrupt JSONL lines skipped)')
     expect(r1.details!.corrupt_lines).toBe(2)
 
     const warn = brain()
     writeLines(warn, W02, [...times(3, () => gbrainExhausted('a')), '{"ts":'])
     const r2 = await run(warn)
     expect(r2.status).toBe('warn')
-    expect(r2.message).toContain('1 corrupt JSONL line(s)')
+    expect(r2.message).toContain('1 corrupt JSONL line skipped')
 
     const fail = brain()
     writeLines(fail, W02, [...times(20, () => gbrainExhausted('a')), '[1,2]', 'null'])
     const r3 = await run(fail)
     expect(r3.status).toBe('fail')
-    expect(r3.message).toContain('2 corrupt JSONL line(s)')
+    expect(r3.message).toContain('2 corrupt JSONL lines')
   })
 
   it('gbrain-written exhausted rows (no `spooled`) lost their rows', async () => {
@@ -305,7 +305,7 @@ describe('batch_retry_health: what is counted', () => {
     writeLines(p, W02, [{...gbrainExhausted('s'), ts: 'yesterday'}, {outcome: 'exhausted', ts: iso(NOW - HOUR), batch_size: 'many'}])
     const r = await run(p)
     expect(r.details).toMatchObject({bad_ts_rows: 1, malformed_rows: 1, exhausted_total: 1, by_site: {'(unknown)': {exhausted: 1, rows_lost: 0}}})
-    expect(r.message).toContain('1 row(s) with an unparseable ts skipped; 1 malformed row(s)')
+    expect(r.message).toContain('1 row with an unparseable ts skipped; 1 malformed row')
   })
 
   it('an audit "directory" that is a file → warn, with a fix that moves it aside', async () => {

@@ -71,7 +71,7 @@ describe('pool_reap_health', () => {
     ])
     const r = await run(p)
     expect(r.status).toBe('warn')
-    expect(r.message).toBe(`2 failed reconnect(s) in last 1h, recovered at ${iso(NOW - 18 * MIN)} (1 pooler reap detected).`)
+    expect(r.message).toBe(`2 failed reconnects in last 1h, recovered at ${iso(NOW - 18 * MIN)} (1 pooler reap detected).`)
     expect(r.details).toMatchObject({failures: 2, recoveries: 1, unrecovered_pids: []})
     expect(r.fix?.commands).toEqual(['gbrain doctor --only connection'])
   })
@@ -131,7 +131,7 @@ describe('pool_reap_health', () => {
     write(p, ['garbage', ev('reap_detected', 1, MIN)])
     const r = await run(p)
     expect(r.status).toBe('ok')
-    expect(r.message).toContain('(note: 1 corrupt JSONL line(s) skipped)')
+    expect(r.message).toContain('(note: 1 corrupt JSONL line skipped)')
 
     const q = brain()
     fs.mkdirSync(path.join(q.auditDir, FILE), {recursive: true})

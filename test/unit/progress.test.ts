@@ -122,6 +122,8 @@ describe('counts, durations, engine notes', () => {
     expect(engineNote(retry(0))).toBe('database unreachable — retrying (attempt 3)')
     expect(engineNote(retry(4000))).toBe('database unreachable — retrying (attempt 3 in 4s)')
     expect(engineNote(retry(200, false))).toBe('database serialization — retrying (attempt 3)')
+    // Waiting for another process's lock on the embedded brain is not a database outage.
+    expect(engineNote({type: 'retrying', label: 'open', attempt: 3, delayMs: 1000, kind: 'locked', connectionLevel: false})).toBe('the embedded brain is held by another process — retrying (attempt 3 in 1s)')
     expect(engineNote({type: 'spooled', site: 'cycle.pages', rows: 500, spooledRows: 1500, kind: 'refused', connectionLevel: true})).toBe('database down — spooling, 1,500 rows so far')
     expect(engineNote({type: 'recovered'})).toBeUndefined()
   })

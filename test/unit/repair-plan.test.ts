@@ -81,13 +81,13 @@ describe('planRepairs', () => {
   it('a live process with a failing pool (details.failing) plans reconnect', () => {
     const plan = planRepairs(report([check('engine_processes', 'pool', 'fail', {processes: [proc({verdict: 'failing', state: 'broken', consecutive_failures: 9})], failing: [4242], stale: []})]))
     expect(plan.map((p) => p.action)).toEqual(['reconnect'])
-    expect(plan[0]!.because).toContain('1 live process(es) with a failing pool')
+    expect(plan[0]!.because).toContain('1 live process with a failing pool')
   })
 
   it('a stale state file (details.stale) plans reconnect (which removes it)', () => {
     const plan = planRepairs(report([check('engine_processes', 'pool', 'warn', {processes: [proc({alive: false, verdict: 'stale'})], failing: [], stale: [4242]})]))
     expect(plan.map((p) => p.action)).toEqual(['reconnect'])
-    expect(plan[0]!.because).toContain('1 stale process state file(s)')
+    expect(plan[0]!.because).toContain('1 stale process state file')
   })
 
   it('a live process still recovering (failures under 60 s, check ok) already plans reconnect', () => {
@@ -118,7 +118,7 @@ describe('planRepairs', () => {
 
   it('expired audit files (details.expired_files) plan prune-audit', () => {
     const plan = planRepairs(report([check('audit_log', 'storage', 'warn', {expired_files: ['/x/audit/batch-retry-2025-W40.jsonl', '/x/audit/pool-recovery-2025-W40.jsonl']})]))
-    expect(plan).toEqual([{action: 'prune-audit', because: '2 audit file(s) older than the retention', command: 'gbrain repair --prune-audit --older-than 30d'}])
+    expect(plan).toEqual([{action: 'prune-audit', because: '2 audit files older than the retention', command: 'gbrain repair --prune-audit --older-than 30d'}])
     // A warning for another reason (permissions) plans nothing.
     expect(planRepairs(report([check('audit_log', 'storage', 'warn', {expired_files: [], wide_permissions: [{path: '/x/audit', mode: '755'}]})]))).toEqual([])
   })
@@ -133,7 +133,7 @@ describe('planRepairs', () => {
       ]),
     )
     expect(plan.map((p) => p.action)).toEqual(['reconnect', 'replay', 'prune-audit'])
-    expect(plan[0]!.because).toBe('connection fails (timeout); 1 live process(es) with a failing pool; 1 stale process state file(s)')
+    expect(plan[0]!.because).toBe('connection fails (timeout); 1 live process with a failing pool; 1 stale process state file')
   })
 
   it('a failing connection without a recorded cause says unreachable', () => {
