@@ -5,7 +5,7 @@
  * errors name the host and port tried and fill them into the fix; repair points at the command
  * that fixes what it cannot.
  */
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -148,6 +148,20 @@ describe('item 3: two doctors started together', () => {
       expect(rep.coverage.database).toBe('checked')
       expect(check(rep, 'connection').status).toBe('ok')
     }
+  }, 120_000)
+})
+
+describe('exit codes survive the embedded brain closing', () => {
+  it('a cycle whose source directory is gone fails with exit 1 on PGlite (its close no longer resets the code)', async () => {
+    const home = tempDir()
+    const env = {...LOCALE_ENV, GBRAIN_HOME: home}
+    const dir = tempDir('gbrain-gone-')
+    expect((await gbrain(['init'], env)).code).toBe(0)
+    expect((await gbrain(['sources', 'add', 'gone', '--path', dir], env)).code).toBe(0)
+    rmSync(dir, {recursive: true, force: true})
+    const r = await gbrain(['cycle'], env)
+    expect(r.stdout).toMatch(/cycle (failed|partial)/)
+    expect(r.code, r.stdout + r.stderr).toBe(1)
   }, 120_000)
 })
 
