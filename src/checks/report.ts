@@ -40,11 +40,12 @@ const SEVERITY: Record<CheckStatus, number> = {fail: 0, unknown: 1, warn: 2, ok:
 const needsAttention = (c: Pick<CheckResult, 'status'>): boolean => c.status === 'fail' || c.status === 'warn' || c.status === 'unknown'
 
 /**
- * The checks a result is downstream of that actually need attention in this run: a top issue is
- * "downstream of connection" only when `connection` itself is not ok.
+ * The checks a result is downstream of that actually failed in this run: a top issue is
+ * "downstream of connection" only when `connection` itself failed (not when it was held by
+ * another process, unknown, or only warned).
  */
 export function activeUpstreams(c: Pick<CheckResult, 'downstream_of'>, checks: readonly Pick<CheckResult, 'name' | 'status'>[]): string[] {
-  const bad = new Set(checks.filter(needsAttention).map((x) => x.name))
+  const bad = new Set(checks.filter((x) => x.status === 'fail').map((x) => x.name))
   return (c.downstream_of ?? []).filter((n) => bad.has(n))
 }
 

@@ -28,6 +28,14 @@ describe('downstream_of in what is shown', () => {
     expect(renderGithub(report(checks))).not.toContain('downstream of')
   })
 
+  it('connection not failed but not ok either (held: unknown; or a warning): no "downstream of"', () => {
+    for (const status of ['unknown', 'warn'] as const) {
+      const checks = [result('connection', status), result('batch_retry_health', 'fail', ['connection'])]
+      expect(topIssues(checks).find((t) => t.check === 'batch_retry_health')).not.toHaveProperty('downstream_of')
+      expect(renderGithub(report(checks))).not.toContain('downstream of')
+    }
+  })
+
   it('connection failing: the symptom is ranked after it and says so', () => {
     const checks = [result('connection', 'fail'), result('batch_retry_health', 'fail', ['connection'])]
     const top = topIssues(checks)
