@@ -420,7 +420,7 @@ describe('idempotence and --dry-run', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('Repairs that apply now (nothing has been changed):')
     expect(r.stdout).toMatch(/→ replay\s+1 dead-letter entry \(3 rows\) waiting/)
-    expect(r.stdout).toMatch(/→ prune-audit\s+1 audit file\(s\) older than the retention/)
+    expect(r.stdout).toMatch(/→ prune-audit\s+1 audit file older than the retention/)
     const j = json(await gbrain(['repair', '--json'], b.env))
     expect(j.plan!.map((p) => p.action)).toEqual(['replay', 'prune-audit'])
     expect(await snapshot(b)).toEqual(before)
