@@ -141,7 +141,7 @@ describe('repair on an embedded brain', () => {
     expect(r.stdout).toMatch(new RegExp(`→ unlock\\s+a lock left by dead pid ${inc.lockPid} \\(gbrain serve\\)`))
     expect(r.stdout).toMatch(/→ reconnect\s+.*1 stale process state file/)
     expect(r.stdout).toMatch(/→ replay\s+2 dead-letter entries \(4 rows\) waiting/)
-    expect(r.stdout).toMatch(/→ prune-audit\s+1 audit file\(s\) older than the retention/)
+    expect(r.stdout).toMatch(/→ prune-audit\s+1 audit file older than the retention/)
     expect(r.stdout).toContain('Run them all: gbrain repair --all')
 
     const j = json(await gbrain(['repair', '--json'], h.env))
