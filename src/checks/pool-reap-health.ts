@@ -4,6 +4,9 @@
  *
  * - A `reconnect_failed` that no later `reconnect_succeeded` of the same pid followed → fail
  *   ("reconnect is throwing").
+ * - Failures of processes that have since exited → ok, reported: nothing is failing now, so a
+ *   healed outage stops warning once it is over (issue 12); whether the database answers now is
+ *   `connection`'s verdict, rows that did not land are `batch_retry_health`'s and `dead_letter`'s.
  * - Failures that were each followed by a success → warn ("N failed reconnects, recovered at T").
  *   gbrain fails on any failure in the hour, which keeps the doctor red for an hour after an
  *   outage that already healed.
@@ -56,11 +59,10 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
     }
   } else if (exited.length > 0) {
     const who = exited.map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}`).join('; ')
-    status = 'warn'
+    status = 'ok'
     message =
       `${plural(f.failures, 'failed reconnect')} in last ${hours}h by ${plural(exited.length, 'process', 'processes')} that exited without recovering ` +
-      `(${who}; ${reapsNote}); no running process is failing.`
-    fix = {text: 'Nothing is failing now; make sure the database is reachable before the next run.', commands: ['gbrain doctor --only connection']}
+      `(${who}; ${reapsNote}); no running process is failing: the outage is history.`
   } else if (f.failures > 0) {
     const recoveredAt = recoveredFailing
       .map((p) => p.last_success_at)

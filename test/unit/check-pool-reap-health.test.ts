@@ -92,11 +92,12 @@ describe('pool_reap_health', () => {
     expect(r.fix?.commands).toEqual(['gbrain doctor --only connection', 'gbrain repair --reconnect'])
   })
 
-  it('an unrecovered failure of a pid that has exited → warn (history, nothing is failing now)', async () => {
+  it('an unrecovered failure of a pid that has exited → ok, reported (history: nothing is failing now, the outage is over)', async () => {
     const p = brain()
     write(p, [ev('reconnect_failed', DEAD, 5 * MIN, {error_summary: 'connect ECONNREFUSED'}), ev('reconnect_succeeded', 200, 1 * MIN)])
     const r = await run(p)
-    expect(r.status).toBe('warn')
+    expect(r.status).toBe('ok')
+    expect(r.fix).toBeUndefined()
     expect(r.message).toContain(`pid ${DEAD} last failed at ${iso(NOW - 5 * MIN)}`)
     expect(r.message).toContain('no running process is failing')
     expect(r.details).toMatchObject({unrecovered_pids: [], exited_pids: [DEAD]})
