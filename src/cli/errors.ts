@@ -45,6 +45,14 @@ export function needsInit(what: string): UsageError {
   return new UsageError(what, 'gbrain init')
 }
 
+/** What every command says when the database has no gbrain tables. */
+export const NO_TABLES = 'this brain has no gbrain tables yet (no sources table)'
+
+/** The database answered that a table is missing (SQLSTATE 42P01): gbrain's tables were never made. */
+export function isNoTables(e: unknown): boolean {
+  return classify(e instanceof RetryExhaustedError ? e.lastError : e).code === '42P01'
+}
+
 /**
  * `where`: the Postgres target the command was using, when known — connection errors then name
  * the host and port tried, say where the URL came from, and fill them into the fix.
@@ -70,6 +78,8 @@ export function describeError(err: unknown, where?: Where): DescribedError {
     return {code: open.code, message: redact(open.message), hint: redact(hint), exit}
   }
   const c = classify(err instanceof RetryExhaustedError ? err.lastError : err)
+  // Missing tables, whichever command met them: run `gbrain init` first (exit 64), as with no brain.
+  if (c.code === '42P01') return {code: 'USAGE', message: NO_TABLES, hint: 'gbrain init', exit: EXIT.usage}
   const fix = where ? connectionFix(c.kind, where) : undefined
   if (where && fix) {
     const hint = `${fix.text}${fix.commands.length ? `: ${fix.commands.join('; ')}` : ''}`

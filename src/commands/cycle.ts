@@ -3,7 +3,7 @@ import {runCycle, DEFAULT_BATCH_SIZE, type CycleProgress, type CycleReport} from
 import {listSources, type SourceRow} from '../brain/sources.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
-import {EXIT, needsInit, UsageError} from '../cli/errors.js'
+import {EXIT, isNoTables, UsageError} from '../cli/errors.js'
 import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
 import {ProgressWriter} from '../cli/progress.js'
 import {classify} from '../engine/classify.js'
@@ -101,9 +101,6 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     const opened = engine.health().state === 'connected' ? () => {} : bar.wait(engine.kind === 'pglite' ? 'the embedded brain to open' : 'the database')
     try {
       sources = await listSources(engine, signal)
-    } catch (e) {
-      if (classify(e).code === '42P01') throw needsInit('this brain has no gbrain tables yet (no sources table)')
-      throw e
     } finally {
       opened()
     }
@@ -162,7 +159,7 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
  * no brain or no tables yet (`gbrain init`), a brain that cannot be opened.
  */
 function transient(e: unknown): boolean {
-  if (e instanceof UsageError || e instanceof ConfigError) return false
+  if (e instanceof UsageError || e instanceof ConfigError || isNoTables(e)) return false
   const open = findOpenFailure(e)
   return open === undefined || open.openCause === 'locked'
 }

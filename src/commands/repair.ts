@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
-import {EXIT, needsInit} from '../cli/errors.js'
+import {EXIT, needsInit, NO_TABLES} from '../cli/errors.js'
 import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
 import {ProgressWriter} from '../cli/progress.js'
 import {runDoctor} from '../checks/doctor.js'
@@ -84,7 +84,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
     // No brain yet (or no tables): nothing to repair, and nothing is created here.
     const conn = before.checks.find((c) => c.name === 'connection')
     if (before.coverage.database === 'not_reached' && conn?.status === 'skipped') throw needsInit(`no brain yet at ${target.display}`)
-    if (before.checks.some((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'no_tables')) throw needsInit('this brain has no gbrain tables yet (no sources table)')
+    if (before.checks.some((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'no_tables')) throw needsInit(NO_TABLES)
     const plan = planRepairs(before)
     if (requested.length === 0) {
       const next = nextSteps(before)

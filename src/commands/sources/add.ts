@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {BaseCommand} from '../../cli/base-command.js'
-import {needsInit, UsageError} from '../../cli/errors.js'
+import {UsageError} from '../../cli/errors.js'
 import {addSource, type SourceRow} from '../../brain/sources.js'
 import {classify} from '../../engine/classify.js'
 
@@ -25,7 +25,6 @@ export default class SourcesAdd extends BaseCommand<typeof SourcesAdd> {
       result = await addSource(engine, {id: this.args.id, name: this.flags.name, localPath: dir})
     } catch (e) {
       if (classify(e).kind === 'constraint') throw new UsageError(`another source already uses the name ${JSON.stringify(this.flags.name ?? this.args.id)}`, 'pick another --name')
-      if (classify(e).code === '42P01') throw needsInit('this brain has no gbrain tables yet (no sources table)')
       throw e
     }
     if (!this.jsonEnabled()) this.log(`${result.created ? 'Added' : 'Updated'} source ${result.source.id} → ${result.source.local_path}`)

@@ -1,9 +1,7 @@
 import {Flags} from '@oclif/core'
 import {Chalk} from 'chalk'
 import {BaseCommand} from '../../cli/base-command.js'
-import {needsInit} from '../../cli/errors.js'
 import {listSources, type SourceRow} from '../../brain/sources.js'
-import {classify} from '../../engine/classify.js'
 import {fitColumns, renderGrid} from '../../render/grid.js'
 import {decideColor, decideUnicode, decideWidth} from '../../render/terminal.js'
 import {capText, displayWidth, formatAgo, oneLine, workflowSafe, wrap} from '../../render/text.js'
@@ -97,13 +95,8 @@ export default class SourcesList extends BaseCommand<typeof SourcesList> {
 
   async run(): Promise<{sources: SourceRow[]}> {
     const engine = await this.engine(this.target())
-    let sources: SourceRow[]
-    try {
-      sources = await listSources(engine)
-    } catch (e) {
-      if (classify(e).code === '42P01') throw needsInit('this brain has no gbrain tables yet (no sources table)')
-      throw e
-    }
+    // No tables: the error line says `gbrain init` (describeError), like every command's.
+    const sources: SourceRow[] = await listSources(engine)
     if (this.jsonEnabled()) return {sources}
     const shown = this.flags.all ? sources : sources.filter((s) => !isHiddenSource(s))
     const hidden = sources.length - shown.length
