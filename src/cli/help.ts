@@ -7,7 +7,7 @@
  * Descriptions are plain paragraphs: oclif wraps them to the width.
  */
 import {type Command, CommandHelp, Help, type Interfaces} from '@oclif/core'
-import {displayWidth} from '../render/text.js'
+import {displayWidth} from '../render/wrap.js'
 import {resolveWords} from './command-words.js'
 import {failUnknownCommand, visibleIds, type FixForm} from './unknown-command.js'
 import {useVersionLine} from './version.js'

@@ -5,9 +5,10 @@
  * line) and its explanation with the thresholds below it. Pure, like the report renderers.
  */
 import {Chalk} from 'chalk'
-import {thresholdRule, type ListedCheck, type ListedThreshold} from '../checks/catalogue.js'
+import type {ListedCheck, ListedThreshold} from '../checks/catalogue.js'
 import {fitColumns, renderGrid} from './grid.js'
-import {displayWidth, toAscii, workflowSafe, wrap} from './text.js'
+import {toAscii, workflowSafe} from './text.js'
+import {displayWidth, wrap} from './wrap.js'
 
 export interface CheckListOptions {
   color: boolean
@@ -23,9 +24,14 @@ const widest = (texts: readonly string[]): number => Math.max(0, ...texts.map(di
 /** Widest piece between underscores: where a narrow column wraps a check name. */
 const widestSegment = (names: readonly string[]): number => widest(names.flatMap((n) => n.split(/(?<=_)/)))
 
-/** A threshold as the table shows it: the rule, then on its own line what sets it (or `(fixed)` after the rule). */
+/**
+ * A threshold as the table shows it: the rule, then on its own line what sets it (or `(fixed)`
+ * after the rule). Read from the catalogue's words (`warn > 6 h … (default; set by X)`, `… (fixed)`).
+ */
 function thresholdLine(t: ListedThreshold): string {
-  return t.setting === null ? `${thresholdRule(t)} (fixed)` : `${thresholdRule(t)}\nset by ${t.setting}`
+  if (t.setting === null) return t.text
+  const setBy = ` (default; set by ${t.setting})`
+  return t.text.endsWith(setBy) ? `${t.text.slice(0, -setBy.length)}\nset by ${t.setting}` : t.text
 }
 
 export function renderCheckList(checks: readonly ListedCheck[], options: CheckListOptions): string {

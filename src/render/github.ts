@@ -10,9 +10,9 @@
  * tenth warning slot (then at most 9 check warnings are printed). The output always ends with
  * the plain summary line (not a workflow command).
  */
-import {activeUpstreams} from '../checks/report.js'
-import type {CheckResult, Report} from '../checks/types.js'
-import {orderedChecks, statusLabel, summaryLine, terminalText as clean} from './text.js'
+import type {Report} from '../checks/types.js'
+import {orderedChecks, rankedChecks, statusLabel, summaryLine, type RankedCheck} from './summary.js'
+import {terminalText as clean} from './text.js'
 
 /** Annotations of one level GitHub shows per step. */
 export const GITHUB_ANNOTATIONS_PER_LEVEL = 10
@@ -27,8 +27,9 @@ export function githubProperty(text: string): string {
   return githubData(text).replace(/:/g, '%3A').replace(/,/g, '%2C')
 }
 
-function annotation(level: 'error' | 'warning', c: CheckResult, checks: readonly CheckResult[]): string {
-  const downstream = activeUpstreams(c, checks).map((s) => clean(s))
+/** One annotation; "downstream of" names the failed checks the report's top issue names. */
+function annotation(level: 'error' | 'warning', {check: c, issue}: RankedCheck): string {
+  const downstream = (issue?.downstream_of ?? []).map((s) => clean(s))
   let message = clean(c.message)
   if (downstream.length > 0) message += ` (downstream of ${downstream.join(', ')})`
   if (c.fix) {
@@ -44,24 +45,24 @@ function plural(n: number, one: string, many: string): string {
 
 /** Annotations, most severe first, capped per level; then the summary line. Ends with a newline. */
 export function renderGithub(report: Report): string {
-  const ordered = orderedChecks(report.checks)
-  const errors = ordered.filter((c) => c.status === 'fail')
+  const ordered = rankedChecks(report)
+  const errors = ordered.filter(({check: c}) => c.status === 'fail')
   // A skipped `connection` when the database asked about was not reached (no brain yet) is
   // annotated too: the run could not check what it was asked about.
   const notReached = report.coverage.database === 'not_reached'
-  const warnings = ordered.filter((c) => c.status === 'unknown' || c.status === 'warn' || (notReached && c.name === 'connection' && c.status === 'skipped'))
+  const warnings = ordered.filter(({check: c}) => c.status === 'unknown' || c.status === 'warn' || (notReached && c.name === 'connection' && c.status === 'skipped'))
   const cap = GITHUB_ANNOTATIONS_PER_LEVEL
   const errorsLeft = Math.max(0, errors.length - cap)
   const overflow = errorsLeft > 0 || warnings.length > cap
   const warningsShown = overflow ? Math.min(warnings.length, cap - 1) : warnings.length
   const warningsLeft = warnings.length - warningsShown
-  const lines = [...errors.slice(0, cap).map((c) => annotation('error', c, report.checks)), ...warnings.slice(0, warningsShown).map((c) => annotation('warning', c, report.checks))]
+  const lines = [...errors.slice(0, cap).map((r) => annotation('error', r)), ...warnings.slice(0, warningsShown).map((r) => annotation('warning', r))]
   if (overflow) {
     const parts = [
       ...(errorsLeft > 0 ? [plural(errorsLeft, 'failing check', 'failing checks')] : []),
       ...(warningsLeft > 0 ? [plural(warningsLeft, 'warning', 'warnings')] : []),
     ]
-    const names = [...errors.slice(cap), ...warnings.slice(warningsShown)].map((c) => clean(c.name))
+    const names = [...errors.slice(cap), ...warnings.slice(warningsShown)].map((r) => clean(r.check.name))
     const text = `${parts.join(' and ')} not annotated (GitHub shows ${cap} per level): ${names.join(', ')}; see the job summary`
     lines.push(`::warning title=${githubProperty('gbrain doctor')}::${githubData(text)}`)
   }
@@ -91,7 +92,7 @@ export function markdownCode(text: string): string {
  * check (status, check, message, fix) in the order of the human table. Ends with a newline.
  */
 export function renderGithubStepSummary(report: Report): string {
-  const rows = orderedChecks(report.checks).map((c) => {
+  const rows = orderedChecks(report).map((c) => {
     const fix = c.fix ? [markdownText(clean(c.fix.text)), ...c.fix.commands.map((cmd) => markdownCode(clean(cmd)))].join('<br>') : ''
     return `| ${statusLabel(c.status, true)} | ${markdownCode(clean(c.name))} | ${markdownText(clean(c.message))} | ${fix} |`
   })

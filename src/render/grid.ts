@@ -4,7 +4,7 @@
  * (It replaces cli-table3, whose width code took time cubic in a cell's length: a 5,000-character
  * source id made `gbrain doctor` take a minute.)
  */
-import {displayWidth} from './text.js'
+import {displayWidth} from './wrap.js'
 
 export type Align = 'left' | 'right'
 

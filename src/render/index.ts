@@ -18,7 +18,7 @@ export {renderJunit, xmlAttr, xmlLegal, xmlText} from './junit.js'
 export {NAGIOS_STATES, nagiosLabel, nagiosNumber, nagiosUom, renderNagios} from './nagios.js'
 export {PROMETHEUS_STATUS_CODE, promLabelValue, promNumber, renderPrometheus} from './prometheus.js'
 export {DEFAULT_TABLE_OPTIONS, decideColor, decideUnicode, renderDebugStacks, renderTable, type Env, type TableOptions} from './table.js'
-export {summaryLine} from './text.js'
+export {summaryLine} from './summary.js'
 
 export {FORMATS, isFormat, type Format} from './formats.js'
 

@@ -6,7 +6,7 @@
  * body. Everything is redacted, XML-escaped, and stripped of characters XML 1.0 forbids.
  */
 import type {CheckResult, Report} from '../checks/types.js'
-import {clean} from './text.js'
+import {asText, clean} from './text.js'
 
 /** Characters XML 1.0 does not allow at all (escaping cannot save them), lone surrogates included. */
 const XML_ILLEGAL = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
@@ -31,7 +31,7 @@ export function xmlAttr(text: string): string {
  * after redaction could join a credential pattern redaction never saw, `pass\u0000word=…`).
  */
 function data(value: unknown): string {
-  return clean(xmlLegal(value === undefined || value === null ? '' : String(value)))
+  return clean(xmlLegal(asText(value)))
 }
 
 /** Seconds with millisecond precision, as JUnit's `time` attributes expect. */

@@ -1,7 +1,7 @@
 /**
  * Nagios / Icinga plugin output: one status line with perfdata, then one line per check that is
- * not ok (the plugin's long output). The exit code is `nagiosCode(report)` (0 OK, 1 WARNING,
- * 2 CRITICAL, 3 UNKNOWN); the state word here comes from the same function.
+ * not ok (the plugin's long output). The state word is read from the report's status, which
+ * decides the plugin's exit code too (`nagiosCode`: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
  *
  * `GBRAIN DOCTOR CRITICAL - 2 fail, 1 warn | 'health_score'=55;;;0;100 'exhausted_24h'=21;5;20;0`
  *
@@ -14,11 +14,14 @@
  * non-negative value; max is 100 for a percentage. Text never contains `|` (it would start
  * perfdata): it becomes `/`.
  */
-import {nagiosCode} from '../checks/report.js'
-import type {CheckResult, Report} from '../checks/types.js'
-import {clean, countsText, oneLine, orderedChecks} from './text.js'
+import type {CheckResult, Report, ReportStatus} from '../checks/types.js'
+import {countsText, orderedChecks} from './summary.js'
+import {asText, clean, oneLine} from './text.js'
 
 export const NAGIOS_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const
+
+/** The plugin state of each report status: `NAGIOS_STATES[nagiosCode(report)]`, read from the report. */
+const STATE: Record<ReportStatus, (typeof NAGIOS_STATES)[number]> = {healthy: 'OK', warnings: 'WARNING', unhealthy: 'CRITICAL', unknown: 'UNKNOWN'}
 
 const UOM: Record<string, string> = {
   ms: 'ms', us: 'us', s: 's', sec: 's', seconds: 's', '%': '%', percent: '%', pct: '%',
@@ -40,7 +43,7 @@ export function nagiosNumber(v: number): string {
 
 /** Text for the plugin output: one line, no `|` (replaced before redaction, which sees the result). */
 function text(value: unknown): string {
-  return oneLine(value === undefined || value === null ? '' : String(value).replace(/\|/g, '/'))
+  return oneLine(asText(value).replace(/\|/g, '/'))
 }
 
 /** A perfdata label, quoted. */
@@ -75,7 +78,7 @@ function perfdata(c: CheckResult, label: string): string {
 
 /** The status line plus long output, ending with a newline. */
 export function renderNagios(report: Report): string {
-  const state = NAGIOS_STATES[nagiosCode(report)] ?? 'UNKNOWN'
+  const state = STATE[report.status] ?? 'UNKNOWN'
   const problems = countsText(report.summary, ['fail', 'unknown', 'warn'])
   const counts = problems === 'no checks' ? countsText(report.summary, ['ok', 'skipped']) : problems
   const score = report.health_score !== null && Number.isFinite(report.health_score) ? [`'health_score'=${nagiosNumber(report.health_score)};;;0;100`] : []
@@ -90,7 +93,7 @@ export function renderNagios(report: Report): string {
   const cov = report.coverage
   const notChecked = cov.database === 'not_reached' ? `database not checked (${clean(cov.reason ?? 'not reached').replace(/\|/g, '/')}) - ` : ''
   const lines = [`GBRAIN DOCTOR ${state} - ${notChecked}${counts}${perf.length > 0 ? ` | ${perf.join(' ')}` : ''}`]
-  for (const c of orderedChecks(report.checks)) {
+  for (const c of orderedChecks(report)) {
     if (c.status === 'ok') continue
     let line = `${c.status.toUpperCase()} ${text(c.name)}: ${text(c.message)}`
     if (c.fix) {

@@ -16,7 +16,9 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 import type {CheckResult, CheckStatus, Fix, Report, ReportStatus} from '../checks/types.js'
 import {fitColumns, renderGrid, type Shrink} from './grid.js'
-import {capText, clean, displayDatabase, displayWidth, formatDuration, orderedChecks, SHOWN_CHARS, shownText, statusLabel, summaryLine, terminalSafe, toAscii, workflowSafe, wrap} from './text.js'
+import {orderedChecks, statusLabel, summaryLine} from './summary.js'
+import {capText, clean, displayDatabase, formatDuration, SHOWN_CHARS, shownText, terminalSafe, toAscii, workflowSafe} from './text.js'
+import {displayWidth, wrap} from './wrap.js'
 
 export interface TableOptions {
   /** ANSI colours (16-colour palette). Decide with {@link decideColor}. */
@@ -75,7 +77,7 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
   if (o.verbose) sections.push(targetLines(report, ctx))
   // A skipped check that carries a fix (no brain yet → `gbrain init`) is actionable: shown too.
   const actionable = (ch: CheckResult): boolean => (ch.status !== 'ok' && ch.status !== 'skipped') || (ch.status === 'skipped' && ch.fix !== undefined)
-  const rows = orderedChecks(report.checks).filter((ch) => o.verbose || actionable(ch))
+  const rows = orderedChecks(report).filter((ch) => o.verbose || actionable(ch))
   if (rows.length > 0) sections.push(checksTable(rows, ctx))
   // The lists say what to do; what was seen is already in the table, for every check it shows.
   const inTable = new Set(rows.map((r) => r.name))

@@ -11,7 +11,7 @@ import {describeChecks, type ListedCheck} from '../../src/checks/catalogue.js'
 import {THRESHOLD_DEFAULTS} from '../../src/checks/thresholds.js'
 import {parseDuration} from '../../src/cli/duration.js'
 import Doctor from '../../src/commands/doctor.js'
-import {displayWidth} from '../../src/render/text.js'
+import {displayWidth} from '../../src/render/wrap.js'
 import {gbrain} from '../helpers/cli.js'
 import {CATALOGUE_ORDER, DATABASE_CHECKS, LOCALE_ENV} from '../helpers/doctor-kit.js'
 
@@ -36,7 +36,7 @@ describe('gbrain doctor --list', () => {
     expect(listed).toEqual(describeChecks({flag: '--timeout', default: budget, ms: parseDuration(budget)}))
     expect(listed.filter((c) => c.needs === 'database').map((c) => c.name)).toEqual(['connection', ...DATABASE_CHECKS])
     // Every threshold env variable, at its actual default.
-    const envDefaults = Object.fromEntries(listed.flatMap((c) => c.thresholds.filter((t) => t.setting?.startsWith('GBRAIN_')).map((t) => [t.setting, t.default])))
+    const envDefaults = Object.fromEntries(listed.flatMap((c) => c.thresholds.flatMap((t) => (t.setting?.startsWith('GBRAIN_') ? [[t.setting, t.default] as const] : []))))
     expect(envDefaults).toEqual(THRESHOLD_DEFAULTS)
     expect(listed[0]?.thresholds[0]).toMatchObject({setting: '--timeout', default: 5, unit: 's'})
     // --format json is the same document.

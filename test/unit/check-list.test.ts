@@ -13,7 +13,7 @@ import {POOL_REAP_WARN} from '../../src/checks/pool-reap-health.js'
 import {RETRY_MIN_WORST_CASE_MS} from '../../src/checks/retry-config.js'
 import {THRESHOLD_DEFAULTS} from '../../src/checks/thresholds.js'
 import {renderCheckList} from '../../src/render/check-list.js'
-import {displayWidth} from '../../src/render/text.js'
+import {displayWidth} from '../../src/render/wrap.js'
 import {CATALOGUE_ORDER, DATABASE_CHECKS} from '../helpers/doctor-kit.js'
 
 const BUDGET = {flag: '--timeout', default: '5s', ms: 5000}

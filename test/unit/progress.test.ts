@@ -16,7 +16,7 @@ import type {BatchWriter, DisconnectOptions, Executor} from '../../src/engine/ty
 import {
   countOf, engineNote, etaMs, fitWidth, formatCount, formatEta, formatFinished, formatProgress, ratePerSecond, type ProgressFrame,
 } from '../../src/render/progress.js'
-import {displayWidth} from '../../src/render/text.js'
+import {displayWidth} from '../../src/render/wrap.js'
 import {FakeClock} from '../helpers/fake-clock.js'
 
 const ERASE = '\r\u001b[2K'

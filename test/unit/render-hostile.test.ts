@@ -15,7 +15,8 @@ import {FORMATS, type Format} from '../../src/render/formats.js'
 import {renderGithub} from '../../src/render/github.js'
 import {renderFormat} from '../../src/render/lazy.js'
 import {renderTable} from '../../src/render/table.js'
-import {capText, displayWidth, SHOWN_CHARS, workflowSafe} from '../../src/render/text.js'
+import {capText, SHOWN_CHARS, workflowSafe} from '../../src/render/text.js'
+import {displayWidth} from '../../src/render/wrap.js'
 import {buildReport, unhealthyReport} from './render-fixtures.js'
 
 /** A report with `text` in every field that comes from data (a source id in a message, a fix, a command). */

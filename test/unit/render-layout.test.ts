@@ -10,7 +10,8 @@ import type {CheckResult, Report} from '../../src/checks/types.js'
 import {fitColumns, gridWidth} from '../../src/render/grid.js'
 import {renderTable} from '../../src/render/table.js'
 import {decideWidth} from '../../src/render/terminal.js'
-import {displayWidth, formatAgo, wrap} from '../../src/render/text.js'
+import {formatAgo} from '../../src/render/text.js'
+import {displayWidth, wrap} from '../../src/render/wrap.js'
 import {FIXTURES, buildReport, unhealthyReport, warningsReport} from './render-fixtures.js'
 
 const WIDTHS = [40, 60, 80, 200] as const

@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {CheckResult, Report} from '../../src/checks/types.js'
 import {decideColor, decideUnicode, renderDebugStacks, renderTable, summaryLine, type TableOptions} from '../../src/render/index.js'
-import {displayWidth, toAscii, wrap} from '../../src/render/text.js'
+import {toAscii} from '../../src/render/text.js'
+import {displayWidth, wrap} from '../../src/render/wrap.js'
 import {FIXTURES, buildReport, unhealthyReport, unknownReport, warningsReport} from './render-fixtures.js'
 
 const VARIANTS: Partial<TableOptions>[] = [{}, {verbose: true}, {debug: true}, {verbose: true, debug: true}, {width: 60}, {width: 160, verbose: true}]

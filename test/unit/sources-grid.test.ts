@@ -5,7 +5,7 @@
 import {describe, expect, it} from 'vitest'
 import type {SourceRow} from '../../src/brain/sources.js'
 import {cycleAge, isHiddenSource, sourcesGrid} from '../../src/commands/sources/list.js'
-import {displayWidth} from '../../src/render/text.js'
+import {displayWidth} from '../../src/render/wrap.js'
 
 const NOW = Date.parse('2026-03-14T12:00:00.000Z')
 const ago = (ms: number): string => new Date(NOW - ms).toISOString()

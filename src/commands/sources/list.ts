@@ -4,7 +4,8 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {listSources, type SourceRow} from '../../brain/sources.js'
 import {fitColumns, renderGrid} from '../../render/grid.js'
 import {decideColor, decideUnicode, decideWidth} from '../../render/terminal.js'
-import {capText, displayWidth, formatAgo, oneLine, workflowSafe, wrap} from '../../render/text.js'
+import {capText, formatAgo, oneLine, workflowSafe} from '../../render/text.js'
+import {displayWidth, wrap} from '../../render/wrap.js'
 
 /** The source gbrain makes in every brain for pages with no source of their own; it has no local path. */
 export const INTERNAL_SOURCE_ID = 'default'
