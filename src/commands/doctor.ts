@@ -7,8 +7,7 @@ import {runDoctor, type DoctorRun} from '../checks/doctor.js'
 import {CATALOGUE, CHECK_NAMES, describeChecks} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../engine/fs-atomic.js'
-import {FORMATS, type Format} from '../render/formats.js'
-import {renderFormat} from '../render/lazy.js'
+import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 
@@ -112,11 +111,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     })
     if (f['output-file']) await writeFileAtomic(f['output-file'], out, {fsync: true})
     else process.stdout.write(out.endsWith('\n') ? out : `${out}\n`)
-    if (format === 'github' && process.env.GITHUB_STEP_SUMMARY) {
-      const {renderGithubStepSummary} = await import('../render/github.js')
-      await appendFile(process.env.GITHUB_STEP_SUMMARY, renderGithubStepSummary(report)).catch(() => {})
-    }
-    const code = format === 'nagios' ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
+    const {appendTo, nagiosExit} = RENDERERS[format]
+    const appendPath = appendTo ? process.env[appendTo.env] : undefined
+    if (appendTo && appendPath) await appendFile(appendPath, (await appendTo.load())(report)).catch(() => {})
+    const code = nagiosExit ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
     await this.exitAfterCleanup(code)
   }
 }

@@ -1,7 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {nagiosCode} from '../../src/checks/report.js'
-import type {CheckResult, CheckStatus, Report} from '../../src/checks/types.js'
+import Doctor from '../../src/commands/doctor.js'
+import type {CheckResult, CheckStatus} from '../../src/checks/types.js'
 import {
   FORMATS,
   githubData,
@@ -14,7 +15,8 @@ import {
   nagiosNumber,
   nagiosUom,
   promLabelValue,
-  render,
+  RENDERERS,
+  renderFormat,
   renderGithub,
   renderGithubStepSummary,
   renderJson,
@@ -37,20 +39,26 @@ function check(name: string, status: CheckStatus, extra: Partial<CheckResult> = 
 }
 
 describe('render / FORMATS', () => {
-  it('lists the six formats and dispatches to each renderer', () => {
+  it('lists the six formats and dispatches to each renderer', async () => {
     expect(FORMATS).toEqual(['table', 'json', 'junit', 'github', 'nagios', 'prometheus'])
     const r = unhealthyReport()
-    expect(render('json', r)).toBe(renderJson(r))
-    expect(render('junit', r)).toBe(renderJunit(r))
-    expect(render('github', r)).toBe(renderGithub(r))
-    expect(render('nagios', r)).toBe(renderNagios(r))
-    expect(render('prometheus', r)).toBe(renderPrometheus(r))
+    expect(await renderFormat('json', r)).toBe(renderJson(r))
+    expect(await renderFormat('junit', r)).toBe(renderJunit(r))
+    expect(await renderFormat('github', r)).toBe(renderGithub(r))
+    expect(await renderFormat('nagios', r)).toBe(renderNagios(r))
+    expect(await renderFormat('prometheus', r)).toBe(renderPrometheus(r))
     expect(isFormat('nagios')).toBe(true)
     expect(isFormat('xml')).toBe(false)
+    expect(isFormat('toString')).toBe(false)
   })
 
-  it.each(fixtures.flatMap(([name, build]) => FORMATS.map((f) => [name, f, build] as const)))('%s as %s ends with exactly one newline', (_n, format, build) => {
-    const out = render(format, build())
+  it('the dispatcher table is the --format flag: its keys are exactly the choices, in order', () => {
+    expect(Object.keys(RENDERERS)).toEqual(FORMATS)
+    expect(Doctor.flags.format.options).toEqual(Object.keys(RENDERERS))
+  })
+
+  it.each(fixtures.flatMap(([name, build]) => FORMATS.map((f) => [name, f, build] as const)))('%s as %s ends with exactly one newline', async (_n, format, build) => {
+    const out = await renderFormat(format, build())
     expect(out.endsWith('\n')).toBe(true)
     expect(out.endsWith('\n\n')).toBe(false)
   })
@@ -321,18 +329,18 @@ describe('prometheus', () => {
   })
 
   it('leaves out the timestamp metric when generated_at is not a date', () => {
-    const out = renderPrometheus(buildReport([], {generated_at: 'garbage'} as Partial<Report>))
+    const out = renderPrometheus(buildReport([], {generated_at: 'garbage'}))
     families(out)
     expect(out).not.toContain('last_run_timestamp')
   })
 })
 
 describe('all renderers', () => {
-  it('are pure: the same report renders the same text twice, and the report is not mutated', () => {
+  it('are pure: the same report renders the same text twice, and the report is not mutated', async () => {
     for (const build of [unhealthyReport, warningsReport, unknownReport]) {
       const r = build()
       const before = structuredClone(r)
-      for (const f of FORMATS) expect(render(f, r, {verbose: true, debug: true})).toBe(render(f, r, {verbose: true, debug: true}))
+      for (const f of FORMATS) expect(await renderFormat(f, r, {verbose: true, debug: true})).toBe(await renderFormat(f, r, {verbose: true, debug: true}))
       renderGithubStepSummary(r)
       expect(r).toEqual(before)
     }

@@ -11,9 +11,8 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {CheckResult, Report} from '../../src/checks/types.js'
-import {FORMATS, type Format} from '../../src/render/formats.js'
+import {FORMATS, renderFormat} from '../../src/render/formats.js'
 import {renderGithub} from '../../src/render/github.js'
-import {renderFormat} from '../../src/render/lazy.js'
 import {renderTable} from '../../src/render/table.js'
 import {capText, SHOWN_CHARS, workflowSafe} from '../../src/render/text.js'
 import {displayWidth} from '../../src/render/wrap.js'
@@ -35,7 +34,7 @@ const TABLE_MODES = [{}, {verbose: true, debug: true}, {unicode: false, color: t
 
 async function everyOutput(report: Report): Promise<[string, string][]> {
   const out: [string, string][] = []
-  for (const f of FORMATS as readonly Format[]) {
+  for (const f of FORMATS) {
     if (f === 'table') for (const m of TABLE_MODES) out.push([`table ${JSON.stringify(m)}`, await renderFormat('table', report, m)])
     else out.push([f, await renderFormat(f, report)])
   }
