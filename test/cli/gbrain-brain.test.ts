@@ -6,29 +6,13 @@
  * speaks gbrain's protocol from the spec and shares no code with ours.
  */
 import {spawn} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {BIN, gbrain} from '../helpers/cli.js'
+import {check, homeFrom, parseReport, removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {gbrainQuery, makeGbrainBrain, simRowsByPid, startHolder, type SimHolder} from '../helpers/gbrain-sim.js'
 
-interface Check {
-  name: string
-  status: string
-  message: string
-  details?: Record<string, unknown>
-  fix?: {text: string; commands: string[]}
-}
-interface DoctorJson {
-  status: string
-  checks: Check[]
-}
-const check = (r: DoctorJson, name: string): Check => {
-  const c = r.checks.find((x) => x.name === name)
-  if (!c) throw new Error(`no check ${name}`)
-  return c
-}
 
 let root: string
 let template: string
@@ -37,7 +21,7 @@ const live: SimHolder[] = []
 const sleepers: number[] = []
 
 beforeAll(async () => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-real-'))
+  root = tempDir('gbrain-real-')
   vault = path.join(root, 'vault')
   mkdirSync(vault)
   writeFileSync(path.join(vault, 'alpha.md'), '# Alpha\n\n- 2026-01-02: met [[beta]]\n')
@@ -47,7 +31,7 @@ beforeAll(async () => {
   await makeGbrainBrain(template, {sources: [{id: 'notes', local_path: vault, cycled_hours_ago: 30, synced_hours_ago: 30}], pages: 5})
 }, 120_000)
 
-afterAll(() => rmSync(root, {recursive: true, force: true}))
+afterAll(removeHomes)
 
 afterEach(async () => {
   for (const h of live.splice(0)) {
@@ -65,10 +49,7 @@ afterEach(async () => {
 
 /** A fresh home whose embedded brain is a copy of the gbrain-made template. */
 function home(): {env: Record<string, string>; dataDir: string} {
-  const h = mkdtempSync(path.join(root, 'home-'))
-  const dataDir = path.join(h, '.gbrain', 'brain.pglite')
-  mkdirSync(path.dirname(dataDir), {recursive: true, mode: 0o700})
-  cpSync(template, dataDir, {recursive: true})
+  const {home: h, dataDir} = homeFrom(root, {dataDir: template})
   return {env: {GBRAIN_HOME: h}, dataDir}
 }
 
@@ -95,7 +76,7 @@ describe('a brain made by gbrain’s own PGlite (0.4.3, PostgreSQL 17)', () => {
     const {env, dataDir} = home()
     const r = await gbrain(['doctor', '--json'], env)
     expect(r.code, r.stderr).toBe(1)
-    const rep = JSON.parse(r.stdout) as DoctorJson
+    const rep = parseReport(r)
     expect(check(rep, 'connection')).toMatchObject({status: 'ok', details: {major: 17}})
     expect(check(rep, 'connection').message).toMatch(/17\.\d+ \(PGlite 0\.4\.3\)/)
     expect(check(rep, 'cycle_freshness')).toMatchObject({status: 'fail'})
@@ -116,7 +97,7 @@ describe('a brain made by gbrain’s own PGlite (0.4.3, PostgreSQL 17)', () => {
     const rep = JSON.parse(c.stdout) as {status: string; totals: {rows_inserted: number}}
     expect(rep.status).toBe('complete')
     expect(rep.totals.rows_inserted).toBeGreaterThan(0)
-    const d = JSON.parse((await gbrain(['doctor', '--json'], env)).stdout) as DoctorJson
+    const d = parseReport(await gbrain(['doctor', '--json'], env))
     expect(check(d, 'cycle_freshness').status).toBe('ok')
     // Our inserts maintained gbrain's trigram index (they fail without pg_trgm loaded), and it answers.
     const hits = await gbrainQuery<{slug: string}>(dataDir, `select slug from pages where title % 'Alpha' order by slug`)
@@ -136,7 +117,7 @@ describe('a live gbrain serve holds the brain and keeps writing', () => {
 
     const d = await gbrain(['doctor', '--json', '--timeout', '2s'], env)
     expect(d.code, d.stderr).toBe(3)
-    const rep = JSON.parse(d.stdout) as DoctorJson & {duration_ms: number}
+    const rep = parseReport(d)
     // The run itself answers within --timeout + 1 s; the process around it (Node's start-up and
     // exit) gets generous slack, since other test files load this 2-core machine meanwhile.
     expect(rep.duration_ms).toBeLessThan(2000 + 1000)
@@ -201,7 +182,7 @@ describe('a live gbrain serve holds the brain and keeps writing', () => {
     const written = await h.stop()
     expect(written).toBeGreaterThan(0)
     const d = await doctor
-    const rep = JSON.parse(d.stdout) as DoctorJson
+    const rep = parseReport(d)
     expect(check(rep, 'connection').status).toBe('ok')
     expect(check(rep, 'pglite_lock')).toMatchObject({status: 'ok', details: {state: 'held', subcommand: 'sync', pid: h.pid}})
     expect(d.code).toBe(1) // the stale source, seen once the holder was done
@@ -228,7 +209,7 @@ describe('locks left behind', () => {
     const before = readFileSync(lockFile(dataDir), 'utf8')
 
     const d = await gbrain(['doctor', '--json'], env)
-    const rep = JSON.parse(d.stdout) as DoctorJson
+    const rep = parseReport(d)
     expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {pid: h.pid, alive: false, subcommand: 'serve'}})
     expect(check(rep, 'pglite_lock').message).toMatch(/crashed process left the lock/)
     expect(check(rep, 'pglite_lock').fix?.commands).toContain('gbrain repair --unlock')
@@ -249,7 +230,7 @@ describe('locks left behind', () => {
     expect(existsSync(lockDir(dataDir))).toBe(false)
     expect(existsSync(`${dataDir}.lock-reap.json`)).toBe(false) // a dead-pid reap leaves no marker
 
-    const after = JSON.parse((await gbrain(['doctor', '--json'], env)).stdout) as DoctorJson
+    const after = parseReport(await gbrain(['doctor', '--json'], env))
     expect(check(after, 'connection').status).toBe('ok')
     expect(check(after, 'pglite_lock').status).toBe('ok')
   }, 90_000)
@@ -267,7 +248,7 @@ describe('locks left behind', () => {
     for (const body of ['', '{"pid": 12, "acquired_at": ']) {
       const {env, dataDir} = home()
       plantLock(dataDir, body, 60_000)
-      const rep = JSON.parse((await gbrain(['doctor', '--json', '--only', 'pglite_lock,connection'], env)).stdout) as DoctorJson
+      const rep = parseReport(await gbrain(['doctor', '--json', '--only', 'pglite_lock,connection'], env))
       expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {state: 'abandoned', reason: body === '' ? 'no-lock-file' : 'unparseable'}})
       expect(check(rep, 'connection').status).toBe('unknown')
       expect(existsSync(lockDir(dataDir))).toBe(true)
@@ -296,7 +277,7 @@ describe('locks left behind', () => {
     const body = {pid: sleeper.pid, acquired_at: Date.now() - 3_600_000, refreshed_at: Date.now() - 3_500_000, command: 'bun /home/u/.bun/bin/gbrain sync', subcommand: 'sync'}
     plantLock(dataDir, body)
     const before = readFileSync(lockFile(dataDir), 'utf8')
-    const rep = JSON.parse((await gbrain(['doctor', '--json', '--timeout', '1s'], env)).stdout) as DoctorJson
+    const rep = parseReport(await gbrain(['doctor', '--json', '--timeout', '1s'], env))
     const lock = check(rep, 'pglite_lock')
     expect(lock).toMatchObject({status: 'warn', details: {pid: sleeper.pid, alive: true, looks_like: 'other', started_after_lock: true}})
     expect(lock.message).toMatch(/sleep 300.*reused/)
@@ -343,7 +324,7 @@ describe('hostile locks and hasty runs', () => {
         expect(r.code).toBe(3)
       }
     }
-    const rep = JSON.parse((await gbrain(['doctor', '--json', '--timeout', '2s'], env)).stdout) as DoctorJson
+    const rep = parseReport(await gbrain(['doctor', '--json', '--timeout', '2s'], env))
     expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {liveness: 'malformed-pid', alive: true}})
     expect(String(check(rep, 'pglite_lock').details?.pid).length).toBeLessThanOrEqual(40)
     expect(readFileSync(lockFile(dataDir), 'utf8')).toBe(before)
@@ -352,7 +333,7 @@ describe('hostile locks and hasty runs', () => {
   it('a lock file holding a JSON object without a pid counts as held (malformed pid), as gbrain counts it: never reaped', async () => {
     const {env, dataDir} = home()
     plantLock(dataDir, '{}', 60_000)
-    const rep = JSON.parse((await gbrain(['doctor', '--json', '--only', 'pglite_lock'], env)).stdout) as DoctorJson
+    const rep = parseReport(await gbrain(['doctor', '--json', '--only', 'pglite_lock'], env))
     expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {state: 'held', liveness: 'malformed-pid'}})
     await gbrain(['repair', '--unlock'], env)
     expect(readFileSync(lockFile(dataDir), 'utf8')).toBe('{}')
@@ -374,7 +355,7 @@ describe('hostile locks and hasty runs', () => {
     live.push(h)
     const child = spawn(process.execPath, [BIN, 'cycle'], {env: {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
     await waitUntil(() => err.includes('waiting for it to finish'), 30_000, 'cycle to say it waits')
     const t0 = performance.now()
@@ -383,7 +364,7 @@ describe('hostile locks and hasty runs', () => {
     expect(performance.now() - t0).toBeLessThan(3000) // the lock is polled every 100 ms; 30 s if ignored
     expect(code).not.toBe(0)
     expect(err).toContain('SIGTERM')
-    expect(JSON.parse(readFileSync(lockFile(dataDir), 'utf8')).pid).toBe(h.pid)
+    expect((JSON.parse(readFileSync(lockFile(dataDir), 'utf8')) as {pid: number}).pid).toBe(h.pid)
   }, 60_000)
 })
 
@@ -391,7 +372,7 @@ describe('open failures by cause', () => {
   it('another PostgreSQL major: a connection fail naming both majors, never "damaged"; cycle says the same in one line', async () => {
     const {env, dataDir} = home()
     writeFileSync(path.join(dataDir, 'PG_VERSION'), '16\n')
-    const rep = JSON.parse((await gbrain(['doctor', '--json'], env)).stdout) as DoctorJson
+    const rep = parseReport(await gbrain(['doctor', '--json'], env))
     const conn = check(rep, 'connection')
     expect(conn).toMatchObject({status: 'fail', details: {cause: 'wrong_major'}})
     expect(conn.message).toMatch(/PostgreSQL 16 data directory; this build opens PostgreSQL 17 and 18/)
@@ -406,7 +387,7 @@ describe('open failures by cause', () => {
   it('a damaged PostgreSQL 17 directory: a fail that says damaged and what PGlite said', async () => {
     const {env, dataDir} = home()
     rmSync(path.join(dataDir, 'global', 'pg_control'))
-    const rep = JSON.parse((await gbrain(['doctor', '--json'], env)).stdout) as DoctorJson
+    const rep = parseReport(await gbrain(['doctor', '--json'], env))
     const conn = check(rep, 'connection')
     expect(conn).toMatchObject({status: 'fail', details: {cause: 'damaged'}})
     expect(conn.message).toMatch(/PostgreSQL 17\) could not be opened/)
@@ -417,7 +398,7 @@ describe('open failures by cause', () => {
   it('no brain yet: connection skipped with gbrain init; nothing is created', async () => {
     const h = mkdtempSync(path.join(root, 'empty-'))
     const r = await gbrain(['doctor', '--json'], {GBRAIN_HOME: h})
-    const rep = JSON.parse(r.stdout) as DoctorJson
+    const rep = parseReport(r)
     expect(check(rep, 'connection')).toMatchObject({status: 'skipped'})
     expect(check(rep, 'connection').fix?.commands).toEqual(['gbrain init'])
     expect(existsSync(path.join(h, '.gbrain', 'brain.pglite'))).toBe(false)
@@ -456,7 +437,7 @@ describe('brains this tool makes and made', () => {
     expect((await gbrain(['sources', 'add', 'notes', '--path', vault], env)).code).toBe(0)
     const c = await gbrain(['cycle', '--json'], env)
     expect(c.code, c.stderr).toBe(0)
-    const rep = JSON.parse((await gbrain(['doctor', '--json'], env)).stdout) as DoctorJson
+    const rep = parseReport(await gbrain(['doctor', '--json'], env))
     expect(check(rep, 'connection')).toMatchObject({status: 'ok', details: {major: 18}})
     expect(check(rep, 'connection').message).toMatch(/18\.\d+ \(PGlite 0\.5\)/)
     expect(check(rep, 'cycle_freshness').status).toBe('ok')

@@ -5,11 +5,11 @@
  * budget, and nothing it prints (stdout or stderr, any format) is a CI workflow command or a
  * terminal control sequence.
  */
-import {cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {gbrain} from '../helpers/cli.js'
+import {homeFrom, removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {makeGbrainBrain} from '../helpers/gbrain-sim.js'
 
 const EVIL_ID = 'ok\n::stop-commands::tok\n  ::error file=x::pwned\r##[error]old\u001b]0;title\u0007\u001b[2J'
@@ -19,21 +19,17 @@ let root: string
 let template: string
 
 beforeAll(async () => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-hostile-'))
+  root = tempDir('gbrain-hostile-')
   const vault = path.join(root, 'vault')
   mkdirSync(vault)
   writeFileSync(path.join(vault, 'a.md'), '# A\n')
   template = path.join(root, 'template.pglite')
   await makeGbrainBrain(template, {sources: [{id: EVIL_ID, name: LONG_NAME, local_path: vault, cycled_hours_ago: 30, synced_hours_ago: 30}]})
 }, 120_000)
-afterAll(() => rmSync(root, {recursive: true, force: true}))
+afterAll(removeHomes)
 
 function home(): Record<string, string> {
-  const h = mkdtempSync(path.join(root, 'home-'))
-  const dataDir = path.join(h, '.gbrain', 'brain.pglite')
-  mkdirSync(path.dirname(dataDir), {recursive: true, mode: 0o700})
-  cpSync(template, dataDir, {recursive: true})
-  return {GBRAIN_HOME: h, LANG: 'C.UTF-8'}
+  return {GBRAIN_HOME: homeFrom(root, {dataDir: template}).home, LANG: 'C.UTF-8'}
 }
 
 /** Lines a GitHub runner would run (CR, LF and CRLF split lines; leading white space trimmed). */

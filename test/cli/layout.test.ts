@@ -8,14 +8,13 @@
  * 3 h ago, one with a long name and path cycled 50 h ago (fail), and 20 exhausted batches in the
  * audit trail (fail) — commands only read it.
  */
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {mkdirSync, mkdtempSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {describeChecks} from '../../src/checks/catalogue.js'
 import {displayWidth} from '../../src/render/wrap.js'
 import {gbrain, type CliResult} from '../helpers/cli.js'
-import {LOCALE_ENV, plantExhausted, tableRows} from '../helpers/doctor-kit.js'
+import {homeFrom, LOCALE_ENV, plantExhausted, removeHomes, tableRows, tempDir} from '../helpers/doctor-kit.js'
 import {makeGbrainBrain} from '../helpers/gbrain-sim.js'
 
 const LONG_NAME = 'Meeting minutes of the weekly engineering review'
@@ -24,14 +23,11 @@ let env: Record<string, string>
 let longPath: string
 
 beforeAll(async () => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-layout-'))
-  const home = path.join(root, 'home')
+  root = tempDir('gbrain-layout-')
   const notes = path.join(root, 'notes')
   longPath = path.join(root, 'shared-drive', 'engineering', 'meeting-minutes-of-the-weekly-review')
   mkdirSync(notes)
   mkdirSync(longPath, {recursive: true})
-  const dataDir = path.join(home, '.gbrain', 'brain.pglite')
-  mkdirSync(path.dirname(dataDir), {recursive: true, mode: 0o700})
   const template = path.join(root, 'template.pglite')
   await makeGbrainBrain(template, {
     sources: [
@@ -39,12 +35,12 @@ beforeAll(async () => {
       {id: 'meeting-minutes', name: LONG_NAME, local_path: longPath, cycled_hours_ago: 50, synced_hours_ago: 50},
     ],
   })
-  cpSync(template, dataDir, {recursive: true})
-  await plantExhausted(path.join(home, '.gbrain', 'audit'), 20, {site: 'cycle.links'})
+  const {home, paths} = homeFrom(root, {dataDir: template})
+  await plantExhausted(paths.audit, 20, {site: 'cycle.links'})
   env = {...LOCALE_ENV, GBRAIN_HOME: home}
 }, 120_000)
 
-afterAll(() => rmSync(root, {recursive: true, force: true}))
+afterAll(removeHomes)
 
 /** Lines that must fit: all but paste-ready commands (`$ …`, printed as they must be copied). */
 function expectFits(r: CliResult, width: number): void {

@@ -12,8 +12,7 @@
  * Interrupts are sent when the child has printed a progress marker (a pass or the replay has
  * begun), never after a sleep.
  */
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {CycleReport} from '../../src/brain/cycle.js'
@@ -21,7 +20,7 @@ import {shellCommand} from '../../src/engine/shell-quote.js'
 import {displayWidth} from '../../src/render/wrap.js'
 import {BIN, capture, cliEnv, gbrain, spawnGbrain, type CliResult} from '../helpers/cli.js'
 import {destroyAll, waitFor} from '../helpers/cleanup.js'
-import {brainPaths, plantSpoolEntry} from '../helpers/doctor-kit.js'
+import {homeFrom, plantSpoolEntry, removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {startProxy} from '../helpers/fault-proxy.js'
 import {gbrainQuery} from '../helpers/gbrain-sim.js'
 import {startCluster} from '../helpers/pg-cluster.js'
@@ -37,7 +36,7 @@ let expected: VaultExpectation
 let template: string
 
 beforeAll(async () => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-progress-'))
+  root = tempDir('gbrain-progress-')
   vault = path.join(root, 'vault')
   mkdirSync(vault)
   expected = generateVault(vault, {files: FILES, entries: 2, links: 2})
@@ -52,13 +51,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await destroyAll()
-  rmSync(root, {recursive: true, force: true})
+  removeHomes()
 })
 
 function home(): {home: string; env: Record<string, string>; dataDir: string; spool: string} {
-  const h = mkdtempSync(path.join(root, 'home-'))
-  cpSync(template, h, {recursive: true})
-  return {home: h, env: {GBRAIN_HOME: h, LANG: 'C.UTF-8', LC_ALL: ''}, dataDir: path.join(brainPaths(h).gbrain, 'brain.pglite'), spool: brainPaths(h).spool}
+  const {home: h, dataDir, paths} = homeFrom(root, {home: template})
+  return {home: h, env: {GBRAIN_HOME: h, LANG: 'C.UTF-8', LC_ALL: ''}, dataDir, spool: paths.spool}
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '')

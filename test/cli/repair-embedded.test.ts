@@ -9,8 +9,7 @@
  * PGlite data dir takes seconds, copying it does not.
  */
 import {spawn} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/checks/types.js'
@@ -18,7 +17,7 @@ import type {RepairOutput} from '../../src/commands/repair.js'
 import type {EngineProcessState} from '../../src/engine/process-state.js'
 import type {HealthSnapshot} from '../../src/engine/types.js'
 import {BIN, gbrain, type CliResult} from '../helpers/cli.js'
-import {brainPaths, check, plantSpoolEntry, snapshotTree} from '../helpers/doctor-kit.js'
+import {check, homeFrom, plantSpoolEntry, removeHomes, snapshotTree, tempDir, type CopiedHome} from '../helpers/doctor-kit.js'
 import {gbrainQuery} from '../helpers/gbrain-sim.js'
 
 const VAULT = path.resolve('examples/vault')
@@ -27,7 +26,7 @@ let root: string
 let template: string
 
 beforeAll(async () => {
-  root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-repair-embedded-'))
+  root = tempDir('gbrain-repair-embedded-')
   template = path.join(root, 'template-home')
   mkdirSync(template)
   const env = {GBRAIN_HOME: template}
@@ -40,22 +39,15 @@ beforeAll(async () => {
   rmSync(path.join(template, '.gbrain', 'audit'), {recursive: true, force: true})
 }, 120_000)
 
-afterAll(() => {
-  rmSync(root, {recursive: true, force: true})
-})
+afterAll(removeHomes)
 
-interface Home {
-  home: string
+interface Home extends CopiedHome {
   env: Record<string, string>
-  dataDir: string
-  paths: ReturnType<typeof brainPaths>
 }
 
 function home(): Home {
-  const h = mkdtempSync(path.join(root, 'home-'))
-  cpSync(template, h, {recursive: true})
-  const paths = brainPaths(h)
-  return {home: h, env: {GBRAIN_HOME: h, LANG: 'C.UTF-8', LC_ALL: ''}, dataDir: path.join(paths.gbrain, 'brain.pglite'), paths}
+  const h = homeFrom(root, {home: template})
+  return {...h, env: {GBRAIN_HOME: h.home, LANG: 'C.UTF-8', LC_ALL: ''}}
 }
 
 async function deadPid(): Promise<number> {
@@ -77,7 +69,7 @@ function plantDeadStateFile(h: Home, pid: number): string {
   const since = new Date(Date.now() - 120_000).toISOString()
   const health: HealthSnapshot = {
     engine: 'pglite', style: 'instance', state: 'broken', connected_at: since, last_ok_at: since,
-    last_error: {kind: 'no_connection', code: 'NO_CONNECTION', retryable: true, message: 'No database connection', at: since} as HealthSnapshot['last_error'],
+    last_error: {kind: 'no_connection', code: 'NO_CONNECTION', retryable: true, message: 'No database connection', at: since},
     failing_since: since, consecutive_failures: 4, reconnects: {ok: 0, failed: 3}, generation: 1, pool_size: 1, prepare: false,
   }
   const state: EngineProcessState = {
@@ -145,7 +137,7 @@ describe('repair on an embedded brain', () => {
     expect(r.stdout).toContain('Run them all: gbrain repair --all')
 
     const j = json(await gbrain(['repair', '--json'], h.env))
-    expect(j.plan!.map((p) => p.action)).toEqual(['unlock', 'reconnect', 'replay', 'prune-audit'])
+    expect(j.plan.map((p) => p.action)).toEqual(['unlock', 'reconnect', 'replay', 'prune-audit'])
     expect(j.actions).toEqual([])
     // The doctor never removes a dead holder's lock, so it never opened the brain: nothing at all changed.
     expect(snapshotTree(h.home)).toEqual(before)
@@ -180,7 +172,7 @@ describe('repair on an embedded brain', () => {
     const inc = await plantIncident(h)
     const r = await gbrain(['repair', '--all', '--json'], h.env)
     const o = json(r)
-    console.log(`[measure] repair --all (embedded): exit ${r.code} in ${Math.round(r.ms)} ms; ${o.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}; fixed [${o.fixed}], remaining [${o.remaining}]`)
+    console.log(`[measure] repair --all (embedded): exit ${r.code} in ${Math.round(r.ms)} ms; ${o.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}; fixed [${o.fixed.join(',')}], remaining [${o.remaining.join(',')}]`)
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(o.actions.map((a) => [a.name, a.status])).toEqual([
       ['unlock', 'applied'],

@@ -1,10 +1,10 @@
 /**
- * Shared by the doctor CLI tests: throwaway GBRAIN_HOMEs, planting audit rows and spool entries,
+ * Shared by the CLI tests: throwaway dirs and GBRAIN_HOMEs (fresh, or copied from a template brain), planting audit rows and spool entries,
  * parsing the JSON report, snapshotting a directory tree, running the built binary as another OS
  * user, and holding a table lock from a separate session.
  */
 import {createHash} from 'node:crypto'
-import {chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
+import {chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import postgres from 'postgres'
@@ -66,12 +66,37 @@ export function brainPaths(home: string): {gbrain: string; audit: string; spool:
   return {gbrain, audit: path.join(gbrain, 'audit'), spool: path.join(gbrain, 'dead-letter'), run: path.join(gbrain, 'run')}
 }
 
+/** A GBRAIN_HOME made by {@link homeFrom}: the home, its embedded brain's data dir, its paths. */
+export interface CopiedHome {
+  home: string
+  dataDir: string
+  paths: ReturnType<typeof brainPaths>
+}
+
+/**
+ * A fresh GBRAIN_HOME (`home-…`, mkdtemp's 0700) under `parent`, copied from a template made once
+ * per file: a whole home (`{home}`: what `gbrain init` and `sources add` left), or an embedded
+ * brain's data dir (`{dataDir}`: one gbrain made) put where the home's brain lives. Removed with
+ * `parent`.
+ */
+export function homeFrom(parent: string, template: {home: string} | {dataDir: string}): CopiedHome {
+  const home = mkdtempSync(path.join(parent, 'home-'))
+  const paths = brainPaths(home)
+  const dataDir = path.join(paths.gbrain, 'brain.pglite')
+  if ('home' in template) cpSync(template.home, home, {recursive: true})
+  else {
+    mkdirSync(paths.gbrain, {recursive: true, mode: 0o700})
+    cpSync(template.dataDir, dataDir, {recursive: true})
+  }
+  return {home, dataDir, paths}
+}
+
 /** Parse the doctor's JSON report (with a helpful failure message). */
 export function parseReport(r: CliResult): Report {
   try {
     return JSON.parse(r.stdout) as Report
   } catch (e) {
-    throw new Error(`stdout is not JSON (${(e as Error).message}); exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)
+    throw new Error(`stdout is not JSON (${(e as Error).message}); exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`, {cause: e})
   }
 }
 
