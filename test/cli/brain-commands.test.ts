@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {gbrain} from '../helpers/cli.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 const VAULT = path.resolve('examples/vault')
 const PW = 'Pl4nted-S3cret!x'
@@ -14,10 +15,10 @@ let home: string
 let env: Record<string, string>
 
 beforeAll(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-cli-'))
+  home = tempDir('gbrain-cli-')
   env = {GBRAIN_HOME: home}
 })
-afterAll(() => rmSync(home, {recursive: true, force: true}))
+afterAll(removeHomes)
 
 describe('gbrain on the embedded brain', () => {
   it('--version prints the version and exits 0', async () => {

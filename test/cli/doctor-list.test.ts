@@ -3,9 +3,6 @@
  * needs, what it looks at, thresholds with their defaults and the env variable or flag that sets
  * each) as a table that fits the terminal, and as JSON with the same fields. It needs no brain.
  */
-import {mkdtempSync, rmSync} from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {describeChecks, type ListedCheck} from '../../src/checks/catalogue.js'
 import {THRESHOLD_DEFAULTS} from '../../src/checks/thresholds.js'
@@ -13,11 +10,11 @@ import {parseDuration} from '../../src/cli/duration.js'
 import Doctor from '../../src/commands/doctor.js'
 import {displayWidth} from '../../src/render/wrap.js'
 import {gbrain} from '../helpers/cli.js'
-import {CATALOGUE_ORDER, DATABASE_CHECKS, LOCALE_ENV} from '../helpers/doctor-kit.js'
+import {CATALOGUE_ORDER, DATABASE_CHECKS, LOCALE_ENV, removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
-const home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-list-'))
+const home = tempDir('gbrain-list-')
 const env = {...LOCALE_ENV, GBRAIN_HOME: home}
-afterAll(() => rmSync(home, {recursive: true, force: true}))
+afterAll(removeHomes)
 
 /** The columns of a grid's body lines, each read top to bottom and run together (narrow columns wrap). */
 function columns(out: string): string[] {

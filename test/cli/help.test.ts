@@ -7,11 +7,11 @@
  * (its Prometheus example works when pasted, after the fix it prints).
  */
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, mkdirSync, readFileSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {BIN, capture, gbrain} from '../helpers/cli.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 interface ManifestCommand {
   id: string
@@ -29,10 +29,10 @@ let dir: string
 let env: Record<string, string>
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'gbrain-help-'))
+  dir = tempDir('gbrain-help-')
   env = {GBRAIN_HOME: path.join(dir, 'home'), HOME: path.join(dir, 'home'), OCLIF_COLUMNS: '', COLUMNS: ''}
 })
-afterAll(() => rmSync(dir, {recursive: true, force: true}))
+afterAll(removeHomes)
 
 const run = (args: string[], extra: Record<string, string> = {}) => gbrain(args, {...env, ...extra})
 const count = (text: string, part: string): number => text.split(part).length - 1
