@@ -17,12 +17,35 @@ export interface SourceRow {
 
 export const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/
 
+/** The source gbrain makes in every brain for pages with no source of their own; it has no local path. */
+export const INTERNAL_SOURCE_ID = 'default'
+
+/** Whether a person's listing leaves the source out without `--all`: gbrain's internal `default`, unless it was given a local path. */
+export function isHiddenSource(s: SourceRow): boolean {
+  return s.id === INTERNAL_SOURCE_ID && (s.local_path === null || s.local_path === '')
+}
+
+/** The stored `last_full_cycle_at` as text: `never` when there is none. */
+export function lastCycle(s: SourceRow): string {
+  const c = s.config
+  const v = c && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, unknown>).last_full_cycle_at : undefined
+  return typeof v === 'string' ? v : v === undefined || v === null ? 'never' : JSON.stringify(v)
+}
+
 export class SourceError extends Error {
   readonly code = 'SOURCE_INVALID'
   constructor(message: string, readonly fix: string) {
     super(message)
     this.name = 'SourceError'
   }
+}
+
+/**
+ * The sources a cycle works on: the one whose id is `id` (none when there is no such source),
+ * else every source with a local path that is not archived.
+ */
+export function cycleSources(sources: readonly SourceRow[], id?: string): SourceRow[] {
+  return id !== undefined ? sources.filter((s) => s.id === id) : sources.filter((s) => s.local_path !== null && !s.archived)
 }
 
 /** Every source in one query (never one per source). */
@@ -42,15 +65,19 @@ export async function listSources(engine: Engine, signal?: AbortSignal): Promise
       ),
     {signal},
   )
-  return r.rows.map((row) => ({
-    id: String(row.id),
-    name: String(row.name),
-    local_path: row.local_path === null || row.local_path === undefined ? null : String(row.local_path),
-    last_sync_at: (row.last_sync_at as string | null) ?? null,
-    config: typeof row.config === 'string' ? tryJson(row.config) : row.config,
-    archived: row.archived === true,
-    created_at: (row.created_at as string | null) ?? null,
-  }))
+  return r.rows.map((row) => {
+    // A text column: as String() gives it, null when absent.
+    const localPath: {toString(): string} | null = row.local_path ?? null
+    return {
+      id: String(row.id),
+      name: String(row.name),
+      local_path: localPath === null ? null : String(localPath),
+      last_sync_at: (row.last_sync_at as string | null) ?? null,
+      config: typeof row.config === 'string' ? tryJson(row.config) : row.config,
+      archived: row.archived === true,
+      created_at: (row.created_at as string | null) ?? null,
+    }
+  })
 }
 
 function tryJson(text: string): unknown {

@@ -14,6 +14,7 @@ import {PGliteDataDirError} from '../engine/pglite/open-errors.js'
 import type {Engine} from '../engine/types.js'
 import {humanText, workflowSafe} from '../render/text.js'
 import {debugStack, describeError, UsageError} from './errors.js'
+import {parseErrorLine} from './parse-error.js'
 import {errorJson, errorLine} from './error-output.js'
 import type {Where} from '../checks/connection-advice.js'
 
@@ -170,26 +171,4 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const fns = this.cleanups.splice(0).reverse()
     for (const fn of fns) await fn().catch(() => {})
   }
-}
-
-/**
- * A parse error as one line that says what is wrong. oclif lists a missing argument on the lines
- * after "Missing 1 required arg:"; the line names it instead: `missing argument ID (stable id: …)`.
- */
-function parseErrorLine(e: unknown): string {
-  const missing = (e as {args?: {name?: string; description?: string}[]}).args
-  if (Array.isArray(missing) && missing.length > 0) {
-    return `missing argument${missing.length > 1 ? 's' : ''} ${missing.map((a) => `${(a.name ?? '?').toUpperCase()}${a.description ? ` (${a.description})` : ''}`).join(', ')}`
-  }
-  // oclif spreads one error over lines ("Parsing --x", then the reason; a header, then the
-  // flag): keep every line that says something, joined, without its pointers to --help.
-  const lines = (e instanceof Error ? e.message : String(e))
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !/^See more help with --help$/i.test(l) && !/^The following errors? occurred:?$/i.test(l))
-  if (lines.length === 0) return 'bad arguments'
-  // "Missing required flag path" names the flag as it is typed: "--path is required".
-  const required = /^Missing required flag:?\s*-*([\w-]+)$/i.exec(lines[0] ?? '')
-  if (required && lines.length === 1) return `--${required[1]} is required`
-  return lines.join(': ').replace(/::/g, ':')
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
-import {runCycle, DEFAULT_BATCH_SIZE, type CycleProgress, type CycleReport} from '../brain/cycle.js'
-import {listSources, type SourceRow} from '../brain/sources.js'
+import {runCycle, DEFAULT_BATCH_SIZE, type CycleReport} from '../brain/cycle.js'
+import {cycleSources, listSources, type SourceRow} from '../brain/sources.js'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT, isNoTables, UsageError} from '../cli/errors.js'
@@ -12,9 +12,9 @@ import {AbortedError, ConfigError} from '../engine/errors.js'
 import {findOpenFailure} from '../engine/pglite/open-errors.js'
 import {ProcessStatePublisher} from '../engine/process-state.js'
 import type {Engine} from '../engine/types.js'
-import {plural} from '../engine/plural.js'
 import {workflowSafe} from '../engine/safe-text.js'
 import {flagArgs, shellCommand} from '../engine/shell-quote.js'
+import {CYCLE_PASS, cycleSummaryLine, renderCycle} from '../render/cycle.js'
 import {formatCount, formatFinished} from '../render/progress.js'
 import {COUNT_RANGES, parseCount} from '../cli/count.js'
 
@@ -104,12 +104,8 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     } finally {
       opened()
     }
-    if (this.flags.source !== undefined) {
-      sources = sources.filter((s) => s.id === this.flags.source)
-      if (sources.length === 0) throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'gbrain sources list')
-    } else {
-      sources = sources.filter((s) => s.local_path !== null && !s.archived)
-    }
+    sources = cycleSources(sources, this.flags.source)
+    if (this.flags.source !== undefined && sources.length === 0) throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'gbrain sources list')
     // A watch's log gets only its trouble and its summary lines, not a start line per pass.
     const counts = !this.flags.watch || bar.tty
     const started = new Map<string, number>()
@@ -118,7 +114,7 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
       signal,
       onProgress: (p) => {
         if (!started.has(p.source)) started.set(p.source, Date.now())
-        if (counts) bar.update({label: `${p.source}: ${PASS[p.phase]}`, done: p.done, total: p.total, unit: 'files', extra: `${formatCount(p.rows)} rows`})
+        if (counts) bar.update({label: `${p.source}: ${CYCLE_PASS[p.phase]}`, done: p.done, total: p.total, unit: 'files', extra: `${formatCount(p.rows)} rows`})
       },
       onSourceDone: (s) => {
         const since = started.get(s.id)
@@ -129,28 +125,11 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
       },
     })
     bar.end()
-    if (!this.jsonEnabled() && !this.flags.watch) this.printSummary(report)
-    else if (!this.jsonEnabled()) this.log(summaryLine(report))
+    if (!this.jsonEnabled() && !this.flags.watch) for (const line of renderCycle(report)) this.log(line)
+    else if (!this.jsonEnabled()) this.log(cycleSummaryLine(report))
     return report
   }
 
-  private printSummary(report: CycleReport): void {
-    for (const s of report.sources) {
-      const r = s.rows
-      const skipped = s.skipped_files.binary + s.skipped_files.huge + s.skipped_files.unreadable
-      this.log(
-        `${s.id}: ${s.status}${s.stamped ? '' : ' (not stamped)'} — ${s.files} files` +
-          (skipped ? `, ${skipped} skipped (binary ${s.skipped_files.binary}, huge ${s.skipped_files.huge}, unreadable ${s.skipped_files.unreadable})` : '') +
-          `; pages ${r.pages.inserted}/${r.pages.sent}, timeline ${r.timeline.inserted}/${r.timeline.sent}, links ${r.links.inserted}/${r.links.sent} new/sent` +
-          (s.invalid_dates ? `; ${plural(s.invalid_dates, 'invalid date')}` : '') +
-          (s.unterminated_links ? `; ${s.unterminated_links} unterminated [[` : '') +
-          (s.duplicates ? `; ${plural(s.duplicates, 'duplicate')} dropped` : '') +
-          (s.dangling_links ? `; ${s.dangling_links} links to missing notes` : '') +
-          (s.reason ? `; ${s.reason}` : ''),
-      )
-    }
-    this.log(summaryLine(report))
-  }
 }
 
 /**
@@ -162,12 +141,4 @@ function transient(e: unknown): boolean {
   if (e instanceof UsageError || e instanceof ConfigError || isNoTables(e)) return false
   const open = findOpenFailure(e)
   return open === undefined || open.openCause === 'locked'
-}
-
-/** The passes as a progress line names them. */
-const PASS: Record<CycleProgress['phase'], string> = {pages: 'pass 1/2 (pages)', entries: 'pass 2/2 (entries and links)'}
-
-function summaryLine(report: CycleReport): string {
-  const t = report.totals
-  return `cycle ${report.status}: ${report.sources.length} source${report.sources.length === 1 ? '' : 's'}, ${t.files} files, ${t.rows_sent} rows sent, ${t.rows_inserted} new, ${t.retries} retries, ${t.spooled_rows} spooled, ${(report.duration_ms / 1000).toFixed(1)}s`
 }

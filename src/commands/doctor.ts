@@ -2,9 +2,10 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {UsageError} from '../cli/errors.js'
+import {checkSelection} from '../cli/check-selection.js'
 import {checkOutputFile} from '../cli/output-file.js'
 import {runDoctor, type DoctorRun} from '../checks/doctor.js'
-import {CATALOGUE, CHECK_NAMES, describeChecks} from '../checks/catalogue.js'
+import {describeChecks} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../engine/fs-atomic.js'
 import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
@@ -48,17 +49,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   async run(): Promise<void> {
     const f = this.flags
     const width = decideWidth({isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY), columns: process.stdout.columns, env: process.env})
-    if (f.list) {
-      // The catalogue explained (table or JSON); nothing is checked.
-      const budget = Doctor.flags.timeout.default
-      if (typeof budget !== 'string') throw new Error('doctor --timeout has no default')
-      const checks = describeChecks({flag: '--timeout', default: budget, ms: parseDuration(budget, '--timeout')})
-      if (this.jsonEnabled() || f.format === 'json') return this.logJson(checks)
-      if (f.format !== undefined && f.format !== 'table') throw new UsageError(`--list prints a table or JSON, not --format ${f.format}`, 'gbrain doctor --list --json')
-      const {renderCheckList} = await import('../render/check-list.js')
-      process.stdout.write(renderCheckList(checks, {color: decideColor({flag: f.color, env: process.env, isTTY: Boolean(process.stdout.isTTY)}), unicode: decideUnicode(process.env), width}))
-      return
-    }
+    if (f.list) return this.list(width)
     if (f.quiet && f.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'pick one: -q for the summary line, -v for every check')
     if (this.jsonEnabled() && f.format !== undefined && f.format !== 'json') {
       throw new UsageError(`--json and --format ${f.format} cannot be used together`, `pick one: --json, or --format ${f.format}`)
@@ -66,21 +57,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (f['output-file']) await checkOutputFile(f['output-file'])
     const timeoutMs = parseDuration(f.timeout, '--timeout', DURATION_RANGES.doctorTimeout)
     const deadlineMs = parseDuration(f.deadline, '--deadline', DURATION_RANGES.doctorDeadline)
-    const pick = (flag: string | undefined, name: string): string[] | undefined => {
-      if (flag === undefined) return undefined
-      const names = flag.split(',').map((s) => s.trim()).filter(Boolean)
-      const unknown = names.filter((n) => !CHECK_NAMES.includes(n))
-      if (unknown.length > 0) throw new UsageError(`unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} in ${name}`, `see: gbrain doctor --list (${CHECK_NAMES.join(', ')})`)
-      return names
-    }
-    const only = pick(f.only, '--only')
-    const skip = pick(f.skip, '--skip')
-    // A selection that leaves nothing to check would read "healthy" having looked at nothing.
-    const selected = CATALOGUE.filter((c) => (only === undefined || only.includes(c.name)) && !(skip ?? []).includes(c.name))
-    if (selected.length === 0) throw new UsageError('--only and --skip leave no check to run', 'gbrain doctor --list')
-    if (f.fast && selected.every((c) => c.database || c.name === 'connection')) {
-      throw new UsageError(`--fast skips every selected check (${selected.map((c) => c.name).join(', ')}: they need the database)`, 'drop --fast, or pick checks that read files: gbrain doctor --list')
-    }
+    const {only, skip} = checkSelection(f)
     const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')
 
     const run: DoctorRun = await runDoctor({
@@ -116,5 +93,17 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (appendTo && appendPath) await appendFile(appendPath, (await appendTo.load())(report)).catch(() => {})
     const code = nagiosExit ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
     await this.exitAfterCleanup(code)
+  }
+
+  /** `--list`: the catalogue explained (table or JSON); nothing is checked. */
+  private async list(width: number): Promise<void> {
+    const f = this.flags
+    const budget = Doctor.flags.timeout.default
+    if (typeof budget !== 'string') throw new Error('doctor --timeout has no default')
+    const checks = describeChecks({flag: '--timeout', default: budget, ms: parseDuration(budget, '--timeout')})
+    if (this.jsonEnabled() || f.format === 'json') return this.logJson(checks)
+    if (f.format !== undefined && f.format !== 'table') throw new UsageError(`--list prints a table or JSON, not --format ${f.format}`, 'gbrain doctor --list --json')
+    const {renderCheckList} = await import('../render/check-list.js')
+    process.stdout.write(renderCheckList(checks, {color: decideColor({flag: f.color, env: process.env, isTTY: Boolean(process.stdout.isTTY)}), unicode: decideUnicode(process.env), width}))
   }
 }

@@ -15,6 +15,7 @@ import {nextSteps, type NextStep} from '../repair/next-steps.js'
 import {replay} from '../repair/replay.js'
 import {ACTION_CHECKS, ACTIONS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
 import {unlock} from '../repair/unlock.js'
+import {repairPlanLines, repairResultLines} from '../render/repair.js'
 
 /** `repair --json`: always this shape, whether it only planned or acted. */
 export interface RepairOutput {
@@ -29,8 +30,6 @@ export interface RepairOutput {
   next: NextStep[]
   checks: Pick<CheckResult, 'name' | 'status' | 'message'>[]
 }
-
-const GLYPH: Record<ActionResult['status'], string> = {applied: '✓ applied', skipped: '- skipped', failed: '✗ failed', would_apply: '→ would apply'}
 
 export default class Repair extends BaseCommand<typeof Repair> {
   static override summary = 'Act on what the doctor found: unlock, reconnect, replay, prune the audit trail'
@@ -88,15 +87,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
     const plan = planRepairs(before)
     if (requested.length === 0) {
       const next = nextSteps(before)
-      if (!this.jsonEnabled()) {
-        if (plan.length === 0) this.log('Nothing for repair to do now.')
-        else {
-          this.log('Repairs that apply now (nothing has been changed):')
-          for (const p of plan) this.log(`  → ${p.action.padEnd(12)} ${p.because}\n      ${p.command}`)
-          this.log('Run them all: gbrain repair --all')
-        }
-        this.printNext(next)
-      }
+      if (!this.jsonEnabled()) for (const line of repairPlanLines(plan, next)) this.log(line)
       return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions: [], fixed: [], remaining: [], next, checks: brief(before.checks)}
     }
 
@@ -112,7 +103,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
     }
     let engine: Engine | undefined
     const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
-    const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: unknown; holder_alive?: boolean}
+    const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: number | string; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
       if (stop.received) break
@@ -156,27 +147,11 @@ export default class Repair extends BaseCommand<typeof Repair> {
     const ok = actions.every((a) => a.status !== 'failed') && (f['dry-run'] || remaining.length === 0)
 
     const next = nextSteps(after, f['dry-run'] ? [] : actions)
-    if (!this.jsonEnabled()) {
-      for (const a of actions) this.log(`${GLYPH[a.status].padEnd(14)} ${a.name.padEnd(12)} ${a.detail}`)
-      if (!f['dry-run']) {
-        this.log(`${fixed.length} fixed, ${remaining.length} remaining${remaining.length ? ` (${remaining.join(', ')} still failing: gbrain doctor)` : ''}`)
-      }
-      this.printNext(next)
-    }
+    if (!this.jsonEnabled()) for (const line of repairResultLines({actions, dryRun: f['dry-run'], fixed, remaining, next})) this.log(line)
     // An action that could not run because another process holds the brain: try again later (75).
     if (actions.some((a) => a.data?.open_cause === 'locked')) this.setExitCode(EXIT.locked)
     else if (!ok) this.setExitCode(EXIT.failure)
     return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions, fixed, remaining, next, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
-  }
-
-  /** What other commands fix, after what repair did (nothing printed when nothing is left). */
-  private printNext(next: readonly NextStep[]): void {
-    if (next.length === 0) return
-    this.log(next.length === 1 ? 'Not for repair — this command fixes it:' : 'Not for repair — these commands fix them:')
-    for (const n of next) {
-      this.log(`  ${n.checks.join(', ')}: ${n.because}`)
-      for (const cmd of n.commands) this.log(`      ${cmd}`)
-    }
   }
 
   /** A doctor run whose database handle is closed before we act. */

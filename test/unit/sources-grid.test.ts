@@ -3,8 +3,8 @@
  * source left out, ASCII without a UTF-8 locale, and a grid that fits 40 to 200 columns.
  */
 import {describe, expect, it} from 'vitest'
-import type {SourceRow} from '../../src/brain/sources.js'
-import {cycleAge, isHiddenSource, sourcesGrid} from '../../src/commands/sources/list.js'
+import {isHiddenSource, type SourceRow} from '../../src/brain/sources.js'
+import {cycleAge, sourcesGrid} from '../../src/render/sources.js'
 import {displayWidth} from '../../src/render/wrap.js'
 
 const NOW = Date.parse('2026-03-14T12:00:00.000Z')
