@@ -82,7 +82,7 @@ function emptyReport(source: SourceRow): SourceCycleReport {
  * lands, so a cycle against a dead database ends in seconds instead of one full retry budget per
  * batch. Every batch still gets a real attempt (the database may be back).
  */
-export class Outage {
+class Outage {
   active = false
 }
 
@@ -130,7 +130,7 @@ class Batcher<R> {
  * Cycle one source. Never throws except on abort: a failure (rows lost, the stamp failing after
  * its retries) is reported with the counts reached so far.
  */
-export async function cycleSource(engine: Engine, source: SourceRow, options: CycleOptions = {}, outage = new Outage()): Promise<SourceCycleReport> {
+async function cycleSource(engine: Engine, source: SourceRow, options: CycleOptions = {}, outage = new Outage()): Promise<SourceCycleReport> {
   const report = emptyReport(source)
   try {
     return await cycleInto(engine, source, options, report, outage)

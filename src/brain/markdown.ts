@@ -18,7 +18,7 @@ export interface ParsedNote {
 }
 
 /** Longest summary we store; longer text is cut (the key includes the summary). */
-export const MAX_SUMMARY_CHARS = 1000
+const MAX_SUMMARY_CHARS = 1000
 
 const TIMELINE_LINE = /^\s*[-*]\s+(\d{4})-(\d{2})-(\d{2})\s*:\s*(.+?)\s*$/
 const LOOKS_LIKE_DATED = /^\s*[-*]\s+\d{1,4}-\d{1,2}-\d{1,2}\s*:/

@@ -6,9 +6,7 @@
  */
 import type {Engine} from '../engine/types.js'
 
-export const SCHEMA_VERSION = '1'
-
-export const SCHEMA_STATEMENTS: readonly string[] = [
+const SCHEMA_STATEMENTS: readonly string[] = [
   `create table if not exists sources (
      id text primary key,
      name text not null unique,
@@ -81,7 +79,7 @@ export async function ensureSchema(engine: Engine, signal?: AbortSignal): Promis
   return {created: TABLES.filter((t) => !before.has(t)), existing: TABLES.filter((t) => before.has(t))}
 }
 
-export async function existingTables(engine: Engine, signal?: AbortSignal): Promise<Set<string>> {
+async function existingTables(engine: Engine, signal?: AbortSignal): Promise<Set<string>> {
   const r = await engine.run(
     'schema.tables',
     // Array parameters are not portable across our two drivers (fetch_types is off): use a list.

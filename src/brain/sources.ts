@@ -15,7 +15,7 @@ export interface SourceRow {
   created_at: string | null
 }
 
-export const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/
+const SOURCE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/
 
 /** The source gbrain makes in every brain for pages with no source of their own; it has no local path. */
 export const INTERNAL_SOURCE_ID = 'default'
@@ -32,7 +32,7 @@ export function lastCycle(s: SourceRow): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? 'never' : JSON.stringify(v)
 }
 
-export class SourceError extends Error {
+class SourceError extends Error {
   readonly code = 'SOURCE_INVALID'
   constructor(message: string, readonly fix: string) {
     super(message)

@@ -13,7 +13,7 @@ import {failUnknownCommand, visibleIds, type FixForm} from './unknown-command.js
 import {useVersionLine} from './version.js'
 
 /** The width asked for by `COLUMNS` (40–1000), unless `OCLIF_COLUMNS` (which oclif reads) is set. */
-export function helpWidth(env: NodeJS.ProcessEnv): number | undefined {
+function helpWidth(env: NodeJS.ProcessEnv): number | undefined {
   if (env.OCLIF_COLUMNS) return undefined
   const n = Number.parseInt(env.COLUMNS ?? '', 10)
   return Number.isFinite(n) && n > 0 ? Math.min(Math.max(n, 40), 1000) : undefined
@@ -27,7 +27,7 @@ const SHELL_WORD = /(?:[^\s'"]+|'[^']*'|"(?:[^"\\]|\\.)*")+/g
  * ` \` (the next line indented two more): pasted, it is the same command. A line that does not
  * split into words cleanly (an open quote) is left whole.
  */
-export function wrapCommandLine(line: string, width: number): string {
+function wrapCommandLine(line: string, width: number): string {
   const words = line.match(SHELL_WORD) ?? []
   if (words.join('') !== line.replace(/\s+/g, '')) return line
   const lines: string[] = []

@@ -31,7 +31,7 @@ export interface ProgressWriterOptions {
 /** Carriage return, then erase the line: the cursor is back at column 0 of an empty line. */
 const ERASE = '\r\u001b[2K'
 /** The width when the stream does not say (not a terminal, or a pty without a size). */
-export const FALLBACK_COLUMNS = 80
+const FALLBACK_COLUMNS = 80
 
 export class ProgressWriter {
   private readonly stream: ProgressStream

@@ -8,7 +8,7 @@
  * Edits between two strings, counting a swap of two neighbouring characters as one edit
  * (`dcotor` is one slip from `doctor`, not two).
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows: number[][] = [Array.from({length: b.length + 1}, (_, j) => j)]
   for (let i = 1; i <= a.length; i++) {
     const row = [i]

@@ -14,7 +14,7 @@ import {closestName} from './suggest.js'
 /** How the fix spells the command it suggests: `gbrain doctor`, `gbrain help doctor`, `gbrain doctor --help`. */
 export type FixForm = (command: string) => string
 
-export const RUN_FORM: FixForm = (command) => `gbrain ${command}`
+const RUN_FORM: FixForm = (command) => `gbrain ${command}`
 
 /** Typed text as shown inside the message: one sanitised line, short. */
 function shown(text: string): string {
@@ -29,7 +29,7 @@ export function visibleIds(config: Interfaces.Config): string[] {
 }
 
 /** What is wrong with `words` (which name no command) and the fix. */
-export function unknownCommand(ids: readonly string[], words: readonly string[], form: FixForm = RUN_FORM): DescribedError {
+function unknownCommand(ids: readonly string[], words: readonly string[], form: FixForm = RUN_FORM): DescribedError {
   const at = resolveWords(ids, words)
   const known = at.id === '' ? [] : at.id.split(':')
   if (at.kind === 'command') {

@@ -10,7 +10,7 @@ import {plural} from '../engine/plural.js'
 export const CYCLE_PASS: Record<CycleProgress['phase'], string> = {pages: 'pass 1/2 (pages)', entries: 'pass 2/2 (entries and links)'}
 
 /** `notes: complete — 12 files; pages 12/12, timeline 3/3, links 4/4 new/sent; …`. */
-export function cycleSourceLine(s: SourceCycleReport): string {
+function cycleSourceLine(s: SourceCycleReport): string {
   const r = s.rows
   const skipped = s.skipped_files.binary + s.skipped_files.huge + s.skipped_files.unreadable
   return (

@@ -30,7 +30,7 @@ const ASCII = {top: ['+', '+', '+'], mid: ['+', '+', '+'], bottom: ['+', '+', '+
 const SGR_RE = /\u001b\[[0-9;]*m/g
 
 /** Columns a styled line takes. */
-export function visibleWidth(line: string): number {
+function visibleWidth(line: string): number {
   return displayWidth(line.includes('\u001b') ? line.replace(SGR_RE, '') : line)
 }
 

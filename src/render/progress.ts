@@ -27,7 +27,7 @@ export interface ProgressFrame extends ProgressCounts {
 }
 
 /** No rate (and so no ETA) before this much of a task has run: the first items say little. */
-export const RATE_AFTER_MS = 500
+const RATE_AFTER_MS = 500
 
 /** `1,639`: grouped by thousands whatever the locale (a log reads the same everywhere). */
 export function formatCount(n: number): string {
@@ -48,7 +48,7 @@ export function ratePerSecond(done: number, elapsedMs: number): number | undefin
 }
 
 /** `2.5/s` below ten, `85/s`, `1,234/s`. */
-export function formatRate(perSecond: number, unit: string): string {
+function formatRate(perSecond: number, unit: string): string {
   const n = perSecond < 10 ? (Math.round(perSecond * 10) / 10).toFixed(1).replace(/\.0$/, '') : formatCount(perSecond)
   return `${n} ${unit}/s`
 }
@@ -71,7 +71,7 @@ export function formatEta(ms: number): string {
 }
 
 /** `3.2s` (one decimal under a minute), else as {@link formatEta}. */
-export function formatElapsed(ms: number): string {
+function formatElapsed(ms: number): string {
   return ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : formatEta(ms)
 }
 

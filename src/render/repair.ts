@@ -10,7 +10,7 @@ import type {ActionResult} from '../repair/types.js'
 const GLYPH: Record<ActionResult['status'], string> = {applied: '✓ applied', skipped: '- skipped', failed: '✗ failed', would_apply: '→ would apply'}
 
 /** What other commands fix, after what repair did (nothing when nothing is left). */
-export function repairNextLines(next: readonly NextStep[]): string[] {
+function repairNextLines(next: readonly NextStep[]): string[] {
   if (next.length === 0) return []
   const lines = [next.length === 1 ? 'Not for repair — this command fixes it:' : 'Not for repair — these commands fix them:']
   for (const n of next) {

@@ -7,7 +7,7 @@ import type {CheckResult, CheckStatus, Report, TopIssue} from '../checks/types.j
 import {formatDuration} from './text.js'
 
 /** Glyphs that carry a status's meaning without colour. */
-export const GLYPHS: Record<'unicode' | 'ascii', Record<CheckStatus, string>> = {
+const GLYPHS: Record<'unicode' | 'ascii', Record<CheckStatus, string>> = {
   unicode: {ok: '✓', warn: '!', fail: '✗', unknown: '?', skipped: '-'},
   ascii: {ok: 'OK', warn: '!', fail: 'X', unknown: '?', skipped: '-'},
 }
@@ -18,7 +18,7 @@ export function statusLabel(status: CheckStatus, unicode: boolean): string {
 }
 
 /** Order of the counts in summary lines: most severe first. */
-export const COUNT_ORDER: readonly CheckStatus[] = ['fail', 'unknown', 'warn', 'ok', 'skipped']
+const COUNT_ORDER: readonly CheckStatus[] = ['fail', 'unknown', 'warn', 'ok', 'skipped']
 
 /** `2 fail, 1 warn, 6 ok, 2 skipped` (zero counts left out; `no checks` when there are none). */
 export function countsText(summary: Record<CheckStatus, number>, statuses: readonly CheckStatus[] = COUNT_ORDER): string {

@@ -34,9 +34,9 @@ export function decideUnicode(env: Env): boolean {
 }
 
 /** The narrowest and widest layout human output is drawn for, and the width when nothing says. */
-export const MIN_WIDTH = 40
-export const MAX_WIDTH = 1000
-export const DEFAULT_WIDTH = 100
+const MIN_WIDTH = 40
+const MAX_WIDTH = 1000
+const DEFAULT_WIDTH = 100
 
 /**
  * Columns to lay human output out in: a terminal's own width wins (it is what the reader sees);
