@@ -9,7 +9,8 @@ import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {BIN, gbrain} from '../helpers/cli.js'
+import {gbrain, spawnGbrain} from '../helpers/cli.js'
+import {waitFor} from '../helpers/cleanup.js'
 import {check, homeFrom, parseReport, removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {gbrainQuery, makeGbrainBrain, simRowsByPid, startHolder, type SimHolder} from '../helpers/gbrain-sim.js'
 
@@ -178,7 +179,7 @@ describe('a live gbrain serve holds the brain and keeps writing', () => {
     const doctor = gbrain(['doctor', '--json', '--timeout', '10s'], env)
     // Release only once the doctor has read the lock (its read moves the file's atime past its
     // mtime under relatime), so the doctor is known to be waiting: no race on start-up time.
-    await waitUntil(() => statSync(lockFile(dataDir)).atimeMs > lockAt.mtimeMs, 20_000, 'the doctor to read the lock')
+    await waitFor(() => statSync(lockFile(dataDir)).atimeMs > lockAt.mtimeMs, {timeoutMs: 20_000, what: 'the doctor to read the lock'})
     const written = await h.stop()
     expect(written).toBeGreaterThan(0)
     const d = await doctor
@@ -190,14 +191,6 @@ describe('a live gbrain serve holds the brain and keeps writing', () => {
     expect((await simRowsByPid(dataDir)).get(h.pid)).toBe(written)
   }, 60_000)
 })
-
-async function waitUntil(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const t0 = Date.now()
-  while (!ok()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe('locks left behind', () => {
   it('a crashed holder’s lock: the doctor reports it and leaves it; repair --unlock removes it (dry run first); then the brain is checked', async () => {
@@ -353,14 +346,11 @@ describe('hostile locks and hasty runs', () => {
     const {env, dataDir} = home()
     const h = await startHolder('sync', dataDir, ['--hold-ms', '120000', '--write-ms', '0'])
     live.push(h)
-    const child = spawn(process.execPath, [BIN, 'cycle'], {env: {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
-    let err = ''
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-    await waitUntil(() => err.includes('waiting for it to finish'), 30_000, 'cycle to say it waits')
+    const cycle = spawnGbrain(['cycle'], env)
+    await waitFor(() => cycle.stderr().includes('waiting for it to finish'), {timeoutMs: 30_000, what: 'cycle to say it waits'})
     const t0 = performance.now()
-    child.kill('SIGTERM')
-    const code = await exited
+    cycle.kill('SIGTERM')
+    const {code, stderr: err} = await cycle.done
     expect(performance.now() - t0).toBeLessThan(3000) // the lock is polled every 100 ms; 30 s if ignored
     expect(code).not.toBe(0)
     expect(err).toContain('SIGTERM')

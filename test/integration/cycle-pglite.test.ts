@@ -2,8 +2,6 @@
  * `cycle` on the embedded PGlite engine over the same generated vault as the Postgres test:
  * exact rows, idempotent rerun, and a disconnect mid-run that the engine heals by itself.
  */
-import {mkdtempSync, rmSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCycle} from '../../src/brain/cycle.js'
@@ -12,6 +10,7 @@ import {addSource, listSources} from '../../src/brain/sources.js'
 import {AuditWriter} from '../../src/engine/audit/index.js'
 import {PGliteEngine} from '../../src/engine/pglite-engine.js'
 import {DeadLetterSpool} from '../../src/engine/spool/dead-letter.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {trackUncaught} from '../helpers/uncaught.js'
 import {generateVault, type VaultExpectation} from '../helpers/vault-gen.js'
 
@@ -21,7 +20,7 @@ let expected: VaultExpectation
 let engine: PGliteEngine
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'gbrain-pgl-'))
+  dir = tempDir('gbrain-pgl-')
   vault = path.join(dir, 'vault')
   expected = generateVault(vault, {files: 2000, entries: 20, links: 5})
   engine = new PGliteEngine({
@@ -36,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine.disconnect({reason: 'exit'})
-  rmSync(dir, {recursive: true, force: true})
+  removeHomes()
 })
 
 async function counts(): Promise<{pages: number; timeline: number; links: number}> {
