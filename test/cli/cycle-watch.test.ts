@@ -4,13 +4,13 @@
  * on SIGTERM (state file removed, exit 0).
  */
 import {spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {EngineProcessState} from '../../src/engine/process-state.js'
 import {BIN, gbrain} from '../helpers/cli.js'
 import {destroyAll, register, waitFor} from '../helpers/cleanup.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 
 let cluster: PgCluster
@@ -19,14 +19,14 @@ let env: Record<string, string>
 
 beforeAll(async () => {
   cluster = await startCluster()
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-watch-'))
+  home = tempDir('gbrain-watch-')
   env = {GBRAIN_HOME: home, GBRAIN_DATABASE_URL: cluster.url, GBRAIN_BULK_RETRY_BASE_MS: '100', GBRAIN_BULK_RETRY_MAX_MS: '300'}
   expect((await gbrain(['init'], env)).code).toBe(0)
   expect((await gbrain(['sources', 'add', 'notes', '--path', path.resolve('examples/vault')], env)).code).toBe(0)
 }, 60_000)
 
 afterAll(async () => {
-  rmSync(home, {recursive: true, force: true})
+  removeHomes()
   await destroyAll()
 })
 

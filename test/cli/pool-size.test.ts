@@ -6,13 +6,13 @@
  * envelope under --json, and nothing written to the database.
  */
 import {spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {EngineProcessState} from '../../src/engine/process-state.js'
 import {BIN, gbrain} from '../helpers/cli.js'
 import {destroyAll, register, waitFor} from '../helpers/cleanup.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 
 const VAULT = path.resolve('examples/vault')
@@ -23,11 +23,11 @@ let dbn = 0
 
 beforeAll(async () => {
   cluster = await startCluster()
-  root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-pool-size-'))
+  root = tempDir('gbrain-pool-size-')
 }, 60_000)
 
 afterAll(async () => {
-  rmSync(root, {recursive: true, force: true})
+  removeHomes()
   await destroyAll()
 })
 
@@ -49,8 +49,8 @@ async function watchPoolSize(env: Record<string, string>, value: string | undefi
   register({name: `watch ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   let err = ''
   let cycles = 0
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (cycles += c.split('\n').filter((l) => l.startsWith('{')).length))
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (cycles += c.split('\n').filter((l) => l.startsWith('{')).length))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   try {
     const file = path.join(env.GBRAIN_HOME!, '.gbrain', 'run', `engine-${child.pid}.json`)

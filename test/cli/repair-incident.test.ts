@@ -14,14 +14,14 @@
  * through the spool and the replay (none can slip in before the stop).
  */
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
-import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {readdirSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {CycleReport} from '../../src/brain/cycle.js'
 import type {Report} from '../../src/checks/types.js'
 import {BIN, gbrain} from '../helpers/cli.js'
 import {destroyAll, register, waitFor} from '../helpers/cleanup.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {generateVault, type VaultExpectation} from '../helpers/vault-gen.js'
 
@@ -35,8 +35,8 @@ let env: Record<string, string>
 beforeAll(async () => {
   cluster = await startCluster()
   await cluster.psql(`create database ${DB}`)
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-incident-home-'))
-  vault = mkdtempSync(path.join(os.tmpdir(), 'gbrain-incident-vault-'))
+  home = tempDir('gbrain-incident-home-')
+  vault = tempDir('gbrain-incident-vault-')
   expected = generateVault(vault, {files: 300, entries: 5, links: 3})
   env = {
     GBRAIN_HOME: home,
@@ -52,8 +52,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  rmSync(home, {recursive: true, force: true})
-  rmSync(vault, {recursive: true, force: true})
+  removeHomes()
   await destroyAll()
 })
 
