@@ -2,8 +2,7 @@
  * Engine lifecycle against a real PostgreSQL 15: validated connect, build-then-swap reconnect,
  * single flight, borrower disconnect, self-healing access, fast failure on bad credentials.
  */
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -15,6 +14,7 @@ import {destroyAll, waitFor, withTimeout} from '../helpers/cleanup.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {account, createTable, makeBatches, outcomeProblems, runWorkload, TABLE} from '../helpers/workload.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {ProcessStatePublisher} from '../../src/engine/process-state.js'
 
 let cluster: PgCluster
@@ -48,7 +48,7 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-home-'))
+  home = tempDir('gbrain-home-')
   tracker = trackUncaught()
   await createTable(cluster.url)
 })
@@ -57,12 +57,12 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.disconnect({reason: 'exit'})))
   tracker.stop()
   tracker.assertNone()
-  rmSync(home, {recursive: true, force: true})
+  removeHomes()
 })
 
 async function recoveryRows(): Promise<Record<string, unknown>[]> {
   const r = await readWindow({dir: path.join(home, 'audit'), feature: 'pool-recovery', windowMs: 3600_000, now: Date.now()})
-  return r.rows as Record<string, unknown>[]
+  return r.rows
 }
 
 describe('PostgresEngine lifecycle', () => {
@@ -141,7 +141,7 @@ describe('PostgresEngine lifecycle', () => {
       const before = e.poolsBuilt
       const results = await Promise.allSettled(Array.from({length: 50}, () => e.reconnect({force: true})))
       expect(results.every((r) => r.status === 'rejected')).toBe(true)
-      const reasons = new Set(results.map((r) => (r as PromiseRejectedResult).reason))
+      const reasons = new Set(results.map((r): unknown => (r as PromiseRejectedResult).reason))
       expect(reasons.size).toBe(1)
       expect(e.poolsBuilt).toBe(before + 1)
       expect(e.health().generation).toBe(1)

@@ -2,8 +2,7 @@
  * The engine inside a real process: SIGTERM during a backoff, SIGKILL mid-batch then replay,
  * the published process state file and SIGUSR2 forced reconnect.
  */
-import {mkdtempSync, readdirSync, readFileSync, rmSync, existsSync} from 'node:fs'
-import os from 'node:os'
+import {readdirSync, readFileSync, existsSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, beforeEach, afterEach, describe, expect, it} from 'vitest'
 import {AuditWriter, readWindow} from '../../src/engine/audit/index.js'
@@ -12,11 +11,11 @@ import type {EngineProcessState} from '../../src/engine/process-state.js'
 import {DeadLetterSpool} from '../../src/engine/spool/dead-letter.js'
 import {LockedError} from '../../src/engine/spool/lock.js'
 import {replayDeadLetters} from '../../src/engine/spool/replay.js'
-import type {BatchWriter} from '../../src/engine/types.js'
 import {destroyAll, waitFor} from '../helpers/cleanup.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {account, createTable, rowsWriter, TABLE} from '../helpers/workload.js'
 import {startWorker} from '../helpers/worker.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 let cluster: PgCluster
 let home: string
@@ -28,11 +27,11 @@ afterAll(async () => {
   await destroyAll()
 })
 beforeEach(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-proc-'))
+  home = tempDir('gbrain-proc-')
   await createTable(cluster.url)
 })
 afterEach(async () => {
-  rmSync(home, {recursive: true, force: true})
+  removeHomes()
 })
 
 const spoolCount = (): number => {
@@ -153,7 +152,7 @@ describe('engine in a real process', () => {
     expect(existsSync(path.join(home, 'dead-letter', '.replay.lock'))).toBe(true)
     const engine = new PostgresEngine({url: cluster.url, applicationName: 'second-replay', spool: new DeadLetterSpool(path.join(home, 'dead-letter')), audit: null})
     const writer = rowsWriter()
-    const writers = new Map([[writer.target, writer as BatchWriter<unknown>]])
+    const writers = new Map([[writer.target, writer]])
     try {
       // The overlap is certain: the first replay is parked inside its lock until we release it.
       const err = await replayDeadLetters({spool: engine.spool!, engine, writers}).catch((x: unknown) => x)

@@ -10,8 +10,7 @@
  * sleeping and hoping; the only timers are a fault's intended duration (the 3 s outage) and the
  * killer loop's period.
  */
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -27,6 +26,7 @@ import {delay, destroyAll, waitFor, withTimeout} from '../helpers/cleanup.js'
 import {probeReadiness, startCluster, type PgCluster, type StopMode} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {account, createTable, makeBatches, outcomeProblems, rowsWriter, runWorkload, TABLE, type RunReport, type WorkRow} from '../helpers/workload.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 /** Per-test bound (ms); every test also bounds its own waits well below it. */
 const T = 45_000
@@ -271,7 +271,7 @@ afterAll(async () => {
 }, 60_000)
 
 beforeEach(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-faults-'))
+  home = tempDir('gbrain-faults-')
   tracker = trackUncaught()
   await createTable(cluster.url)
 })
@@ -297,7 +297,7 @@ afterEach(async () => {
     await cluster.start()
     serverDown = false
   }
-  rmSync(home, {recursive: true, force: true})
+  removeHomes()
   for (const t of timings) {
     console.log(`[measure] disconnect ${t.app}: ${t.ms.toFixed(0)} ms (bound ${DISCONNECT_BOUND_MS} ms)`)
     expect(t.ms).toBeLessThan(DISCONNECT_BOUND_MS)
@@ -562,7 +562,7 @@ describe('server faults (real PostgreSQL 15)', () => {
     await cluster.start()
     serverDown = false
     const writer = rowsWriter()
-    const writers = new Map<string, BatchWriter<unknown>>([[writer.target, writer as BatchWriter<unknown>]])
+    const writers = new Map<string, BatchWriter<unknown>>([[writer.target, writer]])
     const replay = await withTimeout(replayDeadLetters({spool, engine: e, writers}), 20_000, 'replay')
     expect(replay.failed).toEqual([])
     expect(replay.corrupt).toEqual([])
@@ -698,7 +698,7 @@ describe('server faults (real PostgreSQL 15)', () => {
     expect(report.absorbedRows).toBe(0)
 
     // The spooled batch replays (with a fast writer under the same target) exactly once.
-    const writers = new Map<string, BatchWriter<unknown>>([[sleepy.target, rowsWriter() as BatchWriter<unknown>]])
+    const writers = new Map<string, BatchWriter<unknown>>([[sleepy.target, rowsWriter()]])
     const replay = await withTimeout(replayDeadLetters({spool: new DeadLetterSpool(spoolDir()), engine: e, writers}), 10_000, 'replay')
     expect(replay.rows_inserted).toBe(slow.length)
     const f = await assertExactlyOnce(e, 'statement-timeout (after replay)', total(batches) + slow.length, report, {url, replayed: replay.rows_inserted})

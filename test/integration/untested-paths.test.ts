@@ -14,9 +14,8 @@
  * file, the engine's own open counter), never by sleeping. Virtual time (FakeClock, advanced by
  * hand) drives the PGlite timers, so the close timeout fires exactly when the test says.
  */
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync} from 'node:fs'
 import {spawn} from 'node:child_process'
-import os from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {gatherPoolRecovery} from '../../src/checks/facts-files.js'
@@ -36,6 +35,7 @@ import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {createTable, rowsWriter, TABLE, type WorkRow} from '../helpers/workload.js'
 import {startWorker} from '../helpers/worker.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 let cluster: PgCluster
 let home: string
@@ -51,7 +51,7 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-untested-'))
+  home = tempDir('gbrain-untested-')
   tracker = trackUncaught()
   await createTable(cluster.url)
 })
@@ -60,7 +60,7 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.disconnect({reason: 'exit'}).catch(() => {})))
   tracker.stop()
   tracker.assertNone()
-  rmSync(home, {recursive: true, force: true})
+  removeHomes()
 })
 
 const auditDir = (): string => path.join(home, 'audit')
@@ -83,7 +83,7 @@ function pgEngine(app: string): PostgresEngine {
 
 async function rowsOf(feature: 'pool-recovery' | 'batch-retry' | 'db-disconnect'): Promise<Record<string, unknown>[]> {
   const r = await readWindow({dir: auditDir(), feature, windowMs: 3600_000, now: Date.now()})
-  return r.rows as Record<string, unknown>[]
+  return r.rows
 }
 
 const rowsFor = (tag: string, n = 10): WorkRow[] => Array.from({length: n}, (_, i) => ({key: `${tag}-${i}`, batch: 0, payload: `row ${i}`}))
@@ -141,8 +141,10 @@ describe('the engine writes its own reap_detected rows', () => {
     await e.audit!.flush()
     const recovery = await rowsOf('pool-recovery')
     expect(recovery.map((r) => r.kind)).toEqual(['reap_detected', 'reconnect_succeeded'])
-    expect(recovery[0]).toMatchObject({pid: process.pid, error_summary: expect.stringContaining('CONNECTION_ENDED')})
-    expect(recovery[1]).toMatchObject({pid: process.pid, duration_ms: expect.any(Number)})
+    expect(recovery[0]).toMatchObject({pid: process.pid})
+    expect(recovery[0]?.error_summary).toMatch(/CONNECTION_ENDED/)
+    expect(recovery[1]).toMatchObject({pid: process.pid})
+    expect(typeof recovery[1]?.duration_ms).toBe('number')
     expect(Date.parse(String(recovery[1]!.ts))).toBeGreaterThanOrEqual(Date.parse(String(recovery[0]!.ts)))
     // The retry that the reap caused is on record too: scheduled (gbrain's "success"), then recovered.
     const retries = await rowsOf('batch-retry')
@@ -228,10 +230,9 @@ describe('SIGUSR2 while the database is down', () => {
       const audit = w.marks.filter((m) => m.word === 'audit' && m.data.feature === 'pool-recovery').map((m) => m.data)
       const forced = audit.findIndex((r) => r.kind === 'reconnect_other' && r.error_summary === 'forced reconnect')
       expect(forced).toBeGreaterThanOrEqual(0)
-      expect(audit.slice(forced + 1).find((r) => r.kind === 'reconnect_failed' || r.kind === 'reconnect_succeeded')).toMatchObject({
-        kind: 'reconnect_failed',
-        error_summary: expect.stringMatching(/ECONNREFUSED/),
-      })
+      const after = audit.slice(forced + 1).find((r) => r.kind === 'reconnect_failed' || r.kind === 'reconnect_succeeded')
+      expect(after).toMatchObject({kind: 'reconnect_failed'})
+      expect(after?.error_summary).toMatch(/ECONNREFUSED/)
       expect(w.child.exitCode).toBeNull() // a failed reconnect never takes the process down
     } finally {
       await cluster.start()
@@ -432,7 +433,7 @@ describe('the spool replay lock (<spool>/.replay.lock)', () => {
     plant(JSON.stringify({pid: await deadPid(), started_at: new Date().toISOString()}))
     const e = pgEngine(`replay-${process.pid}`)
     const writer = rowsWriter()
-    const report = await replayDeadLetters({spool, engine: e, writers: new Map([[writer.target, writer as BatchWriter<unknown>]])})
+    const report = await replayDeadLetters({spool, engine: e, writers: new Map([[writer.target, writer]])})
     expect(report).toMatchObject({entries: 3, corrupt: [], failed: [], pending: 0, rows_sent: 15, rows_inserted: 15})
     expect(await spool.list()).toEqual([])
     expect(existsSync(lockFile())).toBe(false)
