@@ -8,8 +8,7 @@
  * the rows the engine reported inserting (see workload.ts), every promise settled, 0 uncaught
  * exceptions / unhandled rejections, bounded time; disconnect() bounded (afterEach).
  */
-import {mkdtempSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {} from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -24,6 +23,7 @@ import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {startPgBouncer, type PgBouncer} from '../helpers/pgbouncer.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {account, createTable, makeBatches, outcomeProblems, rowsWriter, runWorkload, type RunReport} from '../helpers/workload.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 const CONNECT_TIMEOUT_MS = 1000
 const ATTEMPT_TIMEOUT_MS = 2000
@@ -133,7 +133,7 @@ afterAll(async () => {
 }, 60_000)
 
 beforeEach(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-home-'))
+  home = tempDir('gbrain-home-')
   tracker = trackUncaught()
   pending = []
   await createTable(cluster.url)
@@ -156,7 +156,7 @@ afterEach(async () => {
     await poolerServes() // e.g. server_login_retry after an outage
     await delay(0)
     tracker.stop()
-    rmSync(home, {recursive: true, force: true})
+    removeHomes()
   }
   tracker.assertNone()
 }, 30_000)

@@ -7,8 +7,7 @@
  * the rows the engine reported inserting (see workload.ts), every promise settled, 0 uncaught
  * exceptions / unhandled rejections, bounded time; disconnect() bounded (afterEach).
  */
-import {mkdtempSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {} from 'node:fs'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {AuditWriter} from '../../src/engine/audit/index.js'
@@ -23,6 +22,7 @@ import {startProxy, type Arm, type FaultProxy} from '../helpers/fault-proxy.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {account, createTable, emptyReport, makeBatches, noteLanded, outcomeProblems, rowsWriter, runWorkload, type RunReport} from '../helpers/workload.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 const CONNECT_TIMEOUT_MS = 1000
 const ATTEMPT_TIMEOUT_MS = 1000
@@ -86,7 +86,7 @@ afterAll(async () => {
 }, 60_000)
 
 beforeEach(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'gbrain-home-'))
+  home = tempDir('gbrain-home-')
   tracker = trackUncaught()
   await createTable(cluster.url)
   await proxy.setMode('pass')
@@ -108,7 +108,7 @@ afterEach(async () => {
     await proxy.setMode('pass')
     await delay(0)
     tracker.stop()
-    rmSync(home, {recursive: true, force: true})
+    removeHomes()
   }
   tracker.assertNone()
 }, 10_000)

@@ -20,13 +20,13 @@
  * Requires `npm run build` (the openers import dist/).
  */
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
-import os from 'node:os'
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {PGliteEngine} from '../../src/engine/pglite-engine.js'
 import {destroyAll, register} from '../helpers/cleanup.js'
+import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SIM = path.join(root, 'test/fixtures/gbrain-sim.mjs')
@@ -204,7 +204,7 @@ let lockDir: string
 
 beforeAll(async () => {
   if (!existsSync(path.join(root, 'dist/engine/pglite-engine.js'))) throw new Error('dist/ is missing: run `npm run build` first')
-  dir = mkdtempSync(path.join(os.tmpdir(), 'gbrain-lockc-'))
+  dir = tempDir('gbrain-lockc-')
   dataDir = path.join(dir, 'brain.pglite')
   lockDir = path.join(dataDir, '.gbrain-lock')
   // A brain as gbrain makes it (PostgreSQL 17, PGlite 0.4.3, vector, pg_trgm, sim_writes).
@@ -215,7 +215,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await destroyAll()
-  if (dir) rmSync(dir, {recursive: true, force: true})
+  removeHomes()
 })
 
 const count = (xs: number[], f: (x: number) => boolean): number => xs.filter(f).length
