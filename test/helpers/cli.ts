@@ -20,7 +20,7 @@ export function gbrain(args: string[], env: Record<string, string | undefined> =
 
 /** The environment every CLI test runs the binary in: no colour, no database URL from the host. */
 export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  return {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env} as NodeJS.ProcessEnv
+  return {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}
 }
 
 /** The built binary running as a child: its output so far (to wait for a marker), signals, its end. */
@@ -40,8 +40,8 @@ export function spawnGbrain(args: string[], env: Record<string, string | undefin
   const unregister = register({name: `gbrain ${args.join(' ')}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   let stdout = ''
   let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code) => {
       unregister()
@@ -58,8 +58,8 @@ export function capture(cmd: string, argv: string[], options: SpawnOptions, time
     const child = spawn(cmd, argv, {...options, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`${what} did not exit within ${timeoutMs} ms; stderr: ${stderr}`))

@@ -43,7 +43,7 @@ export async function startHolder(sub: 'serve' | 'sync', dataDir: string, extra:
   let out = ''
   let err = ''
   const waiters: {re: RegExp; resolve: (l: string) => void}[] = []
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
     out += c
     for (const w of [...waiters]) {
       const line = out.split('\n').find((l) => w.re.test(l))
@@ -53,7 +53,7 @@ export async function startHolder(sub: 'serve' | 'sync', dataDir: string, extra:
       }
     }
   })
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const waitFor = (re: RegExp, timeoutMs = 60_000): Promise<string> => {
     const line = out.split('\n').find((l) => re.test(l))
@@ -76,7 +76,7 @@ export async function startHolder(sub: 'serve' | 'sync', dataDir: string, extra:
     stdout: () => out,
     exited,
     async stop(timeoutMs = 30_000) {
-      child.stdin!.end()
+      child.stdin.end()
       if (sub === 'sync') child.kill('SIGTERM')
       const line = await waitFor(/^rows \d+$/, timeoutMs)
       await exited

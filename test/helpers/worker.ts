@@ -31,13 +31,13 @@ export interface Worker {
 export function startWorker(env: Record<string, string>): Worker {
   if (!existsSync(path.join(root, 'dist/engine/index.js'))) throw new Error('dist/ is missing: run `npm run build` first')
   const child = spawn(process.execPath, [script], {env: {...process.env, ...env}, stdio: ['pipe', 'pipe', 'pipe']})
-  child.stdin!.on('error', () => undefined) // a worker that already exited: nothing to release
+  child.stdin.on('error', () => undefined) // a worker that already exited: nothing to release
   const unregister = register({name: `worker ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   const marks: Mark[] = []
   const waiters: {pred: (m: Mark) => boolean; resolve: (m: Mark) => void}[] = []
   let err = ''
   let buf = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buf += chunk
     let i
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -55,7 +55,7 @@ export function startWorker(env: Record<string, string>): Worker {
       }
     }
   })
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
   const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null; at: number}>((resolve) =>
     child.on('exit', (code, signal) => {
       unregister()
@@ -68,7 +68,7 @@ export function startWorker(env: Record<string, string>): Worker {
     stderr: () => err,
     exited,
     release() {
-      child.stdin!.write('go\n')
+      child.stdin.write('go\n')
     },
     waitMark(pred, timeoutMs, what) {
       const seen = marks.find(pred)
