@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path'
 import {inspectRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
-import {redact} from '../engine/redact.js'
+import {redactForStorage as redact} from '../engine/redact.js'
 import type {CheckDef} from './check.js'
 import {plural, type BatchRetryFacts, type FileCheckFacts} from './facts-files.js'
 import {shellQuote} from '../engine/shell-quote.js'

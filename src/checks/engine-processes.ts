@@ -8,7 +8,7 @@
  * - A state file that cannot be read or is not in the expected shape → warn.
  * - No processes → ok.
  */
-import {redact} from '../engine/redact.js'
+import {redactForStorage as redact} from '../engine/redact.js'
 import type {ReadProcessState} from '../engine/process-state.js'
 import type {CheckDef} from './check.js'
 import {plural, type FileCheckFacts, type ProcessFacts} from './facts-files.js'

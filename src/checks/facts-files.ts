@@ -18,7 +18,7 @@ import {listAuditFiles, scanWindow, type UnreadableFile, type WindowStats} from 
 import {POOL_RECOVERY_KINDS, type AuditRow, type PoolRecoveryKind} from '../engine/audit/types.js'
 import type {BrainPaths} from '../engine/paths.js'
 import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
-import {redact, summarizeError} from '../engine/redact.js'
+import {redactForStorage as redact, summarizeError} from '../engine/redact.js'
 import {CorruptSpoolEntryError, DeadLetterSpool} from '../engine/spool/dead-letter.js'
 import {pidAlive} from '../engine/spool/lock.js'
 import type {Thresholds} from './thresholds.js'

@@ -6,7 +6,7 @@
  * ms; unlike the other thresholds here, lower is worse.
  */
 import {worstCaseSleepMs} from '../engine/backoff.js'
-import {redact} from '../engine/redact.js'
+import {redactForStorage as redact} from '../engine/redact.js'
 import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
 import type {CheckDef} from './check.js'
 import type {FileCheckFacts} from './facts-files.js'

@@ -6,7 +6,7 @@
  * Never throws for a check's sake.
  */
 import {setMaxListeners} from 'node:events'
-import {redactFull} from '../engine/redact.js'
+import {redactForDisplay as redactFull} from '../engine/redact.js'
 import {safeTimeout, type SafeTimer} from '../engine/timer.js'
 import type {CheckDef} from './check.js'
 import type {CheckOutcome, CheckResult} from './types.js'

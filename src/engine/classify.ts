@@ -500,8 +500,3 @@ export function classify(err: unknown): Classified {
     }
   }
 }
-
-/** `classify(err).retryable`. */
-export function isRetryable(err: unknown): boolean {
-  return classify(err).retryable
-}

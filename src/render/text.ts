@@ -6,7 +6,7 @@
  */
 import {topIssues} from '../checks/report.js'
 import type {CheckResult, CheckStatus, Report} from '../checks/types.js'
-import {redactFull, redactUrl} from '../engine/redact.js'
+import {redactForDisplay as redactFull, redactUrl} from '../engine/redact.js'
 import {terminalSafe, workflowSafe} from '../engine/safe-text.js'
 
 export {terminalSafe, workflowSafe, type OutputKind} from '../engine/safe-text.js'
