@@ -3,7 +3,8 @@
  * spool), health bookkeeping and observers. Subclasses supply how to get a live executor for an
  * attempt and how to rebuild.
  */
-import type {AuditWriter} from './audit/index.js'
+import type {AuditWriter, DbDisconnectRow, PoolRecoveryRow} from './audit/index.js'
+import {BatchFailedError} from './batch-error.js'
 import {classify, type Classified} from './classify.js'
 import {systemClock, type Clock, type Rng} from './clock.js'
 import {AbortedError, EngineClosedError} from './errors.js'
@@ -26,7 +27,22 @@ export interface RebuildContext {
   previousState: EngineState
   /** Whether a client was published when the rebuild began. */
   hadClient: boolean
+  /** The engine's first connect: nothing published yet, nothing failed (no pool-recovery rows). */
+  initial: boolean
 }
+
+/**
+ * The engine's lifecycle as one value: `connected` since when, `reconnecting` since when and why,
+ * `broken` (the last rebuild failed or the client was lost; the next call rebuilds) or `closed`.
+ */
+export type Lifecycle =
+  | {state: 'connected'; since: number}
+  | {state: 'reconnecting'; since: number; cause: Classified | undefined}
+  | {state: 'broken'; since: number}
+  | {state: 'closed'}
+
+/** The audit row a lifecycle step writes. */
+export type LifecycleRow = {feature: 'pool-recovery'; row: PoolRecoveryRow} | {feature: 'db-disconnect'; row: DbDisconnectRow}
 
 export interface BaseEngineOptions {
   retry?: RetryPolicy
@@ -48,29 +64,7 @@ export type EngineEvent =
   | {type: 'spooled'; site: string; rows: number; spooledRows: number; kind: Classified['kind']; connectionLevel: boolean}
   | {type: 'recovered'}
 
-/** The batch could not be landed; its rows are in the dead-letter spool (or, loudly, lost). */
-export class BatchFailedError extends Error {
-  readonly code: 'BATCH_SPOOLED' | 'BATCH_LOST'
-  constructor(
-    readonly site: string,
-    readonly rows: number,
-    readonly attempts: number,
-    readonly deadLetterId: string | undefined,
-    readonly classified: Classified,
-    cause: unknown,
-    spoolError?: unknown,
-  ) {
-    const spooled = deadLetterId !== undefined
-    super(
-      spooled
-        ? `batch ${site} (${rows} rows) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${classified.message}; rows saved to the dead-letter spool as ${deadLetterId} (fix: gbrain repair --replay)`
-        : `ROWS LOST: batch ${site} (${rows} rows) failed after ${attempts} attempts (${classified.message}) AND the dead-letter spool write failed: ${spoolError instanceof Error ? spoolError.message : String(spoolError)}`,
-      {cause},
-    )
-    this.code = spooled ? 'BATCH_SPOOLED' : 'BATCH_LOST'
-    this.name = 'BatchFailedError'
-  }
-}
+export {BatchFailedError, type BatchFailure} from './batch-error.js'
 
 export abstract class BaseEngine implements Engine {
   abstract readonly kind: EngineKind
@@ -82,8 +76,10 @@ export abstract class BaseEngine implements Engine {
   readonly spool: DeadLetterSpool | null
   private ledgerReady: Promise<boolean> | undefined
 
-  protected state: EngineState = 'closed'
+  /** Where the engine is in its lifecycle; changed only by {@link transition}. */
+  private lifecycle: Lifecycle = {state: 'closed'}
   protected generation = 0
+  /** When the engine last became connected (kept through later states, for the health snapshot). */
   private connectedAt: number | null = null
   private lastOkAt: number | null = null
   private lastError: HealthSnapshot['last_error'] = null
@@ -114,7 +110,10 @@ export abstract class BaseEngine implements Engine {
    * in place of the old one. Throws when no client could be built.
    */
   protected abstract replaceClient(ctx: RebuildContext): Promise<void>
-  /** Tidy up after `replaceClient` failed and set the state (`broken`, or `closed`). */
+  /**
+   * Tidy up after `replaceClient` failed and move to `broken` (or `closed`), writing the
+   * `reconnect_failed` row unless `ctx.initial` ({@link reconnectEndRow}).
+   */
   protected abstract afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void>
 
   private inflight: Promise<void> | null = null
@@ -124,6 +123,25 @@ export abstract class BaseEngine implements Engine {
   /** The rebuild in flight, if any (disconnect waits for it). */
   protected get rebuilding(): Promise<void> | null {
     return this.inflight
+  }
+
+  /** The lifecycle state (the health snapshot's `state`). */
+  protected get state(): EngineState {
+    return this.lifecycle.state
+  }
+
+  /**
+   * The one place the lifecycle changes: the new state, the health snapshot told to observers
+   * when the state changed, and the audit row that belongs to the step (written after, in call
+   * order). Resolves once the row is written.
+   */
+  protected transition(next: Lifecycle, row?: LifecycleRow): Promise<void> {
+    const changed = next.state !== this.lifecycle.state
+    this.lifecycle = next
+    if (next.state === 'connected') this.connectedAt = next.since
+    if (changed) this.emit()
+    if (!row || !this.audit) return Promise.resolve()
+    return row.feature === 'pool-recovery' ? this.audit.append('pool-recovery', row.row) : this.audit.append('db-disconnect', row.row)
   }
 
   /** Build and validate a client, then publish it. Idempotent. */
@@ -155,64 +173,78 @@ export abstract class BaseEngine implements Engine {
    * an engine (nothing published yet, nothing failed) writes no pool-recovery rows.
    */
   private async rebuild(options: ReconnectOptions): Promise<void> {
+    const hadClient = this.hasClient()
     const ctx: RebuildContext = {
       started: this.clock.now(),
       options,
       classified: options.error === undefined ? undefined : classify(options.error),
       previousState: this.state,
-      hadClient: this.hasClient(),
+      hadClient,
+      initial: !hadClient && this.generation === 0 && options.error === undefined,
     }
-    const initial = !ctx.hadClient && this.generation === 0 && options.error === undefined
-    this.setState('reconnecting')
-    if (!initial) await this.auditReconnectStart(ctx.started, options, ctx.classified)
+    await this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : this.reconnectStartRow(ctx))
     try {
       await this.replaceClient(ctx)
     } catch (e) {
-      if (!initial) this.reconnects.failed += 1
+      if (!ctx.initial) this.reconnects.failed += 1
       this.noteFailure(e)
       await this.afterFailedRebuild(e, ctx)
-      if (!initial) await this.auditReconnectEnd(ctx.started, e)
       throw e
     }
     this.generation += 1
-    if (!initial) this.reconnects.ok += 1
-    this.setState('connected')
+    if (!ctx.initial) this.reconnects.ok += 1
+    const written = this.transition({state: 'connected', since: this.clock.now()}, ctx.initial ? undefined : this.reconnectEndRow(ctx.started))
     this.noteOk()
-    if (!initial) await this.auditReconnectEnd(ctx.started)
+    await written
   }
 
   /** The `pool-recovery` row that opens a reconnect (reap when the driver says CONNECTION_ENDED). */
-  protected async auditReconnectStart(started: number, options: ReconnectOptions, c: Classified | undefined): Promise<void> {
-    await this.audit?.append('pool-recovery', {
-      ts: new Date(started).toISOString(),
-      kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
-      pid: process.pid,
-      ...(c ? {error_summary: c.message} : options.force ? {error_summary: 'forced reconnect'} : {}),
-    })
+  private reconnectStartRow(ctx: RebuildContext): LifecycleRow {
+    const c = ctx.classified
+    return {
+      feature: 'pool-recovery',
+      row: {
+        ts: new Date(ctx.started).toISOString(),
+        kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
+        pid: process.pid,
+        ...(c ? {error_summary: c.message} : ctx.options.force ? {error_summary: 'forced reconnect'} : {}),
+      },
+    }
   }
 
   /** The `pool-recovery` row that closes a reconnect, with its duration. */
-  protected async auditReconnectEnd(started: number, error?: unknown): Promise<void> {
-    await this.audit?.append('pool-recovery', {
-      ts: new Date(this.clock.now()).toISOString(),
-      kind: error === undefined ? 'reconnect_succeeded' : 'reconnect_failed',
-      pid: process.pid,
-      ...(error === undefined ? {} : {error_summary: summarizeError(error)}),
-      duration_ms: Math.round(this.clock.now() - started),
-    })
+  protected reconnectEndRow(started: number, error?: unknown): LifecycleRow {
+    return {
+      feature: 'pool-recovery',
+      row: {
+        ts: new Date(this.clock.now()).toISOString(),
+        kind: error === undefined ? 'reconnect_succeeded' : 'reconnect_failed',
+        pid: process.pid,
+        ...(error === undefined ? {} : {error_summary: summarizeError(error)}),
+        duration_ms: Math.round(this.clock.now() - started),
+      },
+    }
   }
 
   /** The `db-disconnect` row (reason `exit` marks an ordinary end of command). */
+  protected disconnectRow(reason: string | undefined): LifecycleRow {
+    return {
+      feature: 'db-disconnect',
+      row: {
+        ts: new Date(this.clock.now()).toISOString(),
+        engine_kind: this.kind,
+        connection_style: 'instance',
+        caller_stack: callerStack(),
+        command: process.argv[2] ?? '',
+        pid: process.pid,
+        ...(reason ? {reason} : {}),
+      },
+    }
+  }
+
+  /** A borrower released its handle: the `db-disconnect` row, and nothing closes. */
   async recordDisconnect(reason: string | undefined): Promise<void> {
-    await this.audit?.append('db-disconnect', {
-      ts: new Date(this.clock.now()).toISOString(),
-      engine_kind: this.kind,
-      connection_style: 'instance',
-      caller_stack: callerStack(),
-      command: process.argv[2] ?? '',
-      pid: process.pid,
-      ...(reason ? {reason} : {}),
-    })
+    await this.audit?.append('db-disconnect', this.disconnectRow(reason).row as DbDisconnectRow)
   }
   protected abstract poolSize(): number
   protected abstract prepareEnabled(): boolean
@@ -248,13 +280,6 @@ export abstract class BaseEngine implements Engine {
     return () => this.listeners.delete(listener)
   }
 
-  protected setState(state: EngineState): void {
-    const changed = state !== this.state
-    this.state = state
-    if (state === 'connected') this.connectedAt = this.clock.now()
-    if (changed) this.emit()
-  }
-
   protected emit(): void {
     const snapshot = this.health()
     for (const l of this.listeners) {
@@ -282,7 +307,7 @@ export abstract class BaseEngine implements Engine {
     this.lastOkAt = this.clock.now()
     this.consecutiveFailures = 0
     this.failingSince = null
-    if (this.state === 'broken') this.setState('connected')
+    if (this.state === 'broken') void this.transition({state: 'connected', since: this.lastOkAt})
     else if (wasFailing) this.emit()
   }
 
@@ -451,7 +476,7 @@ export abstract class BaseEngine implements Engine {
         spooled: deadLetterId !== undefined,
         ...(deadLetterId ? {dead_letter_id: deadLetterId} : {}),
       })
-      throw new BatchFailedError(site, rows.length, totalAttempts, deadLetterId, classified, cause, spoolError)
+      throw new BatchFailedError({site, rows: rows.length, attempts: totalAttempts, deadLetterId, classified, cause, spoolError})
     }
   }
 
