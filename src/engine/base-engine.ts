@@ -1,20 +1,22 @@
 /**
- * What both engines share: the retried `run` path, the batch path (retry + audit + dead-letter
- * spool), health bookkeeping and observers. Subclasses supply how to get a live executor for an
- * attempt and how to rebuild.
+ * What both engines share: the lifecycle state machine (single-flight rebuild, every state change
+ * through `transition`), the retried `run` path and the batch path (batch.ts), health
+ * bookkeeping and observers. Subclasses supply how to get a live executor for an attempt and how
+ * to rebuild (client-engine.ts for the real engines).
  */
-import type {AuditWriter, DbDisconnectRow, PoolRecoveryRow} from './audit/index.js'
-import {BatchFailedError} from './batch-error.js'
+import type {AuditWriter} from './audit/index.js'
+import {borrowEngine} from './borrow.js'
+import {writeBatch, type RetryHooks} from './batch.js'
 import {classify, type Classified} from './classify.js'
 import {systemClock, type Clock, type Rng} from './clock.js'
-import {AbortedError, EngineClosedError} from './errors.js'
-import {summarizeError} from './redact.js'
+import {EngineClosedError} from './errors.js'
+import {disconnectRow, reconnectEndRow, reconnectStartRow, type LifecycleRow} from './lifecycle-rows.js'
 import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
-import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
-import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
-import {ledgerFile, noteLoss, prepareLedger} from './spool/loss-ledger.js'
+import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext} from './retry.js'
+import type {DeadLetterSpool} from './spool/dead-letter.js'
+import {prepareLedger} from './spool/loss-ledger.js'
 import type {
-  BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineKind, EngineState, EngineStats, Executor,
+  BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineEvent, EngineKind, EngineState, EngineStats, Executor,
   HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
 } from './types.js'
 
@@ -41,8 +43,6 @@ export type Lifecycle =
   | {state: 'broken'; since: number}
   | {state: 'closed'}
 
-/** The audit row a lifecycle step writes. */
-export type LifecycleRow = {feature: 'pool-recovery'; row: PoolRecoveryRow} | {feature: 'db-disconnect'; row: DbDisconnectRow}
 
 export interface BaseEngineOptions {
   retry?: RetryPolicy
@@ -55,16 +55,10 @@ export interface BaseEngineOptions {
   onEvent?: (event: EngineEvent) => void
 }
 
-/**
- * What a command's progress line shows (docs/cli.md, "Progress"): the database went away and
- * calls are being retried, a batch went to the dead-letter spool, calls land again after either.
- */
-export type EngineEvent =
-  | {type: 'retrying'; label: string; attempt: number; delayMs: number; kind: Classified['kind']; connectionLevel: boolean}
-  | {type: 'spooled'; site: string; rows: number; spooledRows: number; kind: Classified['kind']; connectionLevel: boolean}
-  | {type: 'recovered'}
 
 export {BatchFailedError, type BatchFailure} from './batch-error.js'
+export type {EngineEvent} from './types.js'
+export {callerStack, type LifecycleRow} from './lifecycle-rows.js'
 
 export abstract class BaseEngine implements Engine {
   abstract readonly kind: EngineKind
@@ -182,7 +176,7 @@ export abstract class BaseEngine implements Engine {
       hadClient,
       initial: !hadClient && this.generation === 0 && options.error === undefined,
     }
-    await this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : this.reconnectStartRow(ctx))
+    await this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : reconnectStartRow(ctx))
     try {
       await this.replaceClient(ctx)
     } catch (e) {
@@ -193,58 +187,14 @@ export abstract class BaseEngine implements Engine {
     }
     this.generation += 1
     if (!ctx.initial) this.reconnects.ok += 1
-    const written = this.transition({state: 'connected', since: this.clock.now()}, ctx.initial ? undefined : this.reconnectEndRow(ctx.started))
+    const written = this.transition({state: 'connected', since: this.clock.now()}, ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started))
     this.noteOk()
     await written
   }
 
-  /** The `pool-recovery` row that opens a reconnect (reap when the driver says CONNECTION_ENDED). */
-  private reconnectStartRow(ctx: RebuildContext): LifecycleRow {
-    const c = ctx.classified
-    return {
-      feature: 'pool-recovery',
-      row: {
-        ts: new Date(ctx.started).toISOString(),
-        kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
-        pid: process.pid,
-        ...(c ? {error_summary: c.message} : ctx.options.force ? {error_summary: 'forced reconnect'} : {}),
-      },
-    }
-  }
-
-  /** The `pool-recovery` row that closes a reconnect, with its duration. */
-  protected reconnectEndRow(started: number, error?: unknown): LifecycleRow {
-    return {
-      feature: 'pool-recovery',
-      row: {
-        ts: new Date(this.clock.now()).toISOString(),
-        kind: error === undefined ? 'reconnect_succeeded' : 'reconnect_failed',
-        pid: process.pid,
-        ...(error === undefined ? {} : {error_summary: summarizeError(error)}),
-        duration_ms: Math.round(this.clock.now() - started),
-      },
-    }
-  }
-
-  /** The `db-disconnect` row (reason `exit` marks an ordinary end of command). */
-  protected disconnectRow(reason: string | undefined): LifecycleRow {
-    return {
-      feature: 'db-disconnect',
-      row: {
-        ts: new Date(this.clock.now()).toISOString(),
-        engine_kind: this.kind,
-        connection_style: 'instance',
-        caller_stack: callerStack(),
-        command: process.argv[2] ?? '',
-        pid: process.pid,
-        ...(reason ? {reason} : {}),
-      },
-    }
-  }
-
   /** A borrower released its handle: the `db-disconnect` row, and nothing closes. */
   async recordDisconnect(reason: string | undefined): Promise<void> {
-    await this.audit?.append('db-disconnect', this.disconnectRow(reason).row as DbDisconnectRow)
+    await this.audit?.append('db-disconnect', disconnectRow(this.clock, this.kind, reason).row)
   }
   protected abstract poolSize(): number
   protected abstract prepareEnabled(): boolean
@@ -331,13 +281,7 @@ export abstract class BaseEngine implements Engine {
     return this.retrying(label, fn, options.signal, options.maxRetries ?? this.retryPolicy.maxRetries, undefined)
   }
 
-  private retrying<T>(
-    label: string,
-    fn: (db: Executor) => Promise<T>,
-    signal: AbortSignal | undefined,
-    maxRetries: number,
-    hooks: {onRetry?: RetryOptions['onRetry']; onAttempt?: (attempt: number) => void} | undefined,
-  ): Promise<T> {
+  private retrying<T>(label: string, fn: (db: Executor) => Promise<T>, signal: AbortSignal | undefined, maxRetries: number, hooks: RetryHooks | undefined): Promise<T> {
     let generation = -1
     return withRetry(
       async ({attempt, signal: attemptSignal}) => {
@@ -385,141 +329,29 @@ export abstract class BaseEngine implements Engine {
   }
 
   async batch<R>(site: string, rows: readonly R[], writer: BatchWriter<R>, options: BatchOptions = {}): Promise<BatchOutcome> {
-    let attempts = 0
-    let retried = false
     this.counters.batches += 1
     // The loss ledger is made while there is room, before the first batch (loss-ledger.ts).
     if (this.spool) await (this.ledgerReady ??= prepareLedger(this.spool.dir))
-    try {
-      const inserted = await this.retrying(
-        `batch ${site}`,
-        (db) => writer.write(db, rows),
-        options.signal,
-        options.maxRetries ?? this.retryPolicy.maxRetries,
-        {
-          onAttempt: (a) => {
-            attempts = a
-          },
-          onRetry: async (ev) => {
-            retried = true
-            attempts = ev.attempt
-            await this.audit?.append('batch-retry', {
-              ts: new Date(this.clock.now()).toISOString(),
-              site,
-              batch_size: rows.length,
-              attempt: ev.attempt,
-              outcome: 'success',
-              delay_ms: ev.delayMs,
-              error_message_summary: ev.classified.message,
-              ...(ev.classified.code ? {error_code: ev.classified.code} : {}),
-            })
-          },
-        },
-      )
-      if (retried) {
-        await this.audit?.append('batch-retry', {
-          ts: new Date(this.clock.now()).toISOString(),
-          site,
-          batch_size: rows.length,
-          attempt: attempts,
-          outcome: 'recovered',
-          delay_ms: 0,
-          error_message_summary: 'landed after retry',
-        })
-      }
-      return {inserted, attempts}
-    } catch (e) {
-      if (e instanceof AbortedError) throw e
-      const exhausted = e instanceof RetryExhaustedError
-      const cause = exhausted ? e.lastError : e
-      const classified = exhausted ? e.classified : classify(e)
-      const totalAttempts = exhausted ? e.attempts : Math.max(attempts, 1)
-      let deadLetterId: string | undefined
-      let spoolError: unknown
-      if (this.spool) {
-        const id = newDeadLetterId(site, new Date(this.clock.now()))
-        try {
-          await this.spool.write({
-            version: 1,
-            id,
-            site,
-            target: writer.target,
-            created_at: new Date(this.clock.now()).toISOString(),
-            attempts: totalAttempts,
-            error: {kind: classified.kind, ...(classified.code ? {code: classified.code} : {}), message: classified.message},
-            row_count: rows.length,
-            rows: [...rows],
-          })
-          deadLetterId = id
-          this.counters.spooled_batches += 1
-          this.counters.spooled_rows += rows.length
-          this.tell({type: 'spooled', site, rows: rows.length, spooledRows: this.counters.spooled_rows, kind: classified.kind, connectionLevel: classified.connectionLevel})
-        } catch (se) {
-          spoolError = se
-          // The durable trace of the loss that survives a full disk (the audit row below may not).
-          const at = new Date(this.clock.now()).toISOString()
-          const noted = await noteLoss(this.spool.dir, {pid: process.pid, site, rows: rows.length, at, error: `${classified.message}; spool: ${se instanceof Error ? se.message : String(se)}`})
-          if (noted) spoolError = new Error(`${se instanceof Error ? se.message : String(se)} (the loss is recorded in ${ledgerFile(this.spool.dir)})`)
-        }
-      } else {
-        spoolError = new Error('no dead-letter spool configured')
-      }
-      await this.audit?.append('batch-retry', {
-        ts: new Date(this.clock.now()).toISOString(),
-        site,
-        batch_size: rows.length,
-        attempt: totalAttempts,
-        outcome: 'exhausted',
-        delay_ms: 0,
-        error_message_summary: classified.message,
-        ...(classified.code ? {error_code: classified.code} : {}),
-        spooled: deadLetterId !== undefined,
-        ...(deadLetterId ? {dead_letter_id: deadLetterId} : {}),
-      })
-      throw new BatchFailedError({site, rows: rows.length, attempts: totalAttempts, deadLetterId, classified, cause, spoolError})
-    }
+    return writeBatch(
+      {
+        clock: this.clock,
+        audit: this.audit,
+        spool: this.spool,
+        counters: this.counters,
+        retrying: (label, fn, signal, maxRetries, hooks) => this.retrying(label, fn, signal, maxRetries, hooks),
+        tell: (event) => this.tell(event),
+      },
+      site,
+      rows,
+      writer,
+      options.signal,
+      options.maxRetries ?? this.retryPolicy.maxRetries,
+    )
   }
 
   borrow(): Engine {
     return borrowEngine(this)
   }
-}
-
-/**
- * A borrower's view of an engine: everything delegates, except that disconnect() only releases
- * this handle (audited), so a component cannot close the pool for everyone else.
- */
-function borrowEngine(owner: BaseEngine): Engine {
-  let released = false
-  const handle: Engine = {
-    kind: owner.kind,
-    connect: () => owner.connect(),
-    async disconnect(options) {
-      if (released) return
-      released = true
-      await owner.recordDisconnect(options?.reason ?? 'borrower-release')
-    },
-    reconnect: (o) => owner.reconnect(o),
-    query: (t, p, o) => owner.query(t, p, o),
-    run: (l, f, o) => owner.run(l, f, o),
-    batch: (s, r, w, o) => owner.batch(s, r, w, o),
-    health: () => owner.health(),
-    stats: () => owner.stats(),
-    onChange: (l) => owner.onChange(l),
-    borrow: () => owner.borrow(),
-  }
-  return handle
-}
-
-/** Up to 20 frames of the caller's stack, for `db-disconnect` rows. */
-export function callerStack(): string[] {
-  const stack = new Error('stack').stack ?? ''
-  return stack
-    .split('\n')
-    .slice(2)
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('at '))
-    .slice(0, 20)
 }
 
 /** An executor whose statements are also cancelled when `signal` aborts (an attempt's timeout). */

@@ -7,6 +7,7 @@
  */
 import {BaseEngine, type RebuildContext} from './base-engine.js'
 import {NoConnectionError} from './errors.js'
+import {disconnectRow, reconnectEndRow} from './lifecycle-rows.js'
 import {summarizeError} from './redact.js'
 import type {DisconnectOptions, Executor} from './types.js'
 
@@ -58,7 +59,7 @@ export abstract class ClientEngine<Client> extends BaseEngine {
   protected async afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void> {
     this.discardAfterFailedRebuild(ctx)
     const heal = this.client !== null || ctx.hadClient || ctx.previousState !== 'closed'
-    const written = this.transition(heal ? {state: 'broken', since: this.clock.now()} : {state: 'closed'}, ctx.initial ? undefined : this.reconnectEndRow(ctx.started, error))
+    const written = this.transition(heal ? {state: 'broken', since: this.clock.now()} : {state: 'closed'}, ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started, error))
     if (!heal) await this.afterClosed('failed-open')
     await written
   }
@@ -102,7 +103,7 @@ export abstract class ClientEngine<Client> extends BaseEngine {
     const had = client !== null || late !== null || this.state !== 'closed'
     // A client that is not healthy has nothing in flight worth waiting for: ended at once.
     const healthy = this.state === 'connected'
-    const written = this.transition({state: 'closed'}, had ? this.disconnectRow(options.reason) : undefined)
+    const written = this.transition({state: 'closed'}, had ? disconnectRow(this.clock, this.kind, options.reason) : undefined)
     if (client !== null) this.endClient(client, healthy)
     if (late !== null) this.endClient(late, healthy)
     await written
