@@ -3,6 +3,12 @@
  * through `transition`), the retried `run` path and the batch path (batch.ts), health
  * bookkeeping and observers. Subclasses supply how to get a live executor for an attempt and how
  * to rebuild (client-engine.ts for the real engines).
+ *
+ * Over 300 lines on purpose: the lifecycle, the retried access path and the health bookkeeping
+ * are one state machine — an access path's failure triggers the single-flight rebuild on the
+ * generation it ran on, and both feed the same health snapshot — so they share private state
+ * that a split would have to expose. The batch path, audit rows and borrowed handles, which only
+ * use that machine, live in batch.ts, lifecycle-rows.ts and borrow.ts.
  */
 import type {AuditWriter} from './audit/index.js'
 import {borrowEngine} from './borrow.js'

@@ -27,6 +27,12 @@
  *   would silently fork the data), nor initdb into a non-empty directory that is not a data dir.
  *
  * PGlite serializes queries itself (one backend, a mutex), so concurrent callers simply queue.
+ *
+ * Over 300 lines on purpose: the data-dir lock, the in-process registry and the open/close of
+ * instances are one concept here — the rule "never two instances on one data dir" — and each
+ * step of an open or a close depends on where the others are (a release must wait for a close,
+ * an open for the lock, a lost lock closes the instance). The lock protocol itself is
+ * pglite/data-dir-lock.ts; the shared lifecycle is client-engine.ts.
  */
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
