@@ -21,12 +21,13 @@ export interface BatchFailure {
 
 /** The batch could not be landed; its rows are in the dead-letter spool (or, loudly, lost). */
 export class BatchFailedError extends Error {
-  readonly code: 'BATCH_SPOOLED' | 'BATCH_LOST'
+  // Declared in this order so the error's own keys keep the order they always had.
   readonly site: string
   readonly rows: number
   readonly attempts: number
   readonly deadLetterId: string | undefined
   readonly classified: Classified
+  readonly code: 'BATCH_SPOOLED' | 'BATCH_LOST'
 
   constructor(failure: BatchFailure) {
     const {site, rows, attempts, deadLetterId, classified, cause, spoolError} = failure

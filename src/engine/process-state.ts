@@ -70,7 +70,7 @@ export class ProcessStatePublisher {
 
   async start(): Promise<void> {
     await ensurePrivateDir(this.options.runDir)
-    this.unsubscribe = this.engine.onChange(() => this.publish())
+    this.unsubscribe = this.engine.onChange(() => void this.publish())
     if (this.options.handleSignal !== false) process.on('SIGUSR2', this.onSignal)
     this.timer = safeInterval(() => void this.publish(), this.options.heartbeatMs ?? 5000).unref()
     await this.publish()
