@@ -132,16 +132,28 @@ export abstract class BaseEngine implements Engine {
 
   /**
    * The one place the lifecycle changes: the new state, the health snapshot told to observers
-   * when the state changed, and the audit row that belongs to the step (written after, in call
-   * order). Resolves once the row is written.
+   * when the state changed, and the audit row that belongs to the step. The row is written after
+   * the change, in call order (the returned promise resolves once it is written) — or, with
+   * `rowFirst`, written and awaited before the change (a disconnect is recorded before the
+   * engine closes, as it always was). Resolves to the state that was left.
    */
-  protected transition(next: Lifecycle, row?: LifecycleRow): Promise<void> {
-    const changed = next.state !== this.lifecycle.state
+  protected transition(next: Lifecycle, row?: LifecycleRow, order: {rowFirst?: boolean} = {}): Promise<EngineState> {
+    if (order.rowFirst && row) return this.writeRow(row).then(() => this.enter(next))
+    const left = this.enter(next)
+    return row ? this.writeRow(row).then(() => left) : Promise.resolve(left)
+  }
+
+  private enter(next: Lifecycle): EngineState {
+    const left = this.lifecycle.state
     this.lifecycle = next
     if (next.state === 'connected') this.connectedAt = next.since
-    if (changed) this.emit()
-    if (!row || !this.audit) return Promise.resolve()
-    return row.feature === 'pool-recovery' ? this.audit.append('pool-recovery', row.row) : this.audit.append('db-disconnect', row.row)
+    if (next.state !== left) this.emit()
+    return left
+  }
+
+  private async writeRow(row: LifecycleRow): Promise<void> {
+    if (row.feature === 'pool-recovery') await this.audit?.append('pool-recovery', row.row)
+    else await this.audit?.append('db-disconnect', row.row)
   }
 
   /** Build and validate a client, then publish it. Idempotent. */
@@ -182,7 +194,8 @@ export abstract class BaseEngine implements Engine {
       hadClient,
       initial: !hadClient && this.generation === 0 && options.error === undefined,
     }
-    await this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : reconnectStartRow(ctx))
+    const entered = this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : reconnectStartRow(ctx))
+    if (!ctx.initial) await entered
     try {
       await this.replaceClient(ctx)
     } catch (e) {

@@ -101,12 +101,12 @@ export abstract class ClientEngine<Client> extends BaseEngine {
     const late = this.client as Client | null
     this.client = null
     const had = client !== null || late !== null || this.state !== 'closed'
+    // The db-disconnect row is written before the engine closes and its clients end.
+    const left = await this.transition({state: 'closed'}, had ? disconnectRow(this.clock, this.kind, options.reason) : undefined, {rowFirst: true})
     // A client that is not healthy has nothing in flight worth waiting for: ended at once.
-    const healthy = this.state === 'connected'
-    const written = this.transition({state: 'closed'}, had ? disconnectRow(this.clock, this.kind, options.reason) : undefined)
+    const healthy = left === 'connected'
     if (client !== null) this.endClient(client, healthy)
     if (late !== null) this.endClient(late, healthy)
-    await written
     await this.afterClosed('disconnect')
     await this.audit?.flush()
   }
