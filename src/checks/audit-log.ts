@@ -7,10 +7,11 @@
  * not judged: the whole history is never read. A missing audit directory is ok.
  */
 import * as path from 'node:path'
-import type {CheckDef} from './check.js'
-import {octal, plural, type AuditFilesFacts, type AuditScanFacts, type FileCheckFacts, type ModeProblem} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {AuditFilesFacts, ModeProblem} from './facts/audit-files.js'
+import type {AuditScanFacts} from './facts/audit-windows.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import {unreadableFileCommand} from './batch-retry-health.js'
+import {octal, plural, unreadableFileCommand} from './wording.js'
 import type {CheckOutcome, Fix} from './types.js'
 
 export interface AuditLogInput {
@@ -138,18 +139,17 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   }
 }
 
-export const auditLogCheck: CheckDef<FileCheckFacts> = {
+export const auditLogCheck = defineCheck({
   name: 'audit_log',
   category: 'storage',
-  database: false,
-  async judge(facts) {
-    const [files, batch, pool] = await Promise.all([facts.auditFiles(), facts.batchRetry(), facts.poolRecovery()])
-    return judgeAuditLog({
-      files,
+  gatedOnConnection: false,
+  needs: ['auditFiles', 'batchRetry', 'poolRecovery'],
+  judge: (f) =>
+    judgeAuditLog({
+      files: f.auditFiles,
       scans: [
-        {feature: 'batch-retry', facts: batch},
-        {feature: 'pool-recovery', facts: pool},
+        {feature: 'batch-retry', facts: f.batchRetry},
+        {feature: 'pool-recovery', facts: f.poolRecovery},
       ],
-    })
-  },
-}
+    }),
+})

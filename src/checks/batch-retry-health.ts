@@ -14,12 +14,11 @@
  * it is reported in the message and details but the ladder says ok (gbrain's own rows are never
  * spooled, so gbrain's files keep gbrain's verdict). Corrupt lines are reported in every branch.
  */
-import * as path from 'node:path'
-import {inspectRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
+import type {RetryPolicyIssue} from '../engine/retry-policy.js'
 import {redact} from '../engine/redact.js'
-import type {CheckDef} from './check.js'
-import {plural, type BatchRetryFacts, type FileCheckFacts} from './facts-files.js'
-import {shellQuote} from '../engine/shell-quote.js'
+import {defineCheck} from './check.js'
+import type {BatchRetryFacts} from './facts/audit-windows.js'
+import {plural, unreadableFileCommand} from './wording.js'
 import {issueDetails} from './retry-config.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome, CheckStatus, Fix} from './types.js'
@@ -43,16 +42,6 @@ interface Part {
   message: string
   fixText?: string
   commands: string[]
-}
-
-/** A paste-ready fix for an audit file the reader could not read. */
-export function unreadableFileCommand(file: string, error: string): string {
-  if (/ENOTDIR/.test(error)) {
-    // The audit directory itself is a file: move it aside (the writer recreates the directory).
-    const dir = path.dirname(file)
-    return `mv ${shellQuote(dir)} ${shellQuote(`${dir}.not-audit`)}`
-  }
-  return /EISDIR|not a regular file/i.test(error) ? `mv ${shellQuote(file)} ${shellQuote(`${file}.not-audit`)}` : `chmod 600 ${shellQuote(file)}`
 }
 
 function notes(f: BatchRetryFacts): string {
@@ -209,23 +198,21 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   }
 }
 
-export const batchRetryHealthCheck: CheckDef<FileCheckFacts> = {
+export const batchRetryHealthCheck = defineCheck({
   name: 'batch_retry_health',
   category: 'retry',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    const batch = await facts.batchRetry()
-    // The spool is read only when there is something to match against it.
-    const spool = batch.spooled_exhausted.length > 0 ? await facts.spool() : null
-    const spoolIds = spool === null ? [] : spool.list_error === null ? spool.ids : null
-    const inspected = inspectRetryPolicy(facts.env)
+  needs: ['batchRetry', 'spool', 'retryPolicy'],
+  judge(f, ctx) {
+    // The spool matters only when there is something to match against it.
+    const spoolIds = f.batchRetry.spooled_exhausted.length === 0 ? [] : f.spool.list_error === null ? f.spool.ids : null
     return judgeBatchRetryHealth({
-      facts: batch,
+      facts: f.batchRetry,
       spoolIds,
-      retryIssues: inspected.issues,
-      maxRetries: inspected.policy.maxRetries,
-      thresholds: facts.thresholds.batchRetry,
+      retryIssues: f.retryPolicy.issues,
+      maxRetries: f.retryPolicy.policy.maxRetries,
+      thresholds: ctx.thresholds.batchRetry,
     })
   },
-}
+})

@@ -11,11 +11,11 @@ import type {CheckDef} from './check.js'
 import {connectionSlotsCheck} from './connection-slots.js'
 import {connectionCheck} from './connection.js'
 import {cycleFreshnessCheck} from './cycle-freshness.js'
-import type {DbCheckFacts} from './db-facts-type.js'
 import {deadLetterCheck} from './dead-letter.js'
 import {diskSpaceCheck, FAIL_FREE_BYTES, WARN_FREE_BYTES, WARN_FREE_PCT} from './disk-space.js'
 import {engineProcessesCheck, PROCESS_FAILING_FAIL_MS} from './engine-processes.js'
-import {AUDIT_RETENTION_DAYS, BATCH_RETRY_WINDOW_HOURS, POOL_RECOVERY_WINDOW_HOURS, type FileCheckFacts} from './facts-files.js'
+import {AUDIT_RETENTION_DAYS} from './facts/audit-files.js'
+import {BATCH_RETRY_WINDOW_HOURS, POOL_RECOVERY_WINDOW_HOURS} from './facts/audit-windows.js'
 import {idleTransactionsCheck} from './idle-transactions.js'
 import {pgliteLockCheck, WEDGED_HEARTBEAT_S} from './pglite-lock.js'
 import {POOL_REAP_WARN, poolReapHealthCheck} from './pool-reap-health.js'
@@ -23,8 +23,6 @@ import {RETRY_MIN_WORST_CASE_MS, retryConfigCheck} from './retry-config.js'
 import {syncFreshnessCheck} from './sync-freshness.js'
 import {THRESHOLD_DEFAULTS, type ThresholdVariable} from './thresholds.js'
 import type {Category} from './types.js'
-
-export type DoctorFacts = FileCheckFacts & DbCheckFacts
 
 /** The flag that bounds each check (`doctor --timeout`), as the command declares it. */
 export interface BudgetFlag {
@@ -63,9 +61,7 @@ export interface ListedCheck {
 }
 
 interface Explanation {
-  check: CheckDef<DoctorFacts>
-  /** `connection` opens the database itself, though nothing skips it when the database is down. */
-  opensDatabase?: true
+  check: CheckDef
   looksAt: string
   thresholds: (budget: BudgetFlag) => Omit<ListedThreshold, 'text'>[]
 }
@@ -93,7 +89,6 @@ const RETRY = DEFAULT_RETRY_POLICY
 const ENTRIES: readonly Explanation[] = [
   {
     check: connectionCheck,
-    opensDatabase: true,
     looksAt:
       'Connects to the brain (the Postgres URL, or the embedded brain’s data directory), runs SELECT 1 and reads the server version; a failure is named by its cause (refused, timeout, authentication, unknown database, locked brain). Warns when prepared statements are on behind a pooler; fails behind a transaction pooler.',
     thresholds: (b) => [{level: 'fail', comparison: '>', default: b.ms / 1000, unit: 's', measure: 'to connect and answer', setting: b.flag}],
@@ -171,7 +166,7 @@ const ENTRIES: readonly Explanation[] = [
   },
 ]
 
-export const CATALOGUE: readonly CheckDef<DoctorFacts>[] = ENTRIES.map((e) => e.check)
+export const CATALOGUE: readonly CheckDef[] = ENTRIES.map((e) => e.check)
 
 export const CHECK_NAMES: readonly string[] = CATALOGUE.map((c) => c.name)
 
@@ -194,7 +189,7 @@ export function describeChecks(budget: BudgetFlag): ListedCheck[] {
   return ENTRIES.map((e) => ({
     name: e.check.name,
     category: e.check.category,
-    needs: e.check.database || e.opensDatabase ? 'database' : 'files',
+    needs: e.check.gatedOnConnection || e.check.opensConnection ? 'database' : 'files',
     looks_at: e.looksAt,
     downstream_of: [...(e.check.downstreamOf ?? [])],
     thresholds: e.thresholds(budget).map((t) => ({level: t.level, comparison: t.comparison, default: t.default, unit: t.unit, measure: t.measure, setting: t.setting, text: thresholdText(t)})),

@@ -2,9 +2,8 @@
  * `connection` (connectivity): connect with the engine under the check budget, `SELECT 1`,
  * read the server version; on failure the classified cause and a fix for that cause.
  */
-import type {CheckDef} from './check.js'
-import type {DbCheckFacts} from './db-facts-type.js'
-import type {ConnectionFacts} from './facts-db.js'
+import {defineCheck} from './check.js'
+import type {ConnectionFacts} from './facts/database.js'
 import type {CheckOutcome} from './types.js'
 import {connectionFix, connectionPhrase, notReached, settingName} from './connection-advice.js'
 import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
@@ -88,12 +87,11 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
   return base
 }
 
-export const connectionCheck: CheckDef<DbCheckFacts> = {
+export const connectionCheck = defineCheck({
   name: 'connection',
   category: 'connectivity',
-  database: false,
-  async judge(facts, options) {
-    if (options.fast) return {status: 'skipped', message: 'skipped under --fast'}
-    return judgeConnection(await facts.db.connection())
-  },
-}
+  gatedOnConnection: false,
+  opensConnection: true,
+  needs: ['connection'],
+  judge: (f) => judgeConnection(f.connection),
+})

@@ -6,8 +6,9 @@
  * on a full disk that also lost the audit row) → fail with ROWS LOST. Never prints row
  * contents: only ids, sites, counts and ages.
  */
-import type {CheckDef} from './check.js'
-import {plural, type FileCheckFacts, type SpoolFacts} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {SpoolFacts} from './facts/spool.js'
+import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
 import type {CheckOutcome, Fix} from './types.js'
 
@@ -85,12 +86,11 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
   }
 }
 
-export const deadLetterCheck: CheckDef<FileCheckFacts> = {
+export const deadLetterCheck = defineCheck({
   name: 'dead_letter',
   category: 'storage',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    return judgeDeadLetter(await facts.spool())
-  },
-}
+  needs: ['spool'],
+  judge: (f) => judgeDeadLetter(f.spool),
+})

@@ -8,9 +8,8 @@
  * or {@link WARN_FREE_PCT} % free. A pure judge over facts-disk.ts (statfs, access: nothing written).
  */
 import {shellQuote} from '../engine/shell-quote.js'
-import type {CheckDef} from './check.js'
-import type {DiskFacts} from './facts-disk.js'
-import type {FileCheckFacts} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {DiskFacts} from './facts/disk.js'
 import type {CheckOutcome} from './types.js'
 
 /** Below this a spool entry of one large batch may not fit: fail. */
@@ -54,11 +53,10 @@ export function judgeDiskSpace(facts: DiskFacts): CheckOutcome {
   }
 }
 
-export const diskSpaceCheck: CheckDef<FileCheckFacts> = {
+export const diskSpaceCheck = defineCheck({
   name: 'disk_space',
   category: 'storage',
-  database: false,
-  async judge(facts) {
-    return judgeDiskSpace(await facts.disk())
-  },
-}
+  gatedOnConnection: false,
+  needs: ['disk'],
+  judge: (f) => judgeDiskSpace(f.disk),
+})

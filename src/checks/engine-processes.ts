@@ -10,8 +10,9 @@
  */
 import {redact} from '../engine/redact.js'
 import type {ReadProcessState} from '../engine/process-state.js'
-import type {CheckDef} from './check.js'
-import {plural, type FileCheckFacts, type ProcessFacts} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {ProcessFacts} from './facts/processes.js'
+import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
 import type {CheckOutcome, Fix} from './types.js'
 
@@ -194,12 +195,11 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
   }
 }
 
-export const engineProcessesCheck: CheckDef<FileCheckFacts> = {
+export const engineProcessesCheck = defineCheck({
   name: 'engine_processes',
   category: 'pool',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    return judgeEngineProcesses({facts: await facts.processes(), now: facts.now})
-  },
-}
+  needs: ['processes'],
+  judge: (f, ctx) => judgeEngineProcesses({facts: f.processes, now: ctx.now}),
+})

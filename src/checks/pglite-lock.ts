@@ -6,9 +6,8 @@
  * process is never called stale: its heartbeat runs on a JS event loop that long WASM work blocks.
  */
 import {shellCommand} from '../engine/shell-quote.js'
-import type {CheckDef} from './check.js'
-import type {DbCheckFacts} from './db-facts-type.js'
-import type {LockFacts} from './facts-db.js'
+import {defineCheck} from './check.js'
+import type {LockFacts} from './facts/database.js'
 import type {CheckOutcome} from './types.js'
 import {describeLock, formatAge, holderLabel} from '../engine/pglite/open-errors.js'
 
@@ -102,11 +101,10 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
   }
 }
 
-export const pgliteLockCheck: CheckDef<DbCheckFacts> = {
+export const pgliteLockCheck = defineCheck({
   name: 'pglite_lock',
   category: 'connectivity',
-  database: false,
-  async judge(facts) {
-    return judgePgliteLock(await facts.db.lock())
-  },
-}
+  gatedOnConnection: false,
+  needs: ['lock'],
+  judge: (f) => judgePgliteLock(f.lock),
+})

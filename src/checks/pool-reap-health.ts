@@ -14,9 +14,9 @@
  * - An unreadable audit file → at least warn (it may hide a failure).
  * - Otherwise ok — reported, not omitted (gbrain omits it).
  */
-import type {CheckDef} from './check.js'
-import {plural, type FileCheckFacts, type PoolRecoveryFacts} from './facts-files.js'
-import {unreadableFileCommand} from './batch-retry-health.js'
+import {defineCheck} from './check.js'
+import type {PoolRecoveryFacts} from './facts/audit-windows.js'
+import {plural, unreadableFileCommand} from './wording.js'
 import type {CheckOutcome, Fix} from './types.js'
 
 /** Reaps in the window at which the pool counts as thrashing (gbrain's). */
@@ -125,12 +125,11 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
   }
 }
 
-export const poolReapHealthCheck: CheckDef<FileCheckFacts> = {
+export const poolReapHealthCheck = defineCheck({
   name: 'pool_reap_health',
   category: 'pool',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    return judgePoolReapHealth({facts: await facts.poolRecovery()})
-  },
-}
+  needs: ['poolRecovery'],
+  judge: (f) => judgePoolReapHealth({facts: f.poolRecovery}),
+})

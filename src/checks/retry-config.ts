@@ -7,9 +7,8 @@
  */
 import {worstCaseSleepMs} from '../engine/backoff.js'
 import {redact} from '../engine/redact.js'
-import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
-import type {CheckDef} from './check.js'
-import type {FileCheckFacts} from './facts-files.js'
+import {DEFAULT_RETRY_POLICY, type InspectedRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
+import {defineCheck} from './check.js'
 import type {CheckOutcome, Fix} from './types.js'
 
 /** Warn below this worst-case total sleep. */
@@ -68,14 +67,13 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
   }
 }
 
-export const retryConfigCheck: CheckDef<FileCheckFacts> = {
+export const retryConfigCheck = defineCheck({
   name: 'retry_config',
   category: 'retry',
-  database: false,
-  async judge(facts) {
-    return judgeRetryConfig(inspectRetryPolicy(facts.env))
-  },
-}
+  gatedOnConnection: false,
+  needs: ['retryPolicy'],
+  judge: (f) => judgeRetryConfig(f.retryPolicy),
+})
 
 /** Invalid GBRAIN_BULK_* settings as structured details (value and message redacted). */
 export function issueDetails(issues: readonly RetryPolicyIssue[]): {variable: string; value: string; message: string; fix: string}[] {
