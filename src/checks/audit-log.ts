@@ -11,8 +11,9 @@ import {defineCheck} from './check.js'
 import type {AuditFilesFacts, ModeProblem} from './facts/audit-files.js'
 import type {AuditScanFacts} from './facts/audit-windows.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import {octal, plural, unreadableFileCommand} from './wording.js'
-import type {CheckOutcome, Fix} from './types.js'
+import {Findings} from './findings.js'
+import {octal, plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
+import type {CheckOutcome} from './types.js'
 
 export interface AuditLogInput {
   files: AuditFilesFacts
@@ -48,9 +49,7 @@ export function chmodCommands(problems: readonly ModeProblem[]): string[] {
 
 export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   const f = input.files
-  const parts: string[] = []
-  const texts: string[] = []
-  const commands: string[] = []
+  const found = new Findings()
 
   // Unreadable: listed entries that are not regular files, plus what the scans could not read.
   const unreadable = new Map<string, string>()
@@ -65,38 +64,36 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   const corrupt = input.scans.reduce((n, s) => n + s.facts.corrupt_lines, 0)
 
   if (f.list_error !== null) {
-    parts.push(`Audit directory ${f.dir} unreadable (${f.list_error}).`)
+    const message = `Audit directory ${f.dir} unreadable (${f.list_error}).`
     if (/not a directory|ENOTDIR/.test(f.list_error)) {
-      texts.push('Move the file that sits where the audit directory should be out of the way (the engine recreates the directory).')
-      commands.push(`mv ${shellQuote(f.dir)} ${shellQuote(`${f.dir}.not-audit`)}`)
-    } else {
-      texts.push('Make the audit directory readable by its owner.')
-      commands.push(`chmod 700 ${shellQuote(f.dir)}`)
-    }
+      found.add('warn', message, {
+        text: 'Move the file that sits where the audit directory should be out of the way (the engine recreates the directory).',
+        commands: [`mv ${shellQuote(f.dir)} ${shellQuote(`${f.dir}.not-audit`)}`],
+      })
+    } else found.add('warn', message, {text: 'Make the audit directory readable by its owner.', commands: [`chmod 700 ${shellQuote(f.dir)}`]})
   }
   if (unreadable.size > 0) {
-    parts.push(`${plural(unreadable.size, 'audit file')} unreadable: ${[...unreadable].map(([p, e]) => `${p} (${e})`).join(', ')}.`)
-    texts.push('Make each audit file readable by its owner (or move a non-file out of the audit directory).')
-    commands.push(...[...unreadable].map(([p, e]) => unreadableFileCommand(p, e)))
+    const files = [...unreadable].map(([file, error]) => ({file, error}))
+    found.add('warn', `${unreadableAuditFiles(files)}.`, {text: unreadableAuditFix('each'), commands: files.map((u) => unreadableFileCommand(u.file, u.error))})
   }
   if (f.expired_files.length > 0) {
     const byFeature = f.features.filter((x) => x.expired > 0).map((x) => `${x.feature} = ${x.expired}`)
-    parts.push(`${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`)
-    texts.push(`Prune audit files whose whole week is older than ${f.retention_days} days.`)
-    commands.push(`gbrain repair --prune-audit --older-than ${f.retention_days}d`)
+    found.add('warn', `${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`, {
+      text: `Prune audit files whose whole week is older than ${f.retention_days} days.`,
+      commands: [`gbrain repair --prune-audit --older-than ${f.retention_days}d`],
+    })
   }
   if (f.wide_modes.length > 0) {
     const shown = f.wide_modes.slice(0, 5).map((m) => `${m.path} (${m.owner_uid !== undefined ? `owned by uid ${m.owner_uid}, ` : ''}${octal(m.mode)}, expected ${octal(m.expected)})`)
     const more = f.wide_modes.length > 5 ? ` and ${f.wide_modes.length - 5} more` : ''
-    parts.push(`Permissions wider than the owner: ${shown.join(', ')}${more}.`)
     const home = f.wide_modes.some((m) => m.what !== undefined)
-    texts.push(
+    const texts = [
       home
         ? 'Another user who can write the home directory can replace config.json (where every command connects), and one who can read the config reads its database URL: restrict them, and the audit and spool files, to their owner.'
         : 'Audit and spool files hold operational data: restrict them to their owner.',
-    )
+    ]
     if (f.wide_modes.some((m) => m.owner_uid !== undefined)) texts.push('A path another user owns cannot be made private by chmod: move it aside and let gbrain recreate it, or have its owner fix it.')
-    commands.push(...chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined)))
+    found.add('warn', `Permissions wider than the owner: ${shown.join(', ')}${more}.`, {text: texts.join(' '), commands: chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined))})
   }
 
   let summary: string
@@ -114,11 +111,7 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
     summary += ` (note: ${plural(corrupt, 'corrupt JSONL line')} skipped: ${where.join(', ')})`
   }
 
-  const status: CheckOutcome['status'] = parts.length > 0 ? 'warn' : 'ok'
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message: [...parts, summary].filter((x) => x !== '').join(' ').trim(),
+  return found.outcome([...found.messages, summary].filter((x) => x !== '').join(' ').trim(), {
     details: {
       dir: f.dir,
       exists: f.exists,
@@ -135,8 +128,7 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
     },
     observed_value: f.total_bytes,
     observed_unit: 'bytes',
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
 export const auditLogCheck = defineCheck({

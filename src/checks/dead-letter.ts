@@ -8,9 +8,10 @@
  */
 import {defineCheck} from './check.js'
 import type {SpoolFacts} from './facts/spool.js'
+import {Findings} from './findings.js'
 import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import type {CheckOutcome, Fix} from './types.js'
+import type {CheckOutcome} from './types.js'
 
 function age(ms: number): string {
   const s = Math.round(ms / 1000)
@@ -21,54 +22,54 @@ function age(ms: number): string {
 }
 
 export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
-  const parts: string[] = []
-  const texts: string[] = []
-  const commands: string[] = []
+  const found = new Findings()
 
   if (spool.list_error !== null) {
-    parts.push(`Dead-letter spool ${spool.dir} unreadable (${spool.list_error}): spooled rows cannot be checked.`)
-    texts.push('Make the spool directory readable by its owner.')
-    commands.push(`chmod 700 ${shellQuote(spool.dir)}`)
+    found.add('fail', `Dead-letter spool ${spool.dir} unreadable (${spool.list_error}): spooled rows cannot be checked.`, {
+      text: 'Make the spool directory readable by its owner.',
+      commands: [`chmod 700 ${shellQuote(spool.dir)}`],
+    })
   }
   if (spool.entries > 0) {
     const sites = Object.entries(spool.by_site)
       .map(([site, s]) => `${site} = ${s.entries}`)
       .join(', ')
-    parts.push(
+    found.add(
+      'fail',
       `${plural(spool.entries, 'batch', 'batches')} (${plural(spool.rows, 'row')}) waiting in the dead-letter spool, ` +
         `oldest ${age(spool.oldest_age_ms ?? 0)} old (by site: ${sites}); the rows are not in the database until replayed.`,
+      {text: 'Replay the spool once the database is reachable (idempotent; each entry is removed only after its rows landed).', commands: ['gbrain repair --replay']},
     )
-    texts.push('Replay the spool once the database is reachable (idempotent; each entry is removed only after its rows landed).')
-    commands.push('gbrain repair --replay')
   }
   if (spool.corrupt.length > 0) {
-    parts.push(`${plural(spool.corrupt.length, 'corrupt spool entry', 'corrupt spool entries')}: ${spool.corrupt.map((c) => `${c.id} (${c.reason})`).join(', ')}.`)
-    texts.push('Corrupt entries are never deleted automatically: inspect each one, then move it out of the spool.')
-    commands.push(...spool.corrupt.map((c) => `mv ${shellQuote(c.file)} ${shellQuote(`${c.file}.corrupt`)}`))
+    found.add('fail', `${plural(spool.corrupt.length, 'corrupt spool entry', 'corrupt spool entries')}: ${spool.corrupt.map((c) => `${c.id} (${c.reason})`).join(', ')}.`, {
+      text: 'Corrupt entries are never deleted automatically: inspect each one, then move it out of the spool.',
+      commands: spool.corrupt.map((c) => `mv ${shellQuote(c.file)} ${shellQuote(`${c.file}.corrupt`)}`),
+    })
   }
 
   const ledger = spool.ledger
   const lost = ledger.records.reduce((n, r) => n + r.lost_rows, 0)
   if (ledger.records.length > 0) {
     const last = ledger.records.reduce((a, b) => (a.last_at >= b.last_at ? a : b))
-    parts.push(
+    found.add(
+      'fail',
       `ROWS LOST: ${plural(lost, 'row')} in ${plural(ledger.records.reduce((n, r) => n + r.lost_batches, 0), 'batch', 'batches')} could be neither landed nor spooled ` +
         `(${plural(ledger.records.length, 'process', 'processes')}; last at ${last.last_at}, site ${last.last_site}: ${last.last_error}); recorded in ${ledger.file}.`,
+      {
+        text: 'Free space where the spool lives, rerun the cycle (it re-reads the sources; rows land idempotently), then remove the ledger (the next cycle makes it again).',
+        commands: ['gbrain cycle', `rm ${shellQuote(ledger.file)}`],
+      },
     )
-    texts.push('Free space where the spool lives, rerun the cycle (it re-reads the sources; rows land idempotently), then remove the ledger (the next cycle makes it again).')
-    commands.push('gbrain cycle', `rm ${shellQuote(ledger.file)}`)
   }
   if (ledger.error !== null || ledger.corrupt_slots > 0) {
-    parts.push(`The loss ledger ${ledger.file} is unusable (${ledger.error ?? `${plural(ledger.corrupt_slots, 'corrupt slot')}`}): a loss on a full disk could go unrecorded.`)
-    texts.push('Remove it; the next cycle makes it again.')
-    commands.push(`rm ${shellQuote(ledger.file)}`)
+    found.add('fail', `The loss ledger ${ledger.file} is unusable (${ledger.error ?? `${plural(ledger.corrupt_slots, 'corrupt slot')}`}): a loss on a full disk could go unrecorded.`, {
+      text: 'Remove it; the next cycle makes it again.',
+      commands: [`rm ${shellQuote(ledger.file)}`],
+    })
   }
 
-  const status: CheckOutcome['status'] = parts.length > 0 ? 'fail' : 'ok'
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message: status === 'ok' ? 'Dead-letter spool is empty.' : parts.join(' '),
+  return found.outcome(found.any ? found.messages.join(' ') : 'Dead-letter spool is empty.', {
     details: {
       dir: spool.dir,
       entries: spool.entries,
@@ -82,8 +83,7 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
     observed_value: spool.entries + spool.corrupt.length,
     observed_unit: 'count',
     threshold: {fail: 1},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
 export const deadLetterCheck = defineCheck({

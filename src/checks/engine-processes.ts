@@ -14,7 +14,8 @@ import {defineCheck} from './check.js'
 import type {ProcessFacts} from './facts/processes.js'
 import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import type {CheckOutcome, Fix} from './types.js'
+import {Findings} from './findings.js'
+import type {CheckOutcome} from './types.js'
 
 /** How long a live process's pool may fail before the check fails. */
 export const PROCESS_FAILING_FAIL_MS = 60_000
@@ -131,11 +132,10 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
   const recovering = procs.filter((d) => d.verdict === 'recovering')
   const live = procs.filter((d) => d.alive && d.verdict !== 'unreadable')
 
-  const parts: string[] = []
-  const commands: string[] = []
-  const texts: string[] = []
+  const found = new Findings()
   if (failing.length > 0) {
-    parts.push(
+    found.add(
+      'fail',
       failing
         .map(
           (d) =>
@@ -143,26 +143,24 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
             `${d.last_error ? `, last error: ${d.last_error.message}` : ''})`,
         )
         .join('; ') + '.',
+      {text: 'Check that the database is reachable, then make the live processes rebuild their pools in place.', commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect']},
     )
-    texts.push('Check that the database is reachable, then make the live processes rebuild their pools in place.')
-    commands.push('gbrain doctor --only connection', 'gbrain repair --reconnect')
   }
   if (facts.list_error !== null) {
-    parts.push(`Run directory ${facts.run_dir} unreadable: ${facts.list_error}.`)
-    texts.push('Make the run directory readable by its owner.')
-    commands.push(`chmod 700 ${shellQuote(facts.run_dir)}`)
+    found.add('warn', `Run directory ${facts.run_dir} unreadable: ${facts.list_error}.`, {text: 'Make the run directory readable by its owner.', commands: [`chmod 700 ${shellQuote(facts.run_dir)}`]})
   }
   if (unreadable.length > 0) {
-    parts.push(unreadable.map((d) => `state file ${d.file} unreadable (${d.error})${d.alive ? '' : ', pid not running'}`).join('; ') + '.')
-    texts.push('A live process rewrites its state file on its next heartbeat; a dead one\'s file can be removed.')
-    commands.push(...unreadable.filter((d) => !d.alive).map((d) => `rm -f ${shellQuote(d.file)}`))
+    found.add('warn', unreadable.map((d) => `state file ${d.file} unreadable (${d.error})${d.alive ? '' : ', pid not running'}`).join('; ') + '.', {
+      text: 'A live process rewrites its state file on its next heartbeat; a dead one\'s file can be removed.',
+      commands: unreadable.filter((d) => !d.alive).map((d) => `rm -f ${shellQuote(d.file)}`),
+    })
   }
   if (stale.length > 0) {
-    parts.push(`Stale state ${stale.length === 1 ? 'file' : 'files'} of dead ${stale.map(label).join(', ')}.`)
-    texts.push('The process exited without cleaning up; removing its state file is safe.')
-    commands.push(...stale.map((d) => `rm -f ${shellQuote(d.file)}`))
+    found.add('warn', `Stale state ${stale.length === 1 ? 'file' : 'files'} of dead ${stale.map(label).join(', ')}.`, {
+      text: 'The process exited without cleaning up; removing its state file is safe.',
+      commands: stale.map((d) => `rm -f ${shellQuote(d.file)}`),
+    })
   }
-  const status: CheckOutcome['status'] = failing.length > 0 ? 'fail' : parts.length > 0 ? 'warn' : 'ok'
 
   let summary: string
   if (procs.length === 0 && facts.list_error === null) summary = 'No engine processes running.'
@@ -173,11 +171,7 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
     if (recovering.length > 0) summary += `, ${recovering.map((d) => `${label(d)} failing for ${Math.round(d.failing_for_s ?? 0)} s`).join(', ')} (under ${Math.round(after / 1000)} s)`
     summary += '.'
   }
-  const message = status === 'ok' ? summary : `${parts.join(' ')} ${summary}`
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message,
+  return found.outcome(found.any ? `${found.messages.join(' ')} ${summary}` : summary, {
     details: {
       processes: procs,
       live: live.length,
@@ -191,8 +185,7 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
     observed_value: failing.length,
     observed_unit: 'count',
     threshold: {fail: 1},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
 export const engineProcessesCheck = defineCheck({

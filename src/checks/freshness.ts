@@ -5,6 +5,7 @@
 import type {SourceRow} from '../brain/sources.js'
 import type {SourcesFacts} from './facts/database.js'
 import type {CheckOutcome, CheckStatus} from './types.js'
+import {plural} from './wording.js'
 
 export type FreshnessState = 'fresh' | 'stale' | 'never' | 'unparseable' | 'future'
 
@@ -72,8 +73,8 @@ export function judgeFreshness(inputs: readonly FreshnessInput[], now: number, p
     }
   }
   const message = bad.length === 0
-    ? `${rows.length} source${rows.length === 1 ? '' : 's'} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
-    : `${bad.length} of ${rows.length} source${rows.length === 1 ? '' : 's'} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
+    ? `${plural(rows.length, 'source')} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
+    : `${bad.length} of ${plural(rows.length, 'source')} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
   return {
     status: worst,
     message,

@@ -6,6 +6,7 @@ import {defineCheck} from './check.js'
 import type {IdleTxFacts} from './facts/database.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {plural} from './wording.js'
 
 export function judgeIdleTransactions(f: IdleTxFacts, thresholds: Thresholds): CheckOutcome {
   const t = thresholds.idleTransactions
@@ -18,7 +19,7 @@ export function judgeIdleTransactions(f: IdleTxFacts, thresholds: Thresholds): C
   const list = sessions.slice(0, 5).map((s) => `pid ${s.pid} (${s.application_name || 'no application_name'}, ${Math.round(s.age_s / 60)} min)`).join(', ')
   return {
     status: 'warn',
-    message: `${sessions.length} session${sessions.length === 1 ? '' : 's'} idle in a transaction over ${t.warnMinutes} min: ${list}${sessions.length > 5 ? ', …' : ''}`,
+    message: `${plural(sessions.length, 'session')} idle in a transaction over ${t.warnMinutes} min: ${list}${sessions.length > 5 ? ', …' : ''}`,
     details: {sessions},
     observed_value: sessions.length,
     observed_unit: 'count',

@@ -7,9 +7,11 @@
  */
 import {worstCaseSleepMs} from '../engine/backoff.js'
 import {redact} from '../engine/redact.js'
-import {DEFAULT_RETRY_POLICY, type InspectedRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
+import {DEFAULT_RETRY_POLICY, type InspectedRetryPolicy} from '../engine/retry-policy.js'
 import {defineCheck} from './check.js'
-import type {CheckOutcome, Fix} from './types.js'
+import {Findings} from './findings.js'
+import {issueDetails} from './wording.js'
+import type {CheckOutcome} from './types.js'
 
 /** Warn below this worst-case total sleep. */
 export const RETRY_MIN_WORST_CASE_MS = 5000
@@ -27,31 +29,24 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
     `${policy.maxRetries} retries, base ${policy.baseMs} ms, cap ${policy.maxMs} ms, ${policy.jitter} jitter ` +
     `(${origin}); worst-case total wait ${secs(worst)}.`
 
-  let status: CheckOutcome['status'] = 'ok'
-  const parts: string[] = []
-  const texts: string[] = []
-  const commands: string[] = []
+  const found = new Findings()
   if (issues.length > 0) {
-    status = 'fail'
-    parts.push(`Invalid retry settings: ${issues.map((i) => redact(i.message)).join('; ')} (the default is used instead).`)
-    texts.push('Set each invalid variable to a valid value (or unset it to use the default).')
-    commands.push(...issues.map((i) => i.fix))
+    found.add('fail', `Invalid retry settings: ${issues.map((i) => redact(i.message)).join('; ')} (the default is used instead).`, {
+      text: 'Set each invalid variable to a valid value (or unset it to use the default).',
+      commands: issues.map((i) => i.fix),
+    })
   }
   if (worst < minWorstCaseMs) {
-    if (status === 'ok') status = 'warn'
-    parts.push(
-      `Worst-case total wait ${secs(worst)} is shorter than a typical pooler circuit-breaker recovery (${secs(minWorstCaseMs)}): ` +
-        `batches may exhaust their retries during a blip the pooler would survive.`,
-    )
     // Raise every overridden value that is below its default back to the default.
     const raise = (Object.keys(VARS) as Array<keyof typeof VARS>).filter((k) => sources[k] !== 'default' && policy[k] < DEFAULT_RETRY_POLICY[k])
-    texts.push('Allow more or longer retries.')
-    commands.push(...raise.map((k) => `export ${VARS[k]}=${DEFAULT_RETRY_POLICY[k]}`))
+    found.add(
+      'warn',
+      `Worst-case total wait ${secs(worst)} is shorter than a typical pooler circuit-breaker recovery (${secs(minWorstCaseMs)}): ` +
+        `batches may exhaust their retries during a blip the pooler would survive.`,
+      {text: 'Allow more or longer retries.', commands: raise.map((k) => `export ${VARS[k]}=${DEFAULT_RETRY_POLICY[k]}`)},
+    )
   }
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message: status === 'ok' ? `Batch retries: ${summary}` : `${parts.join(' ')} Effective: ${summary}`,
+  return found.outcome(found.any ? `${found.messages.join(' ')} Effective: ${summary}` : `Batch retries: ${summary}`, {
     details: {
       policy: {max_retries: policy.maxRetries, base_ms: policy.baseMs, max_ms: policy.maxMs, jitter: policy.jitter},
       sources: {max_retries: sources.maxRetries, base_ms: sources.baseMs, max_ms: sources.maxMs},
@@ -63,8 +58,7 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
     observed_value: worst,
     observed_unit: 'ms',
     threshold: {warn: minWorstCaseMs},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
 export const retryConfigCheck = defineCheck({
@@ -74,8 +68,3 @@ export const retryConfigCheck = defineCheck({
   needs: ['retryPolicy'],
   judge: (f) => judgeRetryConfig(f.retryPolicy),
 })
-
-/** Invalid GBRAIN_BULK_* settings as structured details (value and message redacted). */
-export function issueDetails(issues: readonly RetryPolicyIssue[]): {variable: string; value: string; message: string; fix: string}[] {
-  return issues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix}))
-}

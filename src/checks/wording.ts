@@ -5,7 +5,11 @@
 import * as path from 'node:path'
 import {shellQuote} from '../engine/shell-quote.js'
 
-export {plural} from '../engine/plural.js'
+import {plural} from '../engine/plural.js'
+import {redact} from '../engine/redact.js'
+import type {RetryPolicyIssue} from '../engine/retry-policy.js'
+
+export {plural}
 
 /** `0644`. */
 export function octal(mode: number): string {
@@ -20,4 +24,19 @@ export function unreadableFileCommand(file: string, error: string): string {
     return `mv ${shellQuote(dir)} ${shellQuote(`${dir}.not-audit`)}`
   }
   return /EISDIR|not a regular file/i.test(error) ? `mv ${shellQuote(file)} ${shellQuote(`${file}.not-audit`)}` : `chmod 600 ${shellQuote(file)}`
+}
+
+/** `2 audit files unreadable: /a (EACCES), /b (EISDIR)` — how every check names them. */
+export function unreadableAuditFiles(files: ReadonlyArray<{file: string; error: string}>): string {
+  return `${plural(files.length, 'audit file')} unreadable: ${files.map((u) => `${u.file} (${u.error})`).join(', ')}`
+}
+
+/** The fix sentence for unreadable audit files: `the` file one check reads, `each` of the trail. */
+export function unreadableAuditFix(which: 'the' | 'each'): string {
+  return `Make ${which} audit file readable by its owner (or move a non-file out of the audit directory).`
+}
+
+/** Invalid GBRAIN_BULK_* settings as structured details (value and message redacted). */
+export function issueDetails(issues: readonly RetryPolicyIssue[]): {variable: string; value: string; message: string; fix: string}[] {
+  return issues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix}))
 }

@@ -41,7 +41,7 @@ export function planRepairs(report: Report): PlannedRepair[] {
   const dl = by.get('dead_letter')
   const dlDetails = (dl?.details ?? {}) as {entries?: number; rows?: number}
   if ((dlDetails.entries ?? 0) > 0) {
-    plan.push({action: 'replay', because: `${dlDetails.entries} dead-letter entr${dlDetails.entries === 1 ? 'y' : 'ies'} (${dlDetails.rows ?? 0} rows) waiting`, command: 'gbrain repair --replay'})
+    plan.push({action: 'replay', because: `${plural(dlDetails.entries ?? 0, 'dead-letter entry', 'dead-letter entries')} (${dlDetails.rows ?? 0} rows) waiting`, command: 'gbrain repair --replay'})
   }
   const audit = by.get('audit_log')
   const expired = ((audit?.details ?? {}) as {expired_files?: unknown[]}).expired_files ?? []

@@ -16,6 +16,7 @@ import {withRetry} from '../engine/retry.js'
 import {dirDistrust, myUid} from '../engine/trust.js'
 import type {Engine} from '../engine/types.js'
 import type {ActionResult, RepairContext} from './types.js'
+import {plural} from '../engine/plural.js'
 
 export interface ProcessOutcome {
   pid: number
@@ -199,7 +200,7 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
   }
   data.processes = outcomes
   for (const x of outcomes) if (x.action !== 'healthy') parts.push(x.detail)
-  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0) parts.push(`${outcomes.length} live process${outcomes.length === 1 ? '' : 'es'} healthy`)
+  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0) parts.push(`${plural(outcomes.length, 'live process', 'live processes')} healthy`)
 
   const status = failed ? 'failed' : ctx.dryRun ? (changed ? 'would_apply' : 'skipped') : changed ? 'applied' : 'skipped'
   return {name: 'reconnect', status, detail: parts.join('; '), data}
