@@ -15,6 +15,22 @@ import {Findings} from './findings.js'
 import {octal, plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
 import type {CheckOutcome} from './types.js'
 
+/** `audit_log` details (what the repair plan reads). */
+export interface AuditLogDetails {
+  dir: string
+  exists: boolean
+  list_error: string | null
+  retention_days: number
+  cutoff: string
+  features: AuditFilesFacts['features']
+  total_files: number
+  total_bytes: number
+  expired_files: AuditFilesFacts['expired_files']
+  unreadable_files: Array<{file: string; error: string}>
+  corrupt_lines: Record<string, number>
+  wide_permissions: Array<{path: string; kind: ModeProblem['kind']; mode: string; expected: string}>
+}
+
 export interface AuditLogInput {
   files: AuditFilesFacts
   /** The windowed scans of the features the doctor reads, for corrupt and unreadable counts. */
@@ -125,7 +141,7 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
       unreadable_files: [...unreadable].map(([file, error]) => ({file, error})),
       corrupt_lines: Object.fromEntries(input.scans.map((s) => [s.feature, s.facts.corrupt_lines])),
       wide_permissions: f.wide_modes.map((m) => ({path: m.path, kind: m.kind, mode: octal(m.mode), expected: octal(m.expected)})),
-    },
+    } satisfies AuditLogDetails,
     observed_value: f.total_bytes,
     observed_unit: 'bytes',
   })

@@ -8,8 +8,14 @@ import type {CheckOutcome} from './types.js'
 import {connectionFix, connectionPhrase, notReached, settingName} from './connection-advice.js'
 import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
 
+/** `connection` details: what was reached, and on failure its `cause` (what the repair plan reads). */
+export interface ConnectionDetails {
+  [field: string]: unknown
+  cause?: string
+}
+
 export function judgeConnection(c: ConnectionFacts): CheckOutcome {
-  const details: Record<string, unknown> = {
+  const details: ConnectionDetails = {
     engine: c.engine,
     database: c.database,
     database_source: c.database_source,

@@ -21,6 +21,18 @@ function age(ms: number): string {
   return `${Math.round(s / 86_400)} d`
 }
 
+/** `dead_letter` details (what the repair plan reads). */
+export interface DeadLetterDetails {
+  dir: string
+  entries: number
+  rows: number
+  oldest_age_s: number | null
+  by_site: SpoolFacts['by_site']
+  corrupt: Array<{id: string; reason: string}>
+  list_error: string | null
+  ledger: {file: string; exists: boolean; lost_rows: number; records: SpoolFacts['ledger']['records']; corrupt_slots: number; error: string | null}
+}
+
 export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
   const found = new Findings()
 
@@ -79,7 +91,7 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
       corrupt: spool.corrupt.map((c) => ({id: c.id, reason: c.reason})),
       list_error: spool.list_error,
       ledger: {file: ledger.file, exists: ledger.exists, lost_rows: lost, records: ledger.records, corrupt_slots: ledger.corrupt_slots, error: ledger.error},
-    },
+    } satisfies DeadLetterDetails,
     observed_value: spool.entries + spool.corrupt.length,
     observed_unit: 'count',
     threshold: {fail: 1},

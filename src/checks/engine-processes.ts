@@ -15,10 +15,8 @@ import type {ProcessFacts} from './facts/processes.js'
 import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
 import {Findings} from './findings.js'
+import {isPoolFailing, parseMs, poolFailingSince, PROCESS_FAILING_FAIL_MS} from './pool-health.js'
 import type {CheckOutcome} from './types.js'
-
-/** How long a live process's pool may fail before the check fails. */
-export const PROCESS_FAILING_FAIL_MS = 60_000
 
 export type ProcessVerdict = 'healthy' | 'recovering' | 'failing' | 'stale' | 'unreadable'
 
@@ -40,6 +38,18 @@ export interface ProcessDetail {
   error?: string
 }
 
+/** `engine_processes` details (what the repair plan reads). */
+export interface EngineProcessesDetails {
+  processes: ProcessDetail[]
+  live: number
+  failing: number[]
+  stale: number[]
+  unreadable: string[]
+  run_dir: string
+  run_dir_error: string | null
+  failing_after_s: number
+}
+
 export interface EngineProcessesInput {
   facts: ProcessFacts
   now: number
@@ -51,10 +61,6 @@ type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)
 const str = (x: unknown): string | null => (typeof x === 'string' ? x : null)
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
-const parseMs = (x: unknown): number | null => {
-  const ms = typeof x === 'string' ? Date.parse(x) : Number.NaN
-  return Number.isFinite(ms) ? ms : null
-}
 const seconds = (ms: number): number => Math.round(ms / 100) / 10
 
 /** One state file, judged on its own. Never trusts the file's shape. */
@@ -98,13 +104,12 @@ export function describeProcess(p: ReadProcessState, now: number, failingAfterMs
       }
     : null
   const failures = num(h.consecutive_failures)
-  let since = parseMs(h.failing_since)
-  if (since === null && h.state === 'broken' && (failures ?? 0) > 0) since = parseMs(isObj(h.last_error) ? h.last_error.at : undefined)
+  const since = poolFailingSince({state: h.state as string, consecutive_failures: failures, failing_since: h.failing_since, last_error_at: isObj(h.last_error) ? h.last_error.at : undefined})
   const failingFor = since === null ? null : Math.max(0, now - since)
   let verdict: ProcessVerdict
   if (!p.alive) verdict = 'stale'
   else if (failingFor === null) verdict = 'healthy'
-  else verdict = failingFor > failingAfterMs ? 'failing' : 'recovering'
+  else verdict = isPoolFailing(p.alive, failingFor, failingAfterMs) ? 'failing' : 'recovering'
   return {
     ...base,
     verdict,
@@ -181,7 +186,7 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
       run_dir: facts.run_dir,
       run_dir_error: facts.list_error,
       failing_after_s: after / 1000,
-    },
+    } satisfies EngineProcessesDetails,
     observed_value: failing.length,
     observed_unit: 'count',
     threshold: {fail: 1},

@@ -18,6 +18,7 @@ import {defineCheck} from './check.js'
 import type {PoolRecoveryFacts} from './facts/audit-windows.js'
 import {plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
 import {Findings} from './findings.js'
+import {reconnectStillFailing} from './pool-health.js'
 import type {CheckOutcome} from './types.js'
 
 /** Reaps in the window at which the pool counts as thrashing (gbrain's). */
@@ -35,7 +36,7 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
   const hours = f.window.hours
   // Only a process that is still running can still be "throwing"; one that exited after failing
   // (e.g. a `gbrain cycle` that spooled its batches) is history: reported, not a failure.
-  const unrecovered = f.pids.filter((p) => !p.recovered && p.alive !== false)
+  const unrecovered = f.pids.filter(reconnectStillFailing)
   const exited = f.pids.filter((p) => !p.recovered && p.alive === false)
   const recoveredFailing = f.pids.filter((p) => p.failures > 0 && p.recovered)
 

@@ -7,6 +7,7 @@
  */
 import {readFileSync, readlinkSync, promises as fs} from 'node:fs'
 import path from 'node:path'
+import {poolNeedsReconnect} from '../checks/pool-health.js'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
 import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
@@ -42,10 +43,11 @@ export interface ReconnectOptions {
   wasFailing: boolean
 }
 
+/** Whether a state file shows a pool `--reconnect` heals (the rule in checks/pool-health.ts). */
 export function needsReconnect(p: ReadProcessState): boolean {
   const h = p.state?.health
   if (!h) return false
-  return h.state === 'broken' || h.state === 'reconnecting' || h.consecutive_failures > 0 || h.failing_since !== null
+  return poolNeedsReconnect({state: h.state, consecutive_failures: h.consecutive_failures, failing: h.failing_since !== null})
 }
 
 /** What /proc says about a pid; injectable for tests. */

@@ -6,7 +6,7 @@
 import {describe, expect, it} from 'vitest'
 import {CATALOGUE, CHECK_NAMES, describeChecks, thresholdRule, type ListedCheck} from '../../src/checks/catalogue.js'
 import {FAIL_FREE_BYTES, WARN_FREE_BYTES, WARN_FREE_PCT} from '../../src/checks/disk-space.js'
-import {PROCESS_FAILING_FAIL_MS} from '../../src/checks/engine-processes.js'
+import {PROCESS_FAILING_FAIL_MS} from '../../src/checks/pool-health.js'
 import {AUDIT_RETENTION_DAYS} from '../../src/checks/facts/audit-files.js'
 import {BATCH_RETRY_WINDOW_HOURS, POOL_RECOVERY_WINDOW_HOURS} from '../../src/checks/facts/audit-windows.js'
 import {WEDGED_HEARTBEAT_S} from '../../src/checks/pglite-lock.js'
