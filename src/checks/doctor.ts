@@ -11,6 +11,7 @@ import {runChecks} from './runner.js'
 import {holderLabel} from '../engine/pglite/open-errors.js'
 import {validateThresholds} from './thresholds.js'
 import type {CheckDef} from './check.js'
+import type {Clock} from '../engine/clock.js'
 import type {CheckResult, Coverage, Report} from './types.js'
 
 export interface DoctorOptions {
@@ -27,6 +28,8 @@ export interface DoctorOptions {
   /** Register teardown (the command runs it, bounded, before exiting). */
   onCleanup: (fn: () => Promise<void>) => void
   now?: () => number
+  /** The runner's timers and durations (default the system clock). */
+  clock?: Clock
 }
 
 export interface DoctorRun {
@@ -67,6 +70,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
     deadlineMs: o.deadlineMs,
     fast: o.fast,
     onSlow: o.onSlow,
+    clock: o.clock,
     databaseGate,
   })
   const coverage = await databaseCoverage(defs, checks, o.fast, databaseGate)
