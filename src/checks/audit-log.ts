@@ -14,6 +14,8 @@ import {shellQuote} from '../engine/shell-quote.js'
 import {Findings} from './findings.js'
 import {octal, plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
 import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
+import {AUDIT_RETENTION_DAYS} from './facts/audit-files.js'
 
 /** `audit_log` details (what the repair plan reads). */
 export interface AuditLogDetails {
@@ -160,4 +162,8 @@ export const auditLogCheck = defineCheck({
         {feature: 'pool-recovery', facts: f.poolRecovery},
       ],
     }),
+  explain: {
+    looksAt: `The audit directory: files and size per feature, files past the ${AUDIT_RETENTION_DAYS}-day retention, unreadable files, and permissions wider than the owner on the brain’s home, config.json and the audit, spool and run directories.`,
+    thresholds: () => [fixed(AUDIT_RETENTION_DAYS, {level: 'warn', comparison: '>', unit: 'd', measure: 'old: audit files past the retention (by the ISO week in their name)'})],
+  },
 })

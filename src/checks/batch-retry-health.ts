@@ -22,6 +22,8 @@ import {Findings, type Level} from './findings.js'
 import {issueDetails, plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {byEnv, ladder} from './listing.js'
+import {BATCH_RETRY_WINDOW_HOURS} from './facts/audit-windows.js'
 
 export interface BatchRetryHealthInput {
   facts: BatchRetryFacts
@@ -158,6 +160,8 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   })
 }
 
+const BATCHES = ['exhausted batch', 'exhausted batches'] as const
+
 export const batchRetryHealthCheck = defineCheck({
   name: 'batch_retry_health',
   category: 'retry',
@@ -174,5 +178,12 @@ export const batchRetryHealthCheck = defineCheck({
       maxRetries: f.retryPolicy.policy.maxRetries,
       thresholds: ctx.thresholds.batchRetry,
     })
+  },
+  explain: {
+    looksAt: `The batch-retry rows of the audit trail from the last ${BATCH_RETRY_WINDOW_HOURS} h: batches that exhausted their retries, per site, and whether their rows went to the dead-letter spool and were replayed (then it is at most a warning). Also warns on invalid GBRAIN_BULK_* settings and unreadable audit files.`,
+    thresholds: () => [
+      byEnv('GBRAIN_BATCH_RETRY_WARN_SITE', {level: 'warn', comparison: '≥', unit: BATCHES, measure: 'at one site'}),
+      ...ladder('GBRAIN_BATCH_RETRY_WARN_TOTAL', 'GBRAIN_BATCH_RETRY_FAIL_TOTAL', {comparison: '≥', unit: BATCHES, measure: 'in all'}),
+    ],
   },
 })

@@ -6,6 +6,7 @@
  * the check `unknown`; so does a judge that throws.
  */
 import type {Facts} from './facts/index.js'
+import type {Explanation} from './listing.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome, Category} from './types.js'
 
@@ -30,6 +31,8 @@ export interface CheckDef<F = Facts, K extends keyof F = keyof F> {
   /** The facts the judge reads; the runner gathers exactly these. */
   needs: readonly K[]
   judge(facts: Pick<F, K>, ctx: JudgeContext): CheckOutcome
+  /** What `--list` says about the check: what it looks at, its thresholds. */
+  explain: Explanation
 }
 
 /** A check of the catalogue, with its needs checked against its judge's parameter. */

@@ -6,6 +6,7 @@ import {defineCheck} from './check.js'
 import type {SlotFacts} from './facts/database.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {ladder} from './listing.js'
 
 export function judgeSlots(s: SlotFacts, thresholds: Thresholds): CheckOutcome {
   const t = thresholds.connectionSlots
@@ -34,4 +35,8 @@ export const connectionSlotsCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['slots'],
   judge: (f, ctx) => judgeSlots(f.slots, ctx.thresholds),
+  explain: {
+    looksAt: 'Client sessions against max_connections minus the slots reserved for superusers. Skipped behind a pooler (its numbers would be the pooler’s).',
+    thresholds: () => ladder('GBRAIN_CONN_SLOTS_WARN_PCT', 'GBRAIN_CONN_SLOTS_FAIL_PCT', {comparison: '≥', unit: '%', measure: 'of connection slots in use'}),
+  },
 })

@@ -100,4 +100,9 @@ export const connectionCheck = defineCheck({
   opensConnection: true,
   needs: ['connection'],
   judge: (f) => judgeConnection(f.connection),
+  explain: {
+    looksAt:
+      'Connects to the brain (the Postgres URL, or the embedded brain’s data directory), runs SELECT 1 and reads the server version; a failure is named by its cause (refused, timeout, authentication, unknown database, locked brain). Warns when prepared statements are on behind a pooler; fails behind a transaction pooler.',
+    thresholds: (b) => [{level: 'fail', comparison: '>', default: b.ms / 1000, unit: 's', measure: 'to connect and answer', setting: b.flag}],
+  },
 })

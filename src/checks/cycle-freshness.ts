@@ -8,6 +8,7 @@ import {defineCheck} from './check.js'
 import {cycledSources, judgeFreshness, judgeSources, lastFullCycleAt, sourceFilterProblem} from './freshness.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {ladder} from './listing.js'
 
 export function judgeCycleFreshness(sources: readonly SourceRow[], now: number, t: Thresholds, only?: string): CheckOutcome {
   const filtered = sourceFilterProblem(sources, only)
@@ -26,4 +27,8 @@ export const cycleFreshnessCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['sources'],
   judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeCycleFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
+  explain: {
+    looksAt: 'When each source with a local path (not archived; only the --source one when given) last finished a full cycle (sources.config last_full_cycle_at). A source never cycled is a warning.',
+    thresholds: () => ladder('GBRAIN_CYCLE_FRESHNESS_WARN_HOURS', 'GBRAIN_CYCLE_FRESHNESS_FAIL_HOURS', {comparison: '>', unit: 'h', measure: 'since the last full cycle'}),
+  },
 })

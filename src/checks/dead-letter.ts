@@ -12,6 +12,7 @@ import {Findings} from './findings.js'
 import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
 import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
 
 function age(ms: number): string {
   const s = Math.round(ms / 1000)
@@ -105,4 +106,8 @@ export const deadLetterCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['spool'],
   judge: (f) => judgeDeadLetter(f.spool),
+  explain: {
+    looksAt: 'The dead-letter spool: batches that could not be written after all retries and wait to be replayed, unreadable or corrupt entries, and the loss ledger (rows neither written nor spooled, e.g. on a full disk).',
+    thresholds: () => [fixed(1, {level: 'fail', comparison: '≥', unit: ['entry', 'entries'], measure: 'waiting in the spool'})],
+  },
 })

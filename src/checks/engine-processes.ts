@@ -17,6 +17,7 @@ import {shellQuote} from '../engine/shell-quote.js'
 import {Findings} from './findings.js'
 import {isPoolFailing, parseMs, poolFailingSince, PROCESS_FAILING_FAIL_MS} from './pool-health.js'
 import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
 
 export type ProcessVerdict = 'healthy' | 'recovering' | 'failing' | 'stale' | 'unreadable'
 
@@ -200,4 +201,8 @@ export const engineProcessesCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['processes'],
   judge: (f, ctx) => judgeEngineProcesses({facts: f.processes, now: ctx.now}),
+  explain: {
+    looksAt: 'The state file of each running gbrain process (pool health, failing since when). State files of processes that are gone, or that cannot be read, are a warning.',
+    thresholds: () => [fixed(PROCESS_FAILING_FAIL_MS / 1000, {level: 'fail', comparison: '>', unit: 's', measure: 'that a live process’s pool has been failing'})],
+  },
 })

@@ -7,6 +7,7 @@ import type {IdleTxFacts} from './facts/database.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
 import {plural} from './wording.js'
+import {byEnv} from './listing.js'
 
 export function judgeIdleTransactions(f: IdleTxFacts, thresholds: Thresholds): CheckOutcome {
   const t = thresholds.idleTransactions
@@ -38,4 +39,8 @@ export const idleTransactionsCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['idleTransactions'],
   judge: (f, ctx) => judgeIdleTransactions(f.idleTransactions, ctx.thresholds),
+  explain: {
+    looksAt: 'Sessions idle inside a transaction (they hold locks and slots), with pid, application name and age; never their query text.',
+    thresholds: () => [byEnv('GBRAIN_IDLE_TX_WARN_MINUTES', {level: 'warn', comparison: '>', unit: 'min', measure: 'idle in a transaction'})],
+  },
 })

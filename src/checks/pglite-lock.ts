@@ -11,6 +11,8 @@ import type {LockFacts} from './facts/database.js'
 import type {LegacyLock, LockObservation} from '../engine/pglite/data-dir-lock.js'
 import type {CheckOutcome} from './types.js'
 import {describeLock, formatAge, holderLabel} from '../engine/pglite/open-errors.js'
+import {fixed} from './listing.js'
+import {IN_FLIGHT_MS} from '../engine/pglite/data-dir-lock.js'
 
 /** A live holder (not `serve`) whose heartbeat is older than this may be wedged. */
 export const WEDGED_HEARTBEAT_S = 300
@@ -131,4 +133,12 @@ export const pgliteLockCheck = defineCheck({
   gatedOnConnection: false,
   needs: ['lock'],
   judge: (f) => judgePgliteLock(f.lock),
+  explain: {
+    looksAt:
+      'The embedded brain’s data-directory lock as the doctor found it: who holds it, whether that process is alive and is gbrain, and its heartbeat. Warns on a lock left by a crashed process, an abandoned or unreadable lock, and a reused pid. Skipped on Postgres.',
+    thresholds: () => [
+      fixed(WEDGED_HEARTBEAT_S, {level: 'warn', comparison: '>', unit: 's', measure: 'since the heartbeat of a live holder (an agent session’s serve excepted)'}),
+      fixed(IN_FLIGHT_MS / 1000, {level: 'warn', comparison: '>', unit: 's', measure: 'old: a lock directory without its lock file (abandoned)'}),
+    ],
+  },
 })

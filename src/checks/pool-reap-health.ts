@@ -20,6 +20,8 @@ import {plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand}
 import {Findings} from './findings.js'
 import {reconnectStillFailing} from './pool-health.js'
 import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
+import {POOL_RECOVERY_WINDOW_HOURS} from './facts/audit-windows.js'
 
 /** Reaps in the window at which the pool counts as thrashing (gbrain's). */
 export const POOL_REAP_WARN = 10
@@ -121,4 +123,8 @@ export const poolReapHealthCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['poolRecovery'],
   judge: (f) => judgePoolReapHealth({facts: f.poolRecovery}),
+  explain: {
+    looksAt: `The pool-recovery rows of the audit trail from the last ${POOL_RECOVERY_WINDOW_HOURS} h: reaped connection pools and reconnects. A failed reconnect of a running process that no success followed fails; failures that recovered are a warning.`,
+    thresholds: () => [fixed(POOL_REAP_WARN, {level: 'warn', comparison: '≥', unit: ['pool reap', 'pool reaps'], measure: 'in the window'})],
+  },
 })

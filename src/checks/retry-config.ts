@@ -12,6 +12,7 @@ import {defineCheck} from './check.js'
 import {Findings} from './findings.js'
 import {issueDetails} from './wording.js'
 import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
 
 /** Warn below this worst-case total sleep. */
 export const RETRY_MIN_WORST_CASE_MS = 5000
@@ -67,4 +68,8 @@ export const retryConfigCheck = defineCheck({
   gatedOnConnection: false,
   needs: ['retryPolicy'],
   judge: (f) => judgeRetryConfig(f.retryPolicy),
+  explain: {
+    looksAt: `The batch-write retry policy in effect: GBRAIN_BULK_MAX_RETRIES (default ${DEFAULT_RETRY_POLICY.maxRetries}), GBRAIN_BULK_RETRY_BASE_MS (default ${DEFAULT_RETRY_POLICY.baseMs}) and GBRAIN_BULK_RETRY_MAX_MS (default ${DEFAULT_RETRY_POLICY.maxMs}). An invalid value fails.`,
+    thresholds: () => [fixed(RETRY_MIN_WORST_CASE_MS / 1000, {level: 'warn', comparison: '<', unit: 's', measure: 'of worst-case total wait over all retries'})],
+  },
 })

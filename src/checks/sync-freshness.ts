@@ -8,6 +8,7 @@ import {defineCheck} from './check.js'
 import {cycledSources, judgeFreshness, judgeSources, sourceFilterProblem} from './freshness.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {ladder} from './listing.js'
 
 export function judgeSyncFreshness(sources: readonly SourceRow[], now: number, t: Thresholds, only?: string): CheckOutcome {
   const filtered = sourceFilterProblem(sources, only)
@@ -23,4 +24,8 @@ export const syncFreshnessCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['sources'],
   judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeSyncFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
+  explain: {
+    looksAt: 'When the same sources were last synced (sources.last_sync_at). A source never synced fails; a sync time in the future is a warning.',
+    thresholds: () => ladder('GBRAIN_SYNC_FRESHNESS_WARN_HOURS', 'GBRAIN_SYNC_FRESHNESS_FAIL_HOURS', {comparison: '>', unit: 'h', measure: 'since the last sync'}),
+  },
 })

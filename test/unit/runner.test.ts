@@ -22,6 +22,7 @@ const check = (name: string, needs: (keyof F)[], extra: Partial<CheckDef<F>> = {
   gatedOnConnection: false,
   needs,
   judge: (f) => ({status: 'ok', message: `fine ${JSON.stringify(f)}`}),
+  explain: {looksAt: 'a test fact', thresholds: () => []},
   ...extra,
 })
 
