@@ -79,7 +79,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     // A selection that leaves nothing to check would read "healthy" having looked at nothing.
     const selected = CATALOGUE.filter((c) => (only === undefined || only.includes(c.name)) && !(skip ?? []).includes(c.name))
     if (selected.length === 0) throw new UsageError('--only and --skip leave no check to run', 'gbrain doctor --list')
-    if (f.fast && selected.every((c) => c.database || c.name === 'connection')) {
+    if (f.fast && selected.every((c) => c.gatedOnConnection || c.opensConnection)) {
       throw new UsageError(`--fast skips every selected check (${selected.map((c) => c.name).join(', ')}: they need the database)`, 'drop --fast, or pick checks that read files: gbrain doctor --list')
     }
     const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')

@@ -5,7 +5,7 @@
  * line) and its explanation with the thresholds below it. Pure, like the report renderers.
  */
 import {Chalk} from 'chalk'
-import {thresholdRule, type ListedCheck, type ListedThreshold} from '../checks/catalogue.js'
+import {thresholdRule, type ListedCheck, type ListedThreshold} from '../checks/listing.js'
 import {fitColumns, renderGrid} from './grid.js'
 import {displayWidth, toAscii, workflowSafe, wrap} from './text.js'
 

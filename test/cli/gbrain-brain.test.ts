@@ -374,7 +374,7 @@ describe('hostile locks and hasty runs', () => {
     live.push(h)
     const child = spawn(process.execPath, [BIN, 'cycle'], {env: {...process.env, NO_COLOR: '1', GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
     let err = ''
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
     await waitUntil(() => err.includes('waiting for it to finish'), 30_000, 'cycle to say it waits')
     const t0 = performance.now()
@@ -383,7 +383,7 @@ describe('hostile locks and hasty runs', () => {
     expect(performance.now() - t0).toBeLessThan(3000) // the lock is polled every 100 ms; 30 s if ignored
     expect(code).not.toBe(0)
     expect(err).toContain('SIGTERM')
-    expect(JSON.parse(readFileSync(lockFile(dataDir), 'utf8')).pid).toBe(h.pid)
+    expect((JSON.parse(readFileSync(lockFile(dataDir), 'utf8')) as {pid: number}).pid).toBe(h.pid)
   }, 60_000)
 })
 

@@ -49,8 +49,8 @@ async function watchPoolSize(env: Record<string, string>, value: string | undefi
   register({name: `watch ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   let err = ''
   let cycles = 0
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (cycles += c.split('\n').filter((l) => l.startsWith('{')).length))
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (cycles += c.split('\n').filter((l) => l.startsWith('{')).length))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   try {
     const file = path.join(env.GBRAIN_HOME!, '.gbrain', 'run', `engine-${child.pid}.json`)

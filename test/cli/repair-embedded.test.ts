@@ -77,7 +77,7 @@ function plantDeadStateFile(h: Home, pid: number): string {
   const since = new Date(Date.now() - 120_000).toISOString()
   const health: HealthSnapshot = {
     engine: 'pglite', style: 'instance', state: 'broken', connected_at: since, last_ok_at: since,
-    last_error: {kind: 'no_connection', code: 'NO_CONNECTION', retryable: true, message: 'No database connection', at: since} as HealthSnapshot['last_error'],
+    last_error: {kind: 'no_connection', code: 'NO_CONNECTION', retryable: true, message: 'No database connection', at: since},
     failing_since: since, consecutive_failures: 4, reconnects: {ok: 0, failed: 3}, generation: 1, pool_size: 1, prepare: false,
   }
   const state: EngineProcessState = {
@@ -145,7 +145,7 @@ describe('repair on an embedded brain', () => {
     expect(r.stdout).toContain('Run them all: gbrain repair --all')
 
     const j = json(await gbrain(['repair', '--json'], h.env))
-    expect(j.plan!.map((p) => p.action)).toEqual(['unlock', 'reconnect', 'replay', 'prune-audit'])
+    expect(j.plan.map((p) => p.action)).toEqual(['unlock', 'reconnect', 'replay', 'prune-audit'])
     expect(j.actions).toEqual([])
     // The doctor never removes a dead holder's lock, so it never opened the brain: nothing at all changed.
     expect(snapshotTree(h.home)).toEqual(before)
@@ -180,7 +180,7 @@ describe('repair on an embedded brain', () => {
     const inc = await plantIncident(h)
     const r = await gbrain(['repair', '--all', '--json'], h.env)
     const o = json(r)
-    console.log(`[measure] repair --all (embedded): exit ${r.code} in ${Math.round(r.ms)} ms; ${o.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}; fixed [${o.fixed}], remaining [${o.remaining}]`)
+    console.log(`[measure] repair --all (embedded): exit ${r.code} in ${Math.round(r.ms)} ms; ${o.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}; fixed [${o.fixed.join(',')}], remaining [${o.remaining.join(',')}]`)
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(o.actions.map((a) => [a.name, a.status])).toEqual([
       ['unlock', 'applied'],

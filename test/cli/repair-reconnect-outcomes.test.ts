@@ -80,8 +80,8 @@ async function brokenWatch(): Promise<{env: Record<string, string>; runDir: stri
   children.push(child)
   register({name: `watch ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   let err = ''
-  child.stdout!.setEncoding('utf8').on('data', () => {})
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c))
+  child.stdout.setEncoding('utf8').on('data', () => {})
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
   const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((r) => child.once('exit', (code, signal) => r({code, signal})))
   const runDir = path.join(home, '.gbrain', 'run')
   const stateFile = path.join(runDir, `engine-${child.pid}.json`)

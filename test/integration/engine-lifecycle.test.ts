@@ -62,7 +62,7 @@ afterEach(async () => {
 
 async function recoveryRows(): Promise<Record<string, unknown>[]> {
   const r = await readWindow({dir: path.join(home, 'audit'), feature: 'pool-recovery', windowMs: 3600_000, now: Date.now()})
-  return r.rows as Record<string, unknown>[]
+  return r.rows
 }
 
 describe('PostgresEngine lifecycle', () => {
@@ -141,7 +141,7 @@ describe('PostgresEngine lifecycle', () => {
       const before = e.poolsBuilt
       const results = await Promise.allSettled(Array.from({length: 50}, () => e.reconnect({force: true})))
       expect(results.every((r) => r.status === 'rejected')).toBe(true)
-      const reasons = new Set(results.map((r) => (r as PromiseRejectedResult).reason))
+      const reasons = new Set(results.map((r): unknown => (r as PromiseRejectedResult).reason))
       expect(reasons.size).toBe(1)
       expect(e.poolsBuilt).toBe(before + 1)
       expect(e.health().generation).toBe(1)

@@ -12,7 +12,6 @@ import type {EngineProcessState} from '../../src/engine/process-state.js'
 import {DeadLetterSpool} from '../../src/engine/spool/dead-letter.js'
 import {LockedError} from '../../src/engine/spool/lock.js'
 import {replayDeadLetters} from '../../src/engine/spool/replay.js'
-import type {BatchWriter} from '../../src/engine/types.js'
 import {destroyAll, waitFor} from '../helpers/cleanup.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {account, createTable, rowsWriter, TABLE} from '../helpers/workload.js'
@@ -153,7 +152,7 @@ describe('engine in a real process', () => {
     expect(existsSync(path.join(home, 'dead-letter', '.replay.lock'))).toBe(true)
     const engine = new PostgresEngine({url: cluster.url, applicationName: 'second-replay', spool: new DeadLetterSpool(path.join(home, 'dead-letter')), audit: null})
     const writer = rowsWriter()
-    const writers = new Map([[writer.target, writer as BatchWriter<unknown>]])
+    const writers = new Map([[writer.target, writer]])
     try {
       // The overlap is certain: the first replay is parked inside its lock until we release it.
       const err = await replayDeadLetters({spool: engine.spool!, engine, writers}).catch((x: unknown) => x)

@@ -562,7 +562,7 @@ describe('server faults (real PostgreSQL 15)', () => {
     await cluster.start()
     serverDown = false
     const writer = rowsWriter()
-    const writers = new Map<string, BatchWriter<unknown>>([[writer.target, writer as BatchWriter<unknown>]])
+    const writers = new Map<string, BatchWriter<unknown>>([[writer.target, writer]])
     const replay = await withTimeout(replayDeadLetters({spool, engine: e, writers}), 20_000, 'replay')
     expect(replay.failed).toEqual([])
     expect(replay.corrupt).toEqual([])
@@ -698,7 +698,7 @@ describe('server faults (real PostgreSQL 15)', () => {
     expect(report.absorbedRows).toBe(0)
 
     // The spooled batch replays (with a fast writer under the same target) exactly once.
-    const writers = new Map<string, BatchWriter<unknown>>([[sleepy.target, rowsWriter() as BatchWriter<unknown>]])
+    const writers = new Map<string, BatchWriter<unknown>>([[sleepy.target, rowsWriter()]])
     const replay = await withTimeout(replayDeadLetters({spool: new DeadLetterSpool(spoolDir()), engine: e, writers}), 10_000, 'replay')
     expect(replay.rows_inserted).toBe(slow.length)
     const f = await assertExactlyOnce(e, 'statement-timeout (after replay)', total(batches) + slow.length, report, {url, replayed: replay.rows_inserted})

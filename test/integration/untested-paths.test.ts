@@ -19,7 +19,7 @@ import {spawn} from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {gatherPoolRecovery} from '../../src/checks/facts-files.js'
+import {gatherPoolRecovery} from '../../src/checks/facts/audit-windows.js'
 import {judgePoolReapHealth, POOL_REAP_WARN} from '../../src/checks/pool-reap-health.js'
 import {AuditWriter, readWindow} from '../../src/engine/audit/index.js'
 import {AttemptTimeoutError} from '../../src/engine/errors.js'
@@ -83,7 +83,7 @@ function pgEngine(app: string): PostgresEngine {
 
 async function rowsOf(feature: 'pool-recovery' | 'batch-retry' | 'db-disconnect'): Promise<Record<string, unknown>[]> {
   const r = await readWindow({dir: auditDir(), feature, windowMs: 3600_000, now: Date.now()})
-  return r.rows as Record<string, unknown>[]
+  return r.rows
 }
 
 const rowsFor = (tag: string, n = 10): WorkRow[] => Array.from({length: n}, (_, i) => ({key: `${tag}-${i}`, batch: 0, payload: `row ${i}`}))
@@ -432,7 +432,7 @@ describe('the spool replay lock (<spool>/.replay.lock)', () => {
     plant(JSON.stringify({pid: await deadPid(), started_at: new Date().toISOString()}))
     const e = pgEngine(`replay-${process.pid}`)
     const writer = rowsWriter()
-    const report = await replayDeadLetters({spool, engine: e, writers: new Map([[writer.target, writer as BatchWriter<unknown>]])})
+    const report = await replayDeadLetters({spool, engine: e, writers: new Map([[writer.target, writer]])})
     expect(report).toMatchObject({entries: 3, corrupt: [], failed: [], pending: 0, rows_sent: 15, rows_inserted: 15})
     expect(await spool.list()).toEqual([])
     expect(existsSync(lockFile())).toBe(false)
