@@ -62,9 +62,9 @@ export interface BaseEngineOptions {
 }
 
 
-export {BatchFailedError, type BatchFailure} from './batch-error.js'
+export {BatchFailedError} from './batch-error.js'
 export type {EngineEvent} from './types.js'
-export {callerStack, type LifecycleRow} from './lifecycle-rows.js'
+export type {LifecycleRow} from './lifecycle-rows.js'
 
 export abstract class BaseEngine implements Engine {
   abstract readonly kind: EngineKind

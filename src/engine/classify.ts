@@ -14,7 +14,7 @@ import {
 import {KIND_HINTS, type ErrorKind} from './error-kinds.js'
 import {summarizeError} from './redact.js'
 
-export {KIND_HINTS, NEXT_STEPS, type ConnectionFix, type ErrorKind, type NextSteps} from './error-kinds.js'
+export {KIND_HINTS, NEXT_STEPS, type ErrorKind} from './error-kinds.js'
 
 export interface Classified {
   /** Safe to try again (after a reconnect/swap when `connectionLevel`). */

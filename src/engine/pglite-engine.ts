@@ -47,7 +47,7 @@ import {findOpenFailure, PGliteDamagedError, PGliteDataDirError, PGliteLockedErr
 import {summarizeError} from './redact.js'
 import type {Executor, QueryResult} from './types.js'
 
-export {PGliteDataDirError, PGliteLockedError, PGliteMajorError, PGliteDamagedError} from './pglite/open-errors.js'
+export {PGliteDataDirError, PGliteLockedError} from './pglite/open-errors.js'
 
 export interface PGliteLockOptions {
   /** How long to wait for a live holder that is not `serve` (default 30000 ms, as gbrain's CLI). */
