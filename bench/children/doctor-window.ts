@@ -1,12 +1,12 @@
 /**
  * The doctor's batch_retry_health aggregation over the last 24 h, in a fresh process, through
- * the app's own `gatherBatchRetry` (dist/checks/facts-files.js, byte fast path included):
+ * the app's own `gatherBatchRetry` (dist/checks/facts/audit-windows.js, byte fast path included):
  * `node doctor-window.js <dist-dir> <audit-dir> <nowMs>`. Prints the aggregate and the scan time.
  */
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-type FactsModule = typeof import('../../src/checks/facts-files.js')
+type FactsModule = typeof import('../../src/checks/facts/audit-windows.js')
 
 const [dist, dir, nowArg] = process.argv.slice(2)
 if (!dist || !dir || !nowArg) {
@@ -32,7 +32,7 @@ async function current(facts: FactsModule): Promise<Agg> {
 }
 
 // Modules are loaded before the clock starts: scan_ms is the scan alone.
-const facts = await load<FactsModule>('checks/facts-files.js')
+const facts = await load<FactsModule>('checks/facts/audit-windows.js')
 const t0 = performance.now()
 const agg = await current(facts)
 const scanMs = performance.now() - t0

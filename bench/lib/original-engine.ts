@@ -61,7 +61,7 @@ export class OriginalEngine {
   ) {}
 
   private build(): Sql {
-    return postgres(this.url, {max: 10, fetch_types: false, onnotice: () => {}, connection: {application_name: this.applicationName}}) as unknown as Sql
+    return postgres(this.url, {max: 10, fetch_types: false, onnotice: () => {}, connection: {application_name: this.applicationName}})
   }
 
   async connect(): Promise<void> {
@@ -77,7 +77,7 @@ export class OriginalEngine {
         if (!sql) throw Object.assign(new Error('No database connection'), {code: 'NO_CONNECTION'})
         return await writer.write(executor(sql), rows)
       } catch (e) {
-        this.stats.errors.push(String((e as {code?: unknown}).code ?? (e as Error).message))
+        this.stats.errors.push(errorLabel(e))
         if (attempt > this.policy.maxRetries || !retryable(e)) throw e
         this.stats.retries += 1
         // Reconnect before sleeping: tear the old pool down, then build a new one.
@@ -94,7 +94,7 @@ export class OriginalEngine {
           this.stats.reconnectMs.push(performance.now() - t1)
         } catch (reconnectError) {
           this.stats.reconnectMs.push(performance.now() - t1)
-          this.stats.errors.push(`reconnect: ${String((reconnectError as {code?: unknown}).code ?? (reconnectError as Error).message)}`)
+          this.stats.errors.push(`reconnect: ${errorLabel(reconnectError)}`)
           this.stats.failedReconnects += 1
           void fresh.end({timeout: 0}).catch(() => {})
           throw reconnectError // a failed reconnect ends the loop; no pool is left
@@ -111,4 +111,10 @@ export class OriginalEngine {
     this.sql = null
     await sql?.end({timeout: 1}).catch(() => {})
   }
+}
+
+/** An error's code when it has one (a string, as postgres.js sets it), else its message. */
+function errorLabel(e: unknown): string {
+  const code = (e as {code?: unknown}).code
+  return typeof code === 'string' ? code : e instanceof Error ? e.message : String(e)
 }

@@ -58,10 +58,10 @@ export function timed(file: string, args: readonly string[], options: TimedOptio
     let stderr = ''
     let exitAt = 0
     let exit: {code: number | null; signal: NodeJS.Signals | null} | undefined
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
       if (stdout.length < maxStdout) stdout += c
     })
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
       if (stderr.length < 1 << 20) stderr += c
     })
     const timer = setTimeout(() => {

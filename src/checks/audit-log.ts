@@ -7,11 +7,31 @@
  * not judged: the whole history is never read. A missing audit directory is ok.
  */
 import * as path from 'node:path'
-import type {CheckDef} from './check.js'
-import {octal, plural, type AuditFilesFacts, type AuditScanFacts, type FileCheckFacts, type ModeProblem} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {AuditFilesFacts, ModeProblem} from './facts/audit-files.js'
+import type {AuditScanFacts} from './facts/audit-windows.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import {unreadableFileCommand} from './batch-retry-health.js'
-import type {CheckOutcome, Fix} from './types.js'
+import {Findings} from './findings.js'
+import {octal, plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
+import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
+import {AUDIT_RETENTION_DAYS} from './facts/audit-files.js'
+
+/** `audit_log` details (what the repair plan reads). */
+export interface AuditLogDetails {
+  dir: string
+  exists: boolean
+  list_error: string | null
+  retention_days: number
+  cutoff: string
+  features: AuditFilesFacts['features']
+  total_files: number
+  total_bytes: number
+  expired_files: AuditFilesFacts['expired_files']
+  unreadable_files: Array<{file: string; error: string}>
+  corrupt_lines: Record<string, number>
+  wide_permissions: Array<{path: string; kind: ModeProblem['kind']; mode: string; expected: string}>
+}
 
 export interface AuditLogInput {
   files: AuditFilesFacts
@@ -47,9 +67,7 @@ export function chmodCommands(problems: readonly ModeProblem[]): string[] {
 
 export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   const f = input.files
-  const parts: string[] = []
-  const texts: string[] = []
-  const commands: string[] = []
+  const found = new Findings()
 
   // Unreadable: listed entries that are not regular files, plus what the scans could not read.
   const unreadable = new Map<string, string>()
@@ -64,38 +82,36 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   const corrupt = input.scans.reduce((n, s) => n + s.facts.corrupt_lines, 0)
 
   if (f.list_error !== null) {
-    parts.push(`Audit directory ${f.dir} unreadable (${f.list_error}).`)
+    const message = `Audit directory ${f.dir} unreadable (${f.list_error}).`
     if (/not a directory|ENOTDIR/.test(f.list_error)) {
-      texts.push('Move the file that sits where the audit directory should be out of the way (the engine recreates the directory).')
-      commands.push(`mv ${shellQuote(f.dir)} ${shellQuote(`${f.dir}.not-audit`)}`)
-    } else {
-      texts.push('Make the audit directory readable by its owner.')
-      commands.push(`chmod 700 ${shellQuote(f.dir)}`)
-    }
+      found.add('warn', message, {
+        text: 'Move the file that sits where the audit directory should be out of the way (the engine recreates the directory).',
+        commands: [`mv ${shellQuote(f.dir)} ${shellQuote(`${f.dir}.not-audit`)}`],
+      })
+    } else found.add('warn', message, {text: 'Make the audit directory readable by its owner.', commands: [`chmod 700 ${shellQuote(f.dir)}`]})
   }
   if (unreadable.size > 0) {
-    parts.push(`${plural(unreadable.size, 'audit file')} unreadable: ${[...unreadable].map(([p, e]) => `${p} (${e})`).join(', ')}.`)
-    texts.push('Make each audit file readable by its owner (or move a non-file out of the audit directory).')
-    commands.push(...[...unreadable].map(([p, e]) => unreadableFileCommand(p, e)))
+    const files = [...unreadable].map(([file, error]) => ({file, error}))
+    found.add('warn', `${unreadableAuditFiles(files)}.`, {text: unreadableAuditFix('each'), commands: files.map((u) => unreadableFileCommand(u.file, u.error))})
   }
   if (f.expired_files.length > 0) {
     const byFeature = f.features.filter((x) => x.expired > 0).map((x) => `${x.feature} = ${x.expired}`)
-    parts.push(`${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`)
-    texts.push(`Prune audit files whose whole week is older than ${f.retention_days} days.`)
-    commands.push(`gbrain repair --prune-audit --older-than ${f.retention_days}d`)
+    found.add('warn', `${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`, {
+      text: `Prune audit files whose whole week is older than ${f.retention_days} days.`,
+      commands: [`gbrain repair --prune-audit --older-than ${f.retention_days}d`],
+    })
   }
   if (f.wide_modes.length > 0) {
     const shown = f.wide_modes.slice(0, 5).map((m) => `${m.path} (${m.owner_uid !== undefined ? `owned by uid ${m.owner_uid}, ` : ''}${octal(m.mode)}, expected ${octal(m.expected)})`)
     const more = f.wide_modes.length > 5 ? ` and ${f.wide_modes.length - 5} more` : ''
-    parts.push(`Permissions wider than the owner: ${shown.join(', ')}${more}.`)
     const home = f.wide_modes.some((m) => m.what !== undefined)
-    texts.push(
+    const texts = [
       home
         ? 'Another user who can write the home directory can replace config.json (where every command connects), and one who can read the config reads its database URL: restrict them, and the audit and spool files, to their owner.'
         : 'Audit and spool files hold operational data: restrict them to their owner.',
-    )
+    ]
     if (f.wide_modes.some((m) => m.owner_uid !== undefined)) texts.push('A path another user owns cannot be made private by chmod: move it aside and let gbrain recreate it, or have its owner fix it.')
-    commands.push(...chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined)))
+    found.add('warn', `Permissions wider than the owner: ${shown.join(', ')}${more}.`, {text: texts.join(' '), commands: chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined))})
   }
 
   let summary: string
@@ -113,11 +129,7 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
     summary += ` (note: ${plural(corrupt, 'corrupt JSONL line')} skipped: ${where.join(', ')})`
   }
 
-  const status: CheckOutcome['status'] = parts.length > 0 ? 'warn' : 'ok'
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message: [...parts, summary].filter((x) => x !== '').join(' ').trim(),
+  return found.outcome([...found.messages, summary].filter((x) => x !== '').join(' ').trim(), {
     details: {
       dir: f.dir,
       exists: f.exists,
@@ -131,25 +143,27 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
       unreadable_files: [...unreadable].map(([file, error]) => ({file, error})),
       corrupt_lines: Object.fromEntries(input.scans.map((s) => [s.feature, s.facts.corrupt_lines])),
       wide_permissions: f.wide_modes.map((m) => ({path: m.path, kind: m.kind, mode: octal(m.mode), expected: octal(m.expected)})),
-    },
+    } satisfies AuditLogDetails,
     observed_value: f.total_bytes,
     observed_unit: 'bytes',
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
-export const auditLogCheck: CheckDef<FileCheckFacts> = {
+export const auditLogCheck = defineCheck({
   name: 'audit_log',
   category: 'storage',
-  database: false,
-  async judge(facts) {
-    const [files, batch, pool] = await Promise.all([facts.auditFiles(), facts.batchRetry(), facts.poolRecovery()])
-    return judgeAuditLog({
-      files,
+  gatedOnConnection: false,
+  needs: ['auditFiles', 'batchRetry', 'poolRecovery'],
+  judge: (f) =>
+    judgeAuditLog({
+      files: f.auditFiles,
       scans: [
-        {feature: 'batch-retry', facts: batch},
-        {feature: 'pool-recovery', facts: pool},
+        {feature: 'batch-retry', facts: f.batchRetry},
+        {feature: 'pool-recovery', facts: f.poolRecovery},
       ],
-    })
+    }),
+  explain: {
+    looksAt: `The audit directory: files and size per feature, files past the ${AUDIT_RETENTION_DAYS}-day retention, unreadable files, and permissions wider than the owner on the brain’s home, config.json and the audit, spool and run directories.`,
+    thresholds: () => [fixed(AUDIT_RETENTION_DAYS, {level: 'warn', comparison: '>', unit: 'd', measure: 'old: audit files past the retention (by the ISO week in their name)'})],
   },
-}
+})

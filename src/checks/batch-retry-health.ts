@@ -14,15 +14,16 @@
  * it is reported in the message and details but the ladder says ok (gbrain's own rows are never
  * spooled, so gbrain's files keep gbrain's verdict). Corrupt lines are reported in every branch.
  */
-import * as path from 'node:path'
-import {inspectRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
-import {redact} from '../engine/redact.js'
-import type {CheckDef} from './check.js'
-import {plural, type BatchRetryFacts, type FileCheckFacts} from './facts-files.js'
-import {shellQuote} from '../engine/shell-quote.js'
-import {issueDetails} from './retry-config.js'
+import type {RetryPolicyIssue} from '../engine/retry-policy.js'
+import {redactForStorage as redact} from '../engine/redact.js'
+import {defineCheck} from './check.js'
+import type {BatchRetryFacts} from './facts/audit-windows.js'
+import {Findings, type Level} from './findings.js'
+import {issueDetails, plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
 import type {Thresholds} from './thresholds.js'
-import type {CheckOutcome, CheckStatus, Fix} from './types.js'
+import type {CheckOutcome} from './types.js'
+import {byEnv, ladder} from './listing.js'
+import {BATCH_RETRY_WINDOW_HOURS} from './facts/audit-windows.js'
 
 export interface BatchRetryHealthInput {
   facts: BatchRetryFacts
@@ -33,26 +34,6 @@ export interface BatchRetryHealthInput {
   /** The effective max retries (to suggest a higher one). */
   maxRetries: number
   thresholds: Thresholds['batchRetry']
-}
-
-type Level = 'ok' | 'warn' | 'fail'
-const RANK: Record<Level, number> = {ok: 0, warn: 1, fail: 2}
-
-interface Part {
-  level: Level
-  message: string
-  fixText?: string
-  commands: string[]
-}
-
-/** A paste-ready fix for an audit file the reader could not read. */
-export function unreadableFileCommand(file: string, error: string): string {
-  if (/ENOTDIR/.test(error)) {
-    // The audit directory itself is a file: move it aside (the writer recreates the directory).
-    const dir = path.dirname(file)
-    return `mv ${shellQuote(dir)} ${shellQuote(`${dir}.not-audit`)}`
-  }
-  return /EISDIR|not a regular file/i.test(error) ? `mv ${shellQuote(file)} ${shellQuote(`${file}.not-audit`)}` : `chmod 600 ${shellQuote(file)}`
 }
 
 function notes(f: BatchRetryFacts): string {
@@ -85,26 +66,22 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   const pending = Math.max(0, spooled - replayed)
   const allReplayed = total > 0 && !f.spooled_exhausted_truncated && spooled === total && replayed === total
 
-  const parts: Part[] = []
+  // Worse verdict first; on a tie, configuration before files before the ladder (the order added).
+  const found = new Findings({worstFirst: true})
 
   // 1. Invalid GBRAIN_BULK_* settings.
   if (input.retryIssues.length > 0) {
     const text = input.retryIssues.map((i) => `${redact(i.message)} (fix: ${i.fix})`).join('; ')
-    parts.push({
-      level: 'warn',
-      message: `GBRAIN_BULK_* env override invalid: ${text}.`,
-      fixText: 'Correct the invalid GBRAIN_BULK_* setting (batch writes fall back to the default for it).',
+    found.add('warn', `GBRAIN_BULK_* env override invalid: ${text}.`, {
+      text: 'Correct the invalid GBRAIN_BULK_* setting (batch writes fall back to the default for it).',
       commands: input.retryIssues.map((i) => i.fix),
     })
   }
 
   // 2. Unreadable audit files.
   if (f.unreadable_files.length > 0) {
-    const names = f.unreadable_files.map((u) => `${u.file} (${u.error})`).join(', ')
-    parts.push({
-      level: 'warn',
-      message: `${plural(f.unreadable_files.length, 'audit file')} unreadable: ${names}; the readable files were counted.`,
-      fixText: 'Make the audit file readable by its owner (or move a non-file out of the audit directory).',
+    found.add('warn', `${unreadableAuditFiles(f.unreadable_files)}; the readable files were counted.`, {
+      text: unreadableAuditFix('the'),
       commands: f.unreadable_files.map((u) => unreadableFileCommand(u.file, u.error)),
     })
   }
@@ -131,56 +108,31 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
       : ''
   const replayCmd = pending > 0 ? ['gbrain repair --replay'] : []
   const raise = `export GBRAIN_BULK_MAX_RETRIES=${Math.max(input.maxRetries + 2, 5)}`
-  let ladder: Part
   if (total === 0) {
-    ladder = {level, message: `No exhausted batch retries in last ${hours}h.${retryNote}${notes(f)}`, commands: []}
+    found.add(level, `No exhausted batch retries in last ${hours}h.${retryNote}${notes(f)}`)
   } else if (healed) {
-    ladder = {
-      level,
-      message: `${total} exhausted batch retries in last ${hours}h${worstText}, all spooled and since replayed: nothing lost, the outage is over.${rowsNote}${retryNote}${notes(f)}`,
-      commands: [],
-    }
+    found.add(level, `${total} exhausted batch retries in last ${hours}h${worstText}, all spooled and since replayed: nothing lost, the outage is over.${rowsNote}${retryNote}${notes(f)}`)
   } else if (level === 'ok') {
-    ladder = {
+    found.add(
       level,
-      message: `${plural(total, 'exhausted batch retry', 'exhausted batch retries')} in last ${hours}h (below per-site threshold of ${t.warnSite}; worst: ${worst?.site} = ${worst?.exhausted}).${rowsNote}${retryNote}${notes(f)}`,
-      commands: [],
-    }
+      `${plural(total, 'exhausted batch retry', 'exhausted batch retries')} in last ${hours}h (below per-site threshold of ${t.warnSite}; worst: ${worst?.site} = ${worst?.exhausted}).${rowsNote}${retryNote}${notes(f)}`,
+    )
   } else if (level === 'fail') {
-    ladder = {
+    found.add(
       level,
-      message:
-        `${total} exhausted batch retries in last ${hours}h${worstText}. Sustained circuit-breaker incident: ` +
+      `${total} exhausted batch retries in last ${hours}h${worstText}. Sustained circuit-breaker incident: ` +
         `check the pooler/database; consider raising GBRAIN_BULK_MAX_RETRIES or a direct connection.${rowsNote}${retryNote}${notes(f)}`,
-      fixText: 'Check the pooler and the database, then raise the retry budget or connect directly (bypassing the pooler).',
-      commands: ['gbrain doctor --only connection', raise, ...replayCmd],
-    }
+      {text: 'Check the pooler and the database, then raise the retry budget or connect directly (bypassing the pooler).', commands: ['gbrain doctor --only connection', raise, ...replayCmd]},
+    )
   } else {
-    ladder = {
+    found.add(
       level,
-      message:
-        `${total} exhausted batch retries in last ${hours}h${worstText}. Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` +
-        `${rowsNote}${retryNote}${notes(f)}`,
-      fixText: 'Check the pooler and the database; if the blips are expected, give batches more retries.',
-      commands: ['gbrain doctor --only connection', raise, ...replayCmd],
-    }
+      `${total} exhausted batch retries in last ${hours}h${worstText}. Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` + `${rowsNote}${retryNote}${notes(f)}`,
+      {text: 'Check the pooler and the database; if the blips are expected, give batches more retries.', commands: ['gbrain doctor --only connection', raise, ...replayCmd]},
+    )
   }
-  parts.push(ladder)
 
-  // Worse verdict first; on a tie, configuration before files before the ladder (the order above).
-  const ordered = parts.map((p, i) => ({p, i})).sort((a, b) => RANK[b.p.level] - RANK[a.p.level] || a.i - b.i).map((x) => x.p)
-  const status: CheckStatus = ordered[0]!.level
-  const fixParts = ordered.filter((p) => p.level !== 'ok')
-  let fix: Fix | undefined
-  if (fixParts.length > 0) {
-    fix = {
-      text: fixParts.map((p) => p.fixText).filter((x): x is string => x !== undefined).join(' '),
-      commands: [...new Set(fixParts.flatMap((p) => p.commands))],
-    }
-  }
-  return {
-    status,
-    message: ordered.map((p) => p.message).join(' '),
+  return found.outcome(found.messages.join(' '), {
     details: {
       exhausted_total: total,
       by_site: f.by_site,
@@ -205,27 +157,33 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
     observed_value: total,
     observed_unit: 'count',
     threshold: {warn: t.warnTotal, fail: t.failTotal},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
-export const batchRetryHealthCheck: CheckDef<FileCheckFacts> = {
+const BATCHES = ['exhausted batch', 'exhausted batches'] as const
+
+export const batchRetryHealthCheck = defineCheck({
   name: 'batch_retry_health',
   category: 'retry',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    const batch = await facts.batchRetry()
-    // The spool is read only when there is something to match against it.
-    const spool = batch.spooled_exhausted.length > 0 ? await facts.spool() : null
-    const spoolIds = spool === null ? [] : spool.list_error === null ? spool.ids : null
-    const inspected = inspectRetryPolicy(facts.env)
+  needs: ['batchRetry', 'spool', 'retryPolicy'],
+  judge(f, ctx) {
+    // The spool matters only when there is something to match against it.
+    const spoolIds = f.batchRetry.spooled_exhausted.length === 0 ? [] : f.spool.list_error === null ? f.spool.ids : null
     return judgeBatchRetryHealth({
-      facts: batch,
+      facts: f.batchRetry,
       spoolIds,
-      retryIssues: inspected.issues,
-      maxRetries: inspected.policy.maxRetries,
-      thresholds: facts.thresholds.batchRetry,
+      retryIssues: f.retryPolicy.issues,
+      maxRetries: f.retryPolicy.policy.maxRetries,
+      thresholds: ctx.thresholds.batchRetry,
     })
   },
-}
+  explain: {
+    looksAt: `The batch-retry rows of the audit trail from the last ${BATCH_RETRY_WINDOW_HOURS} h: batches that exhausted their retries, per site, and whether their rows went to the dead-letter spool and were replayed (then it is at most a warning). Also warns on invalid GBRAIN_BULK_* settings and unreadable audit files.`,
+    thresholds: () => [
+      byEnv('GBRAIN_BATCH_RETRY_WARN_SITE', {level: 'warn', comparison: '≥', unit: BATCHES, measure: 'at one site'}),
+      ...ladder('GBRAIN_BATCH_RETRY_WARN_TOTAL', 'GBRAIN_BATCH_RETRY_FAIL_TOTAL', {comparison: '≥', unit: BATCHES, measure: 'in all'}),
+    ],
+  },
+})

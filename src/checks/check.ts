@@ -1,27 +1,41 @@
 /**
- * A doctor check: a name (gbrain's where gbrain has the check), a category, what it needs, and a
- * judge. The judge awaits the facts it needs from `Facts` (gathered once, shared by every check,
- * started on first use) and decides purely from them. It never prints; it may throw or hang —
- * the runner turns that into `unknown`.
+ * A doctor check: a name (gbrain's where gbrain has the check), a category, the facts it needs,
+ * and a judge. The runner gathers what the check needs (each fact once per run, shared, under
+ * the check's budget) and calls the judge with plain data: the judge is pure and synchronous —
+ * it never does I/O, never reads the clock, never prints. A gatherer that throws or hangs makes
+ * the check `unknown`; so does a judge that throws.
  */
+import type {Facts} from './facts/index.js'
+import type {Explanation} from './listing.js'
+import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome, Category} from './types.js'
 
-/** Per-run options every judge may read. */
-export interface CheckOptions {
-  /** Limit source-scoped checks to this source id. */
+/** What every judge may read besides its facts: the run's clock reading and settings. */
+export interface JudgeContext {
+  /** The run's clock reading (ms since the epoch). */
+  now: number
+  thresholds: Thresholds
+  /** `--source`: limit source-scoped checks to this source id. */
   source?: string
-  /** `--fast`: no database checks. */
-  fast: boolean
-  /** Abort when the check's budget or the run's deadline passes (cancel hung queries). */
-  signal: AbortSignal
 }
 
-export interface CheckDef<F = unknown> {
+export interface CheckDef<F = Facts, K extends keyof F = keyof F> {
   name: string
   category: Category
-  /** Needs a live database: skipped under --fast, and skipped when `connection` fails. */
-  database: boolean
+  /** Runs only once the connection succeeded: skipped under --fast, and when `connection` fails. */
+  gatedOnConnection: boolean
+  /** Opens the database itself (`connection`): skipped under --fast, never gated. */
+  opensConnection?: true
   /** Checks whose failure explains this one's (for ranking and skipping). */
   downstreamOf?: string[]
-  judge(facts: F, options: CheckOptions): Promise<CheckOutcome>
+  /** The facts the judge reads; the runner gathers exactly these. */
+  needs: readonly K[]
+  judge(facts: Pick<F, K>, ctx: JudgeContext): CheckOutcome
+  /** What `--list` says about the check: what it looks at, its thresholds. */
+  explain: Explanation
+}
+
+/** A check of the catalogue, with its needs checked against its judge's parameter. */
+export function defineCheck<K extends keyof Facts>(def: CheckDef<Facts, K>): CheckDef<Facts, K> {
+  return def
 }

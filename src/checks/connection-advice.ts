@@ -5,7 +5,7 @@
  * database filled into its commands. The doctor's `connection` check and every command's error
  * line use it, so both say the same thing.
  */
-import type {ErrorKind} from '../engine/classify.js'
+import {NEXT_STEPS, type ErrorKind} from '../engine/classify.js'
 import {shellQuote} from '../engine/shell-quote.js'
 import type {Fix} from './types.js'
 
@@ -20,20 +20,6 @@ export interface Where {
 
 /** Causes where the server was never reached: only these say "cannot reach". */
 const NOT_REACHED: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', 'timeout', 'dns', 'network', 'no_connection'])
-
-/** Fixes by cause; HOST, PORT and DB are placeholders filled by {@link connectionFix}. */
-const FIXES: Partial<Record<ErrorKind, Fix>> = {
-  refused: {text: 'start the database, or point gbrain at the right host and port', commands: ['pg_isready -h HOST -p PORT', 'gbrain repair --reconnect']},
-  timeout: {text: 'the server did not answer: check it is up and reachable (firewall, blackholed route, paused pooler)', commands: ['pg_isready -h HOST -p PORT -t 5']},
-  auth: {text: 'put the right password in the database URL (percent-encode @ : / %), or fix pg_hba.conf for this user', commands: ['gbrain doctor --only connection']},
-  unknown_database: {text: 'create the database or fix its name in the URL', commands: ['createdb -h HOST -p PORT DB', 'gbrain init']},
-  unknown_role: {text: 'create the role or fix the user in the URL', commands: ['createuser -h HOST -p PORT USER']},
-  dns: {text: 'the host name does not resolve: fix it in the URL or in DNS', commands: ['getent hosts HOST']},
-  too_many_connections: {text: 'the server is full: close idle clients, raise max_connections or lower GBRAIN_POOL_SIZE', commands: ['export GBRAIN_POOL_SIZE=5']},
-  starting_up: {text: 'the server is starting up or recovering: wait and run the doctor again', commands: ['gbrain doctor --only connection']},
-  shutdown: {text: 'the server is shutting down or restarting: wait for it, then reconnect', commands: ['gbrain repair --reconnect']},
-  tls: {text: 'fix sslmode in the URL or the server certificate', commands: []},
-}
 
 /** `127.0.0.1:5433`, `[::1]:5433`. */
 export function hostPort(w: Pick<Where, 'host' | 'port'>): string {
@@ -91,7 +77,8 @@ export function connectionPhrase(kind: ErrorKind, w: Where): string {
 
 /** The fix for a cause with HOST, PORT and DB filled from the target (shell-quoted); undefined when none is known. */
 export function connectionFix(kind: ErrorKind, w: Where | undefined): Fix | undefined {
-  const f = FIXES[kind]
+  // The fixes by cause live with each kind's hint in one table (engine/error-kinds.ts).
+  const f = NEXT_STEPS[kind].connectionFix
   if (!f) return undefined
   if (!w) return {text: f.text, commands: [...f.commands]}
   const fill = (cmd: string): string =>

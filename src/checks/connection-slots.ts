@@ -2,17 +2,19 @@
  * `connection_slots` (pool): client sessions against max_connections − superuser_reserved;
  * warn ≥ 80 %, fail ≥ 95 %. Skipped where it cannot be read honestly.
  */
-import type {CheckDef} from './check.js'
-import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
-import type {SlotFacts} from './facts-db.js'
+import {defineCheck} from './check.js'
+import type {SlotFacts} from './facts/database.js'
+import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {ladder} from './listing.js'
 
-export function judgeSlots(s: SlotFacts, t: DbThresholds): CheckOutcome {
-  const threshold = {warn: t.slotsWarnPct, fail: t.slotsFailPct}
+export function judgeSlots(s: SlotFacts, thresholds: Thresholds): CheckOutcome {
+  const t = thresholds.connectionSlots
+  const threshold = {warn: t.warnPct, fail: t.failPct}
   if (!s.available) return {status: 'skipped', message: `skipped: ${s.reason}`, threshold}
   const usable = Math.max(1, (s.max_connections ?? 0) - (s.superuser_reserved ?? 0))
   const pct = Math.round(((s.used ?? 0) / usable) * 1000) / 10
-  const status = pct >= t.slotsFailPct ? 'fail' : pct >= t.slotsWarnPct ? 'warn' : 'ok'
+  const status = pct >= t.failPct ? 'fail' : pct >= t.warnPct ? 'warn' : 'ok'
   return {
     status,
     message: `${s.used} of ${usable} connection slots in use (${pct}%)`,
@@ -26,12 +28,15 @@ export function judgeSlots(s: SlotFacts, t: DbThresholds): CheckOutcome {
   }
 }
 
-export const connectionSlotsCheck: CheckDef<DbCheckFacts> = {
+export const connectionSlotsCheck = defineCheck({
   name: 'connection_slots',
   category: 'pool',
-  database: true,
+  gatedOnConnection: true,
   downstreamOf: ['connection'],
-  async judge(facts, options) {
-    return judgeSlots(await facts.db.slots(options.signal), facts.dbThresholds)
+  needs: ['slots'],
+  judge: (f, ctx) => judgeSlots(f.slots, ctx.thresholds),
+  explain: {
+    looksAt: 'Client sessions against max_connections minus the slots reserved for superusers. Skipped behind a pooler (its numbers would be the pooler’s).',
+    thresholds: () => ladder('GBRAIN_CONN_SLOTS_WARN_PCT', 'GBRAIN_CONN_SLOTS_FAIL_PCT', {comparison: '≥', unit: '%', measure: 'of connection slots in use'}),
   },
-}
+})

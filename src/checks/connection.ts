@@ -2,15 +2,20 @@
  * `connection` (connectivity): connect with the engine under the check budget, `SELECT 1`,
  * read the server version; on failure the classified cause and a fix for that cause.
  */
-import type {CheckDef} from './check.js'
-import type {DbCheckFacts} from './db-facts-type.js'
-import type {ConnectionFacts} from './facts-db.js'
+import {defineCheck} from './check.js'
+import type {ConnectionFacts} from './facts/database.js'
 import type {CheckOutcome} from './types.js'
 import {connectionFix, connectionPhrase, notReached, settingName} from './connection-advice.js'
 import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
 
+/** `connection` details: what was reached, and on failure its `cause` (what the repair plan reads). */
+export interface ConnectionDetails {
+  [field: string]: unknown
+  cause?: string
+}
+
 export function judgeConnection(c: ConnectionFacts): CheckOutcome {
-  const details: Record<string, unknown> = {
+  const details: ConnectionDetails = {
     engine: c.engine,
     database: c.database,
     database_source: c.database_source,
@@ -88,12 +93,16 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
   return base
 }
 
-export const connectionCheck: CheckDef<DbCheckFacts> = {
+export const connectionCheck = defineCheck({
   name: 'connection',
   category: 'connectivity',
-  database: false,
-  async judge(facts, options) {
-    if (options.fast) return {status: 'skipped', message: 'skipped under --fast'}
-    return judgeConnection(await facts.db.connection())
+  gatedOnConnection: false,
+  opensConnection: true,
+  needs: ['connection'],
+  judge: (f) => judgeConnection(f.connection),
+  explain: {
+    looksAt:
+      'Connects to the brain (the Postgres URL, or the embedded brain’s data directory), runs SELECT 1 and reads the server version; a failure is named by its cause (refused, timeout, authentication, unknown database, locked brain). Warns when prepared statements are on behind a pooler; fails behind a transaction pooler.',
+    thresholds: (b) => [{level: 'fail', comparison: '>', default: b.ms / 1000, unit: 's', measure: 'to connect and answer', setting: b.flag}],
   },
-}
+})

@@ -8,10 +8,10 @@
  * or {@link WARN_FREE_PCT} % free. A pure judge over facts-disk.ts (statfs, access: nothing written).
  */
 import {shellQuote} from '../engine/shell-quote.js'
-import type {CheckDef} from './check.js'
-import type {DiskFacts} from './facts-disk.js'
-import type {FileCheckFacts} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {DiskFacts} from './facts/disk.js'
 import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
 
 /** Below this a spool entry of one large batch may not fit: fail. */
 export const FAIL_FREE_BYTES = 16 * 1024 * 1024
@@ -54,11 +54,20 @@ export function judgeDiskSpace(facts: DiskFacts): CheckOutcome {
   }
 }
 
-export const diskSpaceCheck: CheckDef<FileCheckFacts> = {
+const MIB = 1024 * 1024
+
+export const diskSpaceCheck = defineCheck({
   name: 'disk_space',
   category: 'storage',
-  database: false,
-  async judge(facts) {
-    return judgeDiskSpace(await facts.disk())
+  gatedOnConnection: false,
+  needs: ['disk'],
+  judge: (f) => judgeDiskSpace(f.disk),
+  explain: {
+    looksAt: 'Free space, and write access, on the filesystems that hold the audit trail, the dead-letter spool and the run directory. A directory that is not writable fails.',
+    thresholds: () => [
+      fixed(FAIL_FREE_BYTES / MIB, {level: 'fail', comparison: '<', unit: 'MB', measure: 'free'}),
+      fixed(WARN_FREE_BYTES / MIB, {level: 'warn', comparison: '<', unit: 'MB', measure: 'free'}),
+      fixed(WARN_FREE_PCT, {level: 'warn', comparison: '<', unit: '%', measure: 'of the filesystem free'}),
+    ],
   },
-}
+})

@@ -3,15 +3,15 @@
  * assemble the report. No printing here; the command renders.
  */
 import type {ResolvedTarget} from '../config/resolve.js'
-import {CATALOGUE, type DoctorFacts} from './catalogue.js'
-import {dbThresholds} from './db-facts-type.js'
-import {createDbFacts} from './facts-db.js'
-import {createFileFacts} from './facts-files.js'
+import {CATALOGUE} from './catalogue.js'
+import {createDbFacts} from './facts/database.js'
+import {dbGatherers, fileGatherers, type Gatherers} from './facts/index.js'
 import {healthScore, reportStatus, summarize, topIssues} from './report.js'
 import {runChecks} from './runner.js'
 import {holderLabel} from '../engine/pglite/open-errors.js'
 import {validateThresholds} from './thresholds.js'
 import type {CheckDef} from './check.js'
+import type {Clock} from '../engine/clock.js'
 import type {CheckResult, Coverage, Report} from './types.js'
 
 export interface DoctorOptions {
@@ -28,6 +28,8 @@ export interface DoctorOptions {
   /** Register teardown (the command runs it, bounded, before exiting). */
   onCleanup: (fn: () => Promise<void>) => void
   now?: () => number
+  /** The runner's timers and durations (default the system clock). */
+  clock?: Clock
 }
 
 export interface DoctorRun {
@@ -42,10 +44,9 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
   // The connect timer fires before the check's budget, so an unreachable server is a classified
   // `fail` (timeout), not an `unknown`: at 80 % of the budget (at most 250 ms less than it), which
   // leaves a loaded machine time to classify and report (250 ms alone did not at --timeout 4s).
-  const db = createDbFacts({target, env: o.env, connectTimeoutMs: connectTimerFor(o.timeoutMs)})
+  const db = createDbFacts({target, env: o.env, connectTimeoutMs: connectTimerFor(o.timeoutMs), idleFloorMinutes: thresholds.idleTransactions.warnMinutes})
   o.onCleanup(() => db.close())
-  const files = createFileFacts({paths: target.paths, now})
-  const facts: DoctorFacts = {...files, env: o.env, now, thresholds, db, dbThresholds: dbThresholds(thresholds)}
+  const gather: Gatherers = {...fileGatherers({paths: target.paths, now, env: o.env}), ...dbGatherers(db)}
 
   const defs = CATALOGUE.filter((c) => (o.only === undefined || o.only.includes(c.name)) && !(o.skip ?? []).includes(c.name))
   // Why database checks cannot run (undefined: they can); the connection is opened once (memo).
@@ -64,12 +65,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
         return `the connection failed${c.error ? ` (${c.error.kind.replace(/_/g, ' ')})` : ''}`
     }
   }
-  const checks = await runChecks(defs, facts, {
+  const checks = await runChecks(defs, gather, {now, thresholds, source: o.source}, {
     timeoutMs: o.timeoutMs,
     deadlineMs: o.deadlineMs,
     fast: o.fast,
-    source: o.source,
     onSlow: o.onSlow,
+    clock: o.clock,
     databaseGate,
   })
   const coverage = await databaseCoverage(defs, checks, o.fast, databaseGate)
@@ -101,7 +102,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
  * answered, and why not.
  */
 async function databaseCoverage<F>(defs: readonly CheckDef<F>[], checks: readonly CheckResult[], fast: boolean, gate: () => Promise<string | undefined>): Promise<Coverage> {
-  if (fast || !defs.some((d) => d.database || d.name === 'connection')) return {database: 'not_asked'}
+  if (fast || !defs.some((d) => d.gatedOnConnection || d.opensConnection)) return {database: 'not_asked'}
   // The reason is the gate's short one (the table already has connection's full message).
   const reason = await gate().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
   const conn = checks.find((c) => c.name === 'connection')

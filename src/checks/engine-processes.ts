@@ -8,15 +8,16 @@
  * - A state file that cannot be read or is not in the expected shape → warn.
  * - No processes → ok.
  */
-import {redact} from '../engine/redact.js'
+import {redactForStorage as redact} from '../engine/redact.js'
 import type {ReadProcessState} from '../engine/process-state.js'
-import type {CheckDef} from './check.js'
-import {plural, type FileCheckFacts, type ProcessFacts} from './facts-files.js'
+import {defineCheck} from './check.js'
+import type {ProcessFacts} from './facts/processes.js'
+import {plural} from './wording.js'
 import {shellQuote} from '../engine/shell-quote.js'
-import type {CheckOutcome, Fix} from './types.js'
-
-/** How long a live process's pool may fail before the check fails. */
-export const PROCESS_FAILING_FAIL_MS = 60_000
+import {Findings} from './findings.js'
+import {isPoolFailing, parseMs, poolFailingSince, PROCESS_FAILING_FAIL_MS} from './pool-health.js'
+import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
 
 export type ProcessVerdict = 'healthy' | 'recovering' | 'failing' | 'stale' | 'unreadable'
 
@@ -38,6 +39,18 @@ export interface ProcessDetail {
   error?: string
 }
 
+/** `engine_processes` details (what the repair plan reads). */
+export interface EngineProcessesDetails {
+  processes: ProcessDetail[]
+  live: number
+  failing: number[]
+  stale: number[]
+  unreadable: string[]
+  run_dir: string
+  run_dir_error: string | null
+  failing_after_s: number
+}
+
 export interface EngineProcessesInput {
   facts: ProcessFacts
   now: number
@@ -49,10 +62,6 @@ type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)
 const str = (x: unknown): string | null => (typeof x === 'string' ? x : null)
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
-const parseMs = (x: unknown): number | null => {
-  const ms = typeof x === 'string' ? Date.parse(x) : Number.NaN
-  return Number.isFinite(ms) ? ms : null
-}
 const seconds = (ms: number): number => Math.round(ms / 100) / 10
 
 /** One state file, judged on its own. Never trusts the file's shape. */
@@ -96,13 +105,12 @@ export function describeProcess(p: ReadProcessState, now: number, failingAfterMs
       }
     : null
   const failures = num(h.consecutive_failures)
-  let since = parseMs(h.failing_since)
-  if (since === null && h.state === 'broken' && (failures ?? 0) > 0) since = parseMs(isObj(h.last_error) ? h.last_error.at : undefined)
+  const since = poolFailingSince({state: h.state as string, consecutive_failures: failures, failing_since: h.failing_since, last_error_at: isObj(h.last_error) ? h.last_error.at : undefined})
   const failingFor = since === null ? null : Math.max(0, now - since)
   let verdict: ProcessVerdict
   if (!p.alive) verdict = 'stale'
   else if (failingFor === null) verdict = 'healthy'
-  else verdict = failingFor > failingAfterMs ? 'failing' : 'recovering'
+  else verdict = isPoolFailing(p.alive, failingFor, failingAfterMs) ? 'failing' : 'recovering'
   return {
     ...base,
     verdict,
@@ -130,11 +138,10 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
   const recovering = procs.filter((d) => d.verdict === 'recovering')
   const live = procs.filter((d) => d.alive && d.verdict !== 'unreadable')
 
-  const parts: string[] = []
-  const commands: string[] = []
-  const texts: string[] = []
+  const found = new Findings()
   if (failing.length > 0) {
-    parts.push(
+    found.add(
+      'fail',
       failing
         .map(
           (d) =>
@@ -142,26 +149,24 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
             `${d.last_error ? `, last error: ${d.last_error.message}` : ''})`,
         )
         .join('; ') + '.',
+      {text: 'Check that the database is reachable, then make the live processes rebuild their pools in place.', commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect']},
     )
-    texts.push('Check that the database is reachable, then make the live processes rebuild their pools in place.')
-    commands.push('gbrain doctor --only connection', 'gbrain repair --reconnect')
   }
   if (facts.list_error !== null) {
-    parts.push(`Run directory ${facts.run_dir} unreadable: ${facts.list_error}.`)
-    texts.push('Make the run directory readable by its owner.')
-    commands.push(`chmod 700 ${shellQuote(facts.run_dir)}`)
+    found.add('warn', `Run directory ${facts.run_dir} unreadable: ${facts.list_error}.`, {text: 'Make the run directory readable by its owner.', commands: [`chmod 700 ${shellQuote(facts.run_dir)}`]})
   }
   if (unreadable.length > 0) {
-    parts.push(unreadable.map((d) => `state file ${d.file} unreadable (${d.error})${d.alive ? '' : ', pid not running'}`).join('; ') + '.')
-    texts.push('A live process rewrites its state file on its next heartbeat; a dead one\'s file can be removed.')
-    commands.push(...unreadable.filter((d) => !d.alive).map((d) => `rm -f ${shellQuote(d.file)}`))
+    found.add('warn', unreadable.map((d) => `state file ${d.file} unreadable (${d.error})${d.alive ? '' : ', pid not running'}`).join('; ') + '.', {
+      text: 'A live process rewrites its state file on its next heartbeat; a dead one\'s file can be removed.',
+      commands: unreadable.filter((d) => !d.alive).map((d) => `rm -f ${shellQuote(d.file)}`),
+    })
   }
   if (stale.length > 0) {
-    parts.push(`Stale state ${stale.length === 1 ? 'file' : 'files'} of dead ${stale.map(label).join(', ')}.`)
-    texts.push('The process exited without cleaning up; removing its state file is safe.')
-    commands.push(...stale.map((d) => `rm -f ${shellQuote(d.file)}`))
+    found.add('warn', `Stale state ${stale.length === 1 ? 'file' : 'files'} of dead ${stale.map(label).join(', ')}.`, {
+      text: 'The process exited without cleaning up; removing its state file is safe.',
+      commands: stale.map((d) => `rm -f ${shellQuote(d.file)}`),
+    })
   }
-  const status: CheckOutcome['status'] = failing.length > 0 ? 'fail' : parts.length > 0 ? 'warn' : 'ok'
 
   let summary: string
   if (procs.length === 0 && facts.list_error === null) summary = 'No engine processes running.'
@@ -172,11 +177,7 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
     if (recovering.length > 0) summary += `, ${recovering.map((d) => `${label(d)} failing for ${Math.round(d.failing_for_s ?? 0)} s`).join(', ')} (under ${Math.round(after / 1000)} s)`
     summary += '.'
   }
-  const message = status === 'ok' ? summary : `${parts.join(' ')} ${summary}`
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message,
+  return found.outcome(found.any ? `${found.messages.join(' ')} ${summary}` : summary, {
     details: {
       processes: procs,
       live: live.length,
@@ -186,20 +187,22 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
       run_dir: facts.run_dir,
       run_dir_error: facts.list_error,
       failing_after_s: after / 1000,
-    },
+    } satisfies EngineProcessesDetails,
     observed_value: failing.length,
     observed_unit: 'count',
     threshold: {fail: 1},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
-export const engineProcessesCheck: CheckDef<FileCheckFacts> = {
+export const engineProcessesCheck = defineCheck({
   name: 'engine_processes',
   category: 'pool',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    return judgeEngineProcesses({facts: await facts.processes(), now: facts.now})
+  needs: ['processes'],
+  judge: (f, ctx) => judgeEngineProcesses({facts: f.processes, now: ctx.now}),
+  explain: {
+    looksAt: 'The state file of each running gbrain process (pool health, failing since when). State files of processes that are gone, or that cannot be read, are a warning.',
+    thresholds: () => [fixed(PROCESS_FAILING_FAIL_MS / 1000, {level: 'fail', comparison: '>', unit: 's', measure: 'that a live process’s pool has been failing'})],
   },
-}
+})

@@ -2,8 +2,10 @@
  * The shared ladder of `cycle_freshness` and `sync_freshness`: per source, how old a timestamp
  * is, judged against warn/fail hours (strict greater-than, as gbrain does). Pure.
  */
-import {classify} from '../engine/classify.js'
+import type {SourceRow} from '../brain/sources.js'
+import type {SourcesFacts} from './facts/database.js'
 import type {CheckOutcome, CheckStatus} from './types.js'
+import {plural} from './wording.js'
 
 export type FreshnessState = 'fresh' | 'stale' | 'never' | 'unparseable' | 'future'
 
@@ -71,8 +73,8 @@ export function judgeFreshness(inputs: readonly FreshnessInput[], now: number, p
     }
   }
   const message = bad.length === 0
-    ? `${rows.length} source${rows.length === 1 ? '' : 's'} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
-    : `${bad.length} of ${rows.length} source${rows.length === 1 ? '' : 's'} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
+    ? `${plural(rows.length, 'source')} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
+    : `${bad.length} of ${plural(rows.length, 'source')} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
   return {
     status: worst,
     message,
@@ -114,14 +116,29 @@ export const NO_TABLES: CheckOutcome = {
   fix: {text: 'create the tables', commands: ['gbrain init']},
 }
 
-/** Judge the sources read by `read`, or {@link NO_TABLES} when there is no sources table. */
-export async function judgeSources<T>(read: () => Promise<T>, judge: (rows: T) => CheckOutcome): Promise<CheckOutcome> {
-  let rows: T
-  try {
-    rows = await read()
-  } catch (e) {
-    if (classify(e).code === '42P01') return NO_TABLES
-    throw e
-  }
-  return judge(rows)
+/** Judge the sources read, or {@link NO_TABLES} when there is no sources table. */
+export function judgeSources(sources: SourcesFacts, judge: (rows: readonly SourceRow[]) => CheckOutcome): CheckOutcome {
+  return sources.tables ? judge(sources.rows) : NO_TABLES
 }
+
+/** The sources both freshness checks track: with a local path, not archived (only `only` when given). */
+export function cycledSources(sources: readonly SourceRow[], only?: string): SourceRow[] {
+  return sources.filter((s) => s.local_path !== null && s.local_path !== '' && !s.archived && (only === undefined || s.id === only))
+}
+
+/**
+ * `--source ID` that names no source is a failure, not "no sources to cycle" (a typo must not
+ * read as healthy); one that is archived or has no local path is a warning: nothing is tracked.
+ */
+export function sourceFilterProblem(sources: readonly SourceRow[], only: string | undefined): CheckOutcome | undefined {
+  if (only === undefined) return undefined
+  const found = sources.find((s) => s.id === only)
+  if (!found) {
+    return {status: 'fail', message: `no source with id ${JSON.stringify(only)} (--source): nothing was checked`, details: {sources: [], source: only, cause: 'unknown_source'}, fix: {text: 'Pass the id of an existing source.', commands: ['gbrain sources list']}}
+  }
+  if (cycledSources([found]).length === 0) {
+    return {status: 'warn', message: `source ${JSON.stringify(only)} is ${found.archived ? 'archived' : 'without a local path'}: its freshness is not tracked`, details: {sources: [], source: only}}
+  }
+  return undefined
+}
+

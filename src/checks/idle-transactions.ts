@@ -2,22 +2,25 @@
  * `idle_transactions` (pool): sessions idle in a transaction longer than 5 min hold locks and
  * slots → warn, listing pid, application_name and age (never query text).
  */
-import type {CheckDef} from './check.js'
-import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
-import type {IdleTxFacts} from './facts-db.js'
+import {defineCheck} from './check.js'
+import type {IdleTxFacts} from './facts/database.js'
+import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {plural} from './wording.js'
+import {byEnv} from './listing.js'
 
-export function judgeIdleTransactions(f: IdleTxFacts, t: DbThresholds): CheckOutcome {
-  const threshold = {warn: t.idleTxWarnMinutes}
+export function judgeIdleTransactions(f: IdleTxFacts, thresholds: Thresholds): CheckOutcome {
+  const t = thresholds.idleTransactions
+  const threshold = {warn: t.warnMinutes}
   if (!f.available) return {status: 'skipped', message: `skipped: ${f.reason}`, threshold}
   const sessions = f.sessions ?? []
   if (sessions.length === 0) {
-    return {status: 'ok', message: `no session idle in a transaction for more than ${t.idleTxWarnMinutes} min`, details: {sessions: []}, observed_value: 0, observed_unit: 'count', threshold}
+    return {status: 'ok', message: `no session idle in a transaction for more than ${t.warnMinutes} min`, details: {sessions: []}, observed_value: 0, observed_unit: 'count', threshold}
   }
   const list = sessions.slice(0, 5).map((s) => `pid ${s.pid} (${s.application_name || 'no application_name'}, ${Math.round(s.age_s / 60)} min)`).join(', ')
   return {
     status: 'warn',
-    message: `${sessions.length} session${sessions.length === 1 ? '' : 's'} idle in a transaction over ${t.idleTxWarnMinutes} min: ${list}${sessions.length > 5 ? ', …' : ''}`,
+    message: `${plural(sessions.length, 'session')} idle in a transaction over ${t.warnMinutes} min: ${list}${sessions.length > 5 ? ', …' : ''}`,
     details: {sessions},
     observed_value: sessions.length,
     observed_unit: 'count',
@@ -29,12 +32,15 @@ export function judgeIdleTransactions(f: IdleTxFacts, t: DbThresholds): CheckOut
   }
 }
 
-export const idleTransactionsCheck: CheckDef<DbCheckFacts> = {
+export const idleTransactionsCheck = defineCheck({
   name: 'idle_transactions',
   category: 'pool',
-  database: true,
+  gatedOnConnection: true,
   downstreamOf: ['connection'],
-  async judge(facts, options) {
-    return judgeIdleTransactions(await facts.db.idleTransactions(facts.dbThresholds.idleTxWarnMinutes, options.signal), facts.dbThresholds)
+  needs: ['idleTransactions'],
+  judge: (f, ctx) => judgeIdleTransactions(f.idleTransactions, ctx.thresholds),
+  explain: {
+    looksAt: 'Sessions idle inside a transaction (they hold locks and slots), with pid, application name and age; never their query text.',
+    thresholds: () => [byEnv('GBRAIN_IDLE_TX_WARN_MINUTES', {level: 'warn', comparison: '>', unit: 'min', measure: 'idle in a transaction'})],
   },
-}
+})

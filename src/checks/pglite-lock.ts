@@ -6,16 +6,41 @@
  * process is never called stale: its heartbeat runs on a JS event loop that long WASM work blocks.
  */
 import {shellCommand} from '../engine/shell-quote.js'
-import type {CheckDef} from './check.js'
-import type {DbCheckFacts} from './db-facts-type.js'
-import type {LockFacts} from './facts-db.js'
+import {defineCheck} from './check.js'
+import type {LockFacts} from './facts/database.js'
+import type {LegacyLock, LockObservation} from '../engine/pglite/data-dir-lock.js'
 import type {CheckOutcome} from './types.js'
 import {describeLock, formatAge, holderLabel} from '../engine/pglite/open-errors.js'
+import {fixed} from './listing.js'
+import {IN_FLIGHT_MS} from '../engine/pglite/data-dir-lock.js'
 
 /** A live holder (not `serve`) whose heartbeat is older than this may be wedged. */
 export const WEDGED_HEARTBEAT_S = 300
 /** A process that started this long after the lock was taken cannot be the one that took it. */
 const START_SLACK_MS = 2000
+
+/** `pglite_lock` details: the lock's state, and for a held lock its holder (what the repair plan reads). */
+export type PgliteLockDetails = {
+  state: LockObservation['state']
+  lock_dir: string
+  legacy_lock?: LegacyLock
+  age_s?: number
+  error?: string
+  reason?: string
+  pid?: number | string
+  alive?: boolean
+  liveness?: Holder['process']['liveness']
+  command?: Holder['command']
+  subcommand?: string | null
+  acquired_at?: string | null
+  refreshed_at?: string | null
+  heartbeat_age_s?: number | null
+  looks_like?: Holder['process']['looks_like']
+  process_started_at?: string | null
+  started_after_lock?: boolean
+}
+
+type Holder = Extract<LockObservation, {state: 'held'}>['holder']
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -24,7 +49,7 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
   if (!f.exists) return {status: 'skipped', message: `skipped: no embedded brain yet at ${f.data_dir}`}
   const o = f.observed
   const legacy = f.legacy_lock ? {legacy_lock: f.legacy_lock} : {}
-  const base = {state: o.state, lock_dir: f.lock_dir, ...legacy}
+  const base: PgliteLockDetails = {state: o.state, lock_dir: f.lock_dir, ...legacy}
   switch (o.state) {
     case 'free':
       return {status: 'ok', message: 'No lock on the embedded brain: no gbrain process holds it.', details: base}
@@ -60,7 +85,7 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
         looks_like: p.looks_like,
         process_started_at: iso(p.started_at),
         started_after_lock: startedAfter,
-      }
+      } satisfies PgliteLockDetails
       const who = holderLabel(o)
       const since = `since ${iso(h.acquired_at) ?? 'an unknown time'}`
       const beat = h.heartbeat_age_ms === null ? 'no heartbeat recorded' : `heartbeat ${formatAge(h.heartbeat_age_ms)} ago`
@@ -102,11 +127,18 @@ export function judgePgliteLock(f: LockFacts): CheckOutcome {
   }
 }
 
-export const pgliteLockCheck: CheckDef<DbCheckFacts> = {
+export const pgliteLockCheck = defineCheck({
   name: 'pglite_lock',
   category: 'connectivity',
-  database: false,
-  async judge(facts) {
-    return judgePgliteLock(await facts.db.lock())
+  gatedOnConnection: false,
+  needs: ['lock'],
+  judge: (f) => judgePgliteLock(f.lock),
+  explain: {
+    looksAt:
+      'The embedded brain’s data-directory lock as the doctor found it: who holds it, whether that process is alive and is gbrain, and its heartbeat. Warns on a lock left by a crashed process, an abandoned or unreadable lock, and a reused pid. Skipped on Postgres.',
+    thresholds: () => [
+      fixed(WEDGED_HEARTBEAT_S, {level: 'warn', comparison: '>', unit: 's', measure: 'since the heartbeat of a live holder (an agent session’s serve excepted)'}),
+      fixed(IN_FLIGHT_MS / 1000, {level: 'warn', comparison: '>', unit: 's', measure: 'old: a lock directory without its lock file (abandoned)'}),
+    ],
   },
-}
+})

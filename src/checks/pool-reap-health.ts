@@ -14,10 +14,14 @@
  * - An unreadable audit file → at least warn (it may hide a failure).
  * - Otherwise ok — reported, not omitted (gbrain omits it).
  */
-import type {CheckDef} from './check.js'
-import {plural, type FileCheckFacts, type PoolRecoveryFacts} from './facts-files.js'
-import {unreadableFileCommand} from './batch-retry-health.js'
-import type {CheckOutcome, Fix} from './types.js'
+import {defineCheck} from './check.js'
+import type {PoolRecoveryFacts} from './facts/audit-windows.js'
+import {plural, unreadableAuditFiles, unreadableAuditFix, unreadableFileCommand} from './wording.js'
+import {Findings} from './findings.js'
+import {reconnectStillFailing} from './pool-health.js'
+import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
+import {POOL_RECOVERY_WINDOW_HOURS} from './facts/audit-windows.js'
 
 /** Reaps in the window at which the pool counts as thrashing (gbrain's). */
 export const POOL_REAP_WARN = 10
@@ -34,73 +38,61 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
   const hours = f.window.hours
   // Only a process that is still running can still be "throwing"; one that exited after failing
   // (e.g. a `gbrain cycle` that spooled its batches) is history: reported, not a failure.
-  const unrecovered = f.pids.filter((p) => !p.recovered && p.alive !== false)
+  const unrecovered = f.pids.filter(reconnectStillFailing)
   const exited = f.pids.filter((p) => !p.recovered && p.alive === false)
   const recoveredFailing = f.pids.filter((p) => p.failures > 0 && p.recovered)
 
   const corruptNote = f.corrupt_lines > 0 ? ` (note: ${plural(f.corrupt_lines, 'corrupt JSONL line')} skipped)` : ''
   const reapsNote = `${plural(f.reaps, 'pooler reap')} detected`
-  let status: CheckOutcome['status']
-  let message: string
-  let fix: Fix | undefined
+  const found = new Findings()
 
   if (unrecovered.length > 0) {
     const failures = unrecovered.reduce((n, p) => n + p.failures, 0)
     const who = unrecovered
       .map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}${p.last_failure_error ? `: ${p.last_failure_error}` : ''}`)
       .join('; ')
-    status = 'fail'
-    message =
-      `DB reconnect FAILED ${failures}× in last ${hours}h with no recovery since (${who}; ${reapsNote}) ` +
-      `— reconnect is throwing; check DB reachability / credentials.`
-    fix = {
+    found.add('fail', `DB reconnect FAILED ${failures}× in last ${hours}h with no recovery since (${who}; ${reapsNote}) ` + `— reconnect is throwing; check DB reachability / credentials.`, {
       text: 'Check that the database is reachable and the credentials are valid, then reconnect the live engine processes.',
       commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect'],
-    }
+    })
   } else if (exited.length > 0) {
     const who = exited.map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}`).join('; ')
-    status = 'ok'
-    message =
+    found.add(
+      'ok',
       `${plural(f.failures, 'failed reconnect')} in last ${hours}h by ${plural(exited.length, 'process', 'processes')} that exited without recovering ` +
-      `(${who}; ${reapsNote}); no running process is failing: the outage is history.`
+        `(${who}; ${reapsNote}); no running process is failing: the outage is history.`,
+    )
   } else if (f.failures > 0) {
     const recoveredAt = recoveredFailing
       .map((p) => p.last_success_at)
       .filter((x): x is string => x !== null)
       .sort()
       .at(-1)
-    status = 'warn'
-    message = `${plural(f.failures, 'failed reconnect')} in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`
-    fix = {text: 'The engine healed itself; if this repeats, check the pooler and the database.', commands: ['gbrain doctor --only connection']}
+    found.add('warn', `${plural(f.failures, 'failed reconnect')} in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`, {
+      text: 'The engine healed itself; if this repeats, check the pooler and the database.',
+      commands: ['gbrain doctor --only connection'],
+    })
   } else if (f.reaps >= reapWarn) {
-    status = 'warn'
-    message = `DB pool reaped ${f.reaps}× in last ${hours}h (self-heal recovered each) — pooler thrash.`
-    fix = {
-      text: "The pooler is closing idle client connections: raise its client idle timeout or lower the pool size (GBRAIN_POOL_SIZE).",
+    found.add('warn', `DB pool reaped ${f.reaps}× in last ${hours}h (self-heal recovered each) — pooler thrash.`, {
+      text: 'The pooler is closing idle client connections: raise its client idle timeout or lower the pool size (GBRAIN_POOL_SIZE).',
       commands: [],
-    }
+    })
   } else {
-    status = 'ok'
-    message =
+    found.add(
+      'ok',
       f.reaps === 0 && f.recoveries === 0
         ? `No pool reaps or reconnects in last ${hours}h.`
-        : `${reapsNote} and ${plural(f.recoveries, 'successful reconnect')} in last ${hours}h, no failures.`
+        : `${reapsNote} and ${plural(f.recoveries, 'successful reconnect')} in last ${hours}h, no failures.`,
+    )
   }
 
   if (f.unreadable_files.length > 0) {
-    const names = f.unreadable_files.map((u) => `${u.file} (${u.error})`).join(', ')
-    message += ` ${plural(f.unreadable_files.length, 'audit file')} unreadable: ${names}.`
+    // An unreadable file may hide a failure: at least a warning. A verdict that already has a fix keeps its sentence.
     const commands = f.unreadable_files.map((u) => unreadableFileCommand(u.file, u.error))
-    if (status === 'ok') {
-      status = 'warn'
-      fix = {text: 'Make the audit file readable by its owner (or move a non-file out of the audit directory).', commands}
-    } else if (fix) fix = {text: fix.text, commands: [...fix.commands, ...commands]}
+    found.add('warn', `${unreadableAuditFiles(f.unreadable_files)}.`, found.any ? {commands} : {text: unreadableAuditFix('the'), commands})
   }
-  message += corruptNote
 
-  return {
-    status,
-    message,
+  return found.outcome(found.messages.join(' ') + corruptNote, {
     details: {
       reaps: f.reaps,
       recoveries: f.recoveries,
@@ -121,16 +113,18 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
     observed_value: f.reaps,
     observed_unit: 'count',
     threshold: {warn: reapWarn},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
-export const poolReapHealthCheck: CheckDef<FileCheckFacts> = {
+export const poolReapHealthCheck = defineCheck({
   name: 'pool_reap_health',
   category: 'pool',
-  database: false,
+  gatedOnConnection: false,
   downstreamOf: ['connection'],
-  async judge(facts) {
-    return judgePoolReapHealth({facts: await facts.poolRecovery()})
+  needs: ['poolRecovery'],
+  judge: (f) => judgePoolReapHealth({facts: f.poolRecovery}),
+  explain: {
+    looksAt: `The pool-recovery rows of the audit trail from the last ${POOL_RECOVERY_WINDOW_HOURS} h: reaped connection pools and reconnects. A failed reconnect of a running process that no success followed fails; failures that recovered are a warning.`,
+    thresholds: () => [fixed(POOL_REAP_WARN, {level: 'warn', comparison: '≥', unit: ['pool reap', 'pool reaps'], measure: 'in the window'})],
   },
-}
+})

@@ -6,11 +6,13 @@
  * ms; unlike the other thresholds here, lower is worse.
  */
 import {worstCaseSleepMs} from '../engine/backoff.js'
-import {redact} from '../engine/redact.js'
-import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy, type RetryPolicyIssue} from '../engine/retry-policy.js'
-import type {CheckDef} from './check.js'
-import type {FileCheckFacts} from './facts-files.js'
-import type {CheckOutcome, Fix} from './types.js'
+import {redactForStorage as redact} from '../engine/redact.js'
+import {DEFAULT_RETRY_POLICY, type InspectedRetryPolicy} from '../engine/retry-policy.js'
+import {defineCheck} from './check.js'
+import {Findings} from './findings.js'
+import {issueDetails} from './wording.js'
+import type {CheckOutcome} from './types.js'
+import {fixed} from './listing.js'
 
 /** Warn below this worst-case total sleep. */
 export const RETRY_MIN_WORST_CASE_MS = 5000
@@ -28,31 +30,24 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
     `${policy.maxRetries} retries, base ${policy.baseMs} ms, cap ${policy.maxMs} ms, ${policy.jitter} jitter ` +
     `(${origin}); worst-case total wait ${secs(worst)}.`
 
-  let status: CheckOutcome['status'] = 'ok'
-  const parts: string[] = []
-  const texts: string[] = []
-  const commands: string[] = []
+  const found = new Findings()
   if (issues.length > 0) {
-    status = 'fail'
-    parts.push(`Invalid retry settings: ${issues.map((i) => redact(i.message)).join('; ')} (the default is used instead).`)
-    texts.push('Set each invalid variable to a valid value (or unset it to use the default).')
-    commands.push(...issues.map((i) => i.fix))
+    found.add('fail', `Invalid retry settings: ${issues.map((i) => redact(i.message)).join('; ')} (the default is used instead).`, {
+      text: 'Set each invalid variable to a valid value (or unset it to use the default).',
+      commands: issues.map((i) => i.fix),
+    })
   }
   if (worst < minWorstCaseMs) {
-    if (status === 'ok') status = 'warn'
-    parts.push(
-      `Worst-case total wait ${secs(worst)} is shorter than a typical pooler circuit-breaker recovery (${secs(minWorstCaseMs)}): ` +
-        `batches may exhaust their retries during a blip the pooler would survive.`,
-    )
     // Raise every overridden value that is below its default back to the default.
     const raise = (Object.keys(VARS) as Array<keyof typeof VARS>).filter((k) => sources[k] !== 'default' && policy[k] < DEFAULT_RETRY_POLICY[k])
-    texts.push('Allow more or longer retries.')
-    commands.push(...raise.map((k) => `export ${VARS[k]}=${DEFAULT_RETRY_POLICY[k]}`))
+    found.add(
+      'warn',
+      `Worst-case total wait ${secs(worst)} is shorter than a typical pooler circuit-breaker recovery (${secs(minWorstCaseMs)}): ` +
+        `batches may exhaust their retries during a blip the pooler would survive.`,
+      {text: 'Allow more or longer retries.', commands: raise.map((k) => `export ${VARS[k]}=${DEFAULT_RETRY_POLICY[k]}`)},
+    )
   }
-  const fix: Fix | undefined = status === 'ok' ? undefined : {text: texts.join(' '), commands: [...new Set(commands)]}
-  return {
-    status,
-    message: status === 'ok' ? `Batch retries: ${summary}` : `${parts.join(' ')} Effective: ${summary}`,
+  return found.outcome(found.any ? `${found.messages.join(' ')} Effective: ${summary}` : `Batch retries: ${summary}`, {
     details: {
       policy: {max_retries: policy.maxRetries, base_ms: policy.baseMs, max_ms: policy.maxMs, jitter: policy.jitter},
       sources: {max_retries: sources.maxRetries, base_ms: sources.baseMs, max_ms: sources.maxMs},
@@ -64,20 +59,17 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
     observed_value: worst,
     observed_unit: 'ms',
     threshold: {warn: minWorstCaseMs},
-    ...(fix ? {fix} : {}),
-  }
+  })
 }
 
-export const retryConfigCheck: CheckDef<FileCheckFacts> = {
+export const retryConfigCheck = defineCheck({
   name: 'retry_config',
   category: 'retry',
-  database: false,
-  async judge(facts) {
-    return judgeRetryConfig(inspectRetryPolicy(facts.env))
+  gatedOnConnection: false,
+  needs: ['retryPolicy'],
+  judge: (f) => judgeRetryConfig(f.retryPolicy),
+  explain: {
+    looksAt: `The batch-write retry policy in effect: GBRAIN_BULK_MAX_RETRIES (default ${DEFAULT_RETRY_POLICY.maxRetries}), GBRAIN_BULK_RETRY_BASE_MS (default ${DEFAULT_RETRY_POLICY.baseMs}) and GBRAIN_BULK_RETRY_MAX_MS (default ${DEFAULT_RETRY_POLICY.maxMs}). An invalid value fails.`,
+    thresholds: () => [fixed(RETRY_MIN_WORST_CASE_MS / 1000, {level: 'warn', comparison: '<', unit: 's', measure: 'of worst-case total wait over all retries'})],
   },
-}
-
-/** Invalid GBRAIN_BULK_* settings as structured details (value and message redacted). */
-export function issueDetails(issues: readonly RetryPolicyIssue[]): {variable: string; value: string; message: string; fix: string}[] {
-  return issues.map((i) => ({variable: i.variable, value: redact(i.value), message: redact(i.message), fix: i.fix}))
-}
+})

@@ -4,25 +4,28 @@
  */
 import {flagArgs, shellCommand} from '../engine/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
-import type {CheckDef} from './check.js'
-import {cycledSources, sourceFilterProblem} from './cycle-freshness.js'
-import type {DbCheckFacts, DbThresholds} from './db-facts-type.js'
-import {judgeFreshness, judgeSources} from './freshness.js'
+import {defineCheck} from './check.js'
+import {cycledSources, judgeFreshness, judgeSources, sourceFilterProblem} from './freshness.js'
+import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
+import {ladder} from './listing.js'
 
-export function judgeSyncFreshness(sources: readonly SourceRow[], now: number, t: DbThresholds, only?: string): CheckOutcome {
+export function judgeSyncFreshness(sources: readonly SourceRow[], now: number, t: Thresholds, only?: string): CheckOutcome {
   const filtered = sourceFilterProblem(sources, only)
   if (filtered) return filtered
   const inputs = cycledSources(sources, only).map((s) => ({id: s.id, name: s.name, value: s.last_sync_at}))
-  return judgeFreshness(inputs, now, {warnHours: t.syncWarnHours, failHours: t.syncFailHours, never: 'fail', noun: 'sync', fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id))})
+  return judgeFreshness(inputs, now, {...t.syncFreshness, never: 'fail', noun: 'sync', fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id))})
 }
 
-export const syncFreshnessCheck: CheckDef<DbCheckFacts> = {
+export const syncFreshnessCheck = defineCheck({
   name: 'sync_freshness',
   category: 'freshness',
-  database: true,
+  gatedOnConnection: true,
   downstreamOf: ['connection'],
-  async judge(facts, options) {
-    return judgeSources(() => facts.db.sources(options.signal), (rows) => judgeSyncFreshness(rows, facts.now, facts.dbThresholds, options.source))
+  needs: ['sources'],
+  judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeSyncFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
+  explain: {
+    looksAt: 'When the same sources were last synced (sources.last_sync_at). A source never synced fails; a sync time in the future is a warning.',
+    thresholds: () => ladder('GBRAIN_SYNC_FRESHNESS_WARN_HOURS', 'GBRAIN_SYNC_FRESHNESS_FAIL_HOURS', {comparison: '>', unit: 'h', measure: 'since the last sync'}),
   },
-}
+})

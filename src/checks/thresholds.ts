@@ -122,11 +122,6 @@ const HOURS: ThresholdRule = {gt: 0}
 const PCT: ThresholdRule = {gt: 0, max: 100}
 const MINUTES: ThresholdRule = {gt: 0}
 
-/** The defaults, as {@link validateThresholds} returns them for an empty environment. */
-export function defaultThresholds(): Thresholds {
-  return validateThresholds({})
-}
-
 /**
  * Read and validate every threshold env var (call once, before the checks run). Every invalid
  * value is reported at once: one problem throws its own ConfigError; several throw one whose

@@ -27,7 +27,7 @@ export function checkSelection(flags: {only?: string; skip?: string; fast: boole
   const skip = checkNames(flags.skip, '--skip')
   const selected = CATALOGUE.filter((c) => (only === undefined || only.includes(c.name)) && !(skip ?? []).includes(c.name))
   if (selected.length === 0) throw new UsageError('--only and --skip leave no check to run', 'gbrain doctor --list')
-  if (flags.fast && selected.every((c) => c.database || c.name === 'connection')) {
+  if (flags.fast && selected.every((c) => c.gatedOnConnection || c.opensConnection)) {
     throw new UsageError(`--fast skips every selected check (${selected.map((c) => c.name).join(', ')}: they need the database)`, 'drop --fast, or pick checks that read files: gbrain doctor --list')
   }
   return {only, skip}

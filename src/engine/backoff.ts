@@ -12,7 +12,6 @@
 import type {Rng} from './clock.js'
 
 export type Jitter = 'none' | 'full' | 'decorrelated'
-export const JITTERS: readonly Jitter[] = ['none', 'full', 'decorrelated']
 
 export interface BackoffPolicy {
   baseMs: number

@@ -1,19 +1,28 @@
 /**
- * What both engines share: the retried `run` path, the batch path (retry + audit + dead-letter
- * spool), health bookkeeping and observers. Subclasses supply how to get a live executor for an
- * attempt and how to rebuild.
+ * What both engines share: the lifecycle state machine (single-flight rebuild, every state change
+ * through `transition`), the retried `run` path and the batch path (batch.ts), health
+ * bookkeeping and observers. Subclasses supply how to get a live executor for an attempt and how
+ * to rebuild (client-engine.ts for the real engines).
+ *
+ * Over 300 lines on purpose: the lifecycle, the retried access path and the health bookkeeping
+ * are one state machine — an access path's failure triggers the single-flight rebuild on the
+ * generation it ran on, and both feed the same health snapshot — so they share private state
+ * that a split would have to expose. The batch path, audit rows and borrowed handles, which only
+ * use that machine, live in batch.ts, lifecycle-rows.ts and borrow.ts.
  */
 import type {AuditWriter} from './audit/index.js'
+import {borrowEngine} from './borrow.js'
+import {writeBatch, type RetryHooks} from './batch.js'
 import {classify, type Classified} from './classify.js'
 import {systemClock, type Clock, type Rng} from './clock.js'
-import {AbortedError, EngineClosedError} from './errors.js'
-import {summarizeError} from './redact.js'
+import {EngineClosedError} from './errors.js'
+import {disconnectRow, reconnectEndRow, reconnectStartRow, type LifecycleRow} from './lifecycle-rows.js'
 import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
-import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext, type RetryOptions} from './retry.js'
-import {newDeadLetterId, type DeadLetterSpool} from './spool/dead-letter.js'
-import {ledgerFile, noteLoss, prepareLedger} from './spool/loss-ledger.js'
+import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext} from './retry.js'
+import type {DeadLetterSpool} from './spool/dead-letter.js'
+import {prepareLedger} from './spool/loss-ledger.js'
 import type {
-  BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineKind, EngineState, EngineStats, Executor,
+  BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineEvent, EngineKind, EngineState, EngineStats, Executor,
   HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
 } from './types.js'
 
@@ -26,7 +35,20 @@ export interface RebuildContext {
   previousState: EngineState
   /** Whether a client was published when the rebuild began. */
   hadClient: boolean
+  /** The engine's first connect: nothing published yet, nothing failed (no pool-recovery rows). */
+  initial: boolean
 }
+
+/**
+ * The engine's lifecycle as one value: `connected` since when, `reconnecting` since when and why,
+ * `broken` (the last rebuild failed or the client was lost; the next call rebuilds) or `closed`.
+ */
+export type Lifecycle =
+  | {state: 'connected'; since: number}
+  | {state: 'reconnecting'; since: number; cause: Classified | undefined}
+  | {state: 'broken'; since: number}
+  | {state: 'closed'}
+
 
 export interface BaseEngineOptions {
   retry?: RetryPolicy
@@ -39,38 +61,10 @@ export interface BaseEngineOptions {
   onEvent?: (event: EngineEvent) => void
 }
 
-/**
- * What a command's progress line shows (docs/cli.md, "Progress"): the database went away and
- * calls are being retried, a batch went to the dead-letter spool, calls land again after either.
- */
-export type EngineEvent =
-  | {type: 'retrying'; label: string; attempt: number; delayMs: number; kind: Classified['kind']; connectionLevel: boolean}
-  | {type: 'spooled'; site: string; rows: number; spooledRows: number; kind: Classified['kind']; connectionLevel: boolean}
-  | {type: 'recovered'}
 
-/** The batch could not be landed; its rows are in the dead-letter spool (or, loudly, lost). */
-export class BatchFailedError extends Error {
-  readonly code: 'BATCH_SPOOLED' | 'BATCH_LOST'
-  constructor(
-    readonly site: string,
-    readonly rows: number,
-    readonly attempts: number,
-    readonly deadLetterId: string | undefined,
-    readonly classified: Classified,
-    cause: unknown,
-    spoolError?: unknown,
-  ) {
-    const spooled = deadLetterId !== undefined
-    super(
-      spooled
-        ? `batch ${site} (${rows} rows) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${classified.message}; rows saved to the dead-letter spool as ${deadLetterId} (fix: gbrain repair --replay)`
-        : `ROWS LOST: batch ${site} (${rows} rows) failed after ${attempts} attempts (${classified.message}) AND the dead-letter spool write failed: ${spoolError instanceof Error ? spoolError.message : String(spoolError)}`,
-      {cause},
-    )
-    this.code = spooled ? 'BATCH_SPOOLED' : 'BATCH_LOST'
-    this.name = 'BatchFailedError'
-  }
-}
+export {BatchFailedError} from './batch-error.js'
+export type {EngineEvent} from './types.js'
+export type {LifecycleRow} from './lifecycle-rows.js'
 
 export abstract class BaseEngine implements Engine {
   abstract readonly kind: EngineKind
@@ -82,8 +76,10 @@ export abstract class BaseEngine implements Engine {
   readonly spool: DeadLetterSpool | null
   private ledgerReady: Promise<boolean> | undefined
 
-  protected state: EngineState = 'closed'
+  /** Where the engine is in its lifecycle; changed only by {@link transition}. */
+  private lifecycle: Lifecycle = {state: 'closed'}
   protected generation = 0
+  /** When the engine last became connected (kept through later states, for the health snapshot). */
   private connectedAt: number | null = null
   private lastOkAt: number | null = null
   private lastError: HealthSnapshot['last_error'] = null
@@ -114,7 +110,10 @@ export abstract class BaseEngine implements Engine {
    * in place of the old one. Throws when no client could be built.
    */
   protected abstract replaceClient(ctx: RebuildContext): Promise<void>
-  /** Tidy up after `replaceClient` failed and set the state (`broken`, or `closed`). */
+  /**
+   * Tidy up after `replaceClient` failed and move to `broken` (or `closed`), writing the
+   * `reconnect_failed` row unless `ctx.initial` ({@link reconnectEndRow}).
+   */
   protected abstract afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void>
 
   private inflight: Promise<void> | null = null
@@ -124,6 +123,37 @@ export abstract class BaseEngine implements Engine {
   /** The rebuild in flight, if any (disconnect waits for it). */
   protected get rebuilding(): Promise<void> | null {
     return this.inflight
+  }
+
+  /** The lifecycle state (the health snapshot's `state`). */
+  protected get state(): EngineState {
+    return this.lifecycle.state
+  }
+
+  /**
+   * The one place the lifecycle changes: the new state, the health snapshot told to observers
+   * when the state changed, and the audit row that belongs to the step. The row is written after
+   * the change, in call order (the returned promise resolves once it is written) — or, with
+   * `rowFirst`, written and awaited before the change (a disconnect is recorded before the
+   * engine closes, as it always was). Resolves to the state that was left.
+   */
+  protected transition(next: Lifecycle, row?: LifecycleRow, order: {rowFirst?: boolean} = {}): Promise<EngineState> {
+    if (order.rowFirst && row) return this.writeRow(row).then(() => this.enter(next))
+    const left = this.enter(next)
+    return row ? this.writeRow(row).then(() => left) : Promise.resolve(left)
+  }
+
+  private enter(next: Lifecycle): EngineState {
+    const left = this.lifecycle.state
+    this.lifecycle = next
+    if (next.state === 'connected') this.connectedAt = next.since
+    if (next.state !== left) this.emit()
+    return left
+  }
+
+  private async writeRow(row: LifecycleRow): Promise<void> {
+    if (row.feature === 'pool-recovery') await this.audit?.append('pool-recovery', row.row)
+    else await this.audit?.append('db-disconnect', row.row)
   }
 
   /** Build and validate a client, then publish it. Idempotent. */
@@ -155,64 +185,35 @@ export abstract class BaseEngine implements Engine {
    * an engine (nothing published yet, nothing failed) writes no pool-recovery rows.
    */
   private async rebuild(options: ReconnectOptions): Promise<void> {
+    const hadClient = this.hasClient()
     const ctx: RebuildContext = {
       started: this.clock.now(),
       options,
       classified: options.error === undefined ? undefined : classify(options.error),
       previousState: this.state,
-      hadClient: this.hasClient(),
+      hadClient,
+      initial: !hadClient && this.generation === 0 && options.error === undefined,
     }
-    const initial = !ctx.hadClient && this.generation === 0 && options.error === undefined
-    this.setState('reconnecting')
-    if (!initial) await this.auditReconnectStart(ctx.started, options, ctx.classified)
+    const entered = this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : reconnectStartRow(ctx))
+    if (!ctx.initial) await entered
     try {
       await this.replaceClient(ctx)
     } catch (e) {
-      if (!initial) this.reconnects.failed += 1
+      if (!ctx.initial) this.reconnects.failed += 1
       this.noteFailure(e)
       await this.afterFailedRebuild(e, ctx)
-      if (!initial) await this.auditReconnectEnd(ctx.started, e)
       throw e
     }
     this.generation += 1
-    if (!initial) this.reconnects.ok += 1
-    this.setState('connected')
+    if (!ctx.initial) this.reconnects.ok += 1
+    const written = this.transition({state: 'connected', since: this.clock.now()}, ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started))
     this.noteOk()
-    if (!initial) await this.auditReconnectEnd(ctx.started)
+    await written
   }
 
-  /** The `pool-recovery` row that opens a reconnect (reap when the driver says CONNECTION_ENDED). */
-  protected async auditReconnectStart(started: number, options: ReconnectOptions, c: Classified | undefined): Promise<void> {
-    await this.audit?.append('pool-recovery', {
-      ts: new Date(started).toISOString(),
-      kind: c?.code === 'CONNECTION_ENDED' ? 'reap_detected' : 'reconnect_other',
-      pid: process.pid,
-      ...(c ? {error_summary: c.message} : options.force ? {error_summary: 'forced reconnect'} : {}),
-    })
-  }
-
-  /** The `pool-recovery` row that closes a reconnect, with its duration. */
-  protected async auditReconnectEnd(started: number, error?: unknown): Promise<void> {
-    await this.audit?.append('pool-recovery', {
-      ts: new Date(this.clock.now()).toISOString(),
-      kind: error === undefined ? 'reconnect_succeeded' : 'reconnect_failed',
-      pid: process.pid,
-      ...(error === undefined ? {} : {error_summary: summarizeError(error)}),
-      duration_ms: Math.round(this.clock.now() - started),
-    })
-  }
-
-  /** The `db-disconnect` row (reason `exit` marks an ordinary end of command). */
+  /** A borrower released its handle: the `db-disconnect` row, and nothing closes. */
   async recordDisconnect(reason: string | undefined): Promise<void> {
-    await this.audit?.append('db-disconnect', {
-      ts: new Date(this.clock.now()).toISOString(),
-      engine_kind: this.kind,
-      connection_style: 'instance',
-      caller_stack: callerStack(),
-      command: process.argv[2] ?? '',
-      pid: process.pid,
-      ...(reason ? {reason} : {}),
-    })
+    await this.audit?.append('db-disconnect', disconnectRow(this.clock, this.kind, reason).row)
   }
   protected abstract poolSize(): number
   protected abstract prepareEnabled(): boolean
@@ -248,13 +249,6 @@ export abstract class BaseEngine implements Engine {
     return () => this.listeners.delete(listener)
   }
 
-  protected setState(state: EngineState): void {
-    const changed = state !== this.state
-    this.state = state
-    if (state === 'connected') this.connectedAt = this.clock.now()
-    if (changed) this.emit()
-  }
-
   protected emit(): void {
     const snapshot = this.health()
     for (const l of this.listeners) {
@@ -282,7 +276,7 @@ export abstract class BaseEngine implements Engine {
     this.lastOkAt = this.clock.now()
     this.consecutiveFailures = 0
     this.failingSince = null
-    if (this.state === 'broken') this.setState('connected')
+    if (this.state === 'broken') void this.transition({state: 'connected', since: this.lastOkAt})
     else if (wasFailing) this.emit()
   }
 
@@ -306,13 +300,7 @@ export abstract class BaseEngine implements Engine {
     return this.retrying(label, fn, options.signal, options.maxRetries ?? this.retryPolicy.maxRetries, undefined)
   }
 
-  private retrying<T>(
-    label: string,
-    fn: (db: Executor) => Promise<T>,
-    signal: AbortSignal | undefined,
-    maxRetries: number,
-    hooks: {onRetry?: RetryOptions['onRetry']; onAttempt?: (attempt: number) => void} | undefined,
-  ): Promise<T> {
+  private retrying<T>(label: string, fn: (db: Executor) => Promise<T>, signal: AbortSignal | undefined, maxRetries: number, hooks: RetryHooks | undefined): Promise<T> {
     let generation = -1
     return withRetry(
       async ({attempt, signal: attemptSignal}) => {
@@ -360,141 +348,29 @@ export abstract class BaseEngine implements Engine {
   }
 
   async batch<R>(site: string, rows: readonly R[], writer: BatchWriter<R>, options: BatchOptions = {}): Promise<BatchOutcome> {
-    let attempts = 0
-    let retried = false
     this.counters.batches += 1
     // The loss ledger is made while there is room, before the first batch (loss-ledger.ts).
     if (this.spool) await (this.ledgerReady ??= prepareLedger(this.spool.dir))
-    try {
-      const inserted = await this.retrying(
-        `batch ${site}`,
-        (db) => writer.write(db, rows),
-        options.signal,
-        options.maxRetries ?? this.retryPolicy.maxRetries,
-        {
-          onAttempt: (a) => {
-            attempts = a
-          },
-          onRetry: async (ev) => {
-            retried = true
-            attempts = ev.attempt
-            await this.audit?.append('batch-retry', {
-              ts: new Date(this.clock.now()).toISOString(),
-              site,
-              batch_size: rows.length,
-              attempt: ev.attempt,
-              outcome: 'success',
-              delay_ms: ev.delayMs,
-              error_message_summary: ev.classified.message,
-              ...(ev.classified.code ? {error_code: ev.classified.code} : {}),
-            })
-          },
-        },
-      )
-      if (retried) {
-        await this.audit?.append('batch-retry', {
-          ts: new Date(this.clock.now()).toISOString(),
-          site,
-          batch_size: rows.length,
-          attempt: attempts,
-          outcome: 'recovered',
-          delay_ms: 0,
-          error_message_summary: 'landed after retry',
-        })
-      }
-      return {inserted, attempts}
-    } catch (e) {
-      if (e instanceof AbortedError) throw e
-      const exhausted = e instanceof RetryExhaustedError
-      const cause = exhausted ? e.lastError : e
-      const classified = exhausted ? e.classified : classify(e)
-      const totalAttempts = exhausted ? e.attempts : Math.max(attempts, 1)
-      let deadLetterId: string | undefined
-      let spoolError: unknown
-      if (this.spool) {
-        const id = newDeadLetterId(site, new Date(this.clock.now()))
-        try {
-          await this.spool.write({
-            version: 1,
-            id,
-            site,
-            target: writer.target,
-            created_at: new Date(this.clock.now()).toISOString(),
-            attempts: totalAttempts,
-            error: {kind: classified.kind, ...(classified.code ? {code: classified.code} : {}), message: classified.message},
-            row_count: rows.length,
-            rows: [...rows],
-          })
-          deadLetterId = id
-          this.counters.spooled_batches += 1
-          this.counters.spooled_rows += rows.length
-          this.tell({type: 'spooled', site, rows: rows.length, spooledRows: this.counters.spooled_rows, kind: classified.kind, connectionLevel: classified.connectionLevel})
-        } catch (se) {
-          spoolError = se
-          // The durable trace of the loss that survives a full disk (the audit row below may not).
-          const at = new Date(this.clock.now()).toISOString()
-          const noted = await noteLoss(this.spool.dir, {pid: process.pid, site, rows: rows.length, at, error: `${classified.message}; spool: ${se instanceof Error ? se.message : String(se)}`})
-          if (noted) spoolError = new Error(`${se instanceof Error ? se.message : String(se)} (the loss is recorded in ${ledgerFile(this.spool.dir)})`)
-        }
-      } else {
-        spoolError = new Error('no dead-letter spool configured')
-      }
-      await this.audit?.append('batch-retry', {
-        ts: new Date(this.clock.now()).toISOString(),
-        site,
-        batch_size: rows.length,
-        attempt: totalAttempts,
-        outcome: 'exhausted',
-        delay_ms: 0,
-        error_message_summary: classified.message,
-        ...(classified.code ? {error_code: classified.code} : {}),
-        spooled: deadLetterId !== undefined,
-        ...(deadLetterId ? {dead_letter_id: deadLetterId} : {}),
-      })
-      throw new BatchFailedError(site, rows.length, totalAttempts, deadLetterId, classified, cause, spoolError)
-    }
+    return writeBatch(
+      {
+        clock: this.clock,
+        audit: this.audit,
+        spool: this.spool,
+        counters: this.counters,
+        retrying: (label, fn, signal, maxRetries, hooks) => this.retrying(label, fn, signal, maxRetries, hooks),
+        tell: (event) => this.tell(event),
+      },
+      site,
+      rows,
+      writer,
+      options.signal,
+      options.maxRetries ?? this.retryPolicy.maxRetries,
+    )
   }
 
   borrow(): Engine {
     return borrowEngine(this)
   }
-}
-
-/**
- * A borrower's view of an engine: everything delegates, except that disconnect() only releases
- * this handle (audited), so a component cannot close the pool for everyone else.
- */
-function borrowEngine(owner: BaseEngine): Engine {
-  let released = false
-  const handle: Engine = {
-    kind: owner.kind,
-    connect: () => owner.connect(),
-    async disconnect(options) {
-      if (released) return
-      released = true
-      await owner.recordDisconnect(options?.reason ?? 'borrower-release')
-    },
-    reconnect: (o) => owner.reconnect(o),
-    query: (t, p, o) => owner.query(t, p, o),
-    run: (l, f, o) => owner.run(l, f, o),
-    batch: (s, r, w, o) => owner.batch(s, r, w, o),
-    health: () => owner.health(),
-    stats: () => owner.stats(),
-    onChange: (l) => owner.onChange(l),
-    borrow: () => owner.borrow(),
-  }
-  return handle
-}
-
-/** Up to 20 frames of the caller's stack, for `db-disconnect` rows. */
-export function callerStack(): string[] {
-  const stack = new Error('stack').stack ?? ''
-  return stack
-    .split('\n')
-    .slice(2)
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('at '))
-    .slice(0, 20)
 }
 
 /** An executor whose statements are also cancelled when `signal` aborts (an attempt's timeout). */

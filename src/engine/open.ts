@@ -4,8 +4,8 @@
  * GBRAIN_POOL_SIZE (both validated: a bad value is a ConfigError with the fix). Engine modules
  * are imported lazily so commands that never touch a database load no driver.
  */
-import type {ResolvedTarget} from '../config/resolve.js'
 import {AuditWriter} from './audit/writer.js'
+import {systemClock, type Clock} from './clock.js'
 import {ConfigError} from './errors.js'
 import {loadRetryPolicy} from './retry-policy.js'
 import {DeadLetterSpool} from './spool/dead-letter.js'
@@ -13,7 +13,18 @@ import type {EngineEvent} from './base-engine.js'
 import type {PGliteLockOptions} from './pglite-engine.js'
 import type {Engine} from './types.js'
 
+/**
+ * What the engine needs of a resolved target, as plain data. The config layer's
+ * `ResolvedTarget` has this shape; the engine does not import config/ (config imports the
+ * engine's URL parsing and paths, so the other direction would be a cycle).
+ */
+export type EngineTarget =
+  | {engine: 'postgres'; url: {clientUrl: string}; paths: {auditDir: string; spoolDir: string}}
+  | {engine: 'pglite'; dataDir: string; paths: {auditDir: string; spoolDir: string}}
+
 export interface OpenOptions {
+  /** Time for the engine and its audit writer (tests pass a fake clock). */
+  clock?: Clock
   env?: NodeJS.ProcessEnv
   applicationName?: string
   connectTimeoutMs?: number
@@ -35,14 +46,16 @@ export function poolSizeFromEnv(env: NodeJS.ProcessEnv): number {
   return Number(raw)
 }
 
-export async function openEngine(target: ResolvedTarget, options: OpenOptions = {}): Promise<Engine> {
+export async function openEngine(target: EngineTarget, options: OpenOptions = {}): Promise<Engine> {
   const env = options.env ?? process.env
   // Validated for every engine: a bad value is refused the same way whatever the target
   // (PGlite has one session and no pool, so it does not use the value).
   const poolSize = poolSizeFromEnv(env)
+  const clock = options.clock ?? systemClock
   const common = {
+    clock,
     retry: loadRetryPolicy(env),
-    audit: new AuditWriter({dir: target.paths.auditDir}),
+    audit: new AuditWriter({dir: target.paths.auditDir, clock}),
     spool: new DeadLetterSpool(target.paths.spoolDir),
     ...(options.attemptTimeoutMs !== undefined ? {attemptTimeoutMs: options.attemptTimeoutMs} : {}),
     ...(options.onEvent ? {onEvent: options.onEvent} : {}),

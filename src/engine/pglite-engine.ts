@@ -27,10 +27,17 @@
  *   would silently fork the data), nor initdb into a non-empty directory that is not a data dir.
  *
  * PGlite serializes queries itself (one backend, a mutex), so concurrent callers simply queue.
+ *
+ * Over 300 lines on purpose: the data-dir lock, the in-process registry and the open/close of
+ * instances are one concept here — the rule "never two instances on one data dir" — and each
+ * step of an open or a close depends on where the others are (a release must wait for a close,
+ * an open for the lock, a lost lock closes the instance). The lock protocol itself is
+ * pglite/data-dir-lock.ts; the shared lifecycle is client-engine.ts.
  */
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
-import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
+import type {BaseEngineOptions, RebuildContext} from './base-engine.js'
+import {ClientEngine, type ClosedBy} from './client-engine.js'
 import {withTimer} from './clock.js'
 import {AbortedError, AttemptTimeoutError, EngineClosedError, NoConnectionError} from './errors.js'
 import {ensurePrivateDir} from './fs-atomic.js'
@@ -38,9 +45,9 @@ import {DEFAULT_MAJOR, loadBuild, readMajor, type PGliteInstance} from './pglite
 import {acquireDataDirLock, dataDirEntries, DataDirLockedError, inspectLock, readLegacyLock, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
 import {findOpenFailure, PGliteDamagedError, PGliteDataDirError, PGliteLockedError, PGliteMajorError} from './pglite/open-errors.js'
 import {summarizeError} from './redact.js'
-import type {DisconnectOptions, Executor, QueryResult} from './types.js'
+import type {Executor, QueryResult} from './types.js'
 
-export {PGliteDataDirError, PGliteLockedError, PGliteMajorError, PGliteDamagedError} from './pglite/open-errors.js'
+export {PGliteDataDirError, PGliteLockedError} from './pglite/open-errors.js'
 
 export interface PGliteLockOptions {
   /** How long to wait for a live holder that is not `serve` (default 30000 ms, as gbrain's CLI). */
@@ -85,7 +92,7 @@ export class PGliteCloseTimeoutError extends Error {
 /** Data dirs open in this process (the lock file cannot tell two engines of one pid apart). */
 const openDirs = new Map<string, PGliteEngine>()
 
-export class PGliteEngine extends BaseEngine {
+export class PGliteEngine extends ClientEngine<PGliteInstance> {
   readonly kind = 'pglite' as const
   readonly dataDir: string
   private readonly openTimeoutMs: number
@@ -93,8 +100,6 @@ export class PGliteEngine extends BaseEngine {
   private readonly createIfMissing: boolean
   private readonly createMajor: number
   private readonly lockOptions: PGliteLockOptions & {waitMs: number; reap: boolean}
-  private db: PGliteInstance | null = null
-  private disconnecting: Promise<void> | null = null
   /** Instances being closed; a new one opens only once these have settled. */
   private closes = new Set<Promise<void>>()
   /** Lock acquire/release run one after another (a release must not delete a newer lock). */
@@ -198,10 +203,8 @@ export class PGliteEngine extends BaseEngine {
   private onLockLost(): void {
     this.lock = null
     if (openDirs.get(this.dataDir) === this) openDirs.delete(this.dataDir)
-    const pg = this.db
-    this.db = null
-    if (pg) void this.closeInstance(pg)
-    if (this.state !== 'closed') this.setState('broken')
+    this.unpublish()
+    if (this.state !== 'closed') void this.transition({state: 'broken', since: this.clock.now()})
   }
 
   /** Release the dir (synchronously for this process, then the lock, in order). */
@@ -220,7 +223,7 @@ export class PGliteEngine extends BaseEngine {
    */
   private async releaseWhenClosed(boundMs: number): Promise<void> {
     const release = async (): Promise<void> => {
-      if (this.state === 'closed' && !this.db) await this.releaseLock()
+      if (this.state === 'closed' && !this.client) await this.releaseLock()
     }
     try {
       await this.settleCloses(boundMs)
@@ -324,72 +327,41 @@ export class PGliteEngine extends BaseEngine {
 
   // ---------------------------------------------------------------- lifecycle
 
-  protected hasClient(): boolean {
-    return this.db !== null
-  }
-
   /** Close-then-open (see the top of the file for why not build-then-swap). */
   protected async replaceClient(ctx: RebuildContext): Promise<void> {
-    const old = this.db
-    this.db = null
-    if (old) void this.closeInstance(old)
-    this.db = await this.openValidated(ctx.options.signal)
+    this.unpublish()
+    this.publish(await this.openValidated(ctx.options.signal))
     this.everOpened = true
   }
 
-  protected async afterFailedRebuild(_error: unknown, ctx: RebuildContext): Promise<void> {
-    const next = ctx.hadClient || ctx.previousState !== 'closed' ? 'broken' : 'closed'
-    this.setState(next)
-    // Nothing published and nothing to heal: give the dir back once the failed open has closed
-    // (at once when no instance was started; an abandoned open releases it in the background).
-    if (next === 'closed') {
-      const releasing = this.releaseWhenClosed(this.closeTimeoutMs + this.openTimeoutMs)
-      if (this.closes.size === 0) await releasing
-    }
+  /**
+   * Why the brain could not be opened (held, wrong major, damaged), an abort and a closed engine
+   * are final answers, not a lost connection to retry: they pass through as they are.
+   */
+  protected override isFinalOpenError(e: unknown): boolean {
+    return findOpenFailure(e) !== undefined || e instanceof AbortedError || e instanceof EngineClosedError
   }
 
-  protected async acquire(signal?: AbortSignal): Promise<{db: Executor; generation: number}> {
-    if (!this.db || this.state === 'broken') {
-      // Self-healing access: after a disconnect or a failed reopen, open again from the saved
-      // config instead of failing forever.
-      try {
-        await this.reconnect({error: this.generation === 0 && !this.db ? undefined : new NoConnectionError(), force: this.db !== null, signal})
-      } catch (e) {
-        // Why the brain could not be opened (held, wrong major, damaged), an abort and a closed
-        // engine are final answers, not a lost connection to retry: they pass through as they are.
-        if (findOpenFailure(e) || e instanceof AbortedError || e instanceof EngineClosedError) throw e
-        throw new NoConnectionError(`No database connection: ${summarizeError(e)}`, {cause: e})
-      }
-    }
-    const pg = this.db
-    if (!pg) throw new NoConnectionError()
-    return {db: executorFor(pg), generation: this.generation}
+  protected executorFor(pg: PGliteInstance): Executor {
+    return executorFor(pg)
   }
 
-  async disconnect(options: DisconnectOptions = {}): Promise<void> {
-    if (options.final) this.closedForGood = true
-    // Single flight: concurrent callers share one close (and one db-disconnect row).
-    if (this.disconnecting) return this.disconnecting
-    this.disconnecting = this.close(options).finally(() => {
-      this.disconnecting = null
-    })
-    return this.disconnecting
+  /** One instance per data dir: an old instance is always closed before a new one opens. */
+  protected endClient(pg: PGliteInstance): void {
+    void this.closeInstance(pg)
   }
 
-  private async close(options: {reason?: string}): Promise<void> {
-    const pg = this.db
-    this.db = null
-    if (this.rebuilding) await this.rebuilding.catch(() => {})
-    const late = this.db as PGliteInstance | null
-    this.db = null
-    if (pg || late || this.state !== 'closed') {
-      await this.recordDisconnect(options.reason)
+  /**
+   * Give the dir back once every instance has closed. After a failed first open, at once when no
+   * instance was started; an abandoned open releases it in the background.
+   */
+  protected async afterClosed(by: ClosedBy): Promise<void> {
+    if (by === 'disconnect') {
+      await this.releaseWhenClosed(this.closeTimeoutMs)
+      return
     }
-    this.setState('closed')
-    if (pg) void this.closeInstance(pg)
-    if (late) void this.closeInstance(late)
-    await this.releaseWhenClosed(this.closeTimeoutMs)
-    await this.audit?.flush()
+    const releasing = this.releaseWhenClosed(this.closeTimeoutMs + this.openTimeoutMs)
+    if (this.closes.size === 0) await releasing
   }
 }
 

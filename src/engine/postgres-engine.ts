@@ -15,10 +15,10 @@ import net from 'node:net'
 import postgres from 'postgres'
 import {withTimer} from './clock.js'
 import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
-import {AttemptTimeoutError, NoConnectionError} from './errors.js'
-import {BaseEngine, type BaseEngineOptions, type RebuildContext} from './base-engine.js'
-import {summarizeError} from './redact.js'
-import type {Executor, QueryResult, ReconnectOptions, DisconnectOptions} from './types.js'
+import {AttemptTimeoutError} from './errors.js'
+import type {BaseEngineOptions, RebuildContext} from './base-engine.js'
+import {ClientEngine, type ClosedBy} from './client-engine.js'
+import type {Executor, QueryResult} from './types.js'
 
 type Sql = postgres.Sql<Record<string, never>>
 
@@ -42,7 +42,7 @@ const DEFAULT_END_TIMEOUT_MS = 2000
 /** Sockets a validation probe may open before the startup loop (#1193) is declared. */
 const STARTUP_STORM_SOCKETS = 3
 
-export class PostgresEngine extends BaseEngine {
+export class PostgresEngine extends ClientEngine<Sql> {
   readonly kind = 'postgres' as const
   readonly target: ParsedDatabaseUrl
   readonly applicationName: string
@@ -50,7 +50,6 @@ export class PostgresEngine extends BaseEngine {
   private readonly prepare: boolean
   private readonly connectTimeoutMs: number
   private readonly endTimeoutMs: number
-  private client: Sql | null = null
   /** Pools being ended; close() waits for them so nothing outlives the engine. */
   private retiring = new Set<Promise<void>>()
   private builds = 0
@@ -105,7 +104,7 @@ export class PostgresEngine extends BaseEngine {
       connect_timeout: Math.ceil(this.connectTimeoutMs / 1000) + 1,
       connection: {application_name: this.applicationName},
       onnotice: () => {},
-    }) as unknown as Sql
+    })
   }
 
   /** Build a pool and prove it; never returns an unvalidated client. */
@@ -127,7 +126,7 @@ export class PostgresEngine extends BaseEngine {
       await withTimer(this.clock, Promise.race([candidate.unsafe('select 1'), stormed]), this.connectTimeoutMs, () => new AttemptTimeoutError(this.connectTimeoutMs, 'connect'))
       return candidate
     } catch (e) {
-      this.retire(candidate, 0)
+      void this.retire(candidate, 0)
       throw e
     }
   }
@@ -141,20 +140,12 @@ export class PostgresEngine extends BaseEngine {
     return ending
   }
 
-  protected hasClient(): boolean {
-    return this.client !== null
-  }
-
   /** Build-then-swap: the candidate is proven before it replaces the old pool. */
   protected async replaceClient(): Promise<void> {
-    const candidate = await this.buildValidated()
-    // Swap atomically (no await between the read and the write), then retire the old pool.
-    const old = this.client
-    this.client = candidate
-    if (old) void this.retire(old)
+    this.publish(await this.buildValidated())
   }
 
-  protected async afterFailedRebuild(_error: unknown, ctx: RebuildContext): Promise<void> {
+  protected override discardAfterFailedRebuild(ctx: RebuildContext): void {
     // A call timed out on the current pool and no replacement could be built. Its statement
     // may still be queued (PgBouncer holds it while the server is down and runs it when the
     // server returns: a write the caller was told failed, and whose rows are in the spool).
@@ -162,56 +153,21 @@ export class PostgresEngine extends BaseEngine {
     // end that pool now; the next call rebuilds from the saved config (ensure-connected).
     const {options} = ctx
     if (ctx.classified?.code === 'ATTEMPT_TIMEOUT' && this.client && (options.ifGeneration === undefined || options.ifGeneration === this.generation)) {
-      const wedged = this.client
-      this.client = null
-      void this.retire(wedged, 0)
+      this.unpublish()
     }
-    this.setState(this.client || ctx.previousState !== 'closed' ? 'broken' : 'closed')
   }
 
-  protected async acquire(): Promise<{db: Executor; generation: number}> {
-    if (!this.client || this.state === 'broken') {
-      // Self-healing access: a missing client is re-established from the saved config, and a
-      // pool whose last rebuild failed is rebuilt before use rather than left to the old pool's
-      // slow recovery (its reconnect backoff grows to 20 s and ends in a stale 57P01).
-      try {
-        await this.reconnect({error: this.generation === 0 && !this.client ? undefined : new NoConnectionError(), force: this.client !== null})
-      } catch (e) {
-        throw new NoConnectionError(`No database connection: ${summarizeError(e)}`, {cause: e})
-      }
-    }
-    const sql = this.client
-    if (!sql) throw new NoConnectionError()
-    return {db: executorFor(sql), generation: this.generation}
+  protected executorFor(sql: Sql): Executor {
+    return executorFor(sql)
   }
 
-  private disconnecting: Promise<void> | null = null
-
-  /** Single flight: concurrent calls share one close (and write one db-disconnect row). */
-  async disconnect(options: DisconnectOptions = {}): Promise<void> {
-    if (options.final) this.closedForGood = true
-    this.disconnecting ??= this.close(options).finally(() => {
-      this.disconnecting = null
-    })
-    return this.disconnecting
+  /** A healthy pool gets the end timeout to finish what is in flight; any other is destroyed at once. */
+  protected endClient(sql: Sql, healthy: boolean): void {
+    void this.retire(sql, healthy ? undefined : 0)
   }
 
-  private async close(options: {reason?: string}): Promise<void> {
-    const sql = this.client
-    this.client = null
-    if (this.rebuilding) await this.rebuilding.catch(() => {})
-    const late = this.client as Sql | null
-    this.client = null
-    if (sql || late || this.state !== 'closed') {
-      await this.recordDisconnect(options.reason)
-    }
-    // A pool that is not healthy has nothing in flight worth waiting for: destroy it at once.
-    const grace = this.state === 'connected' ? undefined : 0
-    this.setState('closed')
-    if (sql) void this.retire(sql, grace)
-    if (late) void this.retire(late, grace)
-    await Promise.all([...this.retiring])
-    await this.audit?.flush()
+  protected async afterClosed(by: ClosedBy): Promise<void> {
+    if (by === 'disconnect') await Promise.all([...this.retiring])
   }
 }
 

@@ -8,7 +8,7 @@ import {safeInterval, type SafeTimer} from './timer.js'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {ensurePrivateDir, writeFileAtomic} from './fs-atomic.js'
-import {redact, summarizeError} from './redact.js'
+import {redactForStorage, summarizeError} from './redact.js'
 import {pidAlive} from './spool/lock.js'
 import type {Engine, HealthSnapshot} from './types.js'
 import {safeLine} from './safe-text.js'
@@ -70,7 +70,7 @@ export class ProcessStatePublisher {
 
   async start(): Promise<void> {
     await ensurePrivateDir(this.options.runDir)
-    this.unsubscribe = this.engine.onChange(() => this.publish())
+    this.unsubscribe = this.engine.onChange(() => void this.publish())
     if (this.options.handleSignal !== false) process.on('SIGUSR2', this.onSignal)
     this.timer = safeInterval(() => void this.publish(), this.options.heartbeatMs ?? 5000).unref()
     await this.publish()
@@ -82,8 +82,8 @@ export class ProcessStatePublisher {
     const state: EngineProcessState = {
       version: 1,
       pid: process.pid,
-      command: redact(this.options.command),
-      argv: process.argv.map((a) => redact(a)),
+      command: redactForStorage(this.options.command),
+      argv: process.argv.map((a) => redactForStorage(a)),
       started_at: this.startedAt,
       heartbeat_at: new Date().toISOString(),
       health: this.engine.health(),

@@ -2,7 +2,10 @@
  * Redaction of credentials and addresses in free text (audit-formats.md "Redaction").
  *
  * Every free-text field that is stored (audit rows, dead-letter entries, state files) or
- * printed (every renderer, error messages, `--debug`) goes through {@link redact} first.
+ * printed (every renderer, error messages, `--debug`) goes through one of two functions first:
+ * {@link redactForStorage} (audit rows, spool, state files: credentials and addresses, one line,
+ * cut to 200 characters) or {@link redactForDisplay} (what a person reads: credentials only,
+ * host and port kept, nothing cut).
  */
 
 /** Maximum length of a redacted one-line text, in UTF-16 code units. */
@@ -92,12 +95,12 @@ function step(text: string): string {
  * Redact credentials without cutting or collapsing, for what is shown to a person (the CLI's
  * one-line errors, --debug stacks, every renderer): a database URL keeps its scheme, host,
  * port, database and query with the userinfo masked as `***@` (cli.md: "a URL shown to a user"),
- * passwords and users are replaced as `redact` does, but host names and addresses stay: the host
+ * passwords and users are replaced as `redactForStorage` does, but host names and addresses stay: the host
  * and port a command tried are what a person needs to act, and they are not secrets. Audit rows
- * use `redact`, which also replaces whole URLs and addresses (gbrain's format). Idempotent: a
+ * use `redactForStorage`, which also replaces whole URLs and addresses (gbrain's format). Idempotent: a
  * masked URL masks to itself.
  */
-export function redactFull(text: string): string {
+export function redactForDisplay(text: string): string {
   const input = typeof text === 'string' ? text : String(text)
   let out = ''
   let last = 0
@@ -131,7 +134,7 @@ function replaceToFixedPoint(text: string): string {
  * reaches a fixed point. A step can expose a new match only through the cut (e.g. `1.2.3.4.5`
  * cut after `1.2.3.4` becomes an address), so this converges in two or three passes.
  */
-export function redact(text: string): string {
+export function redactForStorage(text: string): string {
   let current = typeof text === 'string' ? text : String(text)
   for (let i = 0; i < 8; i++) {
     const next = step(current)
@@ -217,7 +220,7 @@ function get(obj: object, key: string): unknown {
 export function summarizeError(err: unknown): string {
   try {
     if (err === null || err === undefined) return String(err)
-    if (typeof err !== 'object' && typeof err !== 'function') return redact(safeString(err) ?? typeof err)
+    if (typeof err !== 'object' && typeof err !== 'function') return redactForStorage(safeString(err) ?? typeof err)
     const message = safeString(get(err, 'message')) ?? ''
     const code = safeString(get(err, 'code'))
     let text = message.trim()
@@ -226,7 +229,7 @@ export function summarizeError(err: unknown): string {
       text = name && name.trim() !== '' ? name : Array.isArray(err) ? 'array' : 'error'
     }
     if (code !== undefined && code !== '' && !text.includes(code)) text = `${text} (${code})`
-    return redact(text)
+    return redactForStorage(text)
   } catch {
     return 'error'
   }

@@ -121,7 +121,6 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
         if (!(e instanceof AbortedError)) reconnectError = {error: e, classified: classifyError(e)}
       }
     }
-    pendingReconnect = undefined
 
     if (!failed) {
       const remaining = deadlineAt - clock.now()
@@ -143,7 +142,6 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
           signal,
         )
       } catch (e) {
-        failed = true
         error = e
       } finally {
         signal?.removeEventListener('abort', onOuterAbort)

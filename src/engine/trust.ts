@@ -1,8 +1,9 @@
 /**
  * What the tool trusts before it acts on a file another process could have written (a state
  * file naming a pid to signal, a lock naming a pid to reap): a directory only this user can
- * write, a regular file (never a symlink) this user owns. Root trusts exactly what it owns, too:
- * a file another user planted is never a reason to signal or delete.
+ * write, a regular file (never a symlink) this user owns (the file half is fs-read.ts's
+ * `ownerUid` check). Root trusts exactly what it owns, too: a file another user planted is never
+ * a reason to signal or delete.
  */
 import {lstatSync, type Stats} from 'node:fs'
 
@@ -27,13 +28,5 @@ export function dirDistrust(dir: string, uid = myUid()): string | undefined {
   if (!st.isDirectory()) return `${dir} is not a directory`
   if (uid !== undefined && st.uid !== uid) return `${dir} is owned by uid ${st.uid}, not by this user (uid ${uid})`
   if ((st.mode & 0o022) !== 0) return `${dir} is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')})`
-  return undefined
-}
-
-/** Why a file's stat makes it untrustworthy, or undefined: a regular file owned by this user. */
-export function fileDistrust(file: string, st: Stats, uid = myUid()): string | undefined {
-  if (st.isSymbolicLink()) return `${file} is a symlink`
-  if (!st.isFile()) return `${file} is not a regular file`
-  if (uid !== undefined && st.uid !== uid) return `${file} is owned by uid ${st.uid}, not by this user (uid ${uid})`
   return undefined
 }

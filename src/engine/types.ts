@@ -31,6 +31,15 @@ export interface BatchWriter<R = unknown> {
 
 export type EngineState = 'connected' | 'reconnecting' | 'broken' | 'closed'
 
+/**
+ * What a command's progress line shows (docs/cli.md, "Progress"): the database went away and
+ * calls are being retried, a batch went to the dead-letter spool, calls land again after either.
+ */
+export type EngineEvent =
+  | {type: 'retrying'; label: string; attempt: number; delayMs: number; kind: Classified['kind']; connectionLevel: boolean}
+  | {type: 'spooled'; site: string; rows: number; spooledRows: number; kind: Classified['kind']; connectionLevel: boolean}
+  | {type: 'recovered'}
+
 export interface ClassifiedSummary {
   kind: Classified['kind']
   code?: string

@@ -5,7 +5,7 @@
  * line) and its explanation with the thresholds below it. Pure, like the report renderers.
  */
 import {Chalk} from 'chalk'
-import type {ListedCheck, ListedThreshold} from '../checks/catalogue.js'
+import type {ListedCheck, ListedThreshold} from '../checks/listing.js'
 import {fitColumns, renderGrid} from './grid.js'
 import {toAscii, workflowSafe} from './text.js'
 import {displayWidth, wrap} from './wrap.js'

@@ -4,7 +4,7 @@
  * format shows (display width and wrapping: wrap.ts; the report as a whole: summary.ts).
  * Pure: nothing here reads the environment, the clock or the terminal.
  */
-import {redactFull, redactUrl} from '../engine/redact.js'
+import {redactForDisplay as redactFull, redactUrl} from '../engine/redact.js'
 import {terminalSafe, workflowSafe} from '../engine/safe-text.js'
 
 export {terminalSafe, workflowSafe, type OutputKind} from '../engine/safe-text.js'

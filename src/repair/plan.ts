@@ -1,6 +1,9 @@
 /**
- * What repair would do now, derived from a doctor run's structured details (never its prose).
+ * What repair would do now, derived from a doctor run's structured details (never its prose),
+ * read through the checks' own detail types and the same pool rule `--reconnect` acts on.
  */
+import {detailsOf} from '../checks/details.js'
+import {poolNeedsReconnect} from '../checks/pool-health.js'
 import type {Report} from '../checks/types.js'
 import type {ActionName} from './types.js'
 import {plural} from '../engine/plural.js'
@@ -12,39 +15,37 @@ export interface PlannedRepair {
 }
 
 export function planRepairs(report: Report): PlannedRepair[] {
-  const by = new Map(report.checks.map((c) => [c.name, c]))
+  const checks = report.checks
   const plan: PlannedRepair[] = []
-  const lock = by.get('pglite_lock')
-  const lockDetails = (lock?.details ?? {}) as {state?: string; alive?: boolean; pid?: unknown; subcommand?: string | null}
-  if (lockDetails.state === 'abandoned' || (lockDetails.state === 'held' && lockDetails.alive === false)) {
+  const lock = detailsOf(checks, 'pglite_lock')
+  if (lock.state === 'abandoned' || (lock.state === 'held' && lock.alive === false)) {
     plan.push({
       action: 'unlock',
-      because: lockDetails.state === 'abandoned' ? 'an abandoned lock directory on the embedded brain' : `a lock left by dead pid ${String(lockDetails.pid)}${lockDetails.subcommand ? ` (gbrain ${lockDetails.subcommand})` : ''}`,
+      because: lock.state === 'abandoned' ? 'an abandoned lock directory on the embedded brain' : `a lock left by dead pid ${String(lock.pid)}${lock.subcommand ? ` (gbrain ${lock.subcommand})` : ''}`,
       command: 'gbrain repair --unlock',
     })
   }
-  const conn = by.get('connection')
-  const procs = by.get('engine_processes')
-  const procDetails = (procs?.details ?? {}) as {failing?: unknown[]; stale?: unknown[]; processes?: {state?: string | null; consecutive_failures?: number | null; alive?: boolean}[]}
-  const brokenLive = (procDetails.processes ?? []).filter((p) => p.alive !== false && ((p.consecutive_failures ?? 0) > 0 || p.state === 'broken')).length
+  const conn = checks.find((c) => c.name === 'connection')
+  const procs = detailsOf(checks, 'engine_processes')
+  const needsReconnect = (procs.processes ?? []).filter(
+    (p) => p.alive !== false && poolNeedsReconnect({state: p.state ?? null, consecutive_failures: p.consecutive_failures ?? null, failing: (p.failing_for_s ?? null) !== null}),
+  ).length
   // A brain that cannot be opened for what it is (wrong major, damaged) is not healed by reconnecting.
-  const connCause = String((conn?.details as {cause?: string} | undefined)?.cause ?? 'unreachable')
+  const connCause = detailsOf(checks, 'connection').cause ?? 'unreachable'
   const connFails = conn?.status === 'fail' && !['wrong_major', 'damaged', 'missing'].includes(connCause)
-  if (connFails || (procDetails.failing?.length ?? 0) > 0 || (procDetails.stale?.length ?? 0) > 0 || brokenLive > 0) {
+  if (connFails || (procs.failing?.length ?? 0) > 0 || (procs.stale?.length ?? 0) > 0 || needsReconnect > 0) {
     const why = [
       connFails ? `connection fails (${connCause})` : '',
-      procDetails.failing?.length ? `${plural(procDetails.failing.length, 'live process', 'live processes')} with a failing pool` : '',
-      procDetails.stale?.length ? `${plural(procDetails.stale.length, 'stale process state file')}` : '',
+      procs.failing?.length ? `${plural(procs.failing.length, 'live process', 'live processes')} with a failing pool` : '',
+      procs.stale?.length ? `${plural(procs.stale.length, 'stale process state file')}` : '',
     ].filter(Boolean)
     plan.push({action: 'reconnect', because: why.join('; ') || 'a live process reports a broken pool', command: 'gbrain repair --reconnect'})
   }
-  const dl = by.get('dead_letter')
-  const dlDetails = (dl?.details ?? {}) as {entries?: number; rows?: number}
-  if ((dlDetails.entries ?? 0) > 0) {
-    plan.push({action: 'replay', because: `${dlDetails.entries} dead-letter entr${dlDetails.entries === 1 ? 'y' : 'ies'} (${dlDetails.rows ?? 0} rows) waiting`, command: 'gbrain repair --replay'})
+  const dl = detailsOf(checks, 'dead_letter')
+  if ((dl.entries ?? 0) > 0) {
+    plan.push({action: 'replay', because: `${plural(dl.entries ?? 0, 'dead-letter entry', 'dead-letter entries')} (${dl.rows ?? 0} rows) waiting`, command: 'gbrain repair --replay'})
   }
-  const audit = by.get('audit_log')
-  const expired = ((audit?.details ?? {}) as {expired_files?: unknown[]}).expired_files ?? []
+  const expired = detailsOf(checks, 'audit_log').expired_files ?? []
   if (expired.length > 0) {
     plan.push({action: 'prune-audit', because: `${plural(expired.length, 'audit file')} older than the retention`, command: 'gbrain repair --prune-audit --older-than 30d'})
   }

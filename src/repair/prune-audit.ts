@@ -5,6 +5,7 @@
 import {promises as fs} from 'node:fs'
 import {listAuditFiles, weekEndsBefore} from '../engine/audit/index.js'
 import type {ActionResult, RepairContext} from './types.js'
+import {plural} from '../engine/plural.js'
 
 export async function pruneAudit(auditDir: string, olderThanMs: number, now: number, ctx: RepairContext): Promise<ActionResult> {
   const cutoff = now - olderThanMs
@@ -12,7 +13,7 @@ export async function pruneAudit(auditDir: string, olderThanMs: number, now: num
   const bytes = files.reduce((n, f) => n + f.size, 0)
   const data = {files: files.map((f) => f.name), bytes, cutoff: new Date(cutoff).toISOString()}
   if (files.length === 0) return {name: 'prune-audit', status: 'skipped', detail: `no audit file older than ${new Date(cutoff).toISOString().slice(0, 10)}`, data}
-  const what = `${files.length} audit file${files.length === 1 ? '' : 's'} (${bytes} bytes) whose week ended before ${new Date(cutoff).toISOString().slice(0, 10)}`
+  const what = `${plural(files.length, 'audit file')} (${bytes} bytes) whose week ended before ${new Date(cutoff).toISOString().slice(0, 10)}`
   if (ctx.dryRun) return {name: 'prune-audit', status: 'would_apply', detail: `would delete ${what}`, data}
   const failed: string[] = []
   for (const f of files) {

@@ -7,15 +7,17 @@
  */
 import {readFileSync, readlinkSync, promises as fs} from 'node:fs'
 import path from 'node:path'
+import {poolNeedsReconnect} from '../checks/pool-health.js'
 import {classify} from '../engine/classify.js'
 import {sleep, systemClock} from '../engine/clock.js'
 import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
-import {redact} from '../engine/redact.js'
+import {redactForStorage as redact} from '../engine/redact.js'
 import {shellQuote} from '../engine/shell-quote.js'
 import {withRetry} from '../engine/retry.js'
 import {dirDistrust, myUid} from '../engine/trust.js'
 import type {Engine} from '../engine/types.js'
 import type {ActionResult, RepairContext} from './types.js'
+import {plural} from '../engine/plural.js'
 
 export interface ProcessOutcome {
   pid: number
@@ -41,10 +43,11 @@ export interface ReconnectOptions {
   wasFailing: boolean
 }
 
+/** Whether a state file shows a pool `--reconnect` heals (the rule in checks/pool-health.ts). */
 export function needsReconnect(p: ReadProcessState): boolean {
   const h = p.state?.health
   if (!h) return false
-  return h.state === 'broken' || h.state === 'reconnecting' || h.consecutive_failures > 0 || h.failing_since !== null
+  return poolNeedsReconnect({state: h.state, consecutive_failures: h.consecutive_failures, failing: h.failing_since !== null})
 }
 
 /** What /proc says about a pid; injectable for tests. */
@@ -100,7 +103,8 @@ export function verifyOwner(p: ReadProcessState, proc: ProcReader = procReader, 
 }
 
 export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promise<ActionResult> {
-  const deadline = Date.now() + o.timeoutMs
+  const clock = ctx.clock ?? systemClock
+  const deadline = clock.now() + o.timeoutMs
   const parts: string[] = []
   let failed = false
   let changed = false
@@ -121,7 +125,7 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     changed = true
   } else {
     const engine = await o.engine()
-    const t0 = Date.now()
+    const t0 = clock.now()
     try {
       await withRetry(() => engine.reconnect({force: true}), {
         maxRetries: 1_000_000,
@@ -131,16 +135,17 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
         deadlineMs: o.timeoutMs,
         signal: ctx.signal,
         label: 'reconnect',
+        clock,
         onRetry: (ev) => ctx.progress(`reconnect: waiting for the database (${ev.classified.kind}: ${ev.classified.message.slice(0, 80)}); attempt ${ev.attempt + 1}`),
       })
-      const ms = Date.now() - t0
+      const ms = clock.now() - t0
       data.database = {ok: true, ms}
       parts.push(`database: fresh validated connection in ${ms} ms`)
       changed = true
     } catch (e) {
       const c = classify(e)
       data.database = {ok: false, cause: c.kind, message: c.message}
-      parts.push(`database: still unreachable after ${Math.round((Date.now() - t0) / 1000)} s (${c.kind}: ${c.message}) — ${c.hint}`)
+      parts.push(`database: still unreachable after ${Math.round((clock.now() - t0) / 1000)} s (${c.kind}: ${c.message}) — ${c.hint}`)
       failed = true
       databaseDown = true
     }
@@ -199,16 +204,17 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
   }
   data.processes = outcomes
   for (const x of outcomes) if (x.action !== 'healthy') parts.push(x.detail)
-  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0) parts.push(`${outcomes.length} live process${outcomes.length === 1 ? '' : 'es'} healthy`)
+  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0) parts.push(`${plural(outcomes.length, 'live process', 'live processes')} healthy`)
 
   const status = failed ? 'failed' : ctx.dryRun ? (changed ? 'would_apply' : 'skipped') : changed ? 'applied' : 'skipped'
   return {name: 'reconnect', status, detail: parts.join('; '), data}
 }
 
 async function signalAndWait(p: ReadProcessState, deadline: number, ctx: RepairContext): Promise<ProcessOutcome> {
+  const clock = ctx.clock ?? systemClock
   const command = p.state!.command
   const before = p.state!.health.generation
-  const sentAt = Date.now()
+  const sentAt = clock.now()
   try {
     process.kill(p.pid, 'SIGUSR2')
   } catch (e) {
@@ -216,17 +222,17 @@ async function signalAndWait(p: ReadProcessState, deadline: number, ctx: RepairC
   }
   ctx.progress(`reconnect: SIGUSR2 sent to pid ${p.pid}, waiting for its state file`)
   const until = Math.min(deadline, sentAt + 30_000)
-  while (Date.now() < until) {
-    await sleep(systemClock, 100, ctx.signal).catch(() => {})
+  while (clock.now() < until) {
+    await sleep(clock, 100, ctx.signal).catch(() => {})
     const now = (await readProcessStates(p.file.replace(/\/[^/]+$/, ''))).find((x) => x.pid === p.pid)
     const sig = now?.state?.last_signal
-    if (!now?.alive) return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} exited while reconnecting`, waited_ms: Date.now() - sentAt}
+    if (!now?.alive) return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} exited while reconnecting`, waited_ms: clock.now() - sentAt}
     if (sig && Date.parse(sig.received_at) >= sentAt - 1000 && sig.outcome !== 'in_progress') {
       const after = now.state!.health.generation
       return sig.outcome === 'ok'
-        ? {pid: p.pid, command, action: 'signalled', outcome: 'ok', detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`, generation_before: before, generation_after: after, waited_ms: Date.now() - sentAt}
-        : {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`, generation_before: before, waited_ms: Date.now() - sentAt}
+        ? {pid: p.pid, command, action: 'signalled', outcome: 'ok', detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`, generation_before: before, generation_after: after, waited_ms: clock.now() - sentAt}
+        : {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`, generation_before: before, waited_ms: clock.now() - sentAt}
     }
   }
-  return {pid: p.pid, command, action: 'signalled', outcome: 'timeout', detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`, waited_ms: Date.now() - sentAt}
+  return {pid: p.pid, command, action: 'signalled', outcome: 'timeout', detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`, waited_ms: clock.now() - sentAt}
 }

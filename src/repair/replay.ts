@@ -10,6 +10,7 @@ import {replayDeadLetters} from '../engine/spool/replay.js'
 import type {Engine} from '../engine/types.js'
 import {formatCount} from '../render/progress.js'
 import type {ActionResult, RepairContext} from './types.js'
+import {plural} from '../engine/plural.js'
 
 export async function planReplay(spoolDir: string): Promise<{entries: number; corrupt: number}> {
   const spool = new DeadLetterSpool(spoolDir)
@@ -28,7 +29,7 @@ export async function replay(spoolDir: string, engine: () => Promise<Engine>, ct
     return {
       name: 'replay',
       status: 'would_apply',
-      detail: `would replay ${plan.entries - plan.corrupt} dead-letter entr${plan.entries - plan.corrupt === 1 ? 'y' : 'ies'}${plan.corrupt ? ` (${plan.corrupt} corrupt, kept)` : ''}`,
+      detail: `would replay ${plural(plan.entries - plan.corrupt, 'dead-letter entry', 'dead-letter entries')}${plan.corrupt ? ` (${plan.corrupt} corrupt, kept)` : ''}`,
       data: {entries: plan.entries, corrupt: plan.corrupt},
     }
   }

@@ -1,4 +1,5 @@
 /** The repair vocabulary: per action `{name, status, detail}` (cli.md). */
+import type {Clock} from '../engine/clock.js'
 import type {ProgressCounts} from '../render/progress.js'
 
 export type ActionName = 'unlock' | 'reconnect' | 'replay' | 'prune-audit'
@@ -24,6 +25,8 @@ export interface RepairContext {
   /** Say what the action waits for (the brain opening); returns the end of the wait. */
   wait?: (what: string) => () => void
   signal?: AbortSignal
+  /** Deadlines, waits and durations (default the system clock; tests pass a fake one). */
+  clock?: Clock
 }
 
 /** The checks each action is meant to heal; repair re-runs them afterwards. */

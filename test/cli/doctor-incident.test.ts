@@ -84,7 +84,7 @@ function spawnCycle(args: string[]): {pid: number; done: Promise<CliResult>} {
 function excerpt(r: CliResult): string {
   const rep = parseReport(r)
   const pick = (name: string, keys: string[]): Record<string, unknown> => {
-    const d = (check(rep, name).details ?? {}) as Record<string, unknown>
+    const d = (check(rep, name).details ?? {})
     return Object.fromEntries(keys.filter((k) => k in d).map((k) => [k, d[k]]))
   }
   return JSON.stringify(

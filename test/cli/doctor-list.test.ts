@@ -4,7 +4,8 @@
  * each) as a table that fits the terminal, and as JSON with the same fields. It needs no brain.
  */
 import {afterAll, describe, expect, it} from 'vitest'
-import {describeChecks, type ListedCheck} from '../../src/checks/catalogue.js'
+import {describeChecks} from '../../src/checks/catalogue.js'
+import type {ListedCheck} from '../../src/checks/listing.js'
 import {THRESHOLD_DEFAULTS} from '../../src/checks/thresholds.js'
 import {parseDuration} from '../../src/cli/duration.js'
 import Doctor from '../../src/commands/doctor.js'

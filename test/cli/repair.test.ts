@@ -147,7 +147,7 @@ const broken = (): Partial<HealthSnapshot> => {
     failing_since: since,
     consecutive_failures: 7,
     reconnects: {ok: 0, failed: 6},
-    last_error: {kind: 'refused', code: 'ECONNREFUSED', retryable: true, message: 'connect ECONNREFUSED', at: since} as HealthSnapshot['last_error'],
+    last_error: {kind: 'refused', code: 'ECONNREFUSED', retryable: true, message: 'connect ECONNREFUSED', at: since},
   }
 }
 
@@ -422,7 +422,7 @@ describe('idempotence and --dry-run', () => {
     expect(r.stdout).toMatch(/→ replay\s+1 dead-letter entry \(3 rows\) waiting/)
     expect(r.stdout).toMatch(/→ prune-audit\s+1 audit file older than the retention/)
     const j = json(await gbrain(['repair', '--json'], b.env))
-    expect(j.plan!.map((p) => p.action)).toEqual(['replay', 'prune-audit'])
+    expect(j.plan.map((p) => p.action)).toEqual(['replay', 'prune-audit'])
     expect(await snapshot(b)).toEqual(before)
   }, 60_000)
 })

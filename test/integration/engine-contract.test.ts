@@ -193,7 +193,7 @@ describe('PGliteEngine', () => {
         expect((err as Error).message).toContain(`held by pid ${child.pid} (gbrain sync: bun gbrain sync)`)
         expect(classify(err).kind).toBe('locked')
         expect(e.instancesOpened).toBe(0)
-        expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(child.pid)
+        expect((JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')) as {pid: number}).pid).toBe(child.pid)
       } finally {
         child.kill('SIGKILL')
         await exited
@@ -202,7 +202,7 @@ describe('PGliteEngine', () => {
       const e = engine({lock: {onEvent: (ev) => events.push(ev.type)}})
       await e.connect()
       expect(events).toEqual(['reaped', 'acquired'])
-      expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(process.pid)
+      expect((JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')) as {pid: number}).pid).toBe(process.pid)
     })
 
     it('a lock taken from us while PGlite is opening: the instance is closed, never published; the new holder’s lock is untouched', async () => {
@@ -264,7 +264,7 @@ describe('PGliteEngine', () => {
         const aborted = await f.run('held', (db) => db.query('select 1'), {signal: stop.signal}).catch((x: unknown) => x)
         expect(classify(aborted).kind).toBe('aborted')
         expect(performance.now() - t1).toBeLessThan(5000) // the poll is 100 ms; 60 s if the abort were ignored
-        expect(JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')).pid).toBe(child.pid)
+        expect((JSON.parse(readFileSync(path.join(lockDir, 'lock'), 'utf8')) as {pid: number}).pid).toBe(child.pid)
       } finally {
         child.kill('SIGKILL')
         await exited

@@ -68,8 +68,8 @@ describe('rows lost on a full disk leave a trace the doctor reads', () => {
     try {
       await engine.connect()
       await engine.query('create table t (id int primary key)')
-      const ok = {target: 't', write: async (db: {query: (s: string, p?: unknown[]) => Promise<unknown>}, rows: readonly number[]) => (await db.query(`insert into t select unnest($1::int[])`, [rows as number[]]), rows.length)}
-      await engine.batch('first', [1, 2], ok as never) // the first batch preallocates the ledger
+      const ok = {target: 't', write: async (db: {query: (s: string, p?: unknown[]) => Promise<unknown>}, rows: readonly number[]) => (await db.query(`insert into t select unnest($1::int[])`, [rows]), rows.length)}
+      await engine.batch('first', [1, 2], ok) // the first batch preallocates the ledger
       fill(paths.home)
       const broken = {target: 'nope', write: async (db: {query: (s: string) => Promise<unknown>}) => (await db.query('insert into missing_table values (1)'), 0)}
       const failure = await engine.batch('cycle.pages', [1, 2, 3], broken as never).then(() => undefined, (e: unknown) => e)

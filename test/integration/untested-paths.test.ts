@@ -18,7 +18,7 @@ import {existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync} from 'no
 import {spawn} from 'node:child_process'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {gatherPoolRecovery} from '../../src/checks/facts-files.js'
+import {gatherPoolRecovery} from '../../src/checks/facts/audit-windows.js'
 import {judgePoolReapHealth, POOL_REAP_WARN} from '../../src/checks/pool-reap-health.js'
 import {AuditWriter, readWindow} from '../../src/engine/audit/index.js'
 import {AttemptTimeoutError} from '../../src/engine/errors.js'

@@ -11,7 +11,7 @@ import {fastRetryRow} from '../../src/engine/audit/fast-row.js'
 import {isBatchRetryRow} from '../../src/engine/audit/guards.js'
 import {scanWindow} from '../../src/engine/audit/reader.js'
 import {auditFileName} from '../../src/engine/audit/iso-week.js'
-import {gatherBatchRetry} from '../../src/checks/facts-files.js'
+import {gatherBatchRetry} from '../../src/checks/facts/audit-windows.js'
 
 const TS = '2026-11-28T10:00:00.000Z'
 const line = (o: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(o))

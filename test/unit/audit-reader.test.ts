@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import fc from 'fast-check'
 import {listAuditFiles, readWindow, scanWindow} from '../../src/engine/audit/reader.js'
 import type {AuditRow} from '../../src/engine/audit/types.js'
-import {isBatchRetryRow, isConnectionEventRow, isDbDisconnectRow, isPoolRecoveryRow} from '../../src/engine/audit/guards.js'
+import {isBatchRetryRow, isDbDisconnectRow, isPoolRecoveryRow} from '../../src/engine/audit/guards.js'
 import {AbortedError} from '../../src/engine/errors.js'
 
 const HOUR = 3_600_000
@@ -391,8 +391,6 @@ describe('row guards', () => {
     expect(isPoolRecoveryRow({ts, kind: 'reaped', pid: 1})).toBe(false)
     expect(isDbDisconnectRow({ts, engine_kind: 'postgres', connection_style: 'module', caller_stack: ['at x'], command: 'doctor', pid: 2})).toBe(true)
     expect(isDbDisconnectRow({ts, engine_kind: 'postgres', connection_style: 'module', caller_stack: 'at x', command: 'doctor', pid: 2})).toBe(false)
-    expect(isConnectionEventRow({ts, pool: 'main', op: 'error', error: {code: '57P01', message: 'x'}})).toBe(true)
-    expect(isConnectionEventRow({ts, pool: 'main', op: 'error', error: 'x'})).toBe(false)
     expect(isBatchRetryRow(null)).toBe(false)
   })
 })

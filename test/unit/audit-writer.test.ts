@@ -7,6 +7,7 @@ import ts from 'typescript'
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest'
 import {AuditWriter} from '../../src/engine/audit/writer.js'
 import type {BatchRetryRow, DbDisconnectRow} from '../../src/engine/audit/types.js'
+import {FakeClock} from '../helpers/fake-clock.js'
 
 const PW = 'S3cr3t-PW!x'
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -64,7 +65,7 @@ describe('AuditWriter: files and modes', () => {
 
   it('chooses the file from the row ts, one line per row, ts first', async () => {
     const dir = freshDir()
-    const w = new AuditWriter({dir, clock: () => Date.parse('2030-06-01T00:00:00Z')})
+    const w = new AuditWriter({dir, clock: new FakeClock(Date.parse('2030-06-01T00:00:00Z'))})
     await w.append('batch-retry', batchRow({ts: '2027-01-01T10:00:00.000Z'}))
     await w.append('batch-retry', batchRow({ts: '2024-01-01T00:00:00.000Z'}))
     await w.append('batch-retry', batchRow({ts: '2027-01-02T10:00:00.000Z', attempt: 2}))
@@ -77,7 +78,7 @@ describe('AuditWriter: files and modes', () => {
 
   it('a row with an unparseable ts goes to the clock week file, unchanged; a missing ts is filled in', async () => {
     const dir = freshDir()
-    const w = new AuditWriter({dir, clock: () => Date.parse('2026-01-05T08:00:00Z')})
+    const w = new AuditWriter({dir, clock: new FakeClock(Date.parse('2026-01-05T08:00:00Z'))})
     await w.append('batch-retry', batchRow({ts: 'not a date'}))
     await w.append('batch-retry', {...batchRow(), ts: undefined} as unknown as BatchRetryRow)
     const rows = lines(path.join(dir, 'batch-retry-2026-W02.jsonl')).map((l) => JSON.parse(l) as BatchRetryRow)
@@ -213,14 +214,14 @@ describe('AuditWriter: best effort', () => {
 })
 
 /**
- * Many processes appending to one file. The children run the real writer: writer.ts and the two
- * modules it imports are transpiled (typescript.transpileModule, no type check) into a temp dir,
+ * Many processes appending to one file. The children run the real writer: writer.ts and the modules
+ * it imports are transpiled (typescript.transpileModule, no type check) into a temp dir,
  * because plain `node` cannot import TypeScript. Rows are ~4 KB so that interleaving, if the
  * single-write strategy were broken, would be visible.
  */
 describe('AuditWriter: concurrent processes', () => {
   function transpile(outRoot: string): void {
-    for (const rel of ['redact.ts', 'safe-text.ts', 'audit/iso-week.ts', 'audit/types.ts', 'audit/writer.ts']) {
+    for (const rel of ['redact.ts', 'safe-text.ts', 'clock.ts', 'timer.ts', 'errors.ts', 'audit/iso-week.ts', 'audit/types.ts', 'audit/writer.ts']) {
       const source = fs.readFileSync(path.join(srcEngine, rel), 'utf8')
       const out = ts.transpileModule(source, {
         compilerOptions: {module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022},

@@ -3,7 +3,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {auditLogCheck, chmodCommands} from '../../src/checks/audit-log.js'
-import {createFileFacts, type FileCheckFacts} from '../../src/checks/facts-files.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
@@ -35,8 +36,7 @@ function put(p: BrainPaths, name: string, content: string, mode = 0o600): string
 }
 
 async function run(p: BrainPaths): Promise<CheckOutcome> {
-  const facts: FileCheckFacts = {...createFileFacts({paths: p, now: NOW}), env: {}, now: NOW, thresholds: validateThresholds({})}
-  return auditLogCheck.judge(facts, {fast: false, signal: new AbortController().signal})
+  return evaluate(auditLogCheck, fileGatherers({paths: p, now: NOW, env: {}}), {now: NOW, thresholds: validateThresholds({})})
 }
 
 const row = JSON.stringify({ts: iso(NOW - HOUR), kind: 'reap_detected', pid: 1}) + '\n'

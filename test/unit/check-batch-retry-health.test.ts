@@ -3,8 +3,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {batchRetryHealthCheck, judgeBatchRetryHealth} from '../../src/checks/batch-retry-health.js'
-import {createFileFacts, type BatchRetryFacts, type FileCheckFacts} from '../../src/checks/facts-files.js'
-import {defaultThresholds, validateThresholds} from '../../src/checks/thresholds.js'
+import type {BatchRetryFacts} from '../../src/checks/facts/audit-windows.js'
+import {gatherBatchRetry} from '../../src/checks/facts/audit-windows.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
+import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import {AuditWriter} from '../../src/engine/audit/writer.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
@@ -68,12 +71,8 @@ function writeLines(paths: BrainPaths, name: string, lines: Array<Row | string |
 
 const times = <T>(n: number, f: (i: number) => T): T[] => Array.from({length: n}, (_, i) => f(i))
 
-function facts(paths: BrainPaths, env: NodeJS.ProcessEnv = {}, now = NOW): FileCheckFacts {
-  return {...createFileFacts({paths, now}), env, now, thresholds: validateThresholds(env)}
-}
-
 async function run(paths: BrainPaths, env: NodeJS.ProcessEnv = {}, now = NOW): Promise<CheckOutcome> {
-  return batchRetryHealthCheck.judge(facts(paths, env, now), {fast: false, signal: new AbortController().signal})
+  return evaluate(batchRetryHealthCheck, fileGatherers({paths, now, env}), {now, thresholds: validateThresholds(env)})
 }
 
 describe('batch_retry_health: the ladder (gbrain cases)', () => {
@@ -237,7 +236,7 @@ describe('batch_retry_health: what is counted', () => {
     await w.append('batch-retry', {...base, ts: iso(NOW - 3 * HOUR), attempt: 2, outcome: 'recovered'})
     await w.append('batch-retry', {...base, ts: iso(NOW - 2 * HOUR), attempt: 4, outcome: 'exhausted', spooled: true, dead_letter_id: 'dl-1'})
     await w.flush()
-    const f = await createFileFacts({paths: p, now: NOW}).batchRetry()
+    const f = await gatherBatchRetry(p.auditDir, NOW)
     expect(f).toMatchObject({exhausted_total: 1, retries_scheduled: 1, recovered: 1, rows_lost: 0, rows_spooled: 10, malformed_rows: 0})
     expect(f.spooled_exhausted).toEqual([{site: 'cycle.links', batch_size: 10, dead_letter_id: 'dl-1'}])
   })
@@ -428,7 +427,7 @@ describe('judgeBatchRetryHealth (pure)', () => {
     last_exhausted_at: null,
     ...over,
   })
-  const t = defaultThresholds().batchRetry
+  const t = validateThresholds({}).batchRetry
 
   it('an unreadable file and a fail: fail leads, the file is still named with its fix', () => {
     const r = judgeBatchRetryHealth({

@@ -1,16 +1,16 @@
 import {describe, expect, it} from 'vitest'
+import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {SourceRow} from '../../src/brain/sources.js'
 import {judgeConnection} from '../../src/checks/connection.js'
 import {judgeSlots} from '../../src/checks/connection-slots.js'
 import {judgeCycleFreshness} from '../../src/checks/cycle-freshness.js'
-import type {DbThresholds} from '../../src/checks/db-facts-type.js'
-import type {ConnectionFacts} from '../../src/checks/facts-db.js'
-import {detectPooler} from '../../src/checks/facts-db.js'
+import type {ConnectionFacts} from '../../src/checks/facts/database.js'
+import {detectPooler} from '../../src/checks/facts/database.js'
 import {judgeIdleTransactions} from '../../src/checks/idle-transactions.js'
 import {judgeSyncFreshness} from '../../src/checks/sync-freshness.js'
 
 const NOW = Date.parse('2026-11-28T12:00:00Z')
-const T: DbThresholds = {cycleWarnHours: 6, cycleFailHours: 24, syncWarnHours: 24, syncFailHours: 72, slotsWarnPct: 80, slotsFailPct: 95, idleTxWarnMinutes: 5}
+const T = validateThresholds({})
 const ago = (h: number): string => new Date(NOW - h * 3_600_000).toISOString()
 
 function src(id: string, config: unknown, extra: Partial<SourceRow> = {}): SourceRow {
@@ -64,7 +64,7 @@ describe('cycle_freshness ladder (gbrain-compatible)', () => {
   it('--source limits the check to one source, and env thresholds change the verdict', () => {
     const two = [src('a', {last_full_cycle_at: ago(30)}), src('b', {last_full_cycle_at: ago(1)})]
     expect(judgeCycleFreshness(two, NOW, T, 'b').status).toBe('ok')
-    expect(judgeCycleFreshness(two, NOW, {...T, cycleFailHours: 48}, undefined).status).toBe('warn')
+    expect(judgeCycleFreshness(two, NOW, {...T, cycleFreshness: {...T.cycleFreshness, failHours: 48}}, undefined).status).toBe('warn')
   })
 })
 

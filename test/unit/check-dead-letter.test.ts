@@ -3,7 +3,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {deadLetterCheck} from '../../src/checks/dead-letter.js'
-import {createFileFacts, type FileCheckFacts} from '../../src/checks/facts-files.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
@@ -41,8 +42,7 @@ const entry = (id: string, site: string, rows: number, createdAgoMs: number): De
 })
 
 async function run(p: BrainPaths): Promise<CheckOutcome> {
-  const facts: FileCheckFacts = {...createFileFacts({paths: p, now: NOW}), env: {}, now: NOW, thresholds: validateThresholds({})}
-  return deadLetterCheck.judge(facts, {fast: false, signal: new AbortController().signal})
+  return evaluate(deadLetterCheck, fileGatherers({paths: p, now: NOW, env: {}}), {now: NOW, thresholds: validateThresholds({})})
 }
 
 describe('dead_letter', () => {

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {FAIL_FREE_BYTES, judgeDiskSpace, WARN_FREE_BYTES} from '../../src/checks/disk-space.js'
-import {gatherDisk, type DiskFacts} from '../../src/checks/facts-disk.js'
+import {gatherDisk, type DiskFacts} from '../../src/checks/facts/disk.js'
 import {resolvePaths} from '../../src/engine/paths.js'
 
 const GB = 1024 ** 3

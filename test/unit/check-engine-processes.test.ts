@@ -3,7 +3,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {engineProcessesCheck, judgeEngineProcesses} from '../../src/checks/engine-processes.js'
-import {createFileFacts, type FileCheckFacts} from '../../src/checks/facts-files.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
@@ -59,8 +60,7 @@ function writeState(p: BrainPaths, pid: number, h: HealthSnapshot | string, extr
 }
 
 async function run(p: BrainPaths): Promise<CheckOutcome> {
-  const facts: FileCheckFacts = {...createFileFacts({paths: p, now: NOW}), env: {}, now: NOW, thresholds: validateThresholds({})}
-  return engineProcessesCheck.judge(facts, {fast: false, signal: new AbortController().signal})
+  return evaluate(engineProcessesCheck, fileGatherers({paths: p, now: NOW, env: {}}), {now: NOW, thresholds: validateThresholds({})})
 }
 
 const failingHealth = (sinceAgoMs: number): HealthSnapshot =>

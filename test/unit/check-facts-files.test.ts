@@ -2,7 +2,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {createFileFacts} from '../../src/checks/facts-files.js'
+import {gatherBatchRetry, gatherPoolRecovery} from '../../src/checks/facts/audit-windows.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
+import {gatherProcesses} from '../../src/checks/facts/processes.js'
 import {shellQuote} from '../../src/engine/shell-quote.js'
 import {AbortedError} from '../../src/engine/errors.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
@@ -27,28 +29,13 @@ function brain(): BrainPaths {
 const exhausted = (site: string) =>
   JSON.stringify({ts: iso(NOW - HOUR), site, batch_size: 5, attempt: 4, outcome: 'exhausted', delay_ms: 0, error_message_summary: 'x'}) + '\n'
 
-describe('createFileFacts', () => {
-  it('gathers each fact at most once, on first call (memoized)', async () => {
+describe('the file gatherers', () => {
+  it('nothing is read before a gatherer is called', async () => {
     const p = brain()
-    fs.mkdirSync(p.auditDir, {recursive: true})
-    const file = path.join(p.auditDir, 'batch-retry-2026-W02.jsonl')
-    fs.writeFileSync(file, exhausted('a'))
-    const facts = createFileFacts({paths: p, now: NOW})
-    const first = facts.batchRetry()
-    expect(facts.batchRetry()).toBe(first)
-    expect((await first).exhausted_total).toBe(1)
-    fs.appendFileSync(file, exhausted('b'))
-    expect((await facts.batchRetry()).exhausted_total).toBe(1) // not re-read
-    // A fresh snapshot sees the new row.
-    expect((await createFileFacts({paths: p, now: NOW}).batchRetry()).exhausted_total).toBe(2)
-  })
-
-  it('nothing is read before a getter is called', async () => {
-    const p = brain()
-    const facts = createFileFacts({paths: p, now: NOW})
+    const gather = fileGatherers({paths: p, now: NOW, env: {}})
     fs.mkdirSync(p.auditDir, {recursive: true})
     fs.writeFileSync(path.join(p.auditDir, 'batch-retry-2026-W02.jsonl'), exhausted('late'))
-    expect((await facts.batchRetry()).by_site).toHaveProperty('late')
+    expect((await gather.batchRetry(new AbortController().signal)).by_site).toHaveProperty('late')
   })
 
   it('an aborted signal rejects with AbortedError', async () => {
@@ -57,19 +44,19 @@ describe('createFileFacts', () => {
     fs.writeFileSync(path.join(p.auditDir, 'batch-retry-2026-W02.jsonl'), exhausted('a'))
     const ac = new AbortController()
     ac.abort('budget')
-    await expect(createFileFacts({paths: p, now: NOW, signal: ac.signal}).batchRetry()).rejects.toBeInstanceOf(AbortedError)
+    await expect(fileGatherers({paths: p, now: NOW, env: {}}).batchRetry(ac.signal)).rejects.toBeInstanceOf(AbortedError)
   })
 
   it('the window is echoed', async () => {
-    const f = await createFileFacts({paths: brain(), now: NOW}).poolRecovery()
+    const f = await gatherPoolRecovery(brain().auditDir, NOW)
     expect(f.window).toEqual({from: iso(NOW - HOUR), to: iso(NOW), hours: 1})
   })
 
   it('processes: a missing run dir is empty; a file in its place is a list error', async () => {
     const p = brain()
-    expect(await createFileFacts({paths: p, now: NOW}).processes()).toEqual({run_dir: p.runDir, list_error: null, processes: []})
+    expect(await gatherProcesses(p.runDir)).toEqual({run_dir: p.runDir, list_error: null, processes: []})
     fs.writeFileSync(p.runDir, 'x')
-    const f = await createFileFacts({paths: p, now: NOW}).processes()
+    const f = await gatherProcesses(p.runDir)
     expect(f.list_error).toMatch(/ENOTDIR/)
   })
 
@@ -77,7 +64,7 @@ describe('createFileFacts', () => {
     const p = brain()
     fs.mkdirSync(p.auditDir, {recursive: true})
     fs.writeFileSync(path.join(p.auditDir, 'batch-retry-2026-W02.jsonl'), exhausted('__proto__') + exhausted('constructor'))
-    const f = await createFileFacts({paths: p, now: NOW}).batchRetry()
+    const f = await gatherBatchRetry(p.auditDir, NOW)
     expect(Object.keys(f.by_site)).toEqual(['__proto__', 'constructor'])
     expect(f.by_site['__proto__']!.exhausted).toBe(1)
   })

@@ -4,10 +4,12 @@
  * variable or flag that changes it — a table that fits the terminal, and the same as JSON.
  */
 import {describe, expect, it} from 'vitest'
-import {CATALOGUE, CHECK_NAMES, describeChecks, thresholdRule, type ListedCheck} from '../../src/checks/catalogue.js'
+import {CATALOGUE, CHECK_NAMES, describeChecks} from '../../src/checks/catalogue.js'
+import {thresholdRule, type ListedCheck} from '../../src/checks/listing.js'
 import {FAIL_FREE_BYTES, WARN_FREE_BYTES, WARN_FREE_PCT} from '../../src/checks/disk-space.js'
-import {PROCESS_FAILING_FAIL_MS} from '../../src/checks/engine-processes.js'
-import {AUDIT_RETENTION_DAYS, BATCH_RETRY_WINDOW_HOURS, POOL_RECOVERY_WINDOW_HOURS} from '../../src/checks/facts-files.js'
+import {PROCESS_FAILING_FAIL_MS} from '../../src/checks/pool-health.js'
+import {AUDIT_RETENTION_DAYS} from '../../src/checks/facts/audit-files.js'
+import {BATCH_RETRY_WINDOW_HOURS, POOL_RECOVERY_WINDOW_HOURS} from '../../src/checks/facts/audit-windows.js'
 import {WEDGED_HEARTBEAT_S} from '../../src/checks/pglite-lock.js'
 import {POOL_REAP_WARN} from '../../src/checks/pool-reap-health.js'
 import {RETRY_MIN_WORST_CASE_MS} from '../../src/checks/retry-config.js'

@@ -5,10 +5,11 @@
  * holder is never called stale and never offered `gbrain repair --unlock`.
  */
 import {describe, expect, it} from 'vitest'
-import {dbThresholds, type DbCheckFacts} from '../../src/checks/db-facts-type.js'
-import type {DbFacts, LockFacts} from '../../src/checks/facts-db.js'
+import type {DbFacts, LockFacts} from '../../src/checks/facts/database.js'
 import {judgePgliteLock, pgliteLockCheck, WEDGED_HEARTBEAT_S} from '../../src/checks/pglite-lock.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {dbGatherers} from '../../src/checks/facts/index.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import type {LockHolder, LockObservation} from '../../src/engine/pglite/data-dir-lock.js'
 import type {HolderProcess} from '../../src/engine/pglite/holder-process.js'
@@ -198,15 +199,14 @@ describe('pglite_lock: warn', () => {
 })
 
 describe('pgliteLockCheck', () => {
-  it('is a files-only connectivity check judging the facts’ lock()', async () => {
-    expect(pgliteLockCheck).toMatchObject({name: 'pglite_lock', category: 'connectivity', database: false})
+  it('is a files-only connectivity check judging the lock fact alone', async () => {
+    expect(pgliteLockCheck).toMatchObject({name: 'pglite_lock', category: 'connectivity', gatedOnConnection: false, needs: ['lock']})
     const lockFacts = facts(held({}, {alive: false, liveness: 'dead', cmdline: null, looks_like: 'unknown', started_at: null}))
     const unused = (): never => {
       throw new Error('pglite_lock must read only the lock')
     }
     const db: DbFacts = {connection: unused, lock: async () => lockFacts, sources: unused, slots: unused, idleTransactions: unused, close: async () => {}}
-    const f: DbCheckFacts = {db, now: ACQUIRED, dbThresholds: dbThresholds(validateThresholds({}))}
-    const r = await pgliteLockCheck.judge(f, {fast: false, signal: new AbortController().signal})
+    const r = await evaluate(pgliteLockCheck, dbGatherers(db), {now: ACQUIRED, thresholds: validateThresholds({})})
     expect(r.status).toBe('warn')
     expect(fixCommands(r)).toContain(UNLOCK)
   })

@@ -2,7 +2,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {createFileFacts, type FileCheckFacts} from '../../src/checks/facts-files.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
 import {poolReapHealthCheck} from '../../src/checks/pool-reap-health.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
@@ -39,8 +40,7 @@ function write(p: BrainPaths, rows: Array<Record<string, unknown> | string>, nam
 }
 
 async function run(p: BrainPaths): Promise<CheckOutcome> {
-  const facts: FileCheckFacts = {...createFileFacts({paths: p, now: NOW}), env: {}, now: NOW, thresholds: validateThresholds({})}
-  return poolReapHealthCheck.judge(facts, {fast: false, signal: new AbortController().signal})
+  return evaluate(poolReapHealthCheck, fileGatherers({paths: p, now: NOW, env: {}}), {now: NOW, thresholds: validateThresholds({})})
 }
 
 describe('pool_reap_health', () => {

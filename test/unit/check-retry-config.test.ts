@@ -1,25 +1,19 @@
 import {describe, expect, it} from 'vitest'
-import type {FileCheckFacts} from '../../src/checks/facts-files.js'
 import {judgeRetryConfig, retryConfigCheck} from '../../src/checks/retry-config.js'
+import type {BrainPaths} from '../../src/engine/paths.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
+import {evaluate} from '../../src/checks/runner.js'
+import {fileGatherers} from '../../src/checks/facts/index.js'
 import type {CheckOutcome} from '../../src/checks/types.js'
 import {inspectRetryPolicy} from '../../src/engine/retry-policy.js'
 
-const never = (): Promise<never> => Promise.reject(new Error('retry_config must not read files'))
+const NO_PATHS: BrainPaths = {home: '/nonexistent', auditDir: '/nonexistent/audit', spoolDir: '/nonexistent/dead-letter', runDir: '/nonexistent/run', homeSource: 'default', auditDirSource: 'default'}
 
 async function run(env: NodeJS.ProcessEnv): Promise<CheckOutcome> {
-  const facts: FileCheckFacts = {
-    batchRetry: never,
-    poolRecovery: never,
-    spool: never,
-    processes: never,
-    auditFiles: never,
-    disk: never,
-    env,
-    now: 0,
-    thresholds: validateThresholds({}),
-  }
-  return retryConfigCheck.judge(facts, {fast: false, signal: new AbortController().signal})
+  // Only the retry policy is gathered: the check needs no file.
+  expect(retryConfigCheck.needs).toEqual(['retryPolicy'])
+  const {retryPolicy} = fileGatherers({paths: NO_PATHS, now: 0, env})
+  return evaluate(retryConfigCheck, {retryPolicy}, {now: 0, thresholds: validateThresholds({})})
 }
 
 describe('retry_config', () => {

@@ -1,11 +1,11 @@
 /** `doctor --source ID`: an id that names no source fails (a typo must not read as healthy); an untracked one warns. */
 import {describe, expect, it} from 'vitest'
+import {validateThresholds} from '../../src/checks/thresholds.js'
 import type {SourceRow} from '../../src/brain/sources.js'
 import {judgeCycleFreshness} from '../../src/checks/cycle-freshness.js'
-import type {DbThresholds} from '../../src/checks/db-facts-type.js'
 import {judgeSyncFreshness} from '../../src/checks/sync-freshness.js'
 
-const T: DbThresholds = {cycleWarnHours: 6, cycleFailHours: 24, syncWarnHours: 24, syncFailHours: 72, slotsWarnPct: 80, slotsFailPct: 95, idleTxWarnMinutes: 5}
+const T = validateThresholds({})
 const NOW = Date.parse('2026-11-30T12:00:00Z')
 const fresh = new Date(NOW - 3_600_000).toISOString()
 const row = (id: string, over: Partial<SourceRow> = {}): SourceRow => ({id, name: id, local_path: `/v/${id}`, last_sync_at: fresh, config: {last_full_cycle_at: fresh}, archived: false, created_at: null, ...over})

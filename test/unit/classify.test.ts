@@ -2,7 +2,7 @@ import * as net from 'node:net'
 import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
 import postgres from 'postgres'
-import {KIND_HINTS, classify, isRetryable, type Classified, type ErrorKind} from '../../src/engine/classify.js'
+import {KIND_HINTS, classify, type Classified, type ErrorKind} from '../../src/engine/classify.js'
 import {AbortedError, AttemptTimeoutError, ConfigError, NoConnectionError} from '../../src/engine/errors.js'
 
 const PW = 'S3cr3t-PW!x'
@@ -162,12 +162,6 @@ describe('classify: corpus', () => {
     expect(classify(pgError('53300')).hint).toBe(
       'The server is out of connection slots — close idle clients or raise max_connections; lower GBRAIN_POOL_SIZE',
     )
-  })
-
-  it('isRetryable agrees with classify', () => {
-    expect(isRetryable(sysError('ECONNRESET'))).toBe(true)
-    expect(isRetryable(pgError('23505'))).toBe(false)
-    expect(isRetryable('garbage')).toBe(false)
   })
 })
 
@@ -346,8 +340,8 @@ describe('classify: redaction and properties', () => {
             'circuit breaker',
             'plain',
           ),
-          cause: fc.option(tie('node'), {nil: undefined, depthSize: 'small'}) as fc.Arbitrary<Node | undefined>,
-          errors: fc.option(fc.array(tie('node'), {maxLength: 2}), {nil: undefined, depthSize: 'small'}) as fc.Arbitrary<Node[] | undefined>,
+          cause: fc.option<Node, undefined>(tie('node'), {nil: undefined, depthSize: 'small'}),
+          errors: fc.option<Node[], undefined>(fc.array(tie('node'), {maxLength: 2}), {nil: undefined, depthSize: 'small'}),
         },
         {requiredKeys: ['message']},
       ),

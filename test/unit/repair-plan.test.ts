@@ -100,6 +100,13 @@ describe('planRepairs', () => {
     expect(planRepairs(report([broken])).map((p) => p.action)).toEqual(['reconnect'])
   })
 
+  it('plans a reconnect exactly for the pools --reconnect heals (one rule: poolNeedsReconnect)', () => {
+    const reconnecting = check('engine_processes', 'pool', 'ok', {processes: [proc({state: 'reconnecting', consecutive_failures: 0})], failing: [], stale: []})
+    expect(planRepairs(report([reconnecting])).map((p) => p.action)).toEqual(['reconnect'])
+    const healthy = check('engine_processes', 'pool', 'ok', {processes: [proc({state: 'connected', consecutive_failures: 0, failing_for_s: null})], failing: [], stale: []})
+    expect(planRepairs(report([healthy]))).toEqual([])
+  })
+
   it('a dead process with failures is not a live broken pool (only its staleness would count)', () => {
     const dead = check('engine_processes', 'pool', 'ok', {processes: [proc({alive: false, state: 'broken', consecutive_failures: 5})], failing: [], stale: []})
     expect(planRepairs(report([dead]))).toEqual([])

@@ -41,7 +41,7 @@ function watchKill(): string[] {
   const real = process.kill.bind(process)
   vi.spyOn(process, 'kill').mockImplementation((pid: number, signal?: string | number) => {
     if (signal !== 0 && signal !== undefined) sent.push(`${pid}:${String(signal)}`)
-    return real(pid, signal as NodeJS.Signals | number | undefined)
+    return real(pid, signal)
   })
   return sent
 }

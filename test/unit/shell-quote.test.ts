@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {judgeCycleFreshness} from '../../src/checks/cycle-freshness.js'
 import {judgeSyncFreshness} from '../../src/checks/sync-freshness.js'
-import type {DbThresholds} from '../../src/checks/db-facts-type.js'
+import {validateThresholds} from '../../src/checks/thresholds.js'
 import {flagArgs, shellCommand, shellQuote} from '../../src/engine/shell-quote.js'
 
 /** argv as `sh` parses `line` (each word printed NUL-terminated by printf). */
@@ -56,7 +56,7 @@ describe('shellQuote / shellCommand', () => {
 })
 
 describe('the fixes the doctor prints are safe to paste (class: data in a paste-ready command)', () => {
-  const t: DbThresholds = {cycleWarnHours: 6, cycleFailHours: 24, syncWarnHours: 24, syncFailHours: 72, slotsWarnPct: 80, slotsFailPct: 95, idleTxWarnMinutes: 5}
+  const t = validateThresholds({})
   const now = Date.parse('2026-11-30T12:00:00Z')
   it.each([['cycle_freshness', judgeCycleFreshness], ['sync_freshness', judgeSyncFreshness]] as const)('%s: a hostile source id becomes one quoted argument', (_name, judge) => {
     const id = 'x; touch pwned # $(id) `id`\nnext'

@@ -6,7 +6,6 @@ import {
   BATCH_RETRY_OUTCOMES,
   POOL_RECOVERY_KINDS,
   type BatchRetryRow,
-  type ConnectionEventRow,
   type DbDisconnectRow,
   type PoolRecoveryRow,
 } from './types.js'
@@ -66,20 +65,5 @@ export function isDbDisconnectRow(x: unknown): x is DbDisconnectRow {
     isString(x.command) &&
     isCount(x.pid) &&
     optional(x.reason, isString)
-  )
-}
-
-/** A well-formed `connection-events` row. */
-export function isConnectionEventRow(x: unknown): x is ConnectionEventRow {
-  if (!isObj(x)) return false
-  const error = x.error
-  return (
-    isTs(x.ts) &&
-    isString(x.pool) &&
-    oneOf(['acquire', 'release', 'error', 'init'])(x.op) &&
-    optional(x.duration_ms, isNonNegative) &&
-    optional(x.caller, isString) &&
-    optional(x.host, isString) &&
-    optional(error, (e) => isObj(e) && optional(e.code, isString) && optional(e.message, isString))
   )
 }

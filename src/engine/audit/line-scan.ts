@@ -8,6 +8,10 @@
  *   or `JSON.parse`. Canonical `…Z` timestamps are compared as bytes.
  * - `seekStart` finds where the window (minus a slack) begins in a large, roughly time-ordered
  *   file by binary search, then verifies the skipped head with evenly spaced probes.
+ *
+ * Over 300 lines on purpose: the byte-level `ts` judgement, the seek and the chunked scan are one
+ * concept — the reader's hot loop — sharing the same constants, buffers and byte comparisons;
+ * split apart they would only pass those internals across a module boundary.
  */
 import type {FileHandle} from 'node:fs/promises'
 import {isUtf8} from 'node:buffer'

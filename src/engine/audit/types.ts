@@ -6,11 +6,11 @@
 /** A parsed audit row, unvalidated (see the guards in guards.ts). */
 export type AuditRow = Record<string, unknown>
 
-/** Every audit feature we know. `connection-events` is written by gbrain only; we just read it. */
-export const AUDIT_FEATURES = ['batch-retry', 'pool-recovery', 'db-disconnect', 'connection-events'] as const
-export type AuditFeature = (typeof AUDIT_FEATURES)[number]
-/** The features this codebase writes. */
-export type WritableAuditFeature = Exclude<AuditFeature, 'connection-events'>
+/**
+ * The features this codebase writes (the keys of {@link AuditRowMap}). gbrain also writes
+ * `connection-events` files; nothing here reads their rows (prune lists them by file name only).
+ */
+export type WritableAuditFeature = keyof AuditRowMap
 
 /**
  * `success` = a retry was **scheduled** (gbrain's name); `exhausted` = all attempts failed;
@@ -76,28 +76,9 @@ export interface DbDisconnectRow {
   reason?: string
 }
 
-export type ConnectionEventOp = 'acquire' | 'release' | 'error' | 'init'
-
-/** `connection-events` (read only; gbrain writes it). */
-export interface ConnectionEventRow {
-  ts: string
-  pool: string
-  op: ConnectionEventOp
-  duration_ms?: number
-  caller?: string
-  host?: string
-  error?: {code?: string; message?: string}
-}
-
-/** Row type per feature. */
+/** Row type per feature this codebase writes (`connection-events` files are only listed and pruned). */
 export interface AuditRowMap {
   'batch-retry': BatchRetryRow
   'pool-recovery': PoolRecoveryRow
   'db-disconnect': DbDisconnectRow
-  'connection-events': ConnectionEventRow
-}
-
-/** Whether `name` is one of {@link AUDIT_FEATURES}. */
-export function isAuditFeature(name: unknown): name is AuditFeature {
-  return typeof name === 'string' && (AUDIT_FEATURES as readonly string[]).includes(name)
 }

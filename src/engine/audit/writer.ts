@@ -7,7 +7,7 @@
  * - The file is chosen from the **row's** `ts` (ISO week, UTC), not from the wall clock.
  * - The directory is created 0700 (chmod when we created it, whatever the umask), files 0600.
  * - Every string field except `ts` and `dead_letter_id` (a key into the spool) goes through
- *   `redact` — labels such as `site` and `command` too: they are normally unchanged by it, and a
+ *   `redactForStorage` — labels such as `site` and `command` too: they are normally unchanged by it, and a
  *   label that embeds a URL must not leak it.
  * - A failed write reports one line on stderr (`gbrain: audit write failed (<feature>): <reason>`)
  *   through `onError` and never throws or rejects to the caller.
@@ -15,7 +15,8 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {redact, summarizeError} from '../redact.js'
+import {systemClock, type Clock} from '../clock.js'
+import {redactForStorage, summarizeError} from '../redact.js'
 import {auditFileName} from './iso-week.js'
 import type {AuditRowMap, WritableAuditFeature} from './types.js'
 import {safeLine} from '../safe-text.js'
@@ -23,20 +24,23 @@ import {safeLine} from '../safe-text.js'
 export interface AuditWriterOptions {
   /** The audit directory (created 0700 on first write). */
   dir: string
-  /** Milliseconds since the epoch; used only for a row whose `ts` is missing or unparseable. */
-  clock?: () => number
+  /**
+   * The engine's clock (the one time seam, clock.ts); used only for a row whose `ts` is missing
+   * or unparseable. Default: the system clock.
+   */
+  clock?: Pick<Clock, 'now'>
   /** Receives one line (no newline) per failed write. Default: stderr. */
   onError?: (line: string) => void
 }
 
-/** Fields never passed through `redact`: the timestamp and the dead-letter key. */
+/** Fields never passed through `redactForStorage`: the timestamp and the dead-letter key. */
 const VERBATIM_KEYS = new Set(['ts', 'dead_letter_id'])
 const MAX_STACK_FRAMES = 20
 const MAX_DEPTH = 6
 const FEATURE_RE = /^[a-z0-9][a-z0-9-]*$/
 
 function sanitize(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return redact(value)
+  if (typeof value === 'string') return redactForStorage(value)
   if (value === null || typeof value !== 'object') return value
   if (depth >= MAX_DEPTH) return undefined
   if (Array.isArray(value)) return value.map((v) => sanitize(v, depth + 1))
@@ -78,7 +82,7 @@ interface Prepared {
 
 export class AuditWriter {
   readonly dir: string
-  private readonly clock: () => number
+  private readonly clock: Pick<Clock, 'now'>
   private readonly onError: (line: string) => void
   private tail: Promise<void> = Promise.resolve()
   private dirReady = false
@@ -87,7 +91,7 @@ export class AuditWriter {
 
   constructor(options: AuditWriterOptions) {
     this.dir = options.dir
-    this.clock = options.clock ?? Date.now
+    this.clock = options.clock ?? systemClock
     this.onError = options.onError ?? defaultOnError
   }
 
@@ -133,10 +137,10 @@ export class AuditWriter {
         throw new Error(`invalid feature name (expected lower-case letters, digits and dashes)`)
       }
       if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('row is not an object')
-      const nowIso = (): string => new Date(this.clock()).toISOString()
+      const nowIso = (): string => new Date(this.clock.now()).toISOString()
       const clean = sanitizeRow(row as Record<string, unknown>, nowIso)
       const tsMs = typeof clean.ts === 'string' ? Date.parse(clean.ts) : Number.NaN
-      const date = new Date(Number.isFinite(tsMs) ? tsMs : this.clock())
+      const date = new Date(Number.isFinite(tsMs) ? tsMs : this.clock.now())
       const file = path.join(this.dir, auditFileName(feature, date))
       return {feature, file, line: `${JSON.stringify(clean)}\n`}
     } catch (e) {
@@ -181,7 +185,7 @@ export class AuditWriter {
   private report(feature: string, e: unknown): void {
     this.stats.failed += 1
     try {
-      this.onError(`gbrain: audit write failed (${redact(feature)}): ${summarizeError(e)}`)
+      this.onError(`gbrain: audit write failed (${redactForStorage(feature)}): ${summarizeError(e)}`)
     } catch {
       // a throwing reporter must not break the caller either
     }

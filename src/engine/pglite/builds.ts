@@ -59,7 +59,7 @@ async function load17(): Promise<PGliteBuild> {
     major: 17,
     name: '@electric-sql/pglite 0.4.3',
     extensions: ['vector', 'pg_trgm'],
-    open: (dataDir) => new PGlite(dataDir, {extensions: {vector, pg_trgm}}) as unknown as PGliteInstance,
+    open: (dataDir) => new PGlite(dataDir, {extensions: {vector, pg_trgm}}),
   }
 }
 
@@ -69,7 +69,7 @@ async function load18(): Promise<PGliteBuild> {
     major: 18,
     name: '@electric-sql/pglite 0.5.16',
     extensions: ['pg_trgm'],
-    open: (dataDir) => new PGlite(dataDir, {extensions: {pg_trgm}}) as unknown as PGliteInstance,
+    open: (dataDir) => new PGlite(dataDir, {extensions: {pg_trgm}}),
   }
 }
 

@@ -52,7 +52,7 @@ export function inspectProcess(pid: unknown, procRoot = '/proc'): HolderProcess 
   const l = liveness(pid, procRoot)
   const alive = l !== 'dead'
   if (l === 'dead' || l === 'malformed-pid') return {alive, liveness: l, cmdline: null, looks_like: 'unknown', started_at: null}
-  let argv: string[] | null = null
+  let argv: string[] | null
   try {
     argv = readFileSync(path.join(procRoot, String(pid), 'cmdline'), 'utf8').split('\0').filter((s) => s !== '')
   } catch {

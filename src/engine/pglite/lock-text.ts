@@ -2,10 +2,10 @@
  * One line of text from a lock file or another process's argv, safe to show: the one sanitiser
  * (no terminal control, no workflow command, one line), credentials redacted, bounded.
  */
-import {redact} from '../redact.js'
+import {redactForStorage} from '../redact.js'
 import {safeLine} from '../safe-text.js'
 
 export function lockText(value: unknown): string {
   const s = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)
-  return redact(safeLine(s.slice(0, 4096)))
+  return redactForStorage(safeLine(s.slice(0, 4096)))
 }

@@ -54,7 +54,7 @@ export function holderLabel(o: Extract<LockObservation, {state: 'held'}>): strin
 }
 
 /** One clause for what the lock shows, and the fix that fits it. */
-export function describeLock(o: LockObservation, now = Date.now()): {text: string; fix: OpenFix} {
+export function describeLock(o: LockObservation, _now = Date.now()): {text: string; fix: OpenFix} {
   switch (o.state) {
     case 'free':
       return {text: 'not locked', fix: {text: 'nothing to do', commands: []}}

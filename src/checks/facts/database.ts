@@ -3,15 +3,15 @@
  * rows, no spool, no retries: the doctor reports, it does not insist). The embedded brain is
  * never created by the doctor; a brain held open by another process is not opened twice.
  */
-import type {Where} from './connection-advice.js'
-import {memo} from './memo.js'
+import type {Where} from '../connection-advice.js'
+import {memo} from '../memo.js'
 import {existsSync} from 'node:fs'
-import type {ResolvedTarget} from '../config/resolve.js'
-import {listSources, type SourceRow} from '../brain/sources.js'
-import {classify, type Classified} from '../engine/classify.js'
-import {inspectLock, lockDirOf, readLegacyLock, type LegacyLock, type LockObservation} from '../engine/pglite/data-dir-lock.js'
-import {findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix} from '../engine/pglite/open-errors.js'
-import type {Engine} from '../engine/types.js'
+import type {ResolvedTarget} from '../../config/resolve.js'
+import {listSources, type SourceRow} from '../../brain/sources.js'
+import {classify, type Classified} from '../../engine/classify.js'
+import {inspectLock, lockDirOf, readLegacyLock, type LegacyLock, type LockObservation} from '../../engine/pglite/data-dir-lock.js'
+import {findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix} from '../../engine/pglite/open-errors.js'
+import type {Engine} from '../../engine/types.js'
 
 export interface ConnectionFacts {
   status: 'ok' | 'failed' | 'not_configured' | 'locked'
@@ -52,20 +52,32 @@ export interface SlotFacts {
   superuser_reserved?: number
 }
 
+/** A session idle inside a transaction, with its age in whole seconds (never its query). */
+export interface IdleSession {
+  pid: number
+  application_name: string
+  state: string
+  age_s: number
+}
+
 export interface IdleTxFacts {
   available: boolean
   reason?: string
-  sessions?: {pid: number; application_name: string; age_s: number; state: string}[]
+  sessions?: IdleSession[]
 }
+
+/** `sources` as one query read it; `tables: false` when the table is missing (SQLSTATE 42P01). */
+export type SourcesFacts = {tables: true; rows: SourceRow[]} | {tables: false}
 
 export interface DbFacts {
   connection(): Promise<ConnectionFacts>
   /** The embedded brain's lock, observed once, before the doctor takes it. */
   lock(): Promise<LockFacts>
-  /** Every source in one query; throws when the table is missing or the query fails. */
-  sources(signal?: AbortSignal): Promise<SourceRow[]>
+  /** Every source in one query; throws when the query fails (a missing table is `tables: false`). */
+  sources(signal?: AbortSignal): Promise<SourcesFacts>
   slots(signal?: AbortSignal): Promise<SlotFacts>
-  idleTransactions(minutes: number, signal?: AbortSignal): Promise<IdleTxFacts>
+  /** Sessions idle in a transaction longer than `idleFloorMinutes` (keeps the answer bounded). */
+  idleTransactions(signal?: AbortSignal): Promise<IdleTxFacts>
   close(): Promise<void>
 }
 
@@ -73,6 +85,12 @@ export interface DbFactsOptions {
   target: ResolvedTarget
   connectTimeoutMs: number
   env?: NodeJS.ProcessEnv
+  /**
+   * Only sessions idle in a transaction longer than this are fetched: the configured warn
+   * threshold, passed when the gatherers are made (a bound on the answer, rounded to whole
+   * minutes by the query as before), so the query never returns every session of a busy server.
+   */
+  idleFloorMinutes: number
 }
 
 /**
@@ -122,7 +140,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       // Observe the lock before asking for it (pglite_lock reports the holder, never ourselves).
       await lock()
       if (!existsSync(target.dataDir)) return {...base, status: 'not_configured'}
-      const {PGliteEngine} = await import('../engine/pglite-engine.js')
+      const {PGliteEngine} = await import('../../engine/pglite-engine.js')
       engine = new PGliteEngine({
         dataDir: target.dataDir,
         createIfMissing: false,
@@ -134,7 +152,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         lock: {waitMs: lockWaitMs(options.connectTimeoutMs), reap: false, signal: ending.signal},
       })
     } else {
-      const {PostgresEngine} = await import('../engine/postgres-engine.js')
+      const {PostgresEngine} = await import('../../engine/postgres-engine.js')
       engine = new PostgresEngine({
         url: target.url.clientUrl,
         env: options.env,
@@ -196,36 +214,16 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
     return engine
   }
 
-  // One query for every source-scoped check (cycle_freshness and sync_freshness share it), so a
-  // hung `sources` read holds one connection of the pool, never all of them. It is cancelled on
-  // the server once every check waiting for it has given up (its budget or the run's deadline).
-  let shared: {promise: Promise<SourceRow[]>; controller: AbortController; waiting: number} | undefined
-  const sources = async (signal?: AbortSignal): Promise<SourceRow[]> => {
-    if (!shared) {
-      const controller = new AbortController()
-      shared = {controller, waiting: 0, promise: live().then((e) => listSources(e, controller.signal))}
-    }
-    const s = shared
-    if (!signal) return s.promise
-    s.waiting += 1
-    const giveUp = (): void => {
-      s.waiting -= 1
-      if (s.waiting === 0) s.controller.abort(signal.reason)
-    }
-    if (signal.aborted) giveUp()
-    else signal.addEventListener('abort', giveUp, {once: true})
-    try {
-      return await s.promise
-    } finally {
-      signal.removeEventListener('abort', giveUp)
-    }
-  }
-
   return {
     connection,
     lock,
     async sources(signal) {
-      return sources(signal)
+      try {
+        return {tables: true, rows: await listSources(await live(), signal)}
+      } catch (e) {
+        if (classify(e).code === '42P01') return {tables: false}
+        throw e
+      }
     },
     async slots(signal) {
       const c = await connection()
@@ -245,17 +243,17 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         throw err
       }
     },
-    async idleTransactions(minutes, signal) {
+    async idleTransactions(signal) {
       const c = await connection()
       if (c.engine === 'pglite') return {available: false, reason: 'embedded PGlite has a single session'}
       const e = await live()
-      const r = await e.run('doctor.idle_tx', (db) => db.query<{pid: number; application_name: string; age_s: number; state: string}>(
+      const r = await e.run('doctor.idle_tx', (db) => db.query<IdleSession>(
         `select pid, coalesce(application_name, '') as application_name, state,
                 floor(extract(epoch from (now() - state_change)))::int as age_s
            from pg_stat_activity
           where state in ('idle in transaction', 'idle in transaction (aborted)')
             and now() - state_change > make_interval(mins => $1::int)
-          order by state_change`, [minutes], {signal}), {signal, maxRetries: 0})
+          order by state_change`, [options.idleFloorMinutes], {signal}), {signal, maxRetries: 0})
       return {available: true, sessions: r.rows}
     },
     async close() {
