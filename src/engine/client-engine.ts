@@ -101,8 +101,13 @@ export abstract class ClientEngine<Client> extends BaseEngine {
     const late = this.client as Client | null
     this.client = null
     const had = client !== null || late !== null || this.state !== 'closed'
-    // The db-disconnect row is written before the engine closes and its clients end.
-    const left = await this.transition({state: 'closed'}, had ? disconnectRow(this.clock, this.kind, options.reason) : undefined, {rowFirst: true})
+    // The db-disconnect row is written before the engine closes and its clients end. Without a
+    // row the engine closes in this tick (no await), so the driver's bounded wait below starts at
+    // once, as a disconnect after a failed open expects.
+    const row = had ? disconnectRow(this.clock, this.kind, options.reason) : undefined
+    const leaving = this.state
+    const entered = this.transition({state: 'closed'}, row, {rowFirst: true})
+    const left = row ? await entered : leaving
     // A client that is not healthy has nothing in flight worth waiting for: ended at once.
     const healthy = left === 'connected'
     if (client !== null) this.endClient(client, healthy)
