@@ -12,7 +12,7 @@ import type {BenchContext} from '../lib/context.js'
 import {ms, type BenchResult} from '../lib/report.js'
 import {interleave, medianPairRatio, round1, type Contender} from '../lib/stats.js'
 
-type EngineModule = typeof import('../../src/engine/index.js')
+type EngineModule = typeof import('../../src/engine/drivers.js')
 
 function makeRows(sample: number, batches: number, size: number): WorkRow[][] {
   return Array.from({length: batches}, (_, b) =>
@@ -26,7 +26,7 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
   await cluster.psql('create database batchbench')
   const url = cluster.urlFor('batchbench')
   const admin = postgres(url, {max: 1, fetch_types: false, onnotice: () => {}, connection: {application_name: 'bench-admin'}})
-  const eng = (await import(ctx.distUrl('engine/index.js'))) as EngineModule
+  const eng = (await import(ctx.distUrl('engine/drivers.js'))) as EngineModule
   const home = ctx.dir('batch-home')
   const poolSize = 10
   const engine = new eng.PostgresEngine({

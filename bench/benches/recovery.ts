@@ -24,7 +24,7 @@ import {OriginalEngine} from '../lib/original-engine.js'
 import {ms, type BenchResult, type Row} from '../lib/report.js'
 import {median, round1} from '../lib/stats.js'
 
-type EngineModule = typeof import('../../src/engine/index.js')
+type EngineModule = typeof import('../../src/engine/drivers.js')
 
 interface Policy {
   name: string
@@ -205,7 +205,7 @@ export async function recovery(ctx: BenchContext): Promise<BenchResult> {
   const cluster = await ctx.pg()
   await cluster.psql('create database recovery')
   const url = cluster.urlFor('recovery')
-  const eng = (await import(ctx.distUrl('engine/index.js'))) as EngineModule
+  const eng = (await import(ctx.distUrl('engine/drivers.js'))) as EngineModule
   const policies: Policy[] = [
     {name: 'engine, default policy (3 retries, base 1000 ms, decorrelated)', id: 'engine-default', kind: 'ours', stepMs: 1000},
     {name: 'original-engine policy (3 retries, base 1000 ms; old pool destroyed at once)', id: 'original', kind: 'original', stepMs: 1000, teardownS: 0},

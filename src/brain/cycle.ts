@@ -4,10 +4,9 @@
  * over the files keep memory bounded by one batch (links need every page to exist first).
  * A cycle whose batches went to the dead-letter spool is partial and is not stamped.
  */
-import {BatchFailedError} from '../engine/base-engine.js'
-import {AbortedError} from '../engine/errors.js'
-import {summarizeError} from '../engine/redact.js'
-import type {BatchWriter, Engine} from '../engine/types.js'
+import {BatchFailedError, type BatchWriter, type Engine} from '../engine/index.js'
+import {AbortedError} from '../shared/errors.js'
+import {summarizeError} from '../shared/redact.js'
 import type {SourceRow} from './sources.js'
 import {stampCycle} from './sources.js'
 import {listMarkdownFiles, readNote, DEFAULT_MAX_FILE_BYTES} from './vault.js'

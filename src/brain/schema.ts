@@ -4,7 +4,7 @@
  * (CREATE … IF NOT EXISTS); it never drops, alters or rewrites a table gbrain already made.
  * Readers tolerate gbrain versions without our optional columns (e.g. `archived`).
  */
-import type {Engine} from '../engine/types.js'
+import type {Engine} from '../engine/index.js'
 
 const SCHEMA_STATEMENTS: readonly string[] = [
   `create table if not exists sources (

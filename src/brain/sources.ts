@@ -2,7 +2,7 @@
  * The `sources` table: add, list, and the one query that reads every source for the cycle and
  * the doctor. `archived` is read through to_jsonb so a gbrain table without that column works.
  */
-import type {Engine} from '../engine/types.js'
+import type {Engine} from '../engine/index.js'
 
 export interface SourceRow {
   id: string

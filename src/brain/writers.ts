@@ -4,7 +4,7 @@
  * duplicates a row. Rows are plain JSON (they go to the spool as they are). Every batch stays
  * under 65534 bind parameters.
  */
-import type {BatchWriter, Executor} from '../engine/types.js'
+import type {BatchWriter, Executor} from '../engine/index.js'
 
 export interface PageRow {
   source_id: string

@@ -14,8 +14,8 @@
  * it is reported in the message and details but the ladder says ok (gbrain's own rows are never
  * spooled, so gbrain's files keep gbrain's verdict). Corrupt lines are reported in every branch.
  */
-import type {RetryPolicyIssue} from '../engine/retry-policy.js'
-import {redactForStorage as redact} from '../engine/redact.js'
+import type {RetryPolicyIssue} from '../engine/index.js'
+import {redactForStorage as redact} from '../shared/redact.js'
 import {defineCheck} from './check.js'
 import type {BatchRetryFacts} from './facts/audit-windows.js'
 import {Findings, type Level} from './findings.js'

@@ -5,8 +5,8 @@
  * database filled into its commands. The doctor's `connection` check and every command's error
  * line use it, so both say the same thing.
  */
-import {NEXT_STEPS, type ErrorKind} from '../engine/classify.js'
-import {shellQuote} from '../engine/shell-quote.js'
+import {NEXT_STEPS, type ErrorKind} from '../engine/index.js'
+import {shellQuote} from '../shared/shell-quote.js'
 import type {Fix} from './types.js'
 
 /** The Postgres target as far as advice needs it (never the credentials). */

@@ -6,7 +6,7 @@ import {defineCheck} from './check.js'
 import type {ConnectionFacts} from './facts/database.js'
 import type {CheckOutcome} from './types.js'
 import {connectionFix, connectionPhrase, notReached, settingName} from './connection-advice.js'
-import {describeLock, formatAge} from '../engine/pglite/open-errors.js'
+import {describeLock, formatAge} from '../engine/index.js'
 
 /** `connection` details: what was reached, and on failure its `cause` (what the repair plan reads). */
 export interface ConnectionDetails {

@@ -2,7 +2,7 @@
  * `cycle_freshness` (freshness), gbrain-compatible: every non-archived source with a
  * `local_path`, by `sources.config->>'last_full_cycle_at'`; warn > 6 h, fail > 24 h.
  */
-import {flagArgs, shellCommand} from '../engine/shell-quote.js'
+import {flagArgs, shellCommand} from '../shared/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import {defineCheck} from './check.js'
 import {cycledSources, judgeFreshness, judgeSources, lastFullCycleAt, sourceFilterProblem} from './freshness.js'

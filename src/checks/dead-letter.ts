@@ -10,7 +10,7 @@ import {defineCheck} from './check.js'
 import type {SpoolFacts} from './facts/spool.js'
 import {Findings} from './findings.js'
 import {plural} from './wording.js'
-import {shellQuote} from '../engine/shell-quote.js'
+import {shellQuote} from '../shared/shell-quote.js'
 import type {CheckOutcome} from './types.js'
 import {fixed} from './listing.js'
 

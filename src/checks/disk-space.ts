@@ -7,7 +7,7 @@
  * by its owner: a monitoring account may read a brain it does not write); warn below {@link WARN_FREE_BYTES}
  * or {@link WARN_FREE_PCT} % free. A pure judge over facts-disk.ts (statfs, access: nothing written).
  */
-import {shellQuote} from '../engine/shell-quote.js'
+import {shellQuote} from '../shared/shell-quote.js'
 import {defineCheck} from './check.js'
 import type {DiskFacts} from './facts/disk.js'
 import type {CheckOutcome} from './types.js'

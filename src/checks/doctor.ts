@@ -8,10 +8,10 @@ import {createDbFacts} from './facts/database.js'
 import {dbGatherers, fileGatherers, type Gatherers} from './facts/index.js'
 import {healthScore, reportStatus, summarize, topIssues} from './report.js'
 import {runChecks} from './runner.js'
-import {holderLabel} from '../engine/pglite/open-errors.js'
+import {holderLabel} from '../engine/index.js'
 import {validateThresholds} from './thresholds.js'
 import type {CheckDef} from './check.js'
-import type {Clock} from '../engine/clock.js'
+import type {Clock} from '../shared/clock.js'
 import type {CheckResult, Coverage, Report} from './types.js'
 
 export interface DoctorOptions {

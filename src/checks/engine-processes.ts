@@ -8,12 +8,12 @@
  * - A state file that cannot be read or is not in the expected shape → warn.
  * - No processes → ok.
  */
-import {redactForStorage as redact} from '../engine/redact.js'
-import type {ReadProcessState} from '../engine/process-state.js'
+import {redactForStorage as redact} from '../shared/redact.js'
+import type {ReadProcessState} from '../engine/index.js'
 import {defineCheck} from './check.js'
 import type {ProcessFacts} from './facts/processes.js'
 import {plural} from './wording.js'
-import {shellQuote} from '../engine/shell-quote.js'
+import {shellQuote} from '../shared/shell-quote.js'
 import {Findings} from './findings.js'
 import {isPoolFailing, parseMs, poolFailingSince, PROCESS_FAILING_FAIL_MS} from './pool-health.js'
 import type {CheckOutcome} from './types.js'

@@ -5,14 +5,12 @@
  * reuse), and a live non-`serve` holder whose heartbeat is over 5 minutes old. The lock of a live
  * process is never called stale: its heartbeat runs on a JS event loop that long WASM work blocks.
  */
-import {shellCommand} from '../engine/shell-quote.js'
+import {shellCommand} from '../shared/shell-quote.js'
 import {defineCheck} from './check.js'
 import type {LockFacts} from './facts/database.js'
-import type {LegacyLock, LockObservation} from '../engine/pglite/data-dir-lock.js'
+import {type LegacyLock, type LockObservation, describeLock, formatAge, holderLabel, IN_FLIGHT_MS} from '../engine/index.js'
 import type {CheckOutcome} from './types.js'
-import {describeLock, formatAge, holderLabel} from '../engine/pglite/open-errors.js'
 import {fixed} from './listing.js'
-import {IN_FLIGHT_MS} from '../engine/pglite/data-dir-lock.js'
 
 /** A live holder (not `serve`) whose heartbeat is older than this may be wedged. */
 export const WEDGED_HEARTBEAT_S = 300

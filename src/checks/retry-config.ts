@@ -5,9 +5,8 @@
  * 5 s (a typical pooler circuit-breaker recovery) → warn. observed_value is that worst case, in
  * ms; unlike the other thresholds here, lower is worse.
  */
-import {worstCaseSleepMs} from '../engine/backoff.js'
-import {redactForStorage as redact} from '../engine/redact.js'
-import {DEFAULT_RETRY_POLICY, type InspectedRetryPolicy} from '../engine/retry-policy.js'
+import {worstCaseSleepMs, DEFAULT_RETRY_POLICY, type InspectedRetryPolicy} from '../engine/index.js'
+import {redactForStorage as redact} from '../shared/redact.js'
 import {defineCheck} from './check.js'
 import {Findings} from './findings.js'
 import {issueDetails} from './wording.js'

@@ -8,8 +8,8 @@
  * succeed. Time comes from a Clock (tests drive a fake one). Never throws for a check's sake.
  */
 import {setMaxListeners} from 'node:events'
-import {systemClock, type Clock} from '../engine/clock.js'
-import {redactForDisplay as redactFull} from '../engine/redact.js'
+import {systemClock, type Clock} from '../shared/clock.js'
+import {redactForDisplay as redactFull} from '../shared/redact.js'
 import type {CheckDef, JudgeContext} from './check.js'
 import type {Gatherers} from './facts/index.js'
 import type {CheckOutcome, CheckResult} from './types.js'

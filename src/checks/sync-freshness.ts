@@ -2,7 +2,7 @@
  * `sync_freshness` (freshness), gbrain-compatible: the same shape over `sources.last_sync_at`;
  * warn > 24 h, fail > 72 h; never synced → fail; in the future → warn.
  */
-import {flagArgs, shellCommand} from '../engine/shell-quote.js'
+import {flagArgs, shellCommand} from '../shared/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import {defineCheck} from './check.js'
 import {cycledSources, judgeFreshness, judgeSources, sourceFilterProblem} from './freshness.js'

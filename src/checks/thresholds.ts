@@ -7,7 +7,7 @@
  * typed result to every judge. `GBRAIN_BULK_*` retry settings are not thresholds: an invalid one
  * must not stop the doctor; `batch_retry_health` and `retry_config` report it.
  */
-import {ConfigError} from '../engine/errors.js'
+import {ConfigError} from '../shared/errors.js'
 
 export type ThresholdSource = 'default' | `env:${string}`
 

@@ -3,11 +3,11 @@
  * several checks say the same way (an unreadable audit file), written once so they cannot drift.
  */
 import * as path from 'node:path'
-import {shellQuote} from '../engine/shell-quote.js'
+import {shellQuote} from '../shared/shell-quote.js'
 
-import {plural} from '../engine/plural.js'
-import {redactForStorage as redact} from '../engine/redact.js'
-import type {RetryPolicyIssue} from '../engine/retry-policy.js'
+import {plural} from '../shared/plural.js'
+import {redactForStorage as redact} from '../shared/redact.js'
+import type {RetryPolicyIssue} from '../engine/index.js'
 
 export {plural}
 

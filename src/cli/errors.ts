@@ -4,13 +4,9 @@
  * Every message is redacted.
  */
 import {Errors} from '@oclif/core'
-import {BatchFailedError} from '../engine/base-engine.js'
-import {classify} from '../engine/classify.js'
-import {ConfigError} from '../engine/errors.js'
-import {redactForDisplay as redact} from '../engine/redact.js'
-import {RetryExhaustedError} from '../engine/retry.js'
-import {findOpenFailure} from '../engine/pglite/open-errors.js'
-import {LockedError} from '../engine/spool/lock.js'
+import {BatchFailedError, classify, RetryExhaustedError, findOpenFailure, LockedError} from '../engine/index.js'
+import {ConfigError} from '../shared/errors.js'
+import {redactForDisplay as redact} from '../shared/redact.js'
 import {connectionFix, connectionPhrase, notReached, settingName, type Where} from '../checks/connection-advice.js'
 
 /** 75 (sysexits EX_TEMPFAIL): the embedded brain is held by another process; nothing was done, try later. */

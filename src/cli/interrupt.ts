@@ -6,8 +6,8 @@
  * shell's status for that signal (130, 143), not an error. Later signals are ignored: stopping is
  * already under way and takes at most the statement in flight.
  */
-import {classify} from '../engine/classify.js'
-import {AbortedError} from '../engine/errors.js'
+import {classify} from '../engine/index.js'
+import {AbortedError} from '../shared/errors.js'
 
 export type StopSignal = 'SIGINT' | 'SIGTERM'
 

@@ -5,7 +5,7 @@
  */
 import {constants, promises as fs} from 'node:fs'
 import path from 'node:path'
-import {shellQuote} from '../engine/shell-quote.js'
+import {shellQuote} from '../shared/shell-quote.js'
 import {UsageError} from './errors.js'
 
 export async function checkOutputFile(file: string, flag = '--output-file'): Promise<void> {

@@ -6,9 +6,10 @@
  * erased when the work ends. Piped (a log): a few stable lines only — a task's start line, the
  * database going away and coming back (once each), a final line — never one line per item.
  */
-import type {EngineEvent} from '../engine/base-engine.js'
-import {systemClock, type Clock} from '../engine/clock.js'
-import {countOf, engineNote, fitWidth, formatFinished, formatProgress, type ProgressCounts, type ProgressFrame} from '../render/progress.js'
+import type {EngineEvent} from '../engine/index.js'
+import {systemClock, type Clock} from '../shared/clock.js'
+import {countOf, type ProgressCounts} from '../shared/counts.js'
+import {engineNote, fitWidth, formatFinished, formatProgress, type ProgressFrame} from '../render/progress.js'
 import {humanText, SHOWN_CHARS} from '../render/text.js'
 import {decideUnicode} from '../render/terminal.js'
 

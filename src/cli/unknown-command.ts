@@ -4,7 +4,7 @@
  * exit 64 — never a prompt, so a script or a CI job is never left waiting.
  */
 import {Errors, type Interfaces} from '@oclif/core'
-import {ellipsize} from '../engine/safe-text.js'
+import {ellipsize} from '../shared/safe-text.js'
 import {oneLine} from '../render/text.js'
 import {nextWords, resolveWords} from './command-words.js'
 import {errorJson, errorLine, wantsJson} from './error-output.js'

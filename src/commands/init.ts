@@ -2,9 +2,9 @@ import {Flags} from '@oclif/core'
 import {promises as fs} from 'node:fs'
 import {readConfigFile, type ResolvedTarget} from '../config/resolve.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {ensurePrivateDir, writeFileAtomic} from '../engine/fs-atomic.js'
+import {ensurePrivateDir, writeFileAtomic} from '../shared/fs-atomic.js'
 import {ensureSchema} from '../brain/schema.js'
-import {prepareLedger} from '../engine/spool/loss-ledger.js'
+import {prepareLedger} from '../engine/index.js'
 
 export interface InitResult {
   engine: ResolvedTarget['engine']

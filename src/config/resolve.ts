@@ -6,11 +6,10 @@
  * ConfigError (exit 64) naming the fix.
  */
 import path from 'node:path'
-import {parseDatabaseUrl, type ParsedDatabaseUrl} from '../engine/database-url.js'
-import {ConfigError} from '../engine/errors.js'
-import {resolvePaths, type BrainPaths} from '../engine/paths.js'
-import {readSmallFileSync, SMALL_FILE_MAX_BYTES} from '../engine/fs-read.js'
-import {shellQuote} from '../engine/shell-quote.js'
+import {parseDatabaseUrl, type ParsedDatabaseUrl, resolvePaths, type BrainPaths} from '../engine/index.js'
+import {ConfigError} from '../shared/errors.js'
+import {readSmallFileSync, SMALL_FILE_MAX_BYTES} from '../shared/fs-read.js'
+import {shellQuote} from '../shared/shell-quote.js'
 
 export type TargetSource = 'flag' | 'env:GBRAIN_DATABASE_URL' | 'env:DATABASE_URL' | 'config-file' | 'default'
 

@@ -9,7 +9,7 @@
  * The retry loop does not sleep d_1: the first retry reconnects at once (a fresh pool answers in
  * ~30 ms when the server is up). From the second retry on it sleeps d_n before reconnecting.
  */
-import type {Rng} from './clock.js'
+import type {Rng} from '../shared/clock.js'
 
 export type Jitter = 'none' | 'full' | 'decorrelated'
 

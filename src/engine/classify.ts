@@ -12,7 +12,7 @@ import {
   UNKNOWN_RULE, type Rule,
 } from './classify-rules.js'
 import {KIND_HINTS, type ErrorKind} from './error-kinds.js'
-import {summarizeError} from './redact.js'
+import {summarizeError} from '../shared/redact.js'
 
 export {KIND_HINTS, NEXT_STEPS, type ErrorKind} from './error-kinds.js'
 

@@ -8,7 +8,7 @@
 import {BaseEngine, type RebuildContext} from './base-engine.js'
 import {NoConnectionError} from './errors.js'
 import {disconnectRow, reconnectEndRow} from './lifecycle-rows.js'
-import {summarizeError} from './redact.js'
+import {summarizeError} from '../shared/redact.js'
 import type {DisconnectOptions, Executor} from './types.js'
 
 /** Why the engine went `closed`: a `disconnect()`, or a first open that failed with nothing to heal. */

@@ -3,8 +3,8 @@
  * (`prepare`) are removed: postgres.js would forward unknown parameters to the server as
  * startup settings, which fails the connection.
  */
-import {ConfigError} from './errors.js'
-import {redactUrl} from './redact.js'
+import {ConfigError} from '../shared/errors.js'
+import {redactUrl} from '../shared/redact.js'
 
 export interface ParsedDatabaseUrl {
   /** The URL handed to postgres.js. Holds credentials: never print it. */

@@ -21,29 +21,11 @@ export class AttemptTimeoutError extends Error {
   }
 }
 
-/** The caller aborted (AbortSignal, e.g. SIGTERM). Never retried; writes no `exhausted` row. */
-export class AbortedError extends Error {
-  readonly code = 'ABORTED'
-  constructor(reason?: unknown) {
-    super(typeof reason === 'string' ? `aborted: ${reason}` : 'aborted', {cause: reason instanceof Error ? reason : undefined})
-    this.name = 'AbortedError'
-  }
-}
-
 /** The engine was disconnected for good (`disconnect({final: true})`): it opens nothing again. */
 export class EngineClosedError extends Error {
   readonly code = 'ENGINE_CLOSED'
   constructor() {
     super('the engine was closed for good; it opens no new connection')
     this.name = 'EngineClosedError'
-  }
-}
-
-/** A configuration value is invalid; `fix` is a paste-ready correction. Usage error (exit 64). */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
-  constructor(message: string, readonly fix: string) {
-    super(message)
-    this.name = 'ConfigError'
   }
 }

@@ -5,8 +5,8 @@
  */
 import type {DbDisconnectRow, PoolRecoveryRow} from './audit/index.js'
 import type {Classified} from './classify.js'
-import type {Clock} from './clock.js'
-import {summarizeError} from './redact.js'
+import type {Clock} from '../shared/clock.js'
+import {summarizeError} from '../shared/redact.js'
 import type {EngineKind, ReconnectOptions} from './types.js'
 
 /** The audit row a lifecycle step writes. */

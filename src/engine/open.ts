@@ -5,8 +5,8 @@
  * are imported lazily so commands that never touch a database load no driver.
  */
 import {AuditWriter} from './audit/writer.js'
-import {systemClock, type Clock} from './clock.js'
-import {ConfigError} from './errors.js'
+import {systemClock, type Clock} from '../shared/clock.js'
+import {ConfigError} from '../shared/errors.js'
 import {loadRetryPolicy} from './retry-policy.js'
 import {DeadLetterSpool} from './spool/dead-letter.js'
 import type {EngineEvent} from './base-engine.js'
@@ -73,4 +73,14 @@ export async function openEngine(target: EngineTarget, options: OpenOptions = {}
   }
   const {PGliteEngine} = await import('./pglite-engine.js')
   return new PGliteEngine({...common, dataDir: target.dataDir, createIfMissing: options.createIfMissing ?? false, ...(options.lock ? {lock: options.lock} : {})})
+}
+
+/** The embedded driver's engine class, loaded on first use (for a caller with its own options: the doctor's probe). */
+export async function loadPGliteEngine(): Promise<typeof import('./pglite-engine.js').PGliteEngine> {
+  return (await import('./pglite-engine.js')).PGliteEngine
+}
+
+/** The Postgres driver's engine class, loaded on first use. */
+export async function loadPostgresEngine(): Promise<typeof import('./postgres-engine.js').PostgresEngine> {
+  return (await import('./postgres-engine.js')).PostgresEngine
 }

@@ -5,7 +5,7 @@
  */
 import os from 'node:os'
 import path from 'node:path'
-import {ConfigError} from './errors.js'
+import {ConfigError} from '../shared/errors.js'
 
 export interface BrainPaths {
   home: string

@@ -13,7 +13,7 @@
  */
 import net from 'node:net'
 import postgres from 'postgres'
-import {withTimer} from './clock.js'
+import {withTimer} from '../shared/clock.js'
 import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
 import {AttemptTimeoutError} from './errors.js'
 import type {BaseEngineOptions, RebuildContext} from './base-engine.js'

@@ -4,16 +4,16 @@
  * exit. SIGUSR2 makes it `reconnect({force: true})` and record the outcome — this is how
  * `repair --reconnect` heals a live process without restarting it.
  */
-import {safeInterval, type SafeTimer} from './timer.js'
+import {safeInterval, type SafeTimer} from '../shared/timer.js'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
-import {ensurePrivateDir, writeFileAtomic} from './fs-atomic.js'
-import {redactForStorage, summarizeError} from './redact.js'
-import {pidAlive} from './spool/lock.js'
+import {ensurePrivateDir, writeFileAtomic} from '../shared/fs-atomic.js'
+import {redactForStorage, summarizeError} from '../shared/redact.js'
+import {pidAlive} from '../shared/pid.js'
 import type {Engine, HealthSnapshot} from './types.js'
-import {safeLine} from './safe-text.js'
-import {readSmallFileSync} from './fs-read.js'
-import {myUid} from './trust.js'
+import {safeLine} from '../shared/safe-text.js'
+import {readSmallFileSync} from '../shared/fs-read.js'
+import {myUid} from '../shared/trust.js'
 
 export const STATE_FILE_PREFIX = 'engine-'
 

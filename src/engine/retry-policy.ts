@@ -7,7 +7,7 @@
  * ConfigError carrying a paste-ready fix (commands refuse to run on a bad value).
  */
 import type {BackoffPolicy} from './backoff.js'
-import {ConfigError} from './errors.js'
+import {ConfigError} from '../shared/errors.js'
 
 export interface RetryPolicy extends BackoffPolicy {
   maxRetries: number

@@ -12,8 +12,9 @@
  */
 import {createBackoff, type Jitter} from './backoff.js'
 import {classify, type Classified} from './classify.js'
-import {sleep, systemClock, withTimer, type Clock, type Rng} from './clock.js'
-import {AbortedError, AttemptTimeoutError} from './errors.js'
+import {sleep, systemClock, withTimer, type Clock, type Rng} from '../shared/clock.js'
+import {AttemptTimeoutError} from './errors.js'
+import {AbortedError} from '../shared/errors.js'
 import {DEFAULT_RETRY_POLICY} from './retry-policy.js'
 
 export interface AttemptContext {

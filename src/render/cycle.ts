@@ -4,7 +4,7 @@
  * them through its log, which makes them terminal-safe.
  */
 import type {CycleProgress, CycleReport, SourceCycleReport} from '../brain/cycle.js'
-import {plural} from '../engine/plural.js'
+import {plural} from '../shared/plural.js'
 
 /** The passes as a progress line names them. */
 export const CYCLE_PASS: Record<CycleProgress['phase'], string> = {pages: 'pass 1/2 (pages)', entries: 'pass 2/2 (entries and links)'}

@@ -3,21 +3,10 @@
  * what it is waiting for. Pure: the caller passes the time, the width and the charset; the writer
  * (src/cli/progress.ts) decides when and where a line is printed.
  */
-import type {EngineEvent} from '../engine/base-engine.js'
+import {countOf, formatCount, type ProgressCounts} from '../shared/counts.js'
+import type {EngineEvent} from '../engine/index.js'
 import {fitLine} from './grid.js'
 import {oneLine, workflowSafe} from './text.js'
-
-/** Where a piece of long work stands. `total` undefined: not known (no ETA). */
-export interface ProgressCounts {
-  /** What is being done: `notes: pass 1/2 (pages)`, `replay`. */
-  label: string
-  done: number
-  total?: number
-  /** What `done` counts: `files`, `entries`. */
-  unit: string
-  /** Counts after the main one, already words: `1,200 rows`. */
-  extra?: string
-}
 
 /** A task as the writer keeps it: its counts, when it began, and what matters more than its rate. */
 export interface ProgressFrame extends ProgressCounts {
@@ -28,18 +17,6 @@ export interface ProgressFrame extends ProgressCounts {
 
 /** No rate (and so no ETA) before this much of a task has run: the first items say little. */
 const RATE_AFTER_MS = 500
-
-/** `1,639`: grouped by thousands whatever the locale (a log reads the same everywhere). */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return '?'
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
-}
-
-/** `1,639 entries`, `1 entry`, `1 file`: a count and its unit, singular for one. */
-export function countOf(n: number, unit: string): string {
-  const one = unit.endsWith('ies') ? `${unit.slice(0, -3)}y` : unit.endsWith('s') ? unit.slice(0, -1) : unit
-  return `${formatCount(n)} ${n === 1 ? one : unit}`
-}
 
 /** Items per second, or undefined when it cannot be told yet (too early, or no time passed). */
 export function ratePerSecond(done: number, elapsedMs: number): number | undefined {

@@ -4,10 +4,10 @@
  * format shows (display width and wrapping: wrap.ts; the report as a whole: summary.ts).
  * Pure: nothing here reads the environment, the clock or the terminal.
  */
-import {redactForDisplay as redactFull, redactUrl} from '../engine/redact.js'
-import {terminalSafe, workflowSafe} from '../engine/safe-text.js'
+import {redactForDisplay as redactFull, redactUrl} from '../shared/redact.js'
+import {terminalSafe, workflowSafe} from '../shared/safe-text.js'
 
-export {terminalSafe, workflowSafe, type OutputKind} from '../engine/safe-text.js'
+export {terminalSafe, workflowSafe, type OutputKind} from '../shared/safe-text.js'
 
 /**
  * Any value from check data as text, as `String()` gives it (an object's own `toString` included);

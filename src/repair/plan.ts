@@ -6,7 +6,7 @@ import {detailsOf} from '../checks/details.js'
 import {poolNeedsReconnect} from '../checks/pool-health.js'
 import type {Report} from '../checks/types.js'
 import type {ActionName} from './types.js'
-import {plural} from '../engine/plural.js'
+import {plural} from '../shared/plural.js'
 
 export interface PlannedRepair {
   action: ActionName

@@ -3,9 +3,9 @@
  * before now − D, judged by the week in the file name (not mtime: copies and restores change it).
  */
 import {promises as fs} from 'node:fs'
-import {listAuditFiles, weekEndsBefore} from '../engine/audit/index.js'
+import {listAuditFiles, weekEndsBefore} from '../engine/index.js'
 import type {ActionResult, RepairContext} from './types.js'
-import {plural} from '../engine/plural.js'
+import {plural} from '../shared/plural.js'
 
 export async function pruneAudit(auditDir: string, olderThanMs: number, now: number, ctx: RepairContext): Promise<ActionResult> {
   const cutoff = now - olderThanMs

@@ -8,16 +8,13 @@
 import {readFileSync, readlinkSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 import {poolNeedsReconnect} from '../checks/pool-health.js'
-import {classify} from '../engine/classify.js'
-import {sleep, systemClock} from '../engine/clock.js'
-import {readProcessStates, type ReadProcessState} from '../engine/process-state.js'
-import {redactForStorage as redact} from '../engine/redact.js'
-import {shellQuote} from '../engine/shell-quote.js'
-import {withRetry} from '../engine/retry.js'
-import {dirDistrust, myUid} from '../engine/trust.js'
-import type {Engine} from '../engine/types.js'
+import {classify, readProcessStates, type ReadProcessState, withRetry, type Engine} from '../engine/index.js'
+import {sleep, systemClock} from '../shared/clock.js'
+import {redactForStorage as redact} from '../shared/redact.js'
+import {shellQuote} from '../shared/shell-quote.js'
+import {dirDistrust, myUid} from '../shared/trust.js'
 import type {ActionResult, RepairContext} from './types.js'
-import {plural} from '../engine/plural.js'
+import {plural} from '../shared/plural.js'
 
 export interface ProcessOutcome {
   pid: number

@@ -3,14 +3,10 @@
  * writers, one entry at a time, under the spool lock; corrupt entries are reported and kept.
  */
 import {BRAIN_WRITERS} from '../brain/writers.js'
-import {findOpenFailure} from '../engine/pglite/open-errors.js'
-import {LockedError} from '../engine/spool/lock.js'
-import {DeadLetterSpool} from '../engine/spool/dead-letter.js'
-import {replayDeadLetters} from '../engine/spool/replay.js'
-import type {Engine} from '../engine/types.js'
-import {formatCount} from '../render/progress.js'
+import {findOpenFailure, LockedError, DeadLetterSpool, replayDeadLetters, type Engine} from '../engine/index.js'
+import {formatCount} from '../shared/counts.js'
 import type {ActionResult, RepairContext} from './types.js'
-import {plural} from '../engine/plural.js'
+import {plural} from '../shared/plural.js'
 
 export async function planReplay(spoolDir: string): Promise<{entries: number; corrupt: number}> {
   const spool = new DeadLetterSpool(spoolDir)

@@ -1,6 +1,6 @@
 /** The repair vocabulary: per action `{name, status, detail}` (cli.md). */
-import type {Clock} from '../engine/clock.js'
-import type {ProgressCounts} from '../render/progress.js'
+import type {Clock} from '../shared/clock.js'
+import type {ProgressCounts} from '../shared/counts.js'
 
 export type ActionName = 'unlock' | 'reconnect' | 'replay' | 'prune-audit'
 

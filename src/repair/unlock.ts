@@ -6,8 +6,7 @@
  */
 import {existsSync, promises as fs} from 'node:fs'
 import type {ResolvedTarget} from '../config/resolve.js'
-import {inspectLock, readLegacyLock, reapable, reapLock} from '../engine/pglite/data-dir-lock.js'
-import {describeLock, holderLabel} from '../engine/pglite/open-errors.js'
+import {inspectLock, readLegacyLock, reapable, reapLock, describeLock, holderLabel} from '../engine/index.js'
 import type {ActionResult, RepairContext} from './types.js'
 
 export async function unlock(target: ResolvedTarget, ctx: RepairContext): Promise<ActionResult> {

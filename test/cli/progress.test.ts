@@ -16,7 +16,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync} from 'nod
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {CycleReport} from '../../src/brain/cycle.js'
-import {shellCommand} from '../../src/engine/shell-quote.js'
+import {shellCommand} from '../../src/shared/shell-quote.js'
 import {displayWidth} from '../../src/render/wrap.js'
 import {BIN, capture, cliEnv, gbrain, spawnGbrain, type CliResult} from '../helpers/cli.js'
 import {destroyAll, waitFor} from '../helpers/cleanup.js'

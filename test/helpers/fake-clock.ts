@@ -3,7 +3,7 @@
  * the next timer whenever the event loop is otherwise idle (after microtasks), so a retry loop
  * with 10 s backoffs finishes instantly while every delay is recorded.
  */
-import type {Clock} from '../../src/engine/clock.js'
+import type {Clock} from '../../src/shared/clock.js'
 
 interface Timer {
   id: number

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import {listAuditFiles, readWindow, scanWindow} from '../../src/engine/audit/reader.js'
 import type {AuditRow} from '../../src/engine/audit/types.js'
 import {isBatchRetryRow, isDbDisconnectRow, isPoolRecoveryRow} from '../../src/engine/audit/guards.js'
-import {AbortedError} from '../../src/engine/errors.js'
+import {AbortedError} from '../../src/shared/errors.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

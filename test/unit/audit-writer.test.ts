@@ -11,7 +11,7 @@ import {FakeClock} from '../helpers/fake-clock.js'
 
 const PW = 'S3cr3t-PW!x'
 const here = path.dirname(fileURLToPath(import.meta.url))
-const srcEngine = path.resolve(here, '../../src/engine')
+const srcRoot = path.resolve(here, '../../src')
 
 let root: string
 beforeAll(() => {
@@ -221,12 +221,12 @@ describe('AuditWriter: best effort', () => {
  */
 describe('AuditWriter: concurrent processes', () => {
   function transpile(outRoot: string): void {
-    for (const rel of ['redact.ts', 'safe-text.ts', 'clock.ts', 'timer.ts', 'errors.ts', 'audit/iso-week.ts', 'audit/types.ts', 'audit/writer.ts']) {
-      const source = fs.readFileSync(path.join(srcEngine, rel), 'utf8')
+    for (const rel of ['shared/redact.ts', 'shared/safe-text.ts', 'shared/clock.ts', 'shared/timer.ts', 'shared/errors.ts', 'engine/audit/iso-week.ts', 'engine/audit/types.ts', 'engine/audit/writer.ts']) {
+      const source = fs.readFileSync(path.join(srcRoot, rel), 'utf8')
       const out = ts.transpileModule(source, {
         compilerOptions: {module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022},
       }).outputText
-      const dest = path.join(outRoot, 'engine', rel.replace(/\.ts$/, '.js'))
+      const dest = path.join(outRoot, rel.replace(/\.ts$/, '.js'))
       fs.mkdirSync(path.dirname(dest), {recursive: true})
       fs.writeFileSync(dest, out)
     }

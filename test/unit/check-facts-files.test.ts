@@ -5,8 +5,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {gatherBatchRetry, gatherPoolRecovery} from '../../src/checks/facts/audit-windows.js'
 import {fileGatherers} from '../../src/checks/facts/index.js'
 import {gatherProcesses} from '../../src/checks/facts/processes.js'
-import {shellQuote} from '../../src/engine/shell-quote.js'
-import {AbortedError} from '../../src/engine/errors.js'
+import {shellQuote} from '../../src/shared/shell-quote.js'
+import {AbortedError} from '../../src/shared/errors.js'
 import type {BrainPaths} from '../../src/engine/paths.js'
 
 const HOUR = 3_600_000

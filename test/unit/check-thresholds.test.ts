@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {THRESHOLD_DEFAULTS, readLadder, readThreshold, validateThresholds} from '../../src/checks/thresholds.js'
-import {ConfigError} from '../../src/engine/errors.js'
+import {ConfigError} from '../../src/shared/errors.js'
 
 function configError(f: () => unknown): ConfigError {
   try {

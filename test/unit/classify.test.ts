@@ -3,7 +3,8 @@ import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
 import postgres from 'postgres'
 import {KIND_HINTS, classify, type Classified, type ErrorKind} from '../../src/engine/classify.js'
-import {AbortedError, AttemptTimeoutError, ConfigError, NoConnectionError} from '../../src/engine/errors.js'
+import {AttemptTimeoutError, NoConnectionError} from '../../src/engine/errors.js'
+import {AbortedError, ConfigError} from '../../src/shared/errors.js'
 
 const PW = 'S3cr3t-PW!x'
 

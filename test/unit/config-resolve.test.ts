@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {resolveTarget} from '../../src/config/resolve.js'
-import {ConfigError} from '../../src/engine/errors.js'
+import {ConfigError} from '../../src/shared/errors.js'
 
 const PW = 'Pl4nted-S3cret!x'
 

@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {readSmallFileSync} from '../../src/engine/fs-read.js'
+import {readSmallFileSync} from '../../src/shared/fs-read.js'
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'gbrain-fs-read-'))
 afterAll(() => rmSync(root, {recursive: true, force: true}))

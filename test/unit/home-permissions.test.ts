@@ -9,7 +9,7 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {judgeAuditLog} from '../../src/checks/audit-log.js'
 import {gatherAuditFiles} from '../../src/checks/facts/audit-files.js'
-import {ensurePrivateDir} from '../../src/engine/fs-atomic.js'
+import {ensurePrivateDir} from '../../src/shared/fs-atomic.js'
 import {resolvePaths} from '../../src/engine/paths.js'
 
 let root: string

@@ -5,7 +5,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../../src/cli/interrupt.js'
-import {AbortedError} from '../../src/engine/errors.js'
+import {AbortedError} from '../../src/shared/errors.js'
 
 describe('Interrupt', () => {
   it('the first signal aborts the work and is remembered; later signals change nothing', () => {

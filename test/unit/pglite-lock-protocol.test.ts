@@ -28,8 +28,9 @@ import {
   type LockEvent,
   type LockObservation,
 } from '../../src/engine/pglite/data-dir-lock.js'
-import {AbortedError} from '../../src/engine/errors.js'
-import {inspectProcess, liveness, looksLike} from '../../src/engine/pglite/holder-process.js'
+import {AbortedError} from '../../src/shared/errors.js'
+import {liveness} from '../../src/shared/pid.js'
+import {inspectProcess, looksLike} from '../../src/engine/pglite/holder-process.js'
 import {describeLock, findOpenFailure, formatAge, holderLabel, PGliteLockedError} from '../../src/engine/pglite/open-errors.js'
 
 /** Slack above a wall-clock lower bound: a loaded 2-core CI machine, never the thing under test. */

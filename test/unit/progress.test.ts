@@ -14,8 +14,9 @@ import {BaseEngine, BatchFailedError, type EngineEvent} from '../../src/engine/b
 import {DeadLetterSpool} from '../../src/engine/spool/dead-letter.js'
 import type {BatchWriter, DisconnectOptions, Executor} from '../../src/engine/types.js'
 import {
-  countOf, engineNote, etaMs, fitWidth, formatCount, formatEta, formatFinished, formatProgress, ratePerSecond, type ProgressFrame,
+  engineNote, etaMs, fitWidth, formatEta, formatFinished, formatProgress, ratePerSecond, type ProgressFrame,
 } from '../../src/render/progress.js'
+import {countOf, formatCount} from '../../src/shared/counts.js'
 import {displayWidth} from '../../src/render/wrap.js'
 import {FakeClock} from '../helpers/fake-clock.js'
 

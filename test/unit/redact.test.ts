@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
-import {REDACT_MAX_CHARS, redactForStorage as redact, redactForDisplay as redactFull, redactUrl, summarizeError} from '../../src/engine/redact.js'
+import {REDACT_MAX_CHARS, redactForStorage as redact, redactForDisplay as redactFull, redactUrl, summarizeError} from '../../src/shared/redact.js'
 
 const PW = 'S3cr3t-PW!x'
 

@@ -4,7 +4,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import type {EngineProcessState, ReadProcessState} from '../../src/engine/process-state.js'
-import {redactForStorage as redact} from '../../src/engine/redact.js'
+import {redactForStorage as redact} from '../../src/shared/redact.js'
 import type {HealthSnapshot} from '../../src/engine/types.js'
 import {needsReconnect, verifyOwner, type ProcReader} from '../../src/repair/reconnect.js'
 

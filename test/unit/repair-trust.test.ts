@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {readProcessStates} from '../../src/engine/process-state.js'
-import {dirDistrust} from '../../src/engine/trust.js'
+import {dirDistrust} from '../../src/shared/trust.js'
 import {reconnect} from '../../src/repair/reconnect.js'
 import {pidKit} from '../helpers/pids.js'
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {ConfigError} from '../../src/engine/errors.js'
+import {ConfigError} from '../../src/shared/errors.js'
 import {DEFAULT_RETRY_POLICY, inspectRetryPolicy, loadRetryPolicy} from '../../src/engine/retry-policy.js'
 
 describe('retry policy from the environment', () => {

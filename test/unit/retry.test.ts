@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import type {Classified} from '../../src/engine/classify.js'
-import {AbortedError, AttemptTimeoutError} from '../../src/engine/errors.js'
+import {AttemptTimeoutError} from '../../src/engine/errors.js'
+import {AbortedError} from '../../src/shared/errors.js'
 import {RetryExhaustedError, withRetry, type RetryOptions} from '../../src/engine/retry.js'
 import {FakeClock} from '../helpers/fake-clock.js'
 

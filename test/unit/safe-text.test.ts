@@ -1,7 +1,7 @@
-/** The one sanitiser under every printer (engine/safe-text.ts): terminal-safe, no workflow command, ellipsized at a word. */
+/** The one sanitiser under every printer (shared/safe-text.ts): terminal-safe, no workflow command, ellipsized at a word. */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {ellipsize, safeLine, workflowSafe} from '../../src/engine/safe-text.js'
+import {ellipsize, safeLine, workflowSafe} from '../../src/shared/safe-text.js'
 
 describe('ellipsize', () => {
   it('keeps text that fits and cuts long text at a word, never mid-word (issue 10: the lock message cut at 200 characters)', () => {

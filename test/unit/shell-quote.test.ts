@@ -11,7 +11,7 @@ import {describe, expect, it} from 'vitest'
 import {judgeCycleFreshness} from '../../src/checks/cycle-freshness.js'
 import {judgeSyncFreshness} from '../../src/checks/sync-freshness.js'
 import {validateThresholds} from '../../src/checks/thresholds.js'
-import {flagArgs, shellCommand, shellQuote} from '../../src/engine/shell-quote.js'
+import {flagArgs, shellCommand, shellQuote} from '../../src/shared/shell-quote.js'
 
 /** argv as `sh` parses `line` (each word printed NUL-terminated by printf). */
 function shParse(line: string, cwd?: string): string[] {

@@ -1,11 +1,11 @@
 /**
  * Timers cannot overflow (issue 10, class 2): Node fires a setTimeout of more than 2^31 − 1 ms
  * after 1 ms, so a 30-day `cycle --watch --interval` was a hot loop. Every timer goes through
- * engine/timer.ts; these tests fail on a plain setTimeout.
+ * shared/timer.ts; these tests fail on a plain setTimeout.
  */
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {sleep, systemClock} from '../../src/engine/clock.js'
-import {MAX_TIMER_MS, safeInterval, safeTimeout} from '../../src/engine/timer.js'
+import {sleep, systemClock} from '../../src/shared/clock.js'
+import {MAX_TIMER_MS, safeInterval, safeTimeout} from '../../src/shared/timer.js'
 
 const DAY = 86_400_000
 // Virtual time throughout: vitest's fake timers fire a plain setTimeout past 2^31 − 1 ms after

@@ -5,12 +5,10 @@
  */
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
-import {AbortedError} from '../../engine/errors.js'
-import {formatIsoWeek, weekEndsBefore} from '../../engine/audit/iso-week.js'
-import {listAuditFiles} from '../../engine/audit/reader.js'
-import type {BrainPaths} from '../../engine/paths.js'
-import {summarizeError} from '../../engine/redact.js'
-import {myUid} from '../../engine/trust.js'
+import {AbortedError} from '../../shared/errors.js'
+import {formatIsoWeek, weekEndsBefore, listAuditFiles, type BrainPaths} from '../../engine/index.js'
+import {summarizeError} from '../../shared/redact.js'
+import {myUid} from '../../shared/trust.js'
 import {checkAbort, errnoCode, modeOf} from './fs.js'
 
 const DAY_MS = 24 * 3_600_000

@@ -4,12 +4,9 @@
  * bounded whatever the size of the trail). `batch_retry_health`, `pool_reap_health` and
  * `audit_log` judge them.
  */
-import {fastRetryRow} from '../../engine/audit/fast-row.js'
-import {isBatchRetryRow, isPoolRecoveryRow} from '../../engine/audit/guards.js'
-import {scanWindow, type UnreadableFile, type WindowStats} from '../../engine/audit/reader.js'
-import {POOL_RECOVERY_KINDS, type AuditRow, type PoolRecoveryKind} from '../../engine/audit/types.js'
-import {redactForStorage as redact} from '../../engine/redact.js'
-import {pidAlive} from '../../engine/spool/lock.js'
+import {fastRetryRow, isBatchRetryRow, isPoolRecoveryRow, scanWindow, type UnreadableFile, type WindowStats, POOL_RECOVERY_KINDS, type AuditRow, type PoolRecoveryKind} from '../../engine/index.js'
+import {redactForStorage as redact} from '../../shared/redact.js'
+import {pidAlive} from '../../shared/pid.js'
 
 const HOUR_MS = 3_600_000
 /** `batch_retry_health` looks at the last 24 h (gbrain's window). */

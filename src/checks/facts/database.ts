@@ -8,10 +8,8 @@ import {memo} from '../memo.js'
 import {existsSync} from 'node:fs'
 import type {ResolvedTarget} from '../../config/resolve.js'
 import {listSources, type SourceRow} from '../../brain/sources.js'
-import {classify, type Classified} from '../../engine/classify.js'
-import {inspectLock, lockDirOf, readLegacyLock, type LegacyLock, type LockObservation} from '../../engine/pglite/data-dir-lock.js'
-import {findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix} from '../../engine/pglite/open-errors.js'
-import type {Engine} from '../../engine/types.js'
+import {classify, type Classified, inspectLock, lockDirOf, readLegacyLock, type LegacyLock, type LockObservation, findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix, type Engine} from '../../engine/index.js'
+import {loadPGliteEngine, loadPostgresEngine} from '../../engine/open.js'
 
 export interface ConnectionFacts {
   status: 'ok' | 'failed' | 'not_configured' | 'locked'
@@ -140,7 +138,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       // Observe the lock before asking for it (pglite_lock reports the holder, never ourselves).
       await lock()
       if (!existsSync(target.dataDir)) return {...base, status: 'not_configured'}
-      const {PGliteEngine} = await import('../../engine/pglite-engine.js')
+      const PGliteEngine = await loadPGliteEngine()
       engine = new PGliteEngine({
         dataDir: target.dataDir,
         createIfMissing: false,
@@ -152,7 +150,7 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         lock: {waitMs: lockWaitMs(options.connectTimeoutMs), reap: false, signal: ending.signal},
       })
     } else {
-      const {PostgresEngine} = await import('../../engine/postgres-engine.js')
+      const PostgresEngine = await loadPostgresEngine()
       engine = new PostgresEngine({
         url: target.url.clientUrl,
         env: options.env,

@@ -5,9 +5,9 @@
  */
 import {constants, promises as fs} from 'node:fs'
 import path from 'node:path'
-import type {BrainPaths} from '../../engine/paths.js'
-import {summarizeError} from '../../engine/redact.js'
-import {myUid} from '../../engine/trust.js'
+import type {BrainPaths} from '../../engine/index.js'
+import {summarizeError} from '../../shared/redact.js'
+import {myUid} from '../../shared/trust.js'
 
 export interface DiskFacts {
   /** One entry per distinct filesystem, with the brain directories it holds. */

@@ -3,7 +3,7 @@
  * files, the permission bits of a path (null when it cannot be stat'ed).
  */
 import {promises as fs} from 'node:fs'
-import {AbortedError} from '../../engine/errors.js'
+import {AbortedError} from '../../shared/errors.js'
 
 export function errnoCode(e: unknown): string | undefined {
   const code = (e as {code?: unknown} | null)?.code

@@ -4,8 +4,7 @@
  * needs it) and hands the judges plain data. Gatherers take an abort signal and nothing a judge
  * decides with: thresholds are applied by the judges.
  */
-import type {BrainPaths} from '../../engine/paths.js'
-import {inspectRetryPolicy, type InspectedRetryPolicy} from '../../engine/retry-policy.js'
+import {type BrainPaths, inspectRetryPolicy, type InspectedRetryPolicy} from '../../engine/index.js'
 import {gatherAuditFiles, type AuditFilesFacts} from './audit-files.js'
 import {gatherBatchRetry, gatherPoolRecovery, type BatchRetryFacts, type PoolRecoveryFacts} from './audit-windows.js'
 import type {ConnectionFacts, DbFacts, IdleTxFacts, LockFacts, SlotFacts, SourcesFacts} from './database.js'

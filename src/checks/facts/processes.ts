@@ -1,6 +1,6 @@
 /** The engine process state files of the run directory, read once (engine/process-state.ts). */
-import {readProcessStates, type ReadProcessState} from '../../engine/process-state.js'
-import {summarizeError} from '../../engine/redact.js'
+import {readProcessStates, type ReadProcessState} from '../../engine/index.js'
+import {summarizeError} from '../../shared/redact.js'
 
 export interface ProcessFacts {
   run_dir: string

@@ -2,10 +2,9 @@
  * The dead-letter spool as the doctor sees it: every entry read one at a time and kept only as a
  * summary (ids, sites, counts, ages — never rows), corrupt entries, and the loss ledger.
  */
-import {AbortedError} from '../../engine/errors.js'
-import {summarizeError} from '../../engine/redact.js'
-import {CorruptSpoolEntryError, DeadLetterSpool} from '../../engine/spool/dead-letter.js'
-import {readLedger, type LedgerFacts} from '../../engine/spool/loss-ledger.js'
+import {AbortedError} from '../../shared/errors.js'
+import {summarizeError} from '../../shared/redact.js'
+import {CorruptSpoolEntryError, DeadLetterSpool, readLedger, type LedgerFacts} from '../../engine/index.js'
 import {checkAbort, errnoCode, modeOf} from './fs.js'
 
 export interface SpoolEntrySummary {

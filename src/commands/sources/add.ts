@@ -4,7 +4,7 @@ import path from 'node:path'
 import {BaseCommand} from '../../cli/base-command.js'
 import {UsageError} from '../../cli/errors.js'
 import {addSource, type SourceRow} from '../../brain/sources.js'
-import {classify} from '../../engine/classify.js'
+import {classify} from '../../engine/index.js'
 
 export default class SourcesAdd extends BaseCommand<typeof SourcesAdd> {
   static override summary = 'Add a markdown source (or update its path and name)'

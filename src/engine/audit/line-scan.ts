@@ -15,7 +15,7 @@
  */
 import type {FileHandle} from 'node:fs/promises'
 import {isUtf8} from 'node:buffer'
-import {AbortedError} from '../errors.js'
+import {AbortedError} from '../../shared/errors.js'
 import type {AuditRow} from './types.js'
 
 /** Where bytes read are counted. */

@@ -15,11 +15,11 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {systemClock, type Clock} from '../clock.js'
-import {redactForStorage, summarizeError} from '../redact.js'
+import {systemClock, type Clock} from '../../shared/clock.js'
+import {redactForStorage, summarizeError} from '../../shared/redact.js'
 import {auditFileName} from './iso-week.js'
 import type {AuditRowMap, WritableAuditFeature} from './types.js'
-import {safeLine} from '../safe-text.js'
+import {safeLine} from '../../shared/safe-text.js'
 
 export interface AuditWriterOptions {
   /** The audit directory (created 0700 on first write). */

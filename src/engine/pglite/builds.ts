@@ -12,7 +12,7 @@
  *   `pg_trgm`; 0.5.x ships no `vector` (it is a separate package pinned to another PGlite patch
  *   release), and those brains never installed it.
  */
-import {readSmallFileSync} from '../fs-read.js'
+import {readSmallFileSync} from '../../shared/fs-read.js'
 import path from 'node:path'
 
 export const DEFAULT_MAJOR = 17

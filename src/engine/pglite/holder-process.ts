@@ -6,9 +6,8 @@
  */
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
+import {liveness, type Liveness} from '../../shared/pid.js'
 import {lockText} from './lock-text.js'
-
-export type Liveness = 'running' | 'other-user' | 'malformed-pid' | 'dead'
 
 export interface HolderProcess {
   alive: boolean
@@ -19,33 +18,6 @@ export interface HolderProcess {
   looks_like: 'gbrain' | 'node' | 'bun' | 'other' | 'unknown'
   /** When the process started (ms since the epoch), from /proc, when readable. */
   started_at: number | null
-}
-
-/**
- * gbrain's liveness rule: only ESRCH means dead — plus one certainty it does not use: a zombie
- * (state `Z` in /proc, a process that has exited and waits for its parent to reap it) answers
- * `kill(pid, 0)` but can never release its lock or touch the brain again, so it counts as dead.
- */
-export function liveness(pid: unknown, procRoot = '/proc'): Liveness {
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return 'malformed-pid'
-  try {
-    process.kill(pid, 0)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ESRCH') return 'dead'
-    return 'other-user' // EPERM (and anything unexpected): never call it dead
-  }
-  return processState(pid, procRoot) === 'Z' ? 'dead' : 'running'
-}
-
-/** The one-letter state from /proc/<pid>/stat (after the parenthesised name), or null. */
-function processState(pid: number, procRoot: string): string | null {
-  try {
-    const stat = readFileSync(path.join(procRoot, String(pid), 'stat'), 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null
-  } catch {
-    return null
-  }
 }
 
 export function inspectProcess(pid: unknown, procRoot = '/proc'): HolderProcess {

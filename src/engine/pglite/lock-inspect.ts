@@ -7,9 +7,10 @@
  */
 import {lstatSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {readSmallFileSync} from '../fs-read.js'
-import {ellipsize} from '../safe-text.js'
-import {inspectProcess, liveness, type HolderProcess} from './holder-process.js'
+import {readSmallFileSync} from '../../shared/fs-read.js'
+import {ellipsize} from '../../shared/safe-text.js'
+import {liveness} from '../../shared/pid.js'
+import {inspectProcess, type HolderProcess} from './holder-process.js'
 import {lockText} from './lock-text.js'
 
 export const LOCK_DIR_NAME = '.gbrain-lock'

@@ -2,8 +2,8 @@
  * One line of text from a lock file or another process's argv, safe to show: the one sanitiser
  * (no terminal control, no workflow command, one line), credentials redacted, bounded.
  */
-import {redactForStorage} from '../redact.js'
-import {safeLine} from '../safe-text.js'
+import {redactForStorage} from '../../shared/redact.js'
+import {safeLine} from '../../shared/safe-text.js'
 
 export function lockText(value: unknown): string {
   const s = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)

@@ -3,10 +3,10 @@
  * PostgreSQL major, damaged — each with its own message and fix. Every command shows these the
  * same way (cli/errors.ts); the doctor's `connection` check reads `openCause` and `fix`.
  */
-import {shellCommand} from '../shell-quote.js'
+import {shellCommand} from '../../shared/shell-quote.js'
 import {DEFAULT_MAJOR, SUPPORTED_MAJORS} from './builds.js'
 import type {LockObservation} from './data-dir-lock.js'
-import {ellipsize} from '../safe-text.js'
+import {ellipsize} from '../../shared/safe-text.js'
 
 export type OpenCause = 'missing' | 'locked' | 'wrong_major' | 'damaged'
 

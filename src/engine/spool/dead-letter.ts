@@ -6,7 +6,7 @@
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
-import {ensurePrivateDir, writeFileAtomic} from '../fs-atomic.js'
+import {ensurePrivateDir, writeFileAtomic} from '../../shared/fs-atomic.js'
 
 export const SPOOL_FORMAT_VERSION = 1
 

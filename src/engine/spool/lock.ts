@@ -4,9 +4,10 @@
  */
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
-import {ensurePrivateDir} from '../fs-atomic.js'
-import {readSmallFileSync} from '../fs-read.js'
+import {ensurePrivateDir} from '../../shared/fs-atomic.js'
+import {readSmallFileSync} from '../../shared/fs-read.js'
 import path from 'node:path'
+import {pidAlive} from '../../shared/pid.js'
 
 export class LockedError extends Error {
   readonly code = 'LOCKED'
@@ -18,16 +19,6 @@ export class LockedError extends Error {
         : `${pid === process.pid ? 'this process' : `another process (pid ${pid})`} holds ${path.basename(file)}; wait for it to finish`,
     )
     this.name = 'LockedError'
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

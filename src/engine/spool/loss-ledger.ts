@@ -16,7 +16,7 @@
  */
 import {constants, promises as fs} from 'node:fs'
 import path from 'node:path'
-import {ensurePrivateDir, writeFileAtomic} from '../fs-atomic.js'
+import {ensurePrivateDir, writeFileAtomic} from '../../shared/fs-atomic.js'
 
 export const LEDGER_NAME = 'loss.ledger'
 export const LEDGER_SLOTS = 16

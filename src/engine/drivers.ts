@@ -1,0 +1,9 @@
+/**
+ * The engine's constructors, for code that builds an engine itself (an embedder, the benchmarks):
+ * loading this module loads both drivers. The CLI never imports it; it opens engines through
+ * `open.ts`, which loads only the driver a target needs.
+ */
+export {AuditWriter} from './audit/writer.js'
+export {PGliteEngine} from './pglite-engine.js'
+export {PostgresEngine} from './postgres-engine.js'
+export {DeadLetterSpool} from './spool/dead-letter.js'
