@@ -8,7 +8,7 @@
  * report as JSON (which carries every character). Each measurement renders the report 5 times.
  */
 import type {CheckResult, Report} from '../../src/checks/types.js'
-import {buildReport} from '../../test/unit/render-fixtures.js'
+import {buildReport} from '../../test/unit/render/fixtures.js'
 import {renderJson} from '../../src/render/json.js'
 import {renderTable} from '../../src/render/table.js'
 import type {BenchContext} from '../lib/context.js'
