@@ -75,6 +75,8 @@ export function withTimer<T>(
         if (finish()) resolve(v)
       },
       (e: unknown) => {
+        // The raced promise's own reason, unchanged: wrapping it would hide what the caller threw.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         if (finish()) reject(e)
       },
     )

@@ -83,7 +83,7 @@ export function engineContract(name: string, factory: ContractFactory): void {
 
     const auditRows = async (feature: string): Promise<Record<string, unknown>[]> => {
       const r = await readWindow({dir: path.join(subject.home, 'audit'), feature, windowMs: 3600_000, now: Date.now() + 1000})
-      return r.rows as Record<string, unknown>[]
+      return r.rows
     }
     /** Audit rows are appended asynchronously; disconnect() flushes, and so does this. */
     const flushed = async (feature: string): Promise<Record<string, unknown>[]> => {
@@ -282,7 +282,7 @@ export function engineContract(name: string, factory: ContractFactory): void {
       await engine.batch('contract.broken', rows, brokenWriter).catch(() => {})
       await engine.batch('contract.broken', rows, brokenWriter).catch(() => {}) // the same rows spooled twice
       expect(await spool().list()).toHaveLength(2)
-      const report = await replayDeadLetters({spool: spool(), engine, writers: new Map([[TARGET, contractWriter as BatchWriter<unknown>]])})
+      const report = await replayDeadLetters({spool: spool(), engine, writers: new Map([[TARGET, contractWriter]])})
       expect(report.entries).toBe(2)
       expect(report.replayed.map((r) => r.inserted)).toEqual([25, 0])
       expect(report.rows_inserted).toBe(25)

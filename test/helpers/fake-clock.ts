@@ -80,9 +80,3 @@ export class FakeClock implements Clock {
     })
   }
 }
-
-/** A deterministic rng cycling through the given values. */
-export function seqRng(...values: number[]): () => number {
-  let i = 0
-  return () => values[i++ % values.length] ?? 0
-}

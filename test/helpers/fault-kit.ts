@@ -13,7 +13,7 @@ import {emptyReport, noteLanded, rowsWriter, TABLE, type RunReport, type WorkRow
 /** Rows of one audit feature written in the last hour under `<home>/audit`. */
 export async function auditRows(home: string, feature: string): Promise<Record<string, unknown>[]> {
   const r = await readWindow({dir: path.join(home, 'audit'), feature, windowMs: 3600_000, now: Date.now() + 1000})
-  return r.rows as Record<string, unknown>[]
+  return r.rows
 }
 
 export interface RetryCounts {
@@ -31,7 +31,7 @@ export async function retryCounts(home: string): Promise<RetryCounts> {
     retries: by('success').length,
     recovered: by('recovered').length,
     exhausted: by('exhausted').length,
-    codes: [...new Set(by('success').map((r) => String(r.error_code ?? r.error_message_summary ?? '?')))],
+    codes: [...new Set(by('success').map((r) => textOf(r.error_code ?? r.error_message_summary ?? '?')))],
   }
 }
 
@@ -145,4 +145,9 @@ export async function runBatchesWith(
     }
   }
   return report
+}
+
+/** A row field as text: strings as they are, anything else as JSON (never `[object Object]`). */
+function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v)
 }

@@ -216,7 +216,7 @@ export async function startProxy(targetPort: number, opts: { host?: string } = {
         conn.groupText = undefined;
       }
       if (text === undefined) continue;
-      const arm = arms.find((a) => !a.fired && safeMatch(a.predicate, text!));
+      const arm = arms.find((a) => !a.fired && safeMatch(a.predicate, text));
       if (!arm) continue;
       arm.fired = true;
       arms = arms.filter((a) => a !== arm);

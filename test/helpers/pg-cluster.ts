@@ -17,8 +17,7 @@ import { register, pidAlive, sleepSync } from './cleanup.js';
 import { probeUntilReady } from './pg-probe.js';
 import { chownToPostgres, freePort, run, runAsPostgres, sqlLiteral } from './proc.js';
 
-export { probeReadiness, probeUntilReady } from './pg-probe.js';
-export type { ProbeResult, ProbeOptions } from './pg-probe.js';
+export { probeReadiness } from './pg-probe.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const PSQL = '/usr/bin/psql';
@@ -205,13 +204,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<PgCluster
   } catch (e) {
     const logTail = cluster.log().slice(-2000);
     await cluster.destroy().catch(() => undefined);
-    throw new Error(`startCluster failed: ${(e as Error).message}\n--- pg.log ---\n${logTail}`);
+    throw new Error(`startCluster failed: ${(e as Error).message}\n--- pg.log ---\n${logTail}`, {cause: e});
   }
 }
 
 /** Quote a conf value unless it is a plain number/identifier-ish token. */
 function confValue(v: string): string {
-  return /^[A-Za-z0-9_.\-]+$/.test(v) ? v : sqlLiteral(v);
+  return /^[A-Za-z0-9_.-]+$/.test(v) ? v : sqlLiteral(v);
 }
 
 /** Append settings to postgresql.conf (later lines win, so re-appending `port` is fine). */

@@ -10,9 +10,9 @@
  */
 
 export const PROTOCOL_V3 = 196608;
-export const SSL_REQUEST_CODE = 80877103;
-export const GSSENC_REQUEST_CODE = 80877104;
-export const CANCEL_REQUEST_CODE = 80877102;
+const SSL_REQUEST_CODE = 80877103;
+const GSSENC_REQUEST_CODE = 80877104;
+const CANCEL_REQUEST_CODE = 80877102;
 
 /** Hard cap so a framing bug or non-PG peer is detected instead of buffering forever. */
 const MAX_MESSAGE = 1 << 30;

@@ -194,6 +194,6 @@ export async function startPgBouncer(cluster: PgCluster, opts: PgBouncerOptions 
   } catch (e) {
     const logTail = bouncer.log().slice(-2000);
     await bouncer.destroy().catch(() => undefined);
-    throw new Error(`startPgBouncer failed: ${(e as Error).message}\n--- pgbouncer.log ---\n${logTail}`);
+    throw new Error(`startPgBouncer failed: ${(e as Error).message}\n--- pgbouncer.log ---\n${logTail}`, {cause: e});
   }
 }

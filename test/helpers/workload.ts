@@ -163,7 +163,7 @@ export interface Accounting {
 /** Count rows in the table (direct admin connection) and in the spool. */
 export async function account(url: string, spoolDir: string, table = TABLE): Promise<Accounting> {
   const sql = postgres(url, {max: 1, fetch_types: false, onnotice: () => {}, connection: {application_name: 'admin'}})
-  let inTable = 0
+  let inTable: number
   const keys = new Set<string>()
   try {
     const rows = await sql.unsafe<{key: string}[]>(`select key from ${table}`)

@@ -7,7 +7,7 @@ import {ConfigError} from '../../../src/shared/errors.js'
 
 const PW = 'Pl4nted-S3cret!x'
 
-function home(config?: unknown | string): string {
+function home(config?: unknown): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gbrain-cfg-'))
   if (config !== undefined) {
     mkdirSync(path.join(dir, '.gbrain'), {recursive: true})

@@ -88,9 +88,18 @@ describe('gatherBatchRetry with the fast path', () => {
     await scanWindow({dir, feature: 'batch-retry', windowMs: 86_400_000, now}, (row) => {
       const s = String(row.site)
       const v = ref.bySite.get(s) ?? [0, 0, 0]
-      if (row.outcome === 'success') (ref.scheduled++, v[0]!++)
-      if (row.outcome === 'recovered') (ref.recovered++, v[1]!++)
-      if (row.outcome === 'exhausted') (ref.exhausted++, v[2]!++)
+      if (row.outcome === 'success') {
+        ref.scheduled++
+        v[0]!++
+      }
+      if (row.outcome === 'recovered') {
+        ref.recovered++
+        v[1]!++
+      }
+      if (row.outcome === 'exhausted') {
+        ref.exhausted++
+        v[2]!++
+      }
       ref.bySite.set(s, v)
     })
     expect(facts.retries_scheduled).toBe(ref.scheduled)

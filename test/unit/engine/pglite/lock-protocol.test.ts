@@ -413,7 +413,7 @@ describe('a zombie holder (exited, not yet reaped by its parent) is dead', () =>
     // `sleep 30` (after exec) is the parent of a short child it never waits for: a zombie.
     const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], {stdio: ['ignore', 'pipe', 'ignore']})
     try {
-      const [line] = (await once(parent.stdout!, 'data')) as [Buffer]
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer]
       const zombie = Number(line.toString().trim())
       const state = (): string => readFileSync(`/proc/${zombie}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!
       const t0 = Date.now()
@@ -436,7 +436,7 @@ describe('a zombie holder (exited, not yet reaped by its parent) is dead', () =>
 describe('a malformed pid counts as alive', () => {
   it.each([['"abc"', 'abc'], ['-1', -1], ['0', 0], ['1.5', 1.5], ['missing', undefined]])('pid %s: inspect says alive (malformed-pid), never reaped', async (_label, pid) => {
     const d = dataDir()
-    const body = holderBody(pid as number, 'sync')
+    const body = holderBody(pid, 'sync')
     if (pid === undefined) delete (body as {pid?: unknown}).pid
     const text = writeLock(d, body)
     const o = inspectLock(d)
@@ -502,13 +502,13 @@ describe('hostile lock content', () => {
     expect(o.state).toBe('held')
     if (o.state !== 'held') return
     const c = o.holder.command
-    // eslint-disable-next-line no-control-regex
+     
     expect(c).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
     expect(c.length).toBeLessThanOrEqual(200)
     expect(c).not.toContain('pw')
     expect(c).not.toContain('user:')
     expect(c).toContain('bun gbrain sync')
-    // eslint-disable-next-line no-control-regex
+     
     expect(o.holder.subcommand).not.toMatch(/[\u0000-\u001f]/)
     const text = describeLock(o).text
     expect(text).not.toContain('\n')

@@ -23,7 +23,7 @@ describe('acquireLock', () => {
     const second = await acquireLock(file).then(() => 'acquired', (e: unknown) => e)
     expect(second).toBeInstanceOf(LockedError)
     expect((second as LockedError).pid).toBe(process.pid)
-    expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid) // untouched
+    expect((JSON.parse(readFileSync(file, 'utf8')) as {pid: number}).pid).toBe(process.pid) // untouched
     await release()
     expect(existsSync(file)).toBe(false)
     const again = await acquireLock(file)
@@ -34,7 +34,7 @@ describe('acquireLock', () => {
     const file = path.join(dir, '.replay.lock')
     writeFileSync(file, JSON.stringify({pid: process.pid, started_at: '2026-01-01T00:00:00Z', token: 'old'}))
     const release = await acquireLock(file)
-    expect(JSON.parse(readFileSync(file, 'utf8')).token).not.toBe('old')
+    expect((JSON.parse(readFileSync(file, 'utf8')) as {token: string}).token).not.toBe('old')
     await release()
   })
 
@@ -43,7 +43,7 @@ describe('acquireLock', () => {
     const release = await acquireLock(file)
     writeFileSync(file, JSON.stringify({pid: 1, token: 'someone-else'})) // taken over meanwhile
     await release()
-    expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe('someone-else')
+    expect((JSON.parse(readFileSync(file, 'utf8')) as {token: string}).token).toBe('someone-else')
   })
 
   it('a FIFO at the lock path is refused without hanging (treated as a lock held, then stale when old)', async () => {
