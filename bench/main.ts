@@ -48,7 +48,8 @@ function parseArgs(argv: string[]): {quick: boolean; only?: string[]; rounds?: n
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--quick') out.quick = true
-    else if (a === '--only' || a.startsWith('--only=')) out.only = (a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').filter(Boolean)
+    else if (a === '--only' || a.startsWith('--only='))
+      out.only = (a.includes('=') ? a.slice(7) : (argv[++i] ?? '')).split(',').filter(Boolean)
     else if (a === '--rounds' || a.startsWith('--rounds=')) out.rounds = Number(a.includes('=') ? a.slice(9) : argv[++i])
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`usage: npm run bench [-- --quick] [-- --only ${BENCHES.map(([n]) => n).join(',')}] [-- --rounds N]\n`)
@@ -102,7 +103,15 @@ async function main(): Promise<number> {
       } catch (e) {
         const message = e instanceof Error ? (e.stack ?? e.message) : String(e)
         ctx.log(`${name} FAILED: ${message}`)
-        results.push({name, input: '', rows: [], data: {}, notes: [], error: e instanceof Error ? e.message : String(e), durationMs: performance.now() - t})
+        results.push({
+          name,
+          input: '',
+          rows: [],
+          data: {},
+          notes: [],
+          error: e instanceof Error ? e.message : String(e),
+          durationMs: performance.now() - t,
+        })
       }
     }
   } finally {

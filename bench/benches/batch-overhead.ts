@@ -16,7 +16,11 @@ type EngineModule = typeof import('../../src/engine/drivers.js')
 
 function makeRows(sample: number, batches: number, size: number): WorkRow[][] {
   return Array.from({length: batches}, (_, b) =>
-    Array.from({length: size}, (_, i) => ({key: `s${sample}-b${b}-r${i}`, batch: b, payload: `timeline entry ${b}/${i} of sample ${sample}: some text`})),
+    Array.from({length: size}, (_, i) => ({
+      key: `s${sample}-b${b}-r${i}`,
+      batch: b,
+      payload: `timeline entry ${b}/${i} of sample ${sample}: some text`,
+    })),
   )
 }
 
@@ -36,12 +40,19 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
     audit: new eng.AuditWriter({dir: path.join(home, 'audit')}),
     spool: new eng.DeadLetterSpool(path.join(home, 'dead-letter')),
   })
-  const raw = postgres(url, {max: poolSize, fetch_types: false, prepare: true, onnotice: () => {}, connection: {application_name: 'bench-raw'}})
+  const raw = postgres(url, {
+    max: poolSize,
+    fetch_types: false,
+    prepare: true,
+    onnotice: () => {},
+    connection: {application_name: 'bench-raw'},
+  })
   const batches = ctx.quick ? 4 : 40
   const size = 500
   let sample = 0
   try {
-    for (const t of ['bo_engine', 'bo_raw']) await admin.unsafe(`create table ${t} (key text primary key, batch int not null, payload text not null)`)
+    for (const t of ['bo_engine', 'bo_raw'])
+      await admin.unsafe(`create table ${t} (key text primary key, batch int not null, payload text not null)`)
     await engine.connect()
     const engineWriter = rowsWriter('bo_engine')
     const rawWriter = rowsWriter('bo_raw')
@@ -75,7 +86,8 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
     const E = res.get(viaEngine.name)!.summary
     const R = res.get(viaRaw.name)!.summary
     const stats = engine.stats()
-    if (stats.retries !== 0 || stats.spooled_batches !== 0) throw new Error(`batch-overhead: the engine retried (${stats.retries}) or spooled (${stats.spooled_batches}) without faults`)
+    if (stats.retries !== 0 || stats.spooled_batches !== 0)
+      throw new Error(`batch-overhead: the engine retried (${stats.retries}) or spooled (${stats.spooled_batches}) without faults`)
     return {
       name: 'batch-overhead',
       input: `${batches} sequential batches × ${size} rows (3 columns) per sample, ${rounds} interleaved rounds after 1 warm-up; pool size ${poolSize}, prepared statements, loopback`,

@@ -34,7 +34,13 @@ export async function importCensus(ctx: BenchContext, args: string[], env: Recor
   rmSync(out, {force: true})
   const hook = pathToFileURL(ctx.child('children/trace-modules.js')).href
   await mustRun(process.execPath, ['--import', hook, ctx.bin, ...args], {env: ctx.env({...env, BENCH_TRACE_FILE: out}), timeoutMs: 60_000})
-  const entries = [...new Set(readFileSync(out, 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('node:')))]
+  const entries = [
+    ...new Set(
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('node:')),
+    ),
+  ]
   const byPackage: Record<string, number> = {}
   let fromProject = 0
   for (const e of entries) {

@@ -55,10 +55,14 @@ export async function doctorEmbedded(ctx: BenchContext): Promise<BenchResult> {
     name: withExtensions ? 'PGlite open with vector + pg_trgm + SELECT 1 + close' : 'bare PGlite open + SELECT 1 + close',
     run: async () => {
       const script = ctx.child('children/pglite-floor.js')
-      const r = await timed(process.execPath, [script, ...(withExtensions ? ['--extensions'] : []), dataDir], {env: ctx.env(), timeoutMs: 60_000})
+      const r = await timed(process.execPath, [script, ...(withExtensions ? ['--extensions'] : []), dataDir], {
+        env: ctx.env(),
+        timeoutMs: 60_000,
+      })
       if (r.code !== 0) throw new Error(`pglite floor${withExtensions ? ' --extensions' : ''} exited ${r.code}: ${r.stderr.slice(-400)}`)
       const inside = JSON.parse(r.stdout) as FloorInside
-      if (inside.extensions.length !== (withExtensions ? 2 : 0)) throw new Error(`pglite floor: loaded extensions ${JSON.stringify(inside.extensions)}`)
+      if (inside.extensions.length !== (withExtensions ? 2 : 0))
+        throw new Error(`pglite floor: loaded extensions ${JSON.stringify(inside.extensions)}`)
       floorInside[withExtensions ? 'ext' : 'bare'].push(inside)
       return {value: r.ms}
     },
@@ -68,7 +72,11 @@ export async function doctorEmbedded(ctx: BenchContext): Promise<BenchResult> {
   const floor = floorContender(false)
   const floorExt = floorContender(true)
   const rounds = ctx.rounds(7, 1)
-  const res = await interleave([full, fast, floor, floorExt], {rounds, warmup: ctx.warmup, onRound: (r) => ctx.log(`doctor-embedded round ${r}/${rounds}`)})
+  const res = await interleave([full, fast, floor, floorExt], {
+    rounds,
+    warmup: ctx.warmup,
+    onRound: (r) => ctx.log(`doctor-embedded round ${r}/${rounds}`),
+  })
   const med = (n: string): number => res.get(n)!.summary.median
   // The warm-up runs are not recorded by interleave; drop their inside figures too.
   for (const k of ['bare', 'ext'] as const) floorInside[k].splice(0, ctx.warmup)
@@ -82,10 +90,46 @@ export async function doctorEmbedded(ctx: BenchContext): Promise<BenchResult> {
     name: 'doctor-embedded',
     input: `PGlite brain (PostgreSQL 17) made by init + 1 source of ${notes} notes + cycle (data dir ${(du(dataDir) / 1e6).toFixed(0)} MB; init took ${ms(init.ms)}); floors opened with @electric-sql/pglite 0.4.3; ${rounds} interleaved rounds`,
     rows: [
-      {bench: 'doctor-embedded', measure: full.name, value: ms(med(full.name)), baseline: floorExt.name, baselineValue: ms(med(floorExt.name)), ratio: doctorVsExt, target: '≤ 1.3× the floor with the extensions the doctor loads', met: doctorVsExt <= 1.3},
-      {bench: 'doctor-embedded', measure: full.name, value: ms(med(full.name)), baseline: floor.name, baselineValue: ms(med(floor.name)), ratio: ratioOfMedians(res, full.name, floor.name), target: 'report (the bare floor, no extensions)', met: null},
-      {bench: 'doctor-embedded', measure: fast.name, value: ms(med(fast.name)), baseline: floor.name, baselineValue: ms(med(floor.name)), ratio: ratioOfMedians(res, fast.name, floor.name), target: 'report', met: null},
-      {bench: 'doctor-embedded', measure: `extension cost: ${floorExt.name} (${signed(extCostMs)})`, value: ms(med(floorExt.name)), baseline: floor.name, baselineValue: ms(med(floor.name)), ratio: ratioOfMedians(res, floorExt.name, floor.name), target: 'report', met: null},
+      {
+        bench: 'doctor-embedded',
+        measure: full.name,
+        value: ms(med(full.name)),
+        baseline: floorExt.name,
+        baselineValue: ms(med(floorExt.name)),
+        ratio: doctorVsExt,
+        target: '≤ 1.3× the floor with the extensions the doctor loads',
+        met: doctorVsExt <= 1.3,
+      },
+      {
+        bench: 'doctor-embedded',
+        measure: full.name,
+        value: ms(med(full.name)),
+        baseline: floor.name,
+        baselineValue: ms(med(floor.name)),
+        ratio: ratioOfMedians(res, full.name, floor.name),
+        target: 'report (the bare floor, no extensions)',
+        met: null,
+      },
+      {
+        bench: 'doctor-embedded',
+        measure: fast.name,
+        value: ms(med(fast.name)),
+        baseline: floor.name,
+        baselineValue: ms(med(floor.name)),
+        ratio: ratioOfMedians(res, fast.name, floor.name),
+        target: 'report',
+        met: null,
+      },
+      {
+        bench: 'doctor-embedded',
+        measure: `extension cost: ${floorExt.name} (${signed(extCostMs)})`,
+        value: ms(med(floorExt.name)),
+        baseline: floor.name,
+        baselineValue: ms(med(floor.name)),
+        ratio: ratioOfMedians(res, floorExt.name, floor.name),
+        target: 'report',
+        met: null,
+      },
     ],
     data: {
       rounds,

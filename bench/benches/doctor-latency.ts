@@ -37,7 +37,9 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const psql: Contender = {
     name: "psql -Atc 'select 1'",
     run: async () => {
-      const r = await timed(psqlBin, ['-X', '-h', '127.0.0.1', '-p', String(b.port), '-U', 'postgres', '-d', 'brain', '-Atc', 'select 1'], {env})
+      const r = await timed(psqlBin, ['-X', '-h', '127.0.0.1', '-p', String(b.port), '-U', 'postgres', '-d', 'brain', '-Atc', 'select 1'], {
+        env,
+      })
       if (r.code !== 0 || r.stdout.trim() !== '1') throw new Error(`psql exited ${r.code}: ${r.stderr}`)
       return {value: r.ms}
     },
@@ -54,7 +56,9 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
       run: async () => {
         let total = 0
         for (const action of ['connection', 'backends']) {
-          const r = await timed(cp, [`--action=${action}`, '-H', '127.0.0.1', '-p', String(b.port), '-u', 'postgres', '-db', 'brain'], {env})
+          const r = await timed(cp, [`--action=${action}`, '-H', '127.0.0.1', '-p', String(b.port), '-u', 'postgres', '-db', 'brain'], {
+            env,
+          })
           if (r.code !== 0) throw new Error(`check_postgres --action=${action} exited ${r.code}: ${r.stdout}${r.stderr}`)
           total += r.ms
         }
@@ -70,13 +74,40 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const med = (n: string): number => res.get(n)!.summary.median
   const D = doctor.name
   const rows: Row[] = [
-    {bench: 'doctor-latency', measure: D, value: ms(med(D)), baseline: psql.name, baselineValue: ms(med(psql.name)), ratio: ratioOfMedians(res, D, psql.name), target: '≤ 4× psql', met: ratioOfMedians(res, D, psql.name) <= 4},
+    {
+      bench: 'doctor-latency',
+      measure: D,
+      value: ms(med(D)),
+      baseline: psql.name,
+      baselineValue: ms(med(psql.name)),
+      ratio: ratioOfMedians(res, D, psql.name),
+      target: '≤ 4× psql',
+      met: ratioOfMedians(res, D, psql.name) <= 4,
+    },
   ]
   if (cp) {
     const c = 'check_postgres connection+backends'
-    rows.push({bench: 'doctor-latency', measure: D, value: ms(med(D)), baseline: 'check_postgres (connection + backends)', baselineValue: ms(med(c)), ratio: ratioOfMedians(res, D, c), target: '< 1× (faster)', met: ratioOfMedians(res, D, c) < 1})
+    rows.push({
+      bench: 'doctor-latency',
+      measure: D,
+      value: ms(med(D)),
+      baseline: 'check_postgres (connection + backends)',
+      baselineValue: ms(med(c)),
+      ratio: ratioOfMedians(res, D, c),
+      target: '< 1× (faster)',
+      met: ratioOfMedians(res, D, c) < 1,
+    })
   }
-  rows.push({bench: 'doctor-latency', measure: D, value: ms(med(D)), baseline: node.name, baselineValue: ms(med(node.name)), ratio: ratioOfMedians(res, D, node.name), target: 'report', met: null})
+  rows.push({
+    bench: 'doctor-latency',
+    measure: D,
+    value: ms(med(D)),
+    baseline: node.name,
+    baselineValue: ms(med(node.name)),
+    ratio: ratioOfMedians(res, D, node.name),
+    target: 'report',
+    met: null,
+  })
   const slowest = [...lastChecks].sort((x, y) => y.duration_ms - x.duration_ms).slice(0, 4)
   notes.push(
     `doctor-latency: the report's own duration_ms (inside the process, after startup) median ${ms(internal.sort((x, y) => x - y)[Math.floor(internal.length / 2)] ?? Number.NaN)}; slowest checks in the last run: ${slowest.map((c) => `${c.name} ${c.duration_ms} ms`).join(', ')}`,
@@ -88,9 +119,17 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
     data: {
       rounds,
       setupMs: round1(b.setupMs),
-      audit: {files: b.audit.files.length, bytes: b.audit.bytes, batchRetryRows: b.audit.batchRetryRows, poolRecoveryRows: b.audit.poolRecoveryRows},
+      audit: {
+        files: b.audit.files.length,
+        bytes: b.audit.bytes,
+        batchRetryRows: b.audit.batchRetryRows,
+        poolRecoveryRows: b.audit.poolRecoveryRows,
+      },
       contenders: Object.fromEntries([...res].map(([k, v]) => [k, {...v.summary, samples: v.samples.map(round1)}])),
-      pairRatios: {psql: medianPairRatio(res, D, psql.name), ...(cp ? {check_postgres: medianPairRatio(res, D, 'check_postgres connection+backends')} : {})},
+      pairRatios: {
+        psql: medianPairRatio(res, D, psql.name),
+        ...(cp ? {check_postgres: medianPairRatio(res, D, 'check_postgres connection+backends')} : {}),
+      },
       doctorInternalMs: internal,
       lastChecks,
     },

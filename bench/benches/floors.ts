@@ -20,7 +20,13 @@ export async function floors(ctx: BenchContext): Promise<BenchResult> {
   {
     const warm = ctx.quick ? 20 : 200
     const n = ctx.quick ? 100 : 1000
-    const sql = postgres(cluster.url, {max: 1, fetch_types: false, prepare: true, onnotice: () => {}, connection: {application_name: 'bench-floor'}})
+    const sql = postgres(cluster.url, {
+      max: 1,
+      fetch_types: false,
+      prepare: true,
+      onnotice: () => {},
+      connection: {application_name: 'bench-floor'},
+    })
     try {
       for (let i = 0; i < warm; i++) await sql.unsafe('select 1')
       const samples: number[] = []
@@ -31,7 +37,11 @@ export async function floors(ctx: BenchContext): Promise<BenchResult> {
       }
       const s = summarize(samples)
       data.select1 = {n, warm, median: round3(s.median), p90: round3(s.p90), min: round3(s.min)}
-      out.push({name: 'loopback SELECT 1 round trip (postgres.js, TCP, prepared)', value: ms(s.median), detail: `p90 ${ms(s.p90)}, ${n} sequential after ${warm} warm-up`})
+      out.push({
+        name: 'loopback SELECT 1 round trip (postgres.js, TCP, prepared)',
+        value: ms(s.median),
+        detail: `p90 ${ms(s.p90)}, ${n} sequential after ${warm} warm-up`,
+      })
     } finally {
       await sql.end({timeout: 1})
     }
@@ -50,7 +60,11 @@ export async function floors(ctx: BenchContext): Promise<BenchResult> {
     }
     const s = summarize(samples)
     data.connect = {n, median: round3(s.median), p90: round3(s.p90)}
-    out.push({name: 'open one connection (new postgres.js pool → first SELECT 1)', value: ms(s.median), detail: `p90 ${ms(s.p90)}, n=${n}, trust auth`})
+    out.push({
+      name: 'open one connection (new postgres.js pool → first SELECT 1)',
+      value: ms(s.median),
+      detail: `p90 ${ms(s.p90)}, n=${n}, trust auth`,
+    })
   }
 
   // 3. pg_ctl start until accepting / ready (after a fast stop).
@@ -74,5 +88,13 @@ export async function floors(ctx: BenchContext): Promise<BenchResult> {
     out.push({name: '`pg_ctl start` → ready (first ReadyForQuery)', value: ms(r.median), detail: `n=${n}`})
   }
 
-  return {name: 'floors', input: 'the shared throwaway PG 15 cluster (fsync=off, trust auth, TCP 127.0.0.1)', rows: [], data, notes: [], floors: out, durationMs: performance.now() - t0}
+  return {
+    name: 'floors',
+    input: 'the shared throwaway PG 15 cluster (fsync=off, trust auth, TCP 127.0.0.1)',
+    rows: [],
+    data,
+    notes: [],
+    floors: out,
+    durationMs: performance.now() - t0,
+  }
 }

@@ -51,12 +51,22 @@ async function build(ctx: BenchContext): Promise<PgBrain> {
   await ctx.gbrainOk(['cycle', '--json'], env)
 
   const now = Date.now()
-  const audit = generateAudit(path.join(home, '.gbrain', 'audit'), {fromMs: now - days * DAY_MS, toMs: now - 60_000, rows: days * rowsPerDay, poolRecovery: true})
+  const audit = generateAudit(path.join(home, '.gbrain', 'audit'), {
+    fromMs: now - days * DAY_MS,
+    toMs: now - 60_000,
+    rows: days * rowsPerDay,
+    poolRecovery: true,
+  })
   return {url, port: cluster.port, env, home, sources, days, rowsPerDay, audit, setupMs: performance.now() - t0}
 }
 
 /** The doctor's JSON report, parsed, with the status of the `connection` check. */
-export function parseDoctor(stdout: string): {status: string; connection: string | undefined; durationMs: number; checks: Array<{name: string; status: string; duration_ms: number}>} {
+export function parseDoctor(stdout: string): {
+  status: string
+  connection: string | undefined
+  durationMs: number
+  checks: Array<{name: string; status: string; duration_ms: number}>
+} {
   const r = JSON.parse(stdout) as {status: string; duration_ms: number; checks: Array<{name: string; status: string; duration_ms: number}>}
   return {status: r.status, connection: r.checks.find((c) => c.name === 'connection')?.status, durationMs: r.duration_ms, checks: r.checks}
 }

@@ -76,7 +76,9 @@ function countUncaught(): void {
 
 function pmStatus(cluster: PgCluster): string | undefined {
   try {
-    return readFileSync(path.join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[7]?.trim()
+    return readFileSync(path.join(cluster.dir, 'data', 'postmaster.pid'), 'utf8')
+      .split('\n')[7]
+      ?.trim()
   } catch {
     return undefined
   }
@@ -108,9 +110,19 @@ function bounce(cluster: PgCluster): Bounce {
   return b
 }
 
-async function episode(ctx: BenchContext, eng: EngineModule, cluster: PgCluster, url: string, policy: Policy, index: number): Promise<Episode> {
+async function episode(
+  ctx: BenchContext,
+  eng: EngineModule,
+  cluster: PgCluster,
+  url: string,
+  policy: Policy,
+  index: number,
+): Promise<Episode> {
   const table = `rec_${policy.id.replace(/-/g, '_')}`
-  await cluster.psql(`create table if not exists ${table} (key text primary key, batch int not null, payload text not null); truncate ${table}`, 'recovery')
+  await cluster.psql(
+    `create table if not exists ${table} (key text primary key, batch int not null, payload text not null); truncate ${table}`,
+    'recovery',
+  )
   const writer = rowsWriter(table)
   const home = ctx.dir(`recovery/${policy.id}-${index}`)
   const before = uncaught
@@ -147,7 +159,11 @@ async function episode(ctx: BenchContext, eng: EngineModule, cluster: PgCluster,
       if (i === TRIGGER_AFTER) {
         b = bounce(cluster)
         const bb = b
-        await waitFor(() => bb.stopSettled || pmStatus(cluster) === 'stopping' || pmStatus(cluster) === undefined, {timeoutMs: 10_000, intervalMs: 2, what: 'shutdown begun'})
+        await waitFor(() => bb.stopSettled || pmStatus(cluster) === 'stopping' || pmStatus(cluster) === undefined, {
+          timeoutMs: 10_000,
+          intervalMs: 2,
+          what: 'shutdown begun',
+        })
       }
       sent += batches[i]!.length
       try {
@@ -191,7 +207,15 @@ async function episode(ctx: BenchContext, eng: EngineModule, cluster: PgCluster,
       retries: engine.retries(),
       ...(stillBroken !== undefined ? {stillBrokenAfterReady: stillBroken} : {}),
       uncaught: uncaught - before,
-      ...(original ? {original: {errors: original.stats.errors, teardownMs: original.stats.teardownMs.map(round1), reconnectMs: original.stats.reconnectMs.map(round1)}} : {}),
+      ...(original
+        ? {
+            original: {
+              errors: original.stats.errors,
+              teardownMs: original.stats.teardownMs.map(round1),
+              reconnectMs: original.stats.reconnectMs.map(round1),
+            },
+          }
+        : {}),
     }
   } finally {
     await b?.done.catch(() => {})
@@ -208,13 +232,32 @@ export async function recovery(ctx: BenchContext): Promise<BenchResult> {
   const eng = (await import(ctx.distUrl('engine/drivers.js'))) as EngineModule
   const policies: Policy[] = [
     {name: 'engine, default policy (3 retries, base 1000 ms, decorrelated)', id: 'engine-default', kind: 'ours', stepMs: 1000},
-    {name: 'original-engine policy (3 retries, base 1000 ms; old pool destroyed at once)', id: 'original', kind: 'original', stepMs: 1000, teardownS: 0},
-    {name: 'engine, constant 100 ms step (40 retries)', id: 'engine-step100', kind: 'ours', stepMs: 100, retry: {maxRetries: 40, baseMs: 100, maxMs: 100, jitter: 'none'}},
+    {
+      name: 'original-engine policy (3 retries, base 1000 ms; old pool destroyed at once)',
+      id: 'original',
+      kind: 'original',
+      stepMs: 1000,
+      teardownS: 0,
+    },
+    {
+      name: 'engine, constant 100 ms step (40 retries)',
+      id: 'engine-step100',
+      kind: 'ours',
+      stepMs: 100,
+      retry: {maxRetries: 40, baseMs: 100, maxMs: 100, jitter: 'none'},
+    },
     {name: 'original-engine policy, old pool ended with a 1 s bound', id: 'original-end1s', kind: 'original', stepMs: 1000, teardownS: 1},
     // What-if for a proposed src/engine/retry.ts change (first slept delay = base, not the
     // second decorrelated draw): for this schedule, where recovery happens on retry 2, a
     // constant 1000 ms step gives exactly that first sleep.
-    {name: 'what-if: engine with its first slept delay = base (1000 ms)', id: 'engine-first-base', kind: 'ours', stepMs: 1000, retry: {maxRetries: 3, baseMs: 1000, maxMs: 1000, jitter: 'none'}, whatIf: true},
+    {
+      name: 'what-if: engine with its first slept delay = base (1000 ms)',
+      id: 'engine-first-base',
+      kind: 'ours',
+      stepMs: 1000,
+      retry: {maxRetries: 3, baseMs: 1000, maxMs: 1000, jitter: 'none'},
+      whatIf: true,
+    },
   ]
   const restarts = ctx.rounds(20, 1)
   const episodes: Episode[] = []
@@ -242,7 +285,8 @@ export async function recovery(ctx: BenchContext): Promise<BenchResult> {
     }
   }
   const sum = (eps: Episode[], k: 'sent' | 'lost' | 'duplicated' | 'spooled' | 'uncaught'): number => eps.reduce((a, e) => a + e[k], 0)
-  const lossText = (eps: Episode[]): string => `${sum(eps, 'lost').toLocaleString('en')} lost / ${sum(eps, 'duplicated')} dup of ${sum(eps, 'sent').toLocaleString('en')}${sum(eps, 'spooled') > 0 ? ` (${sum(eps, 'spooled')} spooled)` : ''}`
+  const lossText = (eps: Episode[]): string =>
+    `${sum(eps, 'lost').toLocaleString('en')} lost / ${sum(eps, 'duplicated')} dup of ${sum(eps, 'sent').toLocaleString('en')}${sum(eps, 'spooled') > 0 ? ` (${sum(eps, 'spooled')} spooled)` : ''}`
   const ours = policies.filter((p) => p.kind === 'ours')
   const originals = policies.filter((p) => p.kind === 'original')
   const original = originals[0]!
@@ -295,7 +339,12 @@ export async function recovery(ctx: BenchContext): Promise<BenchResult> {
     data: {
       restarts,
       policies,
-      episodes: episodes.map((e) => ({...e, gapMs: e.gapMs === null ? null : round1(e.gapMs), stopMs: round1(e.stopMs), downMs: round1(e.downMs)})),
+      episodes: episodes.map((e) => ({
+        ...e,
+        gapMs: e.gapMs === null ? null : round1(e.gapMs),
+        stopMs: round1(e.stopMs),
+        downMs: round1(e.downMs),
+      })),
       uncaught: sum(episodes, 'uncaught'),
     },
     notes: [

@@ -44,7 +44,11 @@ export async function renderLong(ctx: BenchContext): Promise<BenchResult> {
     {name: `table ${n}`, run: async () => time(() => renderTable(reports.get(n)!, {width: 100}))},
     {name: `json ${n}`, run: async () => time(() => renderJson(reports.get(n)!))},
   ])
-  const res = await interleave(contenders, {rounds: ctx.rounds(7, 1), warmup: ctx.warmup, onRound: (r) => ctx.log(`render-long round ${r}`)})
+  const res = await interleave(contenders, {
+    rounds: ctx.rounds(7, 1),
+    warmup: ctx.warmup,
+    onRound: (r) => ctx.log(`render-long round ${r}`),
+  })
   const med = (name: string): number => res.get(name)!.summary.median
   const first = sizes[0]!
   const last = sizes.at(-1)!
@@ -59,7 +63,9 @@ export async function renderLong(ctx: BenchContext): Promise<BenchResult> {
       bench: 'render-long',
       measure: `table, ${n.toLocaleString('en-US')}-character value (${ms((med(`table ${n}`) / n) * 1000)} per 1,000 chars)`,
       value: ms(med(`table ${n}`)),
-      baseline: base.startsWith('json') ? 'json, same report' : `table, ${Number(base.split(' ')[1]).toLocaleString('en-US')}-character value`,
+      baseline: base.startsWith('json')
+        ? 'json, same report'
+        : `table, ${Number(base.split(' ')[1]).toLocaleString('en-US')}-character value`,
       baselineValue: ms(med(base)),
       ratio,
       target: judged ? '≤ 1.5× (flat past the cap)' : '',
@@ -70,7 +76,16 @@ export async function renderLong(ctx: BenchContext): Promise<BenchResult> {
     name: 'render-long',
     input: `one failing check whose message, fix and command hold a value of ${sizes.map((n) => n.toLocaleString('en-US')).join(' / ')} characters; width 100; ${REPS} renders per sample`,
     rows,
-    data: Object.fromEntries(sizes.map((n) => [n, {table_ms: round3(med(`table ${n}`)), json_ms: round3(med(`json ${n}`)), table_ms_per_1000_chars: round3((med(`table ${n}`) / n) * 1000)}])),
+    data: Object.fromEntries(
+      sizes.map((n) => [
+        n,
+        {
+          table_ms: round3(med(`table ${n}`)),
+          json_ms: round3(med(`json ${n}`)),
+          table_ms_per_1000_chars: round3((med(`table ${n}`) / n) * 1000),
+        },
+      ]),
+    ),
     notes: ['Before the fix: 5,000 characters 62 s, 10,000 characters > 120 s (cli-table3 under the table).'],
     durationMs: performance.now() - t0,
   }

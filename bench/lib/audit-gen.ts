@@ -42,7 +42,9 @@ export function batchRetryLine(tsMs: number, i: number, r: () => number): {line:
   const pick = r()
   if (pick < 0.01) {
     const [msg, code] = ERRORS[i % ERRORS.length]!
-    const id = `${ts.replace(/[-:.]/g, '')}-${site.replace(/[^A-Za-z0-9_-]+/g, '_')}-${Math.floor(r() * 0xffffffff).toString(16).padStart(8, '0')}`
+    const id = `${ts.replace(/[-:.]/g, '')}-${site.replace(/[^A-Za-z0-9_-]+/g, '_')}-${Math.floor(r() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0')}`
     return {
       line: `{"ts":"${ts}","site":"${site}","batch_size":${size},"attempt":4,"outcome":"exhausted","delay_ms":0,"error_message_summary":"${msg}","error_code":"${code}","spooled":true,"dead_letter_id":"${id}"}\n`,
       exhausted: true,
@@ -69,7 +71,8 @@ export function poolRecoveryLine(tsMs: number, i: number, r: () => number): stri
   const kind = POOL_KINDS[i % POOL_KINDS.length]!
   const pid = 20_000 + Math.floor(r() * 50)
   if (kind === 'reconnect_succeeded') return `{"ts":"${ts}","kind":"${kind}","pid":${pid},"duration_ms":${10 + Math.floor(r() * 40)}}\n`
-  if (kind === 'reconnect_failed') return `{"ts":"${ts}","kind":"${kind}","pid":${pid},"error_summary":"connect ECONNREFUSED <REDACTED:ipv4>:5432","duration_ms":${Math.floor(r() * 5)}}\n`
+  if (kind === 'reconnect_failed')
+    return `{"ts":"${ts}","kind":"${kind}","pid":${pid},"error_summary":"connect ECONNREFUSED <REDACTED:ipv4>:5432","duration_ms":${Math.floor(r() * 5)}}\n`
   return `{"ts":"${ts}","kind":"${kind}","pid":${pid},"error_summary":"terminating connection due to administrator command"}\n`
 }
 
@@ -136,7 +139,10 @@ export interface GeneratedAudit {
  * `rows` audit rows spread evenly over [fromMs, toMs): every 20th is `pool-recovery` when
  * `poolRecovery` is set, the rest `batch-retry`.
  */
-export function generateAudit(dir: string, options: {fromMs: number; toMs: number; rows: number; poolRecovery: boolean; seed?: number}): GeneratedAudit {
+export function generateAudit(
+  dir: string,
+  options: {fromMs: number; toMs: number; rows: number; poolRecovery: boolean; seed?: number},
+): GeneratedAudit {
   mkdirSync(dir, {recursive: true, mode: 0o700})
   const r = rng(options.seed ?? 42)
   const batch = new WeekFiles(dir, 'batch-retry')

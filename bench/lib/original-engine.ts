@@ -31,8 +31,18 @@ export interface OriginalPolicy {
 }
 
 const RETRYABLE_CODES = new Set([
-  '57P01', '57P02', '57P03', '53300', 'CONNECTION_ENDED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'CONNECTION_ENDED',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
 ])
 
 function retryable(e: unknown): boolean {
@@ -52,7 +62,14 @@ function executor(sql: Sql): Executor {
 export class OriginalEngine {
   private sql: Sql | null = null
   /** Counters for the report. */
-  readonly stats = {retries: 0, reconnects: 0, failedReconnects: 0, teardownMs: [] as number[], reconnectMs: [] as number[], errors: [] as string[]}
+  readonly stats = {
+    retries: 0,
+    reconnects: 0,
+    failedReconnects: 0,
+    teardownMs: [] as number[],
+    reconnectMs: [] as number[],
+    errors: [] as string[],
+  }
 
   constructor(
     private readonly url: string,

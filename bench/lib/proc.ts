@@ -85,13 +85,25 @@ export function timed(file: string, args: readonly string[], options: TimedOptio
       if (wrap) {
         const at = stderr.lastIndexOf(RSS_MARK)
         if (at >= 0) {
-          maxRssKb = Number(stderr.slice(at + RSS_MARK.length).trim().split(/\s/)[0])
+          maxRssKb = Number(
+            stderr
+              .slice(at + RSS_MARK.length)
+              .trim()
+              .split(/\s/)[0],
+          )
           stderr = stderr.slice(0, at)
         }
         // GNU time reports a non-zero exit of the command as a "Command exited" line; drop it.
         stderr = stderr.replace(/Command (exited with non-zero status|terminated by signal) \d+\n?$/, '')
       }
-      resolve({ms: (exitAt || performance.now()) - t0, code: exit?.code ?? null, signal: exit?.signal ?? null, stdout, stderr, ...(maxRssKb !== undefined ? {maxRssKb} : {})})
+      resolve({
+        ms: (exitAt || performance.now()) - t0,
+        code: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        stdout,
+        stderr,
+        ...(maxRssKb !== undefined ? {maxRssKb} : {}),
+      })
     })
   })
 }

@@ -61,10 +61,7 @@ function metText(m: boolean | null, quick: boolean): string {
 const esc = (s: string): string => s.replace(/\|/g, '\\|')
 
 export function markdownTable(results: readonly BenchResult[], quick: boolean): string {
-  const lines = [
-    '| bench | measured | median | baseline | baseline median | ratio | target | met |',
-    '|---|---|---|---|---|---|---|---|',
-  ]
+  const lines = ['| bench | measured | median | baseline | baseline median | ratio | target | met |', '|---|---|---|---|---|---|---|---|']
   for (const r of results) {
     if (r.error) {
       lines.push(`| ${r.name} | ERROR: ${esc(r.error.split('\n')[0]!.slice(0, 160))} | | | | | | |`)

@@ -55,7 +55,10 @@ export interface InterleaveOptions {
  * Run the contenders in rounds, in the same order each round. Returns per-contender samples and
  * summaries; `ratioOfMedians(results, a, b)` gives the reported ratio.
  */
-export async function interleave<D>(contenders: readonly Contender<D>[], options: InterleaveOptions): Promise<Map<string, ContenderResult<D>>> {
+export async function interleave<D>(
+  contenders: readonly Contender<D>[],
+  options: InterleaveOptions,
+): Promise<Map<string, ContenderResult<D>>> {
   const results = new Map<string, ContenderResult<D>>()
   for (const c of contenders) results.set(c.name, {name: c.name, samples: [], summary: summarize([]), details: []})
   for (let w = 0; w < (options.warmup ?? 1); w++) for (const c of contenders) await c.run()

@@ -110,7 +110,10 @@ class Batcher<R> {
     this.rows = []
     this.counts.sent += rows.length
     try {
-      const out = await this.engine.batch(this.site, rows, this.writer, {signal: this.signal, ...(this.outage.active ? {maxRetries: 0} : {})})
+      const out = await this.engine.batch(this.site, rows, this.writer, {
+        signal: this.signal,
+        ...(this.outage.active ? {maxRetries: 0} : {}),
+      })
       this.counts.inserted += out.inserted
       this.outage.active = false
     } catch (e) {
@@ -129,7 +132,12 @@ class Batcher<R> {
  * Cycle one source. Never throws except on abort: a failure (rows lost, the stamp failing after
  * its retries) is reported with the counts reached so far.
  */
-async function cycleSource(engine: Engine, source: SourceRow, options: CycleOptions = {}, outage = new Outage()): Promise<SourceCycleReport> {
+async function cycleSource(
+  engine: Engine,
+  source: SourceRow,
+  options: CycleOptions = {},
+  outage = new Outage(),
+): Promise<SourceCycleReport> {
   const report = emptyReport(source)
   try {
     return await cycleInto(engine, source, options, report, outage)
@@ -141,7 +149,13 @@ async function cycleSource(engine: Engine, source: SourceRow, options: CycleOpti
   }
 }
 
-async function cycleInto(engine: Engine, source: SourceRow, options: CycleOptions, report: SourceCycleReport, outage: Outage): Promise<SourceCycleReport> {
+async function cycleInto(
+  engine: Engine,
+  source: SourceRow,
+  options: CycleOptions,
+  report: SourceCycleReport,
+  outage: Outage,
+): Promise<SourceCycleReport> {
   if (!source.local_path) {
     report.status = 'skipped'
     report.reason = 'no local_path'
@@ -236,7 +250,14 @@ export async function runCycle(engine: Engine, sources: readonly SourceRow[], op
     reports.push(report)
     options.onSourceDone?.(report)
   }
-  const totals = {files: 0, rows_sent: 0, rows_inserted: 0, spooled_rows: 0, skipped_files: 0, retries: engine.stats().retries - retriesBefore}
+  const totals = {
+    files: 0,
+    rows_sent: 0,
+    rows_inserted: 0,
+    spooled_rows: 0,
+    skipped_files: 0,
+    retries: engine.stats().retries - retriesBefore,
+  }
   for (const r of reports) {
     totals.files += r.files
     for (const c of Object.values(r.rows)) {
@@ -246,6 +267,10 @@ export async function runCycle(engine: Engine, sources: readonly SourceRow[], op
     totals.spooled_rows += r.spooled_rows
     totals.skipped_files += r.skipped_files.binary + r.skipped_files.huge + r.skipped_files.unreadable
   }
-  const status = reports.some((r) => r.status === 'failed') ? 'failed' : reports.some((r) => r.status === 'partial') ? 'partial' : 'complete'
+  const status = reports.some((r) => r.status === 'failed')
+    ? 'failed'
+    : reports.some((r) => r.status === 'partial')
+      ? 'partial'
+      : 'complete'
   return {sources: reports, totals, status, duration_ms: Date.now() - started}
 }

@@ -83,7 +83,11 @@ async function existingTables(engine: Engine, signal?: AbortSignal): Promise<Set
   const r = await engine.run(
     'schema.tables',
     // Array parameters are not portable across our two drivers (fetch_types is off): use a list.
-    (db) => db.query<{name: string}>(`select table_name as name from information_schema.tables where table_schema = current_schema() and table_name in (${TABLES.map((_, i) => `$${i + 1}`).join(', ')})`, [...TABLES]),
+    (db) =>
+      db.query<{name: string}>(
+        `select table_name as name from information_schema.tables where table_schema = current_schema() and table_name in (${TABLES.map((_, i) => `$${i + 1}`).join(', ')})`,
+        [...TABLES],
+      ),
     {signal},
   )
   return new Set(r.rows.map((x) => x.name))

@@ -34,7 +34,10 @@ export function lastCycle(s: SourceRow): string {
 
 class SourceError extends Error {
   readonly code = 'SOURCE_INVALID'
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message)
     this.name = 'SourceError'
   }
@@ -98,7 +101,10 @@ export interface AddSourceResult {
  */
 export async function addSource(engine: Engine, input: {id: string; name?: string; localPath: string}): Promise<AddSourceResult> {
   if (!SOURCE_ID_PATTERN.test(input.id)) {
-    throw new SourceError(`source id ${JSON.stringify(input.id)} is not valid`, 'use 1–32 characters of a-z, 0-9 and -, starting with a letter or digit')
+    throw new SourceError(
+      `source id ${JSON.stringify(input.id)} is not valid`,
+      'use 1–32 characters of a-z, 0-9 and -, starting with a letter or digit',
+    )
   }
   const name = input.name ?? input.id
   const r = await engine.run('sources.add', (db) =>

@@ -59,7 +59,7 @@ export function chmodCommands(problems: readonly ModeProblem[]): string[] {
   else if (files.length > 0) {
     for (const dir of [...new Set(files.map((f) => path.dirname(f.path)))]) {
       const ext = path.extname(files.find((f) => path.dirname(f.path) === dir)!.path)
-      out.push(`chmod 600 ${shellQuote(dir)}/*${ext === "" ? "" : shellQuote(ext)}`) // the glob stays unquoted, the name parts never
+      out.push(`chmod 600 ${shellQuote(dir)}/*${ext === '' ? '' : shellQuote(ext)}`) // the glob stays unquoted, the name parts never
     }
   }
   return out
@@ -88,21 +88,34 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
         text: 'Move the file that sits where the audit directory should be out of the way (the engine recreates the directory).',
         commands: [`mv ${shellQuote(f.dir)} ${shellQuote(`${f.dir}.not-audit`)}`],
       })
-    } else found.add('warn', message, {text: 'Make the audit directory readable by its owner.', commands: [`chmod 700 ${shellQuote(f.dir)}`]})
+    } else
+      found.add('warn', message, {text: 'Make the audit directory readable by its owner.', commands: [`chmod 700 ${shellQuote(f.dir)}`]})
   }
   if (unreadable.size > 0) {
     const files = [...unreadable].map(([file, error]) => ({file, error}))
-    found.add('warn', `${unreadableAuditFiles(files)}.`, {text: unreadableAuditFix('each'), commands: files.map((u) => unreadableFileCommand(u.file, u.error))})
+    found.add('warn', `${unreadableAuditFiles(files)}.`, {
+      text: unreadableAuditFix('each'),
+      commands: files.map((u) => unreadableFileCommand(u.file, u.error)),
+    })
   }
   if (f.expired_files.length > 0) {
     const byFeature = f.features.filter((x) => x.expired > 0).map((x) => `${x.feature} = ${x.expired}`)
-    found.add('warn', `${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`, {
-      text: `Prune audit files whose whole week is older than ${f.retention_days} days.`,
-      commands: [`gbrain repair --prune-audit --older-than ${f.retention_days}d`],
-    })
+    found.add(
+      'warn',
+      `${plural(f.expired_files.length, 'audit file')} older than the ${f.retention_days} d retention (${byFeature.join(', ')}).`,
+      {
+        text: `Prune audit files whose whole week is older than ${f.retention_days} days.`,
+        commands: [`gbrain repair --prune-audit --older-than ${f.retention_days}d`],
+      },
+    )
   }
   if (f.wide_modes.length > 0) {
-    const shown = f.wide_modes.slice(0, 5).map((m) => `${m.path} (${m.owner_uid !== undefined ? `owned by uid ${m.owner_uid}, ` : ''}${octal(m.mode)}, expected ${octal(m.expected)})`)
+    const shown = f.wide_modes
+      .slice(0, 5)
+      .map(
+        (m) =>
+          `${m.path} (${m.owner_uid !== undefined ? `owned by uid ${m.owner_uid}, ` : ''}${octal(m.mode)}, expected ${octal(m.expected)})`,
+      )
     const more = f.wide_modes.length > 5 ? ` and ${f.wide_modes.length - 5} more` : ''
     const home = f.wide_modes.some((m) => m.what !== undefined)
     const texts = [
@@ -110,8 +123,14 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
         ? 'Another user who can write the home directory can replace config.json (where every command connects), and one who can read the config reads its database URL: restrict them, and the audit and spool files, to their owner.'
         : 'Audit and spool files hold operational data: restrict them to their owner.',
     ]
-    if (f.wide_modes.some((m) => m.owner_uid !== undefined)) texts.push('A path another user owns cannot be made private by chmod: move it aside and let gbrain recreate it, or have its owner fix it.')
-    found.add('warn', `Permissions wider than the owner: ${shown.join(', ')}${more}.`, {text: texts.join(' '), commands: chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined))})
+    if (f.wide_modes.some((m) => m.owner_uid !== undefined))
+      texts.push(
+        'A path another user owns cannot be made private by chmod: move it aside and let gbrain recreate it, or have its owner fix it.',
+      )
+    found.add('warn', `Permissions wider than the owner: ${shown.join(', ')}${more}.`, {
+      text: texts.join(' '),
+      commands: chmodCommands(f.wide_modes.filter((m) => m.owner_uid === undefined)),
+    })
   }
 
   let summary: string
@@ -120,33 +139,44 @@ export function judgeAuditLog(input: AuditLogInput): CheckOutcome {
   else if (f.total_files === 0) summary = `Audit directory ${f.dir} holds no audit files yet.`
   else {
     const perFeature = f.features
-      .map((x) => `${x.feature}: ${plural(x.count, 'file')}, ${size(x.bytes)}, ${x.oldest_week === x.newest_week ? x.oldest_week : `${x.oldest_week}…${x.newest_week}`}`)
+      .map(
+        (x) =>
+          `${x.feature}: ${plural(x.count, 'file')}, ${size(x.bytes)}, ${x.oldest_week === x.newest_week ? x.oldest_week : `${x.oldest_week}…${x.newest_week}`}`,
+      )
       .join('; ')
     summary = `Audit trail: ${plural(f.total_files, 'file')}, ${size(f.total_bytes)} (${perFeature}).`
   }
   if (corrupt > 0) {
-    const where = input.scans.filter((s) => s.facts.corrupt_lines > 0).map((s) => `${s.feature} ${s.facts.corrupt_lines} in last ${s.facts.window.hours}h`)
+    const where = input.scans
+      .filter((s) => s.facts.corrupt_lines > 0)
+      .map((s) => `${s.feature} ${s.facts.corrupt_lines} in last ${s.facts.window.hours}h`)
     summary += ` (note: ${plural(corrupt, 'corrupt JSONL line')} skipped: ${where.join(', ')})`
   }
 
-  return found.outcome([...found.messages, summary].filter((x) => x !== '').join(' ').trim(), {
-    details: {
-      dir: f.dir,
-      exists: f.exists,
-      list_error: f.list_error,
-      retention_days: f.retention_days,
-      cutoff: f.cutoff,
-      features: f.features,
-      total_files: f.total_files,
-      total_bytes: f.total_bytes,
-      expired_files: f.expired_files,
-      unreadable_files: [...unreadable].map(([file, error]) => ({file, error})),
-      corrupt_lines: Object.fromEntries(input.scans.map((s) => [s.feature, s.facts.corrupt_lines])),
-      wide_permissions: f.wide_modes.map((m) => ({path: m.path, kind: m.kind, mode: octal(m.mode), expected: octal(m.expected)})),
-    } satisfies AuditLogDetails,
-    observed_value: f.total_bytes,
-    observed_unit: 'bytes',
-  })
+  return found.outcome(
+    [...found.messages, summary]
+      .filter((x) => x !== '')
+      .join(' ')
+      .trim(),
+    {
+      details: {
+        dir: f.dir,
+        exists: f.exists,
+        list_error: f.list_error,
+        retention_days: f.retention_days,
+        cutoff: f.cutoff,
+        features: f.features,
+        total_files: f.total_files,
+        total_bytes: f.total_bytes,
+        expired_files: f.expired_files,
+        unreadable_files: [...unreadable].map(([file, error]) => ({file, error})),
+        corrupt_lines: Object.fromEntries(input.scans.map((s) => [s.feature, s.facts.corrupt_lines])),
+        wide_permissions: f.wide_modes.map((m) => ({path: m.path, kind: m.kind, mode: octal(m.mode), expected: octal(m.expected)})),
+      } satisfies AuditLogDetails,
+      observed_value: f.total_bytes,
+      observed_unit: 'bytes',
+    },
+  )
 }
 
 export const auditLogCheck = defineCheck({
@@ -164,6 +194,13 @@ export const auditLogCheck = defineCheck({
     }),
   explain: {
     looksAt: `The audit directory: files and size per feature, files past the ${AUDIT_RETENTION_DAYS}-day retention, unreadable files, and permissions wider than the owner on the brain’s home, config.json and the audit, spool and run directories.`,
-    thresholds: () => [fixed(AUDIT_RETENTION_DAYS, {level: 'warn', comparison: '>', unit: 'd', measure: 'old: audit files past the retention (by the ISO week in their name)'})],
+    thresholds: () => [
+      fixed(AUDIT_RETENTION_DAYS, {
+        level: 'warn',
+        comparison: '>',
+        unit: 'd',
+        measure: 'old: audit files past the retention (by the ISO week in their name)',
+      }),
+    ],
   },
 })

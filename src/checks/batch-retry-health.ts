@@ -111,7 +111,10 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
   if (total === 0) {
     found.add(level, `No exhausted batch retries in last ${hours}h.${retryNote}${notes(f)}`)
   } else if (healed) {
-    found.add(level, `${total} exhausted batch retries in last ${hours}h${worstText}, all spooled and since replayed: nothing lost, the outage is over.${rowsNote}${retryNote}${notes(f)}`)
+    found.add(
+      level,
+      `${total} exhausted batch retries in last ${hours}h${worstText}, all spooled and since replayed: nothing lost, the outage is over.${rowsNote}${retryNote}${notes(f)}`,
+    )
   } else if (level === 'ok') {
     found.add(
       level,
@@ -122,13 +125,20 @@ export function judgeBatchRetryHealth(input: BatchRetryHealthInput): CheckOutcom
       level,
       `${total} exhausted batch retries in last ${hours}h${worstText}. Sustained circuit-breaker incident: ` +
         `check the pooler/database; consider raising GBRAIN_BULK_MAX_RETRIES or a direct connection.${rowsNote}${retryNote}${notes(f)}`,
-      {text: 'Check the pooler and the database, then raise the retry budget or connect directly (bypassing the pooler).', commands: ['gbrain doctor --only connection', raise, ...replayCmd]},
+      {
+        text: 'Check the pooler and the database, then raise the retry budget or connect directly (bypassing the pooler).',
+        commands: ['gbrain doctor --only connection', raise, ...replayCmd],
+      },
     )
   } else {
     found.add(
       level,
-      `${total} exhausted batch retries in last ${hours}h${worstText}. Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` + `${rowsNote}${retryNote}${notes(f)}`,
-      {text: 'Check the pooler and the database; if the blips are expected, give batches more retries.', commands: ['gbrain doctor --only connection', raise, ...replayCmd]},
+      `${total} exhausted batch retries in last ${hours}h${worstText}. Tune via GBRAIN_BULK_MAX_RETRIES / GBRAIN_BULK_RETRY_MAX_MS.` +
+        `${rowsNote}${retryNote}${notes(f)}`,
+      {
+        text: 'Check the pooler and the database; if the blips are expected, give batches more retries.',
+        commands: ['gbrain doctor --only connection', raise, ...replayCmd],
+      },
     )
   }
 

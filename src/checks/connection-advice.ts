@@ -84,7 +84,9 @@ export function connectionFix(kind: ErrorKind, w: Where | undefined): Fix | unde
   const fill = (cmd: string): string =>
     cmd
       .split(' ')
-      .map((word) => (word === 'HOST' ? shellQuote(w.host) : word === 'PORT' ? String(w.port) : word === 'DB' ? shellQuote(w.database) : word))
+      .map((word) =>
+        word === 'HOST' ? shellQuote(w.host) : word === 'PORT' ? String(w.port) : word === 'DB' ? shellQuote(w.database) : word,
+      )
       .join(' ')
   const text = kind === 'auth' ? `${f.text}; the URL comes from ${settingName(w.source)}` : f.text
   return {text, commands: f.commands.map(fill)}

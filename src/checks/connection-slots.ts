@@ -23,7 +23,15 @@ export function judgeSlots(s: SlotFacts, thresholds: Thresholds): CheckOutcome {
     observed_unit: '%',
     threshold,
     ...(status !== 'ok'
-      ? {fix: {text: 'close idle clients, put a pooler in front, or raise max_connections; lower GBRAIN_POOL_SIZE', commands: ['export GBRAIN_POOL_SIZE=5', "psql -c \"select application_name, count(*) from pg_stat_activity group by 1 order by 2 desc\""]}}
+      ? {
+          fix: {
+            text: 'close idle clients, put a pooler in front, or raise max_connections; lower GBRAIN_POOL_SIZE',
+            commands: [
+              'export GBRAIN_POOL_SIZE=5',
+              'psql -c "select application_name, count(*) from pg_stat_activity group by 1 order by 2 desc"',
+            ],
+          },
+        }
       : {}),
   }
 }
@@ -36,7 +44,13 @@ export const connectionSlotsCheck = defineCheck({
   needs: ['slots'],
   judge: (f, ctx) => judgeSlots(f.slots, ctx.thresholds),
   explain: {
-    looksAt: 'Client sessions against max_connections minus the slots reserved for superusers. Skipped behind a pooler (its numbers would be the pooler’s).',
-    thresholds: () => ladder('GBRAIN_CONN_SLOTS_WARN_PCT', 'GBRAIN_CONN_SLOTS_FAIL_PCT', {comparison: '≥', unit: '%', measure: 'of connection slots in use'}),
+    looksAt:
+      'Client sessions against max_connections minus the slots reserved for superusers. Skipped behind a pooler (its numbers would be the pooler’s).',
+    thresholds: () =>
+      ladder('GBRAIN_CONN_SLOTS_WARN_PCT', 'GBRAIN_CONN_SLOTS_FAIL_PCT', {
+        comparison: '≥',
+        unit: '%',
+        measure: 'of connection slots in use',
+      }),
   },
 })

@@ -30,7 +30,12 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
     ...(c.engine === 'pglite' ? {major: c.major ?? null} : {}),
   }
   if (c.status === 'not_configured') {
-    return {status: 'skipped', message: `no brain yet at ${c.database}`, details, fix: {text: 'create the embedded brain (or configure a Postgres URL)', commands: ['gbrain init']}}
+    return {
+      status: 'skipped',
+      message: `no brain yet at ${c.database}`,
+      details,
+      fix: {text: 'create the embedded brain (or configure a Postgres URL)', commands: ['gbrain init']},
+    }
   }
   if (c.status === 'locked' && c.lock) {
     // Not checked: another process has the brain (or left its lock); the doctor never opens it then.
@@ -43,7 +48,14 @@ export function judgeConnection(c: ConnectionFacts): CheckOutcome {
         ...details,
         cause: 'locked',
         lock_state: c.lock.state,
-        ...(holder ? {holder_pid: holder.pid, holder_alive: holder.process.alive, holder_command: holder.command, holder_subcommand: holder.subcommand} : {}),
+        ...(holder
+          ? {
+              holder_pid: holder.pid,
+              holder_alive: holder.process.alive,
+              holder_command: holder.command,
+              holder_subcommand: holder.subcommand,
+            }
+          : {}),
         lock_waited_ms: c.lock_waited_ms ?? 0,
       },
       fix: d.fix,
@@ -103,6 +115,8 @@ export const connectionCheck = defineCheck({
   explain: {
     looksAt:
       'Connects to the brain (the Postgres URL, or the embedded brain’s data directory), runs SELECT 1 and reads the server version; a failure is named by its cause (refused, timeout, authentication, unknown database, locked brain). Warns when prepared statements are on behind a pooler; fails behind a transaction pooler.',
-    thresholds: (b) => [{level: 'fail', comparison: '>', default: b.ms / 1000, unit: 's', measure: 'to connect and answer', setting: b.flag}],
+    thresholds: (b) => [
+      {level: 'fail', comparison: '>', default: b.ms / 1000, unit: 's', measure: 'to connect and answer', setting: b.flag},
+    ],
   },
 })

@@ -17,7 +17,12 @@ export function judgeCycleFreshness(sources: readonly SourceRow[], now: number, 
     const v = lastFullCycleAt(s.config)
     return {id: s.id, name: s.name, value: typeof v === 'object' && v !== null ? JSON.stringify(v) : v}
   })
-  return judgeFreshness(inputs, now, {...t.cycleFreshness, never: 'warn', noun: 'cycle', fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id))})
+  return judgeFreshness(inputs, now, {
+    ...t.cycleFreshness,
+    never: 'warn',
+    noun: 'cycle',
+    fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id)),
+  })
 }
 
 export const cycleFreshnessCheck = defineCheck({
@@ -28,7 +33,13 @@ export const cycleFreshnessCheck = defineCheck({
   needs: ['sources'],
   judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeCycleFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
   explain: {
-    looksAt: 'When each source with a local path (not archived; only the --source one when given) last finished a full cycle (sources.config last_full_cycle_at). A source never cycled is a warning.',
-    thresholds: () => ladder('GBRAIN_CYCLE_FRESHNESS_WARN_HOURS', 'GBRAIN_CYCLE_FRESHNESS_FAIL_HOURS', {comparison: '>', unit: 'h', measure: 'since the last full cycle'}),
+    looksAt:
+      'When each source with a local path (not archived; only the --source one when given) last finished a full cycle (sources.config last_full_cycle_at). A source never cycled is a warning.',
+    thresholds: () =>
+      ladder('GBRAIN_CYCLE_FRESHNESS_WARN_HOURS', 'GBRAIN_CYCLE_FRESHNESS_FAIL_HOURS', {
+        comparison: '>',
+        unit: 'h',
+        measure: 'since the last full cycle',
+      }),
   },
 })

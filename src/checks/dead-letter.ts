@@ -31,7 +31,14 @@ export interface DeadLetterDetails {
   by_site: SpoolFacts['by_site']
   corrupt: Array<{id: string; reason: string}>
   list_error: string | null
-  ledger: {file: string; exists: boolean; lost_rows: number; records: SpoolFacts['ledger']['records']; corrupt_slots: number; error: string | null}
+  ledger: {
+    file: string
+    exists: boolean
+    lost_rows: number
+    records: SpoolFacts['ledger']['records']
+    corrupt_slots: number
+    error: string | null
+  }
 }
 
 export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
@@ -51,14 +58,21 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
       'fail',
       `${plural(spool.entries, 'batch', 'batches')} (${plural(spool.rows, 'row')}) waiting in the dead-letter spool, ` +
         `oldest ${age(spool.oldest_age_ms ?? 0)} old (by site: ${sites}); the rows are not in the database until replayed.`,
-      {text: 'Replay the spool once the database is reachable (idempotent; each entry is removed only after its rows landed).', commands: ['gbrain repair --replay']},
+      {
+        text: 'Replay the spool once the database is reachable (idempotent; each entry is removed only after its rows landed).',
+        commands: ['gbrain repair --replay'],
+      },
     )
   }
   if (spool.corrupt.length > 0) {
-    found.add('fail', `${plural(spool.corrupt.length, 'corrupt spool entry', 'corrupt spool entries')}: ${spool.corrupt.map((c) => `${c.id} (${c.reason})`).join(', ')}.`, {
-      text: 'Corrupt entries are never deleted automatically: inspect each one, then move it out of the spool.',
-      commands: spool.corrupt.map((c) => `mv ${shellQuote(c.file)} ${shellQuote(`${c.file}.corrupt`)}`),
-    })
+    found.add(
+      'fail',
+      `${plural(spool.corrupt.length, 'corrupt spool entry', 'corrupt spool entries')}: ${spool.corrupt.map((c) => `${c.id} (${c.reason})`).join(', ')}.`,
+      {
+        text: 'Corrupt entries are never deleted automatically: inspect each one, then move it out of the spool.',
+        commands: spool.corrupt.map((c) => `mv ${shellQuote(c.file)} ${shellQuote(`${c.file}.corrupt`)}`),
+      },
+    )
   }
 
   const ledger = spool.ledger
@@ -67,7 +81,11 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
     const last = ledger.records.reduce((a, b) => (a.last_at >= b.last_at ? a : b))
     found.add(
       'fail',
-      `ROWS LOST: ${plural(lost, 'row')} in ${plural(ledger.records.reduce((n, r) => n + r.lost_batches, 0), 'batch', 'batches')} could be neither landed nor spooled ` +
+      `ROWS LOST: ${plural(lost, 'row')} in ${plural(
+        ledger.records.reduce((n, r) => n + r.lost_batches, 0),
+        'batch',
+        'batches',
+      )} could be neither landed nor spooled ` +
         `(${plural(ledger.records.length, 'process', 'processes')}; last at ${last.last_at}, site ${last.last_site}: ${last.last_error}); recorded in ${ledger.file}.`,
       {
         text: 'Free space where the spool lives, rerun the cycle (it re-reads the sources; rows land idempotently), then remove the ledger (the next cycle makes it again).',
@@ -76,10 +94,14 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
     )
   }
   if (ledger.error !== null || ledger.corrupt_slots > 0) {
-    found.add('fail', `The loss ledger ${ledger.file} is unusable (${ledger.error ?? `${plural(ledger.corrupt_slots, 'corrupt slot')}`}): a loss on a full disk could go unrecorded.`, {
-      text: 'Remove it; the next cycle makes it again.',
-      commands: [`rm ${shellQuote(ledger.file)}`],
-    })
+    found.add(
+      'fail',
+      `The loss ledger ${ledger.file} is unusable (${ledger.error ?? `${plural(ledger.corrupt_slots, 'corrupt slot')}`}): a loss on a full disk could go unrecorded.`,
+      {
+        text: 'Remove it; the next cycle makes it again.',
+        commands: [`rm ${shellQuote(ledger.file)}`],
+      },
+    )
   }
 
   return found.outcome(found.any ? found.messages.join(' ') : 'Dead-letter spool is empty.', {
@@ -91,7 +113,14 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
       by_site: spool.by_site,
       corrupt: spool.corrupt.map((c) => ({id: c.id, reason: c.reason})),
       list_error: spool.list_error,
-      ledger: {file: ledger.file, exists: ledger.exists, lost_rows: lost, records: ledger.records, corrupt_slots: ledger.corrupt_slots, error: ledger.error},
+      ledger: {
+        file: ledger.file,
+        exists: ledger.exists,
+        lost_rows: lost,
+        records: ledger.records,
+        corrupt_slots: ledger.corrupt_slots,
+        error: ledger.error,
+      },
     } satisfies DeadLetterDetails,
     observed_value: spool.entries + spool.corrupt.length,
     observed_unit: 'count',
@@ -107,7 +136,8 @@ export const deadLetterCheck = defineCheck({
   needs: ['spool'],
   judge: (f) => judgeDeadLetter(f.spool),
   explain: {
-    looksAt: 'The dead-letter spool: batches that could not be written after all retries and wait to be replayed, unreadable or corrupt entries, and the loss ledger (rows neither written nor spooled, e.g. on a full disk).',
+    looksAt:
+      'The dead-letter spool: batches that could not be written after all retries and wait to be replayed, unreadable or corrupt entries, and the loss ledger (rows neither written nor spooled, e.g. on a full disk).',
     thresholds: () => [fixed(1, {level: 'fail', comparison: '≥', unit: ['entry', 'entries'], measure: 'waiting in the spool'})],
   },
 })

@@ -22,6 +22,9 @@ export interface DetailsByCheck {
  * The details of check `name` among `checks`; empty when it did not run or reported none. A
  * report may come from another version or be hand-built, so every field may be missing.
  */
-export function detailsOf<N extends keyof DetailsByCheck>(checks: readonly Pick<CheckResult, 'name' | 'details'>[], name: N): Partial<DetailsByCheck[N]> {
+export function detailsOf<N extends keyof DetailsByCheck>(
+  checks: readonly Pick<CheckResult, 'name' | 'details'>[],
+  name: N,
+): Partial<DetailsByCheck[N]> {
   return (checks.find((c) => c.name === name)?.details ?? {}) as Partial<DetailsByCheck[N]>
 }

@@ -20,7 +20,8 @@ export const WARN_FREE_BYTES = 256 * 1024 * 1024
 /** …or below this share of the filesystem. */
 export const WARN_FREE_PCT = 5
 
-const size = (b: number): string => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GB` : b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(1)} MB` : `${Math.round(b / 1024)} KB`)
+const size = (b: number): string =>
+  b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GB` : b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(1)} MB` : `${Math.round(b / 1024)} KB`
 
 export function judgeDiskSpace(facts: DiskFacts): CheckOutcome {
   const fails: string[] = []
@@ -37,9 +38,21 @@ export function judgeDiskSpace(facts: DiskFacts): CheckOutcome {
   for (const e of facts.errors) warns.push(`${e.role} (${e.path}) could not be measured: ${e.error}`)
   const status: CheckOutcome['status'] = fails.length > 0 ? 'fail' : warns.length > 0 ? 'warn' : 'ok'
   const minFree = Math.min(...facts.filesystems.map((f) => f.free_bytes), Number.POSITIVE_INFINITY)
-  const details = {filesystems: facts.filesystems, errors: facts.errors, fail_below_bytes: FAIL_FREE_BYTES, warn_below_bytes: WARN_FREE_BYTES, warn_below_pct: WARN_FREE_PCT}
+  const details = {
+    filesystems: facts.filesystems,
+    errors: facts.errors,
+    fail_below_bytes: FAIL_FREE_BYTES,
+    warn_below_bytes: WARN_FREE_BYTES,
+    warn_below_pct: WARN_FREE_PCT,
+  }
   if (status === 'ok') {
-    return {status, message: `Free space for the audit trail, spool and run files: ${facts.filesystems.map((f) => `${f.roles.join(', ')} ${size(f.free_bytes)}`).join('; ')}.`, details, observed_value: Number.isFinite(minFree) ? minFree : 0, observed_unit: 'bytes'}
+    return {
+      status,
+      message: `Free space for the audit trail, spool and run files: ${facts.filesystems.map((f) => `${f.roles.join(', ')} ${size(f.free_bytes)}`).join('; ')}.`,
+      details,
+      observed_value: Number.isFinite(minFree) ? minFree : 0,
+      observed_unit: 'bytes',
+    }
   }
   return {
     status,
@@ -63,7 +76,8 @@ export const diskSpaceCheck = defineCheck({
   needs: ['disk'],
   judge: (f) => judgeDiskSpace(f.disk),
   explain: {
-    looksAt: 'Free space, and write access, on the filesystems that hold the audit trail, the dead-letter spool and the run directory. A directory that is not writable fails.',
+    looksAt:
+      'Free space, and write access, on the filesystems that hold the audit trail, the dead-letter spool and the run directory. A directory that is not writable fails.',
     thresholds: () => [
       fixed(FAIL_FREE_BYTES / MIB, {level: 'fail', comparison: '<', unit: 'MB', measure: 'free'}),
       fixed(WARN_FREE_BYTES / MIB, {level: 'warn', comparison: '<', unit: 'MB', measure: 'free'}),

@@ -44,7 +44,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
   // The connect timer fires before the check's budget, so an unreachable server is a classified
   // `fail` (timeout), not an `unknown`: at 80 % of the budget (at most 250 ms less than it), which
   // leaves a loaded machine time to classify and report (250 ms alone did not at --timeout 4s).
-  const db = createDbFacts({target, env: o.env, connectTimeoutMs: connectTimerFor(o.timeoutMs), idleFloorMinutes: thresholds.idleTransactions.warnMinutes})
+  const db = createDbFacts({
+    target,
+    env: o.env,
+    connectTimeoutMs: connectTimerFor(o.timeoutMs),
+    idleFloorMinutes: thresholds.idleTransactions.warnMinutes,
+  })
   o.onCleanup(() => db.close())
   const gather: Gatherers = {...fileGatherers({paths: target.paths, now, env: o.env}), ...dbGatherers(db)}
 
@@ -65,14 +70,19 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
         return `the connection failed${c.error ? ` (${c.error.kind.replace(/_/g, ' ')})` : ''}`
     }
   }
-  const checks = await runChecks(defs, gather, {now, thresholds, source: o.source}, {
-    timeoutMs: o.timeoutMs,
-    deadlineMs: o.deadlineMs,
-    fast: o.fast,
-    onSlow: o.onSlow,
-    clock: o.clock,
-    databaseGate,
-  })
+  const checks = await runChecks(
+    defs,
+    gather,
+    {now, thresholds, source: o.source},
+    {
+      timeoutMs: o.timeoutMs,
+      deadlineMs: o.deadlineMs,
+      fast: o.fast,
+      onSlow: o.onSlow,
+      clock: o.clock,
+      databaseGate,
+    },
+  )
   const coverage = await databaseCoverage(defs, checks, o.fast, databaseGate)
   const summary = summarize(checks)
   const report: Report = {
@@ -101,7 +111,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
  * that needs it; otherwise `connection` (or, when it was left out, the gate) says whether it
  * answered, and why not.
  */
-async function databaseCoverage<F>(defs: readonly CheckDef<F>[], checks: readonly CheckResult[], fast: boolean, gate: () => Promise<string | undefined>): Promise<Coverage> {
+async function databaseCoverage<F>(
+  defs: readonly CheckDef<F>[],
+  checks: readonly CheckResult[],
+  fast: boolean,
+  gate: () => Promise<string | undefined>,
+): Promise<Coverage> {
   if (fast || !defs.some((d) => d.gatedOnConnection || d.opensConnection)) return {database: 'not_asked'}
   // The reason is the gate's short one (the table already has connection's full message).
   const reason = await gate().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))

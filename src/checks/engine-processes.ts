@@ -105,7 +105,12 @@ export function describeProcess(p: ReadProcessState, now: number, failingAfterMs
       }
     : null
   const failures = num(h.consecutive_failures)
-  const since = poolFailingSince({state: h.state as string, consecutive_failures: failures, failing_since: h.failing_since, last_error_at: isObj(h.last_error) ? h.last_error.at : undefined})
+  const since = poolFailingSince({
+    state: h.state as string,
+    consecutive_failures: failures,
+    failing_since: h.failing_since,
+    last_error_at: isObj(h.last_error) ? h.last_error.at : undefined,
+  })
   const failingFor = since === null ? null : Math.max(0, now - since)
   let verdict: ProcessVerdict
   if (!p.alive) verdict = 'stale'
@@ -149,17 +154,27 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
             `${d.last_error ? `, last error: ${d.last_error.message}` : ''})`,
         )
         .join('; ') + '.',
-      {text: 'Check that the database is reachable, then make the live processes rebuild their pools in place.', commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect']},
+      {
+        text: 'Check that the database is reachable, then make the live processes rebuild their pools in place.',
+        commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect'],
+      },
     )
   }
   if (facts.list_error !== null) {
-    found.add('warn', `Run directory ${facts.run_dir} unreadable: ${facts.list_error}.`, {text: 'Make the run directory readable by its owner.', commands: [`chmod 700 ${shellQuote(facts.run_dir)}`]})
+    found.add('warn', `Run directory ${facts.run_dir} unreadable: ${facts.list_error}.`, {
+      text: 'Make the run directory readable by its owner.',
+      commands: [`chmod 700 ${shellQuote(facts.run_dir)}`],
+    })
   }
   if (unreadable.length > 0) {
-    found.add('warn', unreadable.map((d) => `state file ${d.file} unreadable (${d.error})${d.alive ? '' : ', pid not running'}`).join('; ') + '.', {
-      text: 'A live process rewrites its state file on its next heartbeat; a dead one\'s file can be removed.',
-      commands: unreadable.filter((d) => !d.alive).map((d) => `rm -f ${shellQuote(d.file)}`),
-    })
+    found.add(
+      'warn',
+      unreadable.map((d) => `state file ${d.file} unreadable (${d.error})${d.alive ? '' : ', pid not running'}`).join('; ') + '.',
+      {
+        text: "A live process rewrites its state file on its next heartbeat; a dead one's file can be removed.",
+        commands: unreadable.filter((d) => !d.alive).map((d) => `rm -f ${shellQuote(d.file)}`),
+      },
+    )
   }
   if (stale.length > 0) {
     found.add('warn', `Stale state ${stale.length === 1 ? 'file' : 'files'} of dead ${stale.map(label).join(', ')}.`, {
@@ -174,7 +189,8 @@ export function judgeEngineProcesses(input: EngineProcessesInput): CheckOutcome 
     const healthyCount = live.length - failing.length - recovering.length
     summary = `${plural(live.length, 'live engine process', 'live engine processes')}`
     if (live.length > 0) summary += `, ${healthyCount} healthy`
-    if (recovering.length > 0) summary += `, ${recovering.map((d) => `${label(d)} failing for ${Math.round(d.failing_for_s ?? 0)} s`).join(', ')} (under ${Math.round(after / 1000)} s)`
+    if (recovering.length > 0)
+      summary += `, ${recovering.map((d) => `${label(d)} failing for ${Math.round(d.failing_for_s ?? 0)} s`).join(', ')} (under ${Math.round(after / 1000)} s)`
     summary += '.'
   }
   return found.outcome(found.any ? `${found.messages.join(' ')} ${summary}` : summary, {
@@ -202,7 +218,15 @@ export const engineProcessesCheck = defineCheck({
   needs: ['processes'],
   judge: (f, ctx) => judgeEngineProcesses({facts: f.processes, now: ctx.now}),
   explain: {
-    looksAt: 'The state file of each running gbrain process (pool health, failing since when). State files of processes that are gone, or that cannot be read, are a warning.',
-    thresholds: () => [fixed(PROCESS_FAILING_FAIL_MS / 1000, {level: 'fail', comparison: '>', unit: 's', measure: 'that a live process’s pool has been failing'})],
+    looksAt:
+      'The state file of each running gbrain process (pool health, failing since when). State files of processes that are gone, or that cannot be read, are a warning.',
+    thresholds: () => [
+      fixed(PROCESS_FAILING_FAIL_MS / 1000, {
+        level: 'fail',
+        comparison: '>',
+        unit: 's',
+        measure: 'that a live process’s pool has been failing',
+      }),
+    ],
   },
 })

@@ -53,7 +53,10 @@ export class Findings {
     const bad = this.ordered().filter((f) => f.level !== 'ok')
     if (bad.length === 0) return undefined
     return {
-      text: bad.map((f) => f.fix?.text).filter((t): t is string => t !== undefined).join(' '),
+      text: bad
+        .map((f) => f.fix?.text)
+        .filter((t): t is string => t !== undefined)
+        .join(' '),
       commands: [...new Set(bad.flatMap((f) => f.fix?.commands ?? []))],
     }
   }
@@ -66,6 +69,9 @@ export class Findings {
 
   private ordered(): Finding[] {
     if (!this.order.worstFirst) return this.list
-    return this.list.map((f, i) => ({f, i})).sort((a, b) => RANK[b.f.level] - RANK[a.f.level] || a.i - b.i).map((x) => x.f)
+    return this.list
+      .map((f, i) => ({f, i}))
+      .sort((a, b) => RANK[b.f.level] - RANK[a.f.level] || a.i - b.i)
+      .map((x) => x.f)
   }
 }

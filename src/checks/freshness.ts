@@ -43,7 +43,14 @@ export function classifyFreshness(input: FreshnessInput, now: number, policy: Fr
   const v = input.value
   if (v === null || v === undefined || v === '') return {...base, state: 'never', status: policy.never, value: null, age_hours: null}
   const t = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN
-  if (!Number.isFinite(t)) return {...base, state: 'unparseable', status: 'warn', value: String(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 80), age_hours: null}
+  if (!Number.isFinite(t))
+    return {
+      ...base,
+      state: 'unparseable',
+      status: 'warn',
+      value: String(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 80),
+      age_hours: null,
+    }
   const ageMs = now - t
   const age_hours = Math.round((ageMs / 3_600_000) * 100) / 100
   if (ageMs < -(policy.skewMs ?? 60_000)) return {...base, state: 'future', status: 'warn', value: v as string, age_hours}
@@ -72,9 +79,10 @@ export function judgeFreshness(inputs: readonly FreshnessInput[], now: number, p
         return `${r.id} ${r.age_hours!.toFixed(1)} h ago`
     }
   }
-  const message = bad.length === 0
-    ? `${plural(rows.length, 'source')} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
-    : `${bad.length} of ${plural(rows.length, 'source')} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
+  const message =
+    bad.length === 0
+      ? `${plural(rows.length, 'source')} ${policy.noun === 'cycle' ? 'cycled' : 'synced'} within ${policy.warnHours} h (oldest ${oldest.toFixed(1)} h)`
+      : `${bad.length} of ${plural(rows.length, 'source')} ${bad.length === 1 ? 'needs' : 'need'} attention: ${bad.map(describe).join('; ')}`
   return {
     status: worst,
     message,
@@ -134,11 +142,19 @@ export function sourceFilterProblem(sources: readonly SourceRow[], only: string 
   if (only === undefined) return undefined
   const found = sources.find((s) => s.id === only)
   if (!found) {
-    return {status: 'fail', message: `no source with id ${JSON.stringify(only)} (--source): nothing was checked`, details: {sources: [], source: only, cause: 'unknown_source'}, fix: {text: 'Pass the id of an existing source.', commands: ['gbrain sources list']}}
+    return {
+      status: 'fail',
+      message: `no source with id ${JSON.stringify(only)} (--source): nothing was checked`,
+      details: {sources: [], source: only, cause: 'unknown_source'},
+      fix: {text: 'Pass the id of an existing source.', commands: ['gbrain sources list']},
+    }
   }
   if (cycledSources([found]).length === 0) {
-    return {status: 'warn', message: `source ${JSON.stringify(only)} is ${found.archived ? 'archived' : 'without a local path'}: its freshness is not tracked`, details: {sources: [], source: only}}
+    return {
+      status: 'warn',
+      message: `source ${JSON.stringify(only)} is ${found.archived ? 'archived' : 'without a local path'}: its freshness is not tracked`,
+      details: {sources: [], source: only},
+    }
   }
   return undefined
 }
-

@@ -15,9 +15,19 @@ export function judgeIdleTransactions(f: IdleTxFacts, thresholds: Thresholds): C
   if (!f.available) return {status: 'skipped', message: `skipped: ${f.reason}`, threshold}
   const sessions = f.sessions ?? []
   if (sessions.length === 0) {
-    return {status: 'ok', message: `no session idle in a transaction for more than ${t.warnMinutes} min`, details: {sessions: []}, observed_value: 0, observed_unit: 'count', threshold}
+    return {
+      status: 'ok',
+      message: `no session idle in a transaction for more than ${t.warnMinutes} min`,
+      details: {sessions: []},
+      observed_value: 0,
+      observed_unit: 'count',
+      threshold,
+    }
   }
-  const list = sessions.slice(0, 5).map((s) => `pid ${s.pid} (${s.application_name || 'no application_name'}, ${Math.round(s.age_s / 60)} min)`).join(', ')
+  const list = sessions
+    .slice(0, 5)
+    .map((s) => `pid ${s.pid} (${s.application_name || 'no application_name'}, ${Math.round(s.age_s / 60)} min)`)
+    .join(', ')
   return {
     status: 'warn',
     message: `${plural(sessions.length, 'session')} idle in a transaction over ${t.warnMinutes} min: ${list}${sessions.length > 5 ? ', …' : ''}`,
@@ -41,6 +51,8 @@ export const idleTransactionsCheck = defineCheck({
   judge: (f, ctx) => judgeIdleTransactions(f.idleTransactions, ctx.thresholds),
   explain: {
     looksAt: 'Sessions idle inside a transaction (they hold locks and slots), with pid, application name and age; never their query text.',
-    thresholds: () => [byEnv('GBRAIN_IDLE_TX_WARN_MINUTES', {level: 'warn', comparison: '>', unit: 'min', measure: 'idle in a transaction'})],
+    thresholds: () => [
+      byEnv('GBRAIN_IDLE_TX_WARN_MINUTES', {level: 'warn', comparison: '>', unit: 'min', measure: 'idle in a transaction'}),
+    ],
   },
 })

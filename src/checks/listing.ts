@@ -64,7 +64,10 @@ const rule = (t: Shape, value: number, setting: string | null): Rule => ({
 /** A threshold an env variable overrides, at its default. */
 export const byEnv = (name: ThresholdVariable, t: Shape): Rule => rule(t, THRESHOLD_DEFAULTS[name], name)
 /** A warn/fail pair of env variables over the same measure. */
-export const ladder = (warn: ThresholdVariable, fail: ThresholdVariable, t: Omit<Shape, 'level'>): Rule[] => [byEnv(warn, {...t, level: 'warn'}), byEnv(fail, {...t, level: 'fail'})]
+export const ladder = (warn: ThresholdVariable, fail: ThresholdVariable, t: Omit<Shape, 'level'>): Rule[] => [
+  byEnv(warn, {...t, level: 'warn'}),
+  byEnv(fail, {...t, level: 'fail'}),
+]
 /** A threshold written into the check. */
 export const fixed = (value: number, t: Shape): Rule => rule(t, value, null)
 

@@ -27,7 +27,12 @@ export function poolNeedsReconnect(p: PoolView): boolean {
  * `broken` pool with consecutive failures but no `failing_since` — its last error's time; null
  * when it is not failing (or the times do not parse).
  */
-export function poolFailingSince(h: {state: string; consecutive_failures: number | null; failing_since: unknown; last_error_at: unknown}): number | null {
+export function poolFailingSince(h: {
+  state: string
+  consecutive_failures: number | null
+  failing_since: unknown
+  last_error_at: unknown
+}): number | null {
   const since = parseMs(h.failing_since)
   if (since === null && h.state === 'broken' && (h.consecutive_failures ?? 0) > 0) return parseMs(h.last_error_at)
   return since

@@ -51,10 +51,15 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
     const who = unrecovered
       .map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}${p.last_failure_error ? `: ${p.last_failure_error}` : ''}`)
       .join('; ')
-    found.add('fail', `DB reconnect FAILED ${failures}× in last ${hours}h with no recovery since (${who}; ${reapsNote}) ` + `— reconnect is throwing; check DB reachability / credentials.`, {
-      text: 'Check that the database is reachable and the credentials are valid, then reconnect the live engine processes.',
-      commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect'],
-    })
+    found.add(
+      'fail',
+      `DB reconnect FAILED ${failures}× in last ${hours}h with no recovery since (${who}; ${reapsNote}) ` +
+        `— reconnect is throwing; check DB reachability / credentials.`,
+      {
+        text: 'Check that the database is reachable and the credentials are valid, then reconnect the live engine processes.',
+        commands: ['gbrain doctor --only connection', 'gbrain repair --reconnect'],
+      },
+    )
   } else if (exited.length > 0) {
     const who = exited.map((p) => `pid ${p.pid} last failed at ${p.last_failure_at}`).join('; ')
     found.add(
@@ -68,10 +73,14 @@ export function judgePoolReapHealth(input: PoolReapHealthInput): CheckOutcome {
       .filter((x): x is string => x !== null)
       .sort()
       .at(-1)
-    found.add('warn', `${plural(f.failures, 'failed reconnect')} in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`, {
-      text: 'The engine healed itself; if this repeats, check the pooler and the database.',
-      commands: ['gbrain doctor --only connection'],
-    })
+    found.add(
+      'warn',
+      `${plural(f.failures, 'failed reconnect')} in last ${hours}h, recovered at ${recoveredAt ?? 'an unknown time'} (${reapsNote}).`,
+      {
+        text: 'The engine healed itself; if this repeats, check the pooler and the database.',
+        commands: ['gbrain doctor --only connection'],
+      },
+    )
   } else if (f.reaps >= reapWarn) {
     found.add('warn', `DB pool reaped ${f.reaps}× in last ${hours}h (self-heal recovered each) — pooler thrash.`, {
       text: 'The pooler is closing idle client connections: raise its client idle timeout or lower the pool size (GBRAIN_POOL_SIZE).',
@@ -125,6 +134,8 @@ export const poolReapHealthCheck = defineCheck({
   judge: (f) => judgePoolReapHealth({facts: f.poolRecovery}),
   explain: {
     looksAt: `The pool-recovery rows of the audit trail from the last ${POOL_RECOVERY_WINDOW_HOURS} h: reaped connection pools and reconnects. A failed reconnect of a running process that no success followed fails; failures that recovered are a warning.`,
-    thresholds: () => [fixed(POOL_REAP_WARN, {level: 'warn', comparison: '≥', unit: ['pool reap', 'pool reaps'], measure: 'in the window'})],
+    thresholds: () => [
+      fixed(POOL_REAP_WARN, {level: 'warn', comparison: '≥', unit: ['pool reap', 'pool reaps'], measure: 'in the window'}),
+    ],
   },
 })

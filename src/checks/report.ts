@@ -58,10 +58,20 @@ export function topIssues(checks: readonly CheckResult[]): TopIssue[] {
   const isSymptom = (c: CheckResult): boolean => activeUpstreams(c, checks).length > 0
   const order = new Map(checks.map((c, i) => [c.name, i]))
   return [...bad]
-    .sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status] || Number(isSymptom(a)) - Number(isSymptom(b)) || order.get(a.name)! - order.get(b.name)!)
+    .sort(
+      (a, b) =>
+        SEVERITY[a.status] - SEVERITY[b.status] || Number(isSymptom(a)) - Number(isSymptom(b)) || order.get(a.name)! - order.get(b.name)!,
+    )
     .map((c, i) => {
       const upstream = activeUpstreams(c, checks)
-      return {rank: i + 1, check: c.name, status: c.status, message: c.message, ...(c.fix ? {fix: c.fix} : {}), ...(upstream.length > 0 ? {downstream_of: upstream} : {})}
+      return {
+        rank: i + 1,
+        check: c.name,
+        status: c.status,
+        message: c.message,
+        ...(c.fix ? {fix: c.fix} : {}),
+        ...(upstream.length > 0 ? {downstream_of: upstream} : {}),
+      }
     })
 }
 

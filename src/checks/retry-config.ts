@@ -38,7 +38,9 @@ export function judgeRetryConfig(inspected: InspectedRetryPolicy, minWorstCaseMs
   }
   if (worst < minWorstCaseMs) {
     // Raise every overridden value that is below its default back to the default.
-    const raise = (Object.keys(VARS) as Array<keyof typeof VARS>).filter((k) => sources[k] !== 'default' && policy[k] < DEFAULT_RETRY_POLICY[k])
+    const raise = (Object.keys(VARS) as Array<keyof typeof VARS>).filter(
+      (k) => sources[k] !== 'default' && policy[k] < DEFAULT_RETRY_POLICY[k],
+    )
     found.add(
       'warn',
       `Worst-case total wait ${secs(worst)} is shorter than a typical pooler circuit-breaker recovery (${secs(minWorstCaseMs)}): ` +
@@ -69,6 +71,13 @@ export const retryConfigCheck = defineCheck({
   judge: (f) => judgeRetryConfig(f.retryPolicy),
   explain: {
     looksAt: `The batch-write retry policy in effect: GBRAIN_BULK_MAX_RETRIES (default ${DEFAULT_RETRY_POLICY.maxRetries}), GBRAIN_BULK_RETRY_BASE_MS (default ${DEFAULT_RETRY_POLICY.baseMs}) and GBRAIN_BULK_RETRY_MAX_MS (default ${DEFAULT_RETRY_POLICY.maxMs}). An invalid value fails.`,
-    thresholds: () => [fixed(RETRY_MIN_WORST_CASE_MS / 1000, {level: 'warn', comparison: '<', unit: 's', measure: 'of worst-case total wait over all retries'})],
+    thresholds: () => [
+      fixed(RETRY_MIN_WORST_CASE_MS / 1000, {
+        level: 'warn',
+        comparison: '<',
+        unit: 's',
+        measure: 'of worst-case total wait over all retries',
+      }),
+    ],
   },
 })

@@ -32,7 +32,12 @@ const runClock: Clock = {...systemClock, now: () => performance.timeOrigin + per
 
 class Timeout extends Error {}
 
-export async function runChecks<F>(defs: readonly CheckDef<F>[], gather: Gatherers<F>, ctx: JudgeContext, options: RunnerOptions): Promise<CheckResult[]> {
+export async function runChecks<F>(
+  defs: readonly CheckDef<F>[],
+  gather: Gatherers<F>,
+  ctx: JudgeContext,
+  options: RunnerOptions,
+): Promise<CheckResult[]> {
   const clock = options.clock ?? runClock
   const deadline = new AbortController()
   setMaxListeners(0, deadline.signal) // one listener per check, by design
@@ -83,12 +88,18 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], gather: Gathere
       }
     } catch (e) {
       if (e instanceof Timeout) {
-        return result({status: 'unknown', message: `did not finish: ${e.message === 'run deadline' ? `the run deadline (${options.deadlineMs} ms) passed` : e.message}`})
+        return result({
+          status: 'unknown',
+          message: `did not finish: ${e.message === 'run deadline' ? `the run deadline (${options.deadlineMs} ms) passed` : e.message}`,
+        })
       }
       const message = e instanceof Error ? e.message : String(e)
-      return result({status: 'unknown', message: `could not be evaluated: ${redactFull(message).split('\n')[0]}`}, {
-        debug_stack: redactFull(e instanceof Error ? (e.stack ?? message) : message),
-      })
+      return result(
+        {status: 'unknown', message: `could not be evaluated: ${redactFull(message).split('\n')[0]}`},
+        {
+          debug_stack: redactFull(e instanceof Error ? (e.stack ?? message) : message),
+        },
+      )
     } finally {
       settled = true
     }
@@ -106,7 +117,11 @@ export async function runChecks<F>(defs: readonly CheckDef<F>[], gather: Gathere
  * Gather what one check needs and judge it, with no budget: for tests and tools that judge a
  * single check outside a run.
  */
-export async function evaluate<F, K extends keyof F>(def: CheckDef<F, K>, gather: Pick<Gatherers<F>, K>, ctx: JudgeContext): Promise<CheckOutcome> {
+export async function evaluate<F, K extends keyof F>(
+  def: CheckDef<F, K>,
+  gather: Pick<Gatherers<F>, K>,
+  ctx: JudgeContext,
+): Promise<CheckOutcome> {
   const facts = sharedGathering(gather as Gatherers<Pick<F, K>>)
   return def.judge(await facts(def.needs, new AbortController().signal), ctx)
 }
@@ -147,7 +162,8 @@ function sharedGathering<F>(gather: Gatherers<F>): <K extends keyof F>(keys: rea
       signal.removeEventListener('abort', giveUp)
     }
   }
-  return async (keys, signal) => Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await one(k, signal)] as const))) as Pick<F, (typeof keys)[number]>
+  return async (keys, signal) =>
+    Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await one(k, signal)] as const))) as Pick<F, (typeof keys)[number]>
 }
 
 /** Settle with `p`, or reject with the signal's reason as soon as it aborts. */

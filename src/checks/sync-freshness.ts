@@ -14,7 +14,12 @@ export function judgeSyncFreshness(sources: readonly SourceRow[], now: number, t
   const filtered = sourceFilterProblem(sources, only)
   if (filtered) return filtered
   const inputs = cycledSources(sources, only).map((s) => ({id: s.id, name: s.name, value: s.last_sync_at}))
-  return judgeFreshness(inputs, now, {...t.syncFreshness, never: 'fail', noun: 'sync', fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id))})
+  return judgeFreshness(inputs, now, {
+    ...t.syncFreshness,
+    never: 'fail',
+    noun: 'sync',
+    fix: (id) => shellCommand('gbrain', 'cycle', ...flagArgs('--source', id)),
+  })
 }
 
 export const syncFreshnessCheck = defineCheck({
@@ -25,7 +30,13 @@ export const syncFreshnessCheck = defineCheck({
   needs: ['sources'],
   judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeSyncFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
   explain: {
-    looksAt: 'When the same sources were last synced (sources.last_sync_at). A source never synced fails; a sync time in the future is a warning.',
-    thresholds: () => ladder('GBRAIN_SYNC_FRESHNESS_WARN_HOURS', 'GBRAIN_SYNC_FRESHNESS_FAIL_HOURS', {comparison: '>', unit: 'h', measure: 'since the last sync'}),
+    looksAt:
+      'When the same sources were last synced (sources.last_sync_at). A source never synced fails; a sync time in the future is a warning.',
+    thresholds: () =>
+      ladder('GBRAIN_SYNC_FRESHNESS_WARN_HOURS', 'GBRAIN_SYNC_FRESHNESS_FAIL_HOURS', {
+        comparison: '>',
+        unit: 'h',
+        measure: 'since the last sync',
+      }),
   },
 })

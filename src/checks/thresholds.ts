@@ -52,10 +52,7 @@ export function readThreshold(env: NodeJS.ProcessEnv, name: string, defaultValue
   const value = shaped ? Number(text) : Number.NaN
   const min = rule.min ?? 0
   const ok =
-    Number.isFinite(value) &&
-    value >= min &&
-    (rule.gt === undefined || value > rule.gt) &&
-    (rule.max === undefined || value <= rule.max)
+    Number.isFinite(value) && value >= min && (rule.gt === undefined || value > rule.gt) && (rule.max === undefined || value <= rule.max)
   if (!ok) {
     throw new ConfigError(`${name} must be ${describeRule(rule)}, got ${JSON.stringify(raw)}`, `export ${name}=${defaultValue}`)
   }
@@ -84,7 +81,8 @@ export function readLadder(
   const warn = readThreshold(env, warnName, warnDefault, rule)
   const fail = readThreshold(env, failName, failDefault, rule)
   if (warn.value > fail.value) {
-    const fix = warn.source !== 'default' && fail.source === 'default' ? `export ${failName}=${warn.value}` : `export ${warnName}=${fail.value}`
+    const fix =
+      warn.source !== 'default' && fail.source === 'default' ? `export ${failName}=${warn.value}` : `export ${warnName}=${fail.value}`
     throw new ConfigError(`${warnName} (${warn.value}) must be ≤ ${failName} (${fail.value})`, fix)
   }
   return {warn, fail}
@@ -140,7 +138,10 @@ export function validateThresholds(env: NodeJS.ProcessEnv = process.env): Thresh
     }
   }
   const one = (name: ThresholdVariable, rule: ThresholdRule): number => {
-    const t = attempt(() => readThreshold(env, name, THRESHOLD_DEFAULTS[name], rule), {value: THRESHOLD_DEFAULTS[name], source: 'default' as const})
+    const t = attempt(() => readThreshold(env, name, THRESHOLD_DEFAULTS[name], rule), {
+      value: THRESHOLD_DEFAULTS[name],
+      source: 'default' as const,
+    })
     sources[name] = t.source
     return t.value
   }

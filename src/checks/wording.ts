@@ -23,7 +23,9 @@ export function unreadableFileCommand(file: string, error: string): string {
     const dir = path.dirname(file)
     return `mv ${shellQuote(dir)} ${shellQuote(`${dir}.not-audit`)}`
   }
-  return /EISDIR|not a regular file/i.test(error) ? `mv ${shellQuote(file)} ${shellQuote(`${file}.not-audit`)}` : `chmod 600 ${shellQuote(file)}`
+  return /EISDIR|not a regular file/i.test(error)
+    ? `mv ${shellQuote(file)} ${shellQuote(`${file}.not-audit`)}`
+    : `chmod 600 ${shellQuote(file)}`
 }
 
 /** `2 audit files unreadable: /a (EACCES), /b (EISDIR)` — how every check names them. */

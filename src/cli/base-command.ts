@@ -23,7 +23,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
-    'database-url': Flags.string({description: 'Postgres URL (overrides GBRAIN_DATABASE_URL, DATABASE_URL and the config file)', helpGroup: 'TARGET'}),
+    'database-url': Flags.string({
+      description: 'Postgres URL (overrides GBRAIN_DATABASE_URL, DATABASE_URL and the config file)',
+      helpGroup: 'TARGET',
+    }),
     'audit-dir': Flags.string({description: 'audit directory (overrides GBRAIN_AUDIT_DIR)', helpGroup: 'TARGET'}),
     debug: Flags.boolean({description: 'print stack traces (redacted) on stderr', helpGroup: 'GLOBAL'}),
   }

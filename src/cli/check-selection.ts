@@ -15,9 +15,16 @@ export interface CheckSelection {
 /** A comma-separated list of check names, each one the catalogue knows. */
 function checkNames(flag: string | undefined, name: string): string[] | undefined {
   if (flag === undefined) return undefined
-  const names = flag.split(',').map((s) => s.trim()).filter(Boolean)
+  const names = flag
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const unknown = names.filter((n) => !CHECK_NAMES.includes(n))
-  if (unknown.length > 0) throw new UsageError(`unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} in ${name}`, `see: gbrain doctor --list (${CHECK_NAMES.join(', ')})`)
+  if (unknown.length > 0)
+    throw new UsageError(
+      `unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} in ${name}`,
+      `see: gbrain doctor --list (${CHECK_NAMES.join(', ')})`,
+    )
   return names
 }
 
@@ -28,7 +35,10 @@ export function checkSelection(flags: {only?: string; skip?: string; fast: boole
   const selected = CATALOGUE.filter((c) => (only === undefined || only.includes(c.name)) && !(skip ?? []).includes(c.name))
   if (selected.length === 0) throw new UsageError('--only and --skip leave no check to run', 'gbrain doctor --list')
   if (flags.fast && selected.every((c) => c.gatedOnConnection || c.opensConnection)) {
-    throw new UsageError(`--fast skips every selected check (${selected.map((c) => c.name).join(', ')}: they need the database)`, 'drop --fast, or pick checks that read files: gbrain doctor --list')
+    throw new UsageError(
+      `--fast skips every selected check (${selected.map((c) => c.name).join(', ')}: they need the database)`,
+      'drop --fast, or pick checks that read files: gbrain doctor --list',
+    )
   }
   return {only, skip}
 }

@@ -43,7 +43,13 @@ export function completionCommands(commands: readonly LoadableLike[]): Completio
       flags: [
         ...Object.entries(c.flags ?? {})
           .filter(([, f]) => f && !f.hidden)
-          .map(([name, f]) => ({name, char: f?.char, takesValue: f?.type === 'option', values: f?.options, negatable: f?.allowNo === true})),
+          .map(([name, f]) => ({
+            name,
+            char: f?.char,
+            takesValue: f?.type === 'option',
+            values: f?.options,
+            negatable: f?.allowNo === true,
+          })),
         {name: 'help', char: 'h', takesValue: false},
       ],
     }))
@@ -77,12 +83,19 @@ function caseArms(arms: readonly [string, readonly string[]][], indent: string):
 /** The completion function and its `complete` line, for bash (and zsh through bashcompinit). */
 function bashBody(commands: readonly CompletionCommand[]): string {
   const commandIds = commands.map((c) => c.id)
-  const ids = idPrefixes(commandIds).map((id) => id.split(':').map((w) => checked(w, WORD)).join(':'))
+  const ids = idPrefixes(commandIds).map((id) =>
+    id
+      .split(':')
+      .map((w) => checked(w, WORD))
+      .join(':'),
+  )
   const topics = ids.filter((id) => !commandIds.includes(id))
   const childArms: [string, string[]][] = ['', ...topics].map((t) => [t === '' ? '""' : t, nextWords(commandIds, t)])
   const flagArms: [string, string[]][] = commands.map((c) => [c.id, flagWords(c.flags)])
   const valueFlags = commands.flatMap((c) => c.flags.filter((f) => f.takesValue).map((f) => ({id: c.id, f})))
-  const valueArms = valueFlags.map(({id, f}) => `    "${id} --${f.name}") echo "${(f.values ?? []).map((v) => checked(v, VALUE)).join(' ')}"; return 0 ;;`)
+  const valueArms = valueFlags.map(
+    ({id, f}) => `    "${id} --${f.name}") echo "${(f.values ?? []).map((v) => checked(v, VALUE)).join(' ')}"; return 0 ;;`,
+  )
   return `_gbrain_ids=" ${ids.join(' ')} "
 
 # The words that can follow a topic (or the top level): commands and topics.

@@ -22,7 +22,11 @@ export const DURATION_RANGES = {
 export function parseDuration(text: string, what = 'duration', range?: DurationRange): number {
   const within = range ? ` from ${formatDuration(range.min)} to ${formatDuration(range.max)}` : ''
   const m = /^\s*(\d{1,9})\s*(ms|s|m|h|d)\s*$/.exec(text)
-  if (!m) throw new UsageError(`${what} ${JSON.stringify(text)} is not a duration`, `write it like ${range ? `${range.example} (a duration${within})` : '500ms, 5s, 2m, 24h or 30d'}`)
+  if (!m)
+    throw new UsageError(
+      `${what} ${JSON.stringify(text)} is not a duration`,
+      `write it like ${range ? `${range.example} (a duration${within})` : '500ms, 5s, 2m, 24h or 30d'}`,
+    )
   const ms = Number(m[1]) * UNITS[m[2]!]!
   if (!Number.isSafeInteger(ms)) throw new UsageError(`${what} ${JSON.stringify(text)} is too large`, 'use a smaller value')
   if (range && (ms < range.min || ms > range.max)) {
@@ -34,7 +38,12 @@ export function parseDuration(text: string, what = 'duration', range?: DurationR
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`
   // Whole units print as they are written (10m, 24h, 30d), so ranges read like the flags.
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`
   }
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`

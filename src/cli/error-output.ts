@@ -15,7 +15,10 @@ export function errorLine(d: Shown): string {
 
 /** The JSON envelope (`schema_version` 2), pretty-printed, without its newline. */
 export function errorJson(d: Shown): string {
-  return workflowSafe(JSON.stringify({schema_version: 2, status: 'error', error: {code: d.code, message: d.message, hint: d.hint ?? null}}, null, 2), 'json')
+  return workflowSafe(
+    JSON.stringify({schema_version: 2, status: 'error', error: {code: d.code, message: d.message, hint: d.hint ?? null}}, null, 2),
+    'json',
+  )
 }
 
 /** `--json` among the arguments (before a `--`), for code that runs before any flag is parsed. */

@@ -15,7 +15,10 @@ export const EXIT = {ok: 0, failure: 1, unknown: 3, usage: 64, internal: 70, loc
 /** An error the operator caused, with the fix. Exit 64. */
 export class UsageError extends Error {
   readonly code = 'USAGE'
-  constructor(message: string, readonly fix?: string) {
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
     super(message)
     this.name = 'UsageError'
   }
@@ -23,7 +26,11 @@ export class UsageError extends Error {
 
 /** A failure that is not a bug (the database is down, a lock is held…). Exit 1. */
 export class OperationalError extends Error {
-  constructor(message: string, readonly fix?: string, readonly code = 'FAILED') {
+  constructor(
+    message: string,
+    readonly fix?: string,
+    readonly code = 'FAILED',
+  ) {
     super(message)
     this.name = 'OperationalError'
   }
@@ -56,21 +63,27 @@ export function isNoTables(e: unknown): boolean {
 export function describeError(err: unknown, where?: Where): DescribedError {
   if (err instanceof ConfigError) return {code: err.code, message: redact(err.message), hint: redact(err.fix), exit: EXIT.usage}
   if (err instanceof UsageError) return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.usage}
-  if (err instanceof Errors.CLIError && (err.constructor.name.endsWith('Error') && 'parse' in err)) {
+  if (err instanceof Errors.CLIError && err.constructor.name.endsWith('Error') && 'parse' in err) {
     return {code: 'USAGE', message: redact(firstLine(err.message)), hint: 'see --help', exit: EXIT.usage}
   }
   if ((err as {code?: unknown})?.code === 'SOURCE_INVALID') {
     const e = err as Error & {fix?: string}
     return {code: 'SOURCE_INVALID', message: redact(e.message), hint: e.fix && redact(e.fix), exit: EXIT.usage}
   }
-  if (err instanceof OperationalError) return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.failure}
+  if (err instanceof OperationalError)
+    return {code: err.code, message: redact(err.message), hint: err.fix && redact(err.fix), exit: EXIT.failure}
   if (err instanceof LockedError) return {code: err.code, message: redact(err.message), exit: EXIT.failure}
   if (err instanceof BatchFailedError) return {code: err.code, message: redact(err.message), hint: err.classified.hint, exit: EXIT.failure}
   const open = findOpenFailure(err)
   if (open) {
     const hint = `${open.fix.text}${open.fix.commands.length ? `: ${open.fix.commands.join('; ')}` : ''}`
     // No brain yet is the same situation as no tables yet: run `gbrain init` first (exit 64).
-    const exit = open.openCause === 'locked' ? EXIT.locked : open.openCause === 'missing' && open.fix.commands.includes('gbrain init') ? EXIT.usage : EXIT.failure
+    const exit =
+      open.openCause === 'locked'
+        ? EXIT.locked
+        : open.openCause === 'missing' && open.fix.commands.includes('gbrain init')
+          ? EXIT.usage
+          : EXIT.failure
     return {code: open.code, message: redact(open.message), hint: redact(hint), exit}
   }
   const c = classify(err instanceof RetryExhaustedError ? err.lastError : err)
@@ -80,21 +93,41 @@ export function describeError(err: unknown, where?: Where): DescribedError {
   if (where && fix) {
     const hint = `${fix.text}${fix.commands.length ? `: ${fix.commands.join('; ')}` : ''}`
     const words = notReached(c.kind) ? '' : ` — ${c.message}`
-    return {code: c.code ?? c.kind.toUpperCase(), message: redact(`database ${connectionPhrase(c.kind, where)}${words} (URL from ${settingName(where.source)})`), hint: redact(hint), exit: EXIT.failure}
+    return {
+      code: c.code ?? c.kind.toUpperCase(),
+      message: redact(`database ${connectionPhrase(c.kind, where)}${words} (URL from ${settingName(where.source)})`),
+      hint: redact(hint),
+      exit: EXIT.failure,
+    }
   }
   if (c.kind !== 'unknown' && c.kind !== 'usage') {
-    return {code: c.code ?? c.kind.toUpperCase(), message: `database ${c.kind.replace(/_/g, ' ')}: ${c.message}`, hint: c.hint, exit: EXIT.failure}
+    return {
+      code: c.code ?? c.kind.toUpperCase(),
+      message: `database ${c.kind.replace(/_/g, ' ')}: ${c.message}`,
+      hint: c.hint,
+      exit: EXIT.failure,
+    }
   }
-  return {code: 'INTERNAL', message: `internal error: ${redact(firstLine(err instanceof Error ? err.message : String(err)))}`, hint: 'this is a bug in gbrain-doctor; rerun with --debug and report the stack trace', exit: EXIT.internal}
+  return {
+    code: 'INTERNAL',
+    message: `internal error: ${redact(firstLine(err instanceof Error ? err.message : String(err)))}`,
+    hint: 'this is a bug in gbrain-doctor; rerun with --debug and report the stack trace',
+    exit: EXIT.internal,
+  }
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? s
+  return (
+    s
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? s
+  )
 }
 
 /** The stack, redacted, for --debug. */
 export function debugStack(err: unknown): string {
-  const stack = err instanceof Error ? err.stack ?? err.message : String(err)
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err)
   return stack
     .split('\n')
     .map((l) => redact(l))

@@ -53,7 +53,7 @@ class GbrainCommandHelp extends CommandHelp {
 
   /** Each example: its description wrapped, then its commands, one a line, each `$ `-prefixed. */
   protected override examples(examples: Command.Example[] | string | undefined): string | undefined {
-    const list = typeof examples === 'string' ? [examples] : examples ?? []
+    const list = typeof examples === 'string' ? [examples] : (examples ?? [])
     if (list.length === 0) return undefined
     return list
       .map((e) => {
@@ -77,7 +77,11 @@ const FLAG_FORM: FixForm = (command) => `gbrain ${command} --help`
 export default class GbrainHelp extends Help {
   protected override CommandHelpClass = GbrainCommandHelp
 
-  constructor(config: Interfaces.Config, opts: Partial<Interfaces.HelpOptions> = {}, private readonly fixForm: FixForm = FLAG_FORM) {
+  constructor(
+    config: Interfaces.Config,
+    opts: Partial<Interfaces.HelpOptions> = {},
+    private readonly fixForm: FixForm = FLAG_FORM,
+  ) {
     const width = helpWidth(process.env)
     super(config, width === undefined ? opts : {maxWidth: width, ...opts})
     useVersionLine(config)

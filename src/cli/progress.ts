@@ -168,4 +168,3 @@ export class ProgressWriter {
     this.stream.write(`${fitWidth(`gbrain: ${text}`, SHOWN_CHARS, this.unicode)}\n`)
   }
 }
-

@@ -33,22 +33,43 @@ function unknownCommand(ids: readonly string[], words: readonly string[], form: 
   const at = resolveWords(ids, words)
   const known = at.id === '' ? [] : at.id.split(':')
   if (at.kind === 'command') {
-    return {code: 'USAGE', message: `unexpected argument ${quoted(at.rest.join(' '))} for gbrain ${known.join(' ')}`, hint: `see: gbrain ${known.join(' ')} --help`, exit: EXIT.usage}
+    return {
+      code: 'USAGE',
+      message: `unexpected argument ${quoted(at.rest.join(' '))} for gbrain ${known.join(' ')}`,
+      hint: `see: gbrain ${known.join(' ')} --help`,
+      exit: EXIT.usage,
+    }
   }
   const bad = at.rest[0] ?? ''
   if (at.id === '' && bad.startsWith('-')) {
-    return {code: 'USAGE', message: `${quoted(bad)} comes before any command`, hint: `put it after the command: gbrain COMMAND ${shown(bad)}; see: gbrain help`, exit: EXIT.usage}
+    return {
+      code: 'USAGE',
+      message: `${quoted(bad)} comes before any command`,
+      hint: `put it after the command: gbrain COMMAND ${shown(bad)}; see: gbrain help`,
+      exit: EXIT.usage,
+    }
   }
   const guess = closestName(bad, nextWords(ids, at.id))
   const see = `see: gbrain help${known.length > 0 ? ` ${known.join(' ')}` : ''}`
   const typed = [...known, bad].join(' ')
-  if (guess === undefined) return {code: 'USAGE', message: `unknown command ${quoted(typed)}`, hint: `${see} for the commands`, exit: EXIT.usage}
+  if (guess === undefined)
+    return {code: 'USAGE', message: `unknown command ${quoted(typed)}`, hint: `${see} for the commands`, exit: EXIT.usage}
   const meant = [...known, guess].join(' ')
-  return {code: 'USAGE', message: `unknown command ${quoted(typed)} — did you mean "${meant}"?`, hint: `${form(meant)}; ${see}`, exit: EXIT.usage}
+  return {
+    code: 'USAGE',
+    message: `unknown command ${quoted(typed)} — did you mean "${meant}"?`,
+    hint: `${form(meant)}; ${see}`,
+    exit: EXIT.usage,
+  }
 }
 
 /** Say so (stderr line, or JSON on stdout when `argv` has --json) and exit 64. */
-export function failUnknownCommand(config: Interfaces.Config, words: readonly string[], argv: readonly string[], form: FixForm = RUN_FORM): never {
+export function failUnknownCommand(
+  config: Interfaces.Config,
+  words: readonly string[],
+  argv: readonly string[],
+  form: FixForm = RUN_FORM,
+): never {
   const d = unknownCommand(visibleIds(config), words, form)
   if (wantsJson([...words, ...argv])) process.stdout.write(`${errorJson(d)}\n`)
   else process.stderr.write(`${errorLine(d)}\n`)

@@ -17,7 +17,14 @@ export interface VersionInfo {
 }
 
 export function versionInfo(config: Interfaces.Config): VersionInfo {
-  return {name: config.bin, package: config.name, version: config.version, platform: config.platform, arch: config.arch, node: process.version}
+  return {
+    name: config.bin,
+    package: config.name,
+    version: config.version,
+    platform: config.platform,
+    arch: config.arch,
+    node: process.version,
+  }
 }
 
 export function versionLine(v: VersionInfo): string {

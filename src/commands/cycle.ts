@@ -23,12 +23,19 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     'Writes in retried, idempotent batches through the engine; what retries cannot land goes to the dead-letter spool (gbrain repair --replay) and the cycle is reported partial and not stamped. --watch cycles until SIGTERM or SIGINT, publishing its state for gbrain doctor and answering SIGUSR2 with a reconnect.',
     'Exit status: 0 complete, 1 partial or failed, 64 usage error, 75 the embedded brain is held by another process (nothing written; run it again later), 130 interrupted by Ctrl-C (143 SIGTERM): nothing lost, run it again to finish.',
   ].join('\n\n')
-  static override examples = ['<%= config.bin %> cycle', '<%= config.bin %> cycle --source notes --json', '<%= config.bin %> cycle --watch --interval 5m']
+  static override examples = [
+    '<%= config.bin %> cycle',
+    '<%= config.bin %> cycle --source notes --json',
+    '<%= config.bin %> cycle --watch --interval 5m',
+  ]
   static override flags = {
     source: Flags.string({description: 'cycle only this source id'}),
     watch: Flags.boolean({description: 'keep cycling every --interval until SIGTERM/SIGINT'}),
     interval: Flags.string({description: 'time between cycles with --watch', default: '5m'}),
-    'batch-size': Flags.string({description: `rows per batch (${COUNT_RANGES.batchSize.min}–${COUNT_RANGES.batchSize.max})`, default: String(DEFAULT_BATCH_SIZE)}),
+    'batch-size': Flags.string({
+      description: `rows per batch (${COUNT_RANGES.batchSize.min}–${COUNT_RANGES.batchSize.max})`,
+      default: String(DEFAULT_BATCH_SIZE),
+    }),
   }
 
   private batchSize = DEFAULT_BATCH_SIZE
@@ -96,14 +103,16 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
   private async once(engine: Engine, signal: AbortSignal, bar: ProgressWriter): Promise<CycleReport> {
     let sources: SourceRow[]
     // Opening the embedded brain takes seconds; a database may be slow to answer: say so.
-    const opened = engine.health().state === 'connected' ? () => {} : bar.wait(engine.kind === 'pglite' ? 'the embedded brain to open' : 'the database')
+    const opened =
+      engine.health().state === 'connected' ? () => {} : bar.wait(engine.kind === 'pglite' ? 'the embedded brain to open' : 'the database')
     try {
       sources = await listSources(engine, signal)
     } finally {
       opened()
     }
     sources = cycleSources(sources, this.flags.source)
-    if (this.flags.source !== undefined && sources.length === 0) throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'gbrain sources list')
+    if (this.flags.source !== undefined && sources.length === 0)
+      throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'gbrain sources list')
     // A watch's log gets only its trouble and its summary lines, not a start line per pass.
     const counts = !this.flags.watch || bar.tty
     const started = new Map<string, number>()
@@ -112,7 +121,14 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
       signal,
       onProgress: (p) => {
         if (!started.has(p.source)) started.set(p.source, Date.now())
-        if (counts) bar.update({label: `${p.source}: ${CYCLE_PASS[p.phase]}`, done: p.done, total: p.total, unit: 'files', extra: `${formatCount(p.rows)} rows`})
+        if (counts)
+          bar.update({
+            label: `${p.source}: ${CYCLE_PASS[p.phase]}`,
+            done: p.done,
+            total: p.total,
+            unit: 'files',
+            extra: `${formatCount(p.rows)} rows`,
+          })
       },
       onSourceDone: (s) => {
         const since = started.get(s.id)
@@ -127,7 +143,6 @@ export default class Cycle extends BaseCommand<typeof Cycle> {
     else if (!this.jsonEnabled()) this.log(cycleSummaryLine(report))
     return report
   }
-
 }
 
 /**

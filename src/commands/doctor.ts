@@ -22,13 +22,20 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   static override examples = [
     {description: 'Every check; the table lists what needs attention (-v: every check, with timings)', command: '<%= config.bin %> doctor'},
     {description: 'The report as JSON (schema_version 2)', command: '<%= config.bin %> doctor --json'},
-    {description: 'A CI gate: annotations, and a non-zero exit on any warning', command: '<%= config.bin %> doctor --format github --fail-on warn'},
+    {
+      description: 'A CI gate: annotations, and a non-zero exit on any warning',
+      command: '<%= config.bin %> doctor --format github --fail-on warn',
+    },
     {
       // Two lines to paste: the directory node_exporter's --collector.textfile.directory names, then the report into it.
       description: 'Metrics for node_exporter’s textfile collector (its directory made once, then the report written into it)',
-      command: 'mkdir -p /var/lib/node_exporter/textfile\n<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/textfile/gbrain.prom',
+      command:
+        'mkdir -p /var/lib/node_exporter/textfile\n<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/textfile/gbrain.prom',
     },
-    {description: 'Two checks on files only, without touching the database', command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter'},
+    {
+      description: 'Two checks on files only, without touching the database',
+      command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
+    },
   ]
   static override flags = {
     format: Flags.string({description: 'renderer', options: [...FORMATS]}),
@@ -48,9 +55,14 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
 
   async run(): Promise<void> {
     const f = this.flags
-    const width = decideWidth({isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY), columns: process.stdout.columns, env: process.env})
+    const width = decideWidth({
+      isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY),
+      columns: process.stdout.columns,
+      env: process.env,
+    })
     if (f.list) return this.list(width)
-    if (f.quiet && f.verbose) throw new UsageError('--quiet and --verbose cannot be used together', 'pick one: -q for the summary line, -v for every check')
+    if (f.quiet && f.verbose)
+      throw new UsageError('--quiet and --verbose cannot be used together', 'pick one: -q for the summary line, -v for every check')
     if (this.jsonEnabled() && f.format !== undefined && f.format !== 'json') {
       throw new UsageError(`--json and --format ${f.format} cannot be used together`, `pick one: --json, or --format ${f.format}`)
     }
@@ -77,7 +89,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     // `--source` naming no source is a usage error, as it is for `gbrain cycle` (the checks that
     // looked say so in their details; nothing else is printed).
     const unknownSource = report.checks.find((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'unknown_source')
-    if (unknownSource && f.source !== undefined) throw new UsageError(`no source with id ${JSON.stringify(f.source)}`, 'gbrain sources list')
+    if (unknownSource && f.source !== undefined)
+      throw new UsageError(`no source with id ${JSON.stringify(f.source)}`, 'gbrain sources list')
     const out = await renderFormat(format, report, {
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
@@ -102,8 +115,15 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (typeof budget !== 'string') throw new Error('doctor --timeout has no default')
     const checks = describeChecks({flag: '--timeout', default: budget, ms: parseDuration(budget, '--timeout')})
     if (this.jsonEnabled() || f.format === 'json') return this.logJson(checks)
-    if (f.format !== undefined && f.format !== 'table') throw new UsageError(`--list prints a table or JSON, not --format ${f.format}`, 'gbrain doctor --list --json')
+    if (f.format !== undefined && f.format !== 'table')
+      throw new UsageError(`--list prints a table or JSON, not --format ${f.format}`, 'gbrain doctor --list --json')
     const {renderCheckList} = await import('../render/check-list.js')
-    process.stdout.write(renderCheckList(checks, {color: decideColor({flag: f.color, env: process.env, isTTY: Boolean(process.stdout.isTTY)}), unicode: decideUnicode(process.env), width}))
+    process.stdout.write(
+      renderCheckList(checks, {
+        color: decideColor({flag: f.color, env: process.env, isTTY: Boolean(process.stdout.isTTY)}),
+        unicode: decideUnicode(process.env),
+        width,
+      }),
+    )
   }
 }

@@ -5,7 +5,8 @@ import GbrainHelp from '../cli/help.js'
 
 export default class HelpCommand extends BaseCommand<typeof HelpCommand> {
   static override summary = 'Show help for gbrain, a topic or a command'
-  static override description = 'The same text as --help (or -h) after the command. Words that name no command are a usage error (exit 64) that names the closest command.'
+  static override description =
+    'The same text as --help (or -h) after the command. Words that name no command are a usage error (exit 64) that names the closest command.'
   static override examples = ['<%= config.bin %> help', '<%= config.bin %> help doctor', '<%= config.bin %> help sources add']
   static override args = {command: Args.string({description: 'the command or topic, as typed (sources add)'})}
   static override strict = false

@@ -17,8 +17,12 @@ export interface InitResult {
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Create the brain’s missing tables (idempotent; never alters or drops one)'
-  static override description = 'Works on the embedded PGlite brain (<home>/brain.pglite) by default, or on the Postgres named by --database-url, GBRAIN_DATABASE_URL, DATABASE_URL or the config file, first found. Running it twice changes nothing.'
-  static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --database-url postgres://user@db:5432/brain --write-config']
+  static override description =
+    'Works on the embedded PGlite brain (<home>/brain.pglite) by default, or on the Postgres named by --database-url, GBRAIN_DATABASE_URL, DATABASE_URL or the config file, first found. Running it twice changes nothing.'
+  static override examples = [
+    '<%= config.bin %> init',
+    '<%= config.bin %> init --database-url postgres://user@db:5432/brain --write-config',
+  ]
   static override flags = {
     'write-config': Flags.boolean({description: 'record the target in <home>/config.json (mode 0600; it holds the URL as given)'}),
   }
@@ -33,9 +37,10 @@ export default class Init extends BaseCommand<typeof Init> {
     let configFile: string | null = null
     if (this.flags['write-config']) {
       const existing = readConfigFile(target.configFile.path) ?? {}
-      const next = target.engine === 'postgres'
-        ? {...existing, engine: 'postgres', database_url: target.url.clientUrl}
-        : {...existing, engine: 'pglite', database_path: target.dataDir}
+      const next =
+        target.engine === 'postgres'
+          ? {...existing, engine: 'postgres', database_url: target.url.clientUrl}
+          : {...existing, engine: 'pglite', database_path: target.dataDir}
       await writeFileAtomic(target.configFile.path, JSON.stringify(next, null, 2) + '\n')
       await fs.chmod(target.configFile.path, 0o600)
       configFile = target.configFile.path

@@ -71,7 +71,9 @@ export default class Repair extends BaseCommand<typeof Repair> {
     this.onCleanup(async () => unlisten())
     const interrupted = async (): Promise<never> => {
       bar.end()
-      const rerun = ['gbrain repair', ...(f.all ? ['--all'] : requested.map((a) => `--${a}`)), ...(f['dry-run'] ? ['--dry-run'] : [])].join(' ')
+      const rerun = ['gbrain repair', ...(f.all ? ['--all'] : requested.map((a) => `--${a}`)), ...(f['dry-run'] ? ['--dry-run'] : [])].join(
+        ' ',
+      )
       const out = interruptedOutput(stop.received!, rerun)
       if (this.jsonEnabled()) this.logJson(out.json)
       else this.logToStderr(out.line)
@@ -88,7 +90,16 @@ export default class Repair extends BaseCommand<typeof Repair> {
     if (requested.length === 0) {
       const next = nextSteps(before)
       if (!this.jsonEnabled()) for (const line of repairPlanLines(plan, next)) this.log(line)
-      return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions: [], fixed: [], remaining: [], next, checks: brief(before.checks)}
+      return {
+        schema_version: 2,
+        dry_run: f['dry-run'] === true,
+        plan,
+        actions: [],
+        fixed: [],
+        remaining: [],
+        next,
+        checks: brief(before.checks),
+      }
     }
 
     const ctx: RepairContext = {
@@ -102,7 +113,8 @@ export default class Repair extends BaseCommand<typeof Repair> {
       signal: stop.signal,
     }
     let engine: Engine | undefined
-    const openEngine = async (): Promise<Engine> => (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
+    const openEngine = async (): Promise<Engine> =>
+      (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
     const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: number | string; holder_alive?: boolean}
     const actions: ActionResult[] = []
     for (const name of requested) {
@@ -113,14 +125,18 @@ export default class Repair extends BaseCommand<typeof Repair> {
         // A brain held by a live process is not ours to open; one whose stale lock was just
         // removed (unlock ran first) is proven like any other.
         const unlocked = actions.some((a) => a.name === 'unlock' && a.status === 'applied')
-        const heldLive = connDetails.cause === 'locked' && connDetails.lock_state === 'held' && connDetails.holder_alive === true && !unlocked
-        const r = await reconnect({
-          runDir: target.paths.runDir,
-          timeoutMs,
-          engine: target.engine === 'pglite' && conn?.status === 'skipped' ? undefined : openEngine,
-          ...(heldLive ? {skipDatabase: `the embedded brain is held by pid ${String(connDetails.holder_pid ?? 'unknown')}`} : {}),
-          wasFailing: conn?.status !== 'ok',
-        }, ctx)
+        const heldLive =
+          connDetails.cause === 'locked' && connDetails.lock_state === 'held' && connDetails.holder_alive === true && !unlocked
+        const r = await reconnect(
+          {
+            runDir: target.paths.runDir,
+            timeoutMs,
+            engine: target.engine === 'pglite' && conn?.status === 'skipped' ? undefined : openEngine,
+            ...(heldLive ? {skipDatabase: `the embedded brain is held by pid ${String(connDetails.holder_pid ?? 'unknown')}`} : {}),
+            wasFailing: conn?.status !== 'ok',
+          },
+          ctx,
+        )
         // Not done for the database part: another process holds the brain (exit 75).
         actions.push(heldLive ? {...r, data: {...r.data, open_cause: 'locked'}} : r)
       } else if (name === 'replay') {
@@ -139,7 +155,8 @@ export default class Repair extends BaseCommand<typeof Repair> {
 
     const concerned = [...new Set(requested.flatMap((a) => ACTION_CHECKS[a]))]
     const after = f['dry-run'] ? before : await this.diagnose(target, concerned)
-    const failing = (r: Report): Set<string> => new Set(r.checks.filter((c) => c.status === 'fail' && concerned.includes(c.name)).map((c) => c.name))
+    const failing = (r: Report): Set<string> =>
+      new Set(r.checks.filter((c) => c.status === 'fail' && concerned.includes(c.name)).map((c) => c.name))
     const was = failing(before)
     const now = failing(after)
     const fixed = [...was].filter((n) => !now.has(n))
@@ -151,7 +168,16 @@ export default class Repair extends BaseCommand<typeof Repair> {
     // An action that could not run because another process holds the brain: try again later (75).
     if (actions.some((a) => a.data?.open_cause === 'locked')) this.setExitCode(EXIT.locked)
     else if (!ok) this.setExitCode(EXIT.failure)
-    return {schema_version: 2, dry_run: f['dry-run'] === true, plan, actions, fixed, remaining, next, checks: brief(after.checks.filter((c) => concerned.includes(c.name)))}
+    return {
+      schema_version: 2,
+      dry_run: f['dry-run'] === true,
+      plan,
+      actions,
+      fixed,
+      remaining,
+      next,
+      checks: brief(after.checks.filter((c) => concerned.includes(c.name))),
+    }
   }
 
   /** A doctor run whose database handle is closed before we act. */

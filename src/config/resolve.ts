@@ -109,7 +109,11 @@ export function resolveTarget(input: ResolveInput = {}): ResolvedTarget {
   if (cfg) {
     const engine = cfg.engine ?? (cfg.database_url ? 'postgres' : 'pglite')
     if (engine === 'postgres') {
-      if (!nonBlank(cfg.database_url)) throw new ConfigError(`the config file ${file} says engine "postgres" but has no database_url`, 'add "database_url": "postgres://…" or run: gbrain init --database-url URL --write-config')
+      if (!nonBlank(cfg.database_url))
+        throw new ConfigError(
+          `the config file ${file} says engine "postgres" but has no database_url`,
+          'add "database_url": "postgres://…" or run: gbrain init --database-url URL --write-config',
+        )
       return pg(cfg.database_url, 'config-file', true)
     }
     const dataDir = nonBlank(cfg.database_path) ? path.resolve(paths.home, cfg.database_path) : path.join(paths.home, 'brain.pglite')
@@ -129,17 +133,32 @@ function configReadError(file: string, code: string | undefined): ConfigError {
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return new ConfigError(`cannot read the config file ${file} (permission denied)`, `make it yours and readable (chmod 600 ${q}) or remove it`)
+      return new ConfigError(
+        `cannot read the config file ${file} (permission denied)`,
+        `make it yours and readable (chmod 600 ${q}) or remove it`,
+      )
     case 'ENOTDIR':
-      return new ConfigError(`cannot read the config file ${file}: a part of its path is a file, not a directory`, 'point GBRAIN_HOME at a directory (or remove the file in the way)')
+      return new ConfigError(
+        `cannot read the config file ${file}: a part of its path is a file, not a directory`,
+        'point GBRAIN_HOME at a directory (or remove the file in the way)',
+      )
     case 'ENOTREG':
     case 'EISDIR':
-      return new ConfigError(`the config file ${file} is not a regular file`, `remove or rename it (rm -r ${q}), then run: gbrain init --write-config`)
+      return new ConfigError(
+        `the config file ${file} is not a regular file`,
+        `remove or rename it (rm -r ${q}), then run: gbrain init --write-config`,
+      )
     case 'EFBIG':
-      return new ConfigError(`the config file ${file} is larger than ${SMALL_FILE_MAX_BYTES / 1024} KiB`, 'it holds a few settings: fix or remove it, then run: gbrain init --write-config')
+      return new ConfigError(
+        `the config file ${file} is larger than ${SMALL_FILE_MAX_BYTES / 1024} KiB`,
+        'it holds a few settings: fix or remove it, then run: gbrain init --write-config',
+      )
     case 'ELOOP':
       return new ConfigError(`the config file ${file} is a symlink loop`, `remove it (rm ${q}) or point it at a file`)
     default:
-      return new ConfigError(`cannot read the config file ${file} (${code ?? 'error'})`, `check the file and its directory, or remove it (rm ${q})`)
+      return new ConfigError(
+        `cannot read the config file ${file} (${code ?? 'error'})`,
+        `check the file and its directory, or remove it (rm ${q})`,
+      )
   }
 }

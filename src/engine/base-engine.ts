@@ -22,8 +22,20 @@ import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type Reconne
 import type {DeadLetterSpool} from './spool/dead-letter.js'
 import {prepareLedger} from './spool/loss-ledger.js'
 import type {
-  BatchOptions, BatchOutcome, BatchWriter, DisconnectOptions, Engine, EngineEvent, EngineKind, EngineState, EngineStats, Executor,
-  HealthSnapshot, QueryResult, ReconnectOptions, RunOptions,
+  BatchOptions,
+  BatchOutcome,
+  BatchWriter,
+  DisconnectOptions,
+  Engine,
+  EngineEvent,
+  EngineKind,
+  EngineState,
+  EngineStats,
+  Executor,
+  HealthSnapshot,
+  QueryResult,
+  ReconnectOptions,
+  RunOptions,
 } from './types.js'
 
 /** What one rebuild knows, shared with the engine's half of it. */
@@ -49,7 +61,6 @@ export type Lifecycle =
   | {state: 'broken'; since: number}
   | {state: 'closed'}
 
-
 export interface BaseEngineOptions {
   retry?: RetryPolicy
   attemptTimeoutMs?: number
@@ -60,7 +71,6 @@ export interface BaseEngineOptions {
   /** Told at once when calls start retrying, a batch goes to the spool, and calls land again. */
   onEvent?: (event: EngineEvent) => void
 }
-
 
 export {BatchFailedError} from './batch-error.js'
 export type {EngineEvent} from './types.js'
@@ -194,7 +204,10 @@ export abstract class BaseEngine implements Engine {
       hadClient,
       initial: !hadClient && this.generation === 0 && options.error === undefined,
     }
-    const entered = this.transition({state: 'reconnecting', since: ctx.started, cause: ctx.classified}, ctx.initial ? undefined : reconnectStartRow(ctx))
+    const entered = this.transition(
+      {state: 'reconnecting', since: ctx.started, cause: ctx.classified},
+      ctx.initial ? undefined : reconnectStartRow(ctx),
+    )
     if (!ctx.initial) await entered
     try {
       await this.replaceClient(ctx)
@@ -206,7 +219,10 @@ export abstract class BaseEngine implements Engine {
     }
     this.generation += 1
     if (!ctx.initial) this.reconnects.ok += 1
-    const written = this.transition({state: 'connected', since: this.clock.now()}, ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started))
+    const written = this.transition(
+      {state: 'connected', since: this.clock.now()},
+      ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started),
+    )
     this.noteOk()
     await written
   }
@@ -282,7 +298,13 @@ export abstract class BaseEngine implements Engine {
 
   protected noteFailure(error: unknown, classified: Classified = classify(error)): void {
     if (classified.kind === 'aborted') return
-    this.lastError = {kind: classified.kind, code: classified.code, retryable: classified.retryable, message: classified.message, at: new Date(this.clock.now()).toISOString()}
+    this.lastError = {
+      kind: classified.kind,
+      code: classified.code,
+      retryable: classified.retryable,
+      message: classified.message,
+      at: new Date(this.clock.now()).toISOString(),
+    }
     if (classified.connectionLevel) {
       this.consecutiveFailures += 1
       this.failingSince ??= this.clock.now()
@@ -292,7 +314,11 @@ export abstract class BaseEngine implements Engine {
 
   // ---------------------------------------------------------------- access paths
 
-  async query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], options: {signal?: AbortSignal} = {}): Promise<QueryResult<T>> {
+  async query<T = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    options: {signal?: AbortSignal} = {},
+  ): Promise<QueryResult<T>> {
     return this.run(text.slice(0, 40), (db) => db.query<T>(text, params), {signal: options.signal, maxRetries: 0})
   }
 
@@ -300,7 +326,13 @@ export abstract class BaseEngine implements Engine {
     return this.retrying(label, fn, options.signal, options.maxRetries ?? this.retryPolicy.maxRetries, undefined)
   }
 
-  private retrying<T>(label: string, fn: (db: Executor) => Promise<T>, signal: AbortSignal | undefined, maxRetries: number, hooks: RetryHooks | undefined): Promise<T> {
+  private retrying<T>(
+    label: string,
+    fn: (db: Executor) => Promise<T>,
+    signal: AbortSignal | undefined,
+    maxRetries: number,
+    hooks: RetryHooks | undefined,
+  ): Promise<T> {
     let generation = -1
     return withRetry(
       async ({attempt, signal: attemptSignal}) => {
@@ -329,7 +361,14 @@ export abstract class BaseEngine implements Engine {
         rng: this.rng,
         onRetry: async (ev) => {
           this.counters.retries += 1
-          this.tell({type: 'retrying', label, attempt: ev.attempt + 1, delayMs: ev.delayMs, kind: ev.classified.kind, connectionLevel: ev.classified.connectionLevel})
+          this.tell({
+            type: 'retrying',
+            label,
+            attempt: ev.attempt + 1,
+            delayMs: ev.delayMs,
+            kind: ev.classified.kind,
+            connectionLevel: ev.classified.connectionLevel,
+          })
           await hooks?.onRetry?.(ev)
         },
         reconnect: (ctx) => this.reconnectFor(ctx, generation),
@@ -376,6 +415,7 @@ export abstract class BaseEngine implements Engine {
 /** An executor whose statements are also cancelled when `signal` aborts (an attempt's timeout). */
 function withAttemptSignal(db: Executor, signal: AbortSignal): Executor {
   return {
-    query: (text, params, options = {}) => db.query(text, params, {signal: options.signal ? AbortSignal.any([signal, options.signal]) : signal}),
+    query: (text, params, options = {}) =>
+      db.query(text, params, {signal: options.signal ? AbortSignal.any([signal, options.signal]) : signal}),
   }
 }

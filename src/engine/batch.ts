@@ -27,7 +27,13 @@ export interface BatchHost {
   audit: AuditWriter | null
   spool: DeadLetterSpool | null
   counters: EngineStats
-  retrying<T>(label: string, fn: (db: Executor) => Promise<T>, signal: AbortSignal | undefined, maxRetries: number, hooks: RetryHooks | undefined): Promise<T>
+  retrying<T>(
+    label: string,
+    fn: (db: Executor) => Promise<T>,
+    signal: AbortSignal | undefined,
+    maxRetries: number,
+    hooks: RetryHooks | undefined,
+  ): Promise<T>
   tell(event: EngineEvent): void
 }
 
@@ -42,7 +48,14 @@ export async function writeBatch<R>(
   let attempts = 0
   let retried = false
   /** One `batch-retry` row of this batch (audit-formats.md: fields in this order). */
-  const auditRow = (attempt: number, outcome: BatchRetryOutcome, delayMs: number, summary: string, code?: string, spool?: Pick<BatchRetryRow, 'spooled' | 'dead_letter_id'>): Promise<void> | undefined =>
+  const auditRow = (
+    attempt: number,
+    outcome: BatchRetryOutcome,
+    delayMs: number,
+    summary: string,
+    code?: string,
+    spool?: Pick<BatchRetryRow, 'spooled' | 'dead_letter_id'>,
+  ): Promise<void> | undefined =>
     host.audit?.append('batch-retry', {
       ts: new Date(host.clock.now()).toISOString(),
       site,
@@ -55,22 +68,16 @@ export async function writeBatch<R>(
       ...spool,
     })
   try {
-    const inserted = await host.retrying(
-      `batch ${site}`,
-      (db) => writer.write(db, rows),
-      signal,
-      maxRetries,
-      {
-        onAttempt: (a) => {
-          attempts = a
-        },
-        onRetry: async (ev) => {
-          retried = true
-          attempts = ev.attempt
-          await auditRow(ev.attempt, 'success', ev.delayMs, ev.classified.message, ev.classified.code)
-        },
+    const inserted = await host.retrying(`batch ${site}`, (db) => writer.write(db, rows), signal, maxRetries, {
+      onAttempt: (a) => {
+        attempts = a
       },
-    )
+      onRetry: async (ev) => {
+        retried = true
+        attempts = ev.attempt
+        await auditRow(ev.attempt, 'success', ev.delayMs, ev.classified.message, ev.classified.code)
+      },
+    })
     if (retried) {
       await auditRow(attempts, 'recovered', 0, 'landed after retry')
     }
@@ -100,13 +107,27 @@ export async function writeBatch<R>(
         deadLetterId = id
         host.counters.spooled_batches += 1
         host.counters.spooled_rows += rows.length
-        host.tell({type: 'spooled', site, rows: rows.length, spooledRows: host.counters.spooled_rows, kind: classified.kind, connectionLevel: classified.connectionLevel})
+        host.tell({
+          type: 'spooled',
+          site,
+          rows: rows.length,
+          spooledRows: host.counters.spooled_rows,
+          kind: classified.kind,
+          connectionLevel: classified.connectionLevel,
+        })
       } catch (se) {
         spoolError = se
         // The durable trace of the loss that survives a full disk (the audit row below may not).
         const at = new Date(host.clock.now()).toISOString()
-        const noted = await noteLoss(host.spool.dir, {pid: process.pid, site, rows: rows.length, at, error: `${classified.message}; spool: ${se instanceof Error ? se.message : String(se)}`})
-        if (noted) spoolError = new Error(`${se instanceof Error ? se.message : String(se)} (the loss is recorded in ${ledgerFile(host.spool.dir)})`)
+        const noted = await noteLoss(host.spool.dir, {
+          pid: process.pid,
+          site,
+          rows: rows.length,
+          at,
+          error: `${classified.message}; spool: ${se instanceof Error ? se.message : String(se)}`,
+        })
+        if (noted)
+          spoolError = new Error(`${se instanceof Error ? se.message : String(se)} (the loss is recorded in ${ledgerFile(host.spool.dir)})`)
       }
     } else {
       spoolError = new Error('no dead-letter spool configured')

@@ -35,7 +35,12 @@ export interface Rule {
 }
 
 export function rule(kind: ErrorKind, flags: RuleFlags = {}): Rule {
-  const r: Rule = {kind, retryable: flags.retryable ?? false, inDoubt: flags.inDoubt ?? false, connectionLevel: flags.connectionLevel ?? false}
+  const r: Rule = {
+    kind,
+    retryable: flags.retryable ?? false,
+    inDoubt: flags.inDoubt ?? false,
+    connectionLevel: flags.connectionLevel ?? false,
+  }
   if (flags.hint !== undefined) r.hint = flags.hint
   if (flags.inMessage) r.inMessage = true
   return r
@@ -70,7 +75,11 @@ export const CODE_RULES: Readonly<Record<string, Rule>> = {
   ENETUNREACH: rule('network', {...RETRY, inMessage: true}),
   EHOSTDOWN: rule('network', {...RETRY, inMessage: true}),
   ENETDOWN: rule('network', {...RETRY, inMessage: true}),
-  EAI_AGAIN: rule('dns', {...RETRY, inMessage: true, hint: 'The database host name could not be resolved right now (temporary DNS failure) — check the resolver; the engine retries'}),
+  EAI_AGAIN: rule('dns', {
+    ...RETRY,
+    inMessage: true,
+    hint: 'The database host name could not be resolved right now (temporary DNS failure) — check the resolver; the engine retries',
+  }),
   ENOTFOUND: rule('dns', {...CONNECTION_FATAL, inMessage: true}),
   EPROTO: TLS_RULE,
   ERR_SOCKET_CONNECTION_TIMEOUT: rule('timeout', RETRY),
@@ -116,9 +125,16 @@ export const CODE_RULES: Readonly<Record<string, Rule>> = {
   // the embedded engine (pglite-engine.ts)
   PGLITE_LOCKED: rule('locked'),
   PGLITE_DATA_DIR: rule('storage'),
-  PGLITE_MAJOR: rule('storage', {hint: 'The embedded brain is from a PostgreSQL major this build does not open — open it with the PGlite version that made it'}),
-  PGLITE_DAMAGED: rule('storage', {hint: 'The embedded brain’s data directory could not be opened by the PGlite of its major — keep a copy and restore it from a backup'}),
-  PGLITE_CLOSE_TIMEOUT: rule('timeout', {...RETRY, hint: 'The embedded brain did not close in time — the engine reopens it on the next call'}),
+  PGLITE_MAJOR: rule('storage', {
+    hint: 'The embedded brain is from a PostgreSQL major this build does not open — open it with the PGlite version that made it',
+  }),
+  PGLITE_DAMAGED: rule('storage', {
+    hint: 'The embedded brain’s data directory could not be opened by the PGlite of its major — keep a copy and restore it from a backup',
+  }),
+  PGLITE_CLOSE_TIMEOUT: rule('timeout', {
+    ...RETRY,
+    hint: 'The embedded brain did not close in time — the engine reopens it on the next call',
+  }),
 }
 
 /** The pattern that finds, inside message text, the codes of the `rules` marked `inMessage`. */
@@ -206,8 +222,14 @@ export const MESSAGE_RULES: ReadonlyArray<readonly [RegExp, Rule]> = [
   [/\bNo database connection\b/i, CODE_RULES.NO_CONNECTION!],
   [POOLER_RE, POOLER_RULE],
   [TOO_MANY_RE, TOO_MANY_RULE],
-  [/the database system is (?:starting up|not yet accepting connections|in recovery mode)|consistent recovery state/i, SQLSTATE_RULES['57P03']!],
-  [/the database system is shutting down|terminating connection due to administrator command|terminating connection because of crash/i, SHUTDOWN_RULE],
+  [
+    /the database system is (?:starting up|not yet accepting connections|in recovery mode)|consistent recovery state/i,
+    SQLSTATE_RULES['57P03']!,
+  ],
+  [
+    /the database system is shutting down|terminating connection due to administrator command|terminating connection because of crash/i,
+    SHUTDOWN_RULE,
+  ],
   [ROLE_MISSING_RE, UNKNOWN_ROLE_RULE],
   [DATABASE_MISSING_RE, SQLSTATE_RULES['3D000']!],
   [/password authentication failed|authentication failed for user/i, AUTH_RULE],

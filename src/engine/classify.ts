@@ -7,9 +7,25 @@
  * means is data in classify-rules.ts; what each kind tells a person is error-kinds.ts.
  */
 import {
-  ABORTED_RULE, CODE_RULES, MESSAGE_CODE_RE, MESSAGE_RULES, PG_HBA_HINT, PG_HBA_RE, POOLER_RE, POOLER_RULE, ROLE_MISSING_RE,
-  SHUTDOWN_RULE, SQLSTATE_CLASS_RULES, SQLSTATE_RULES, TLS_CODES, TLS_RULE, TOO_MANY_RE, TOO_MANY_RULE, UNKNOWN_ROLE_RULE,
-  UNKNOWN_RULE, type Rule,
+  ABORTED_RULE,
+  CODE_RULES,
+  MESSAGE_CODE_RE,
+  MESSAGE_RULES,
+  PG_HBA_HINT,
+  PG_HBA_RE,
+  POOLER_RE,
+  POOLER_RULE,
+  ROLE_MISSING_RE,
+  SHUTDOWN_RULE,
+  SQLSTATE_CLASS_RULES,
+  SQLSTATE_RULES,
+  TLS_CODES,
+  TLS_RULE,
+  TOO_MANY_RE,
+  TOO_MANY_RULE,
+  UNKNOWN_ROLE_RULE,
+  UNKNOWN_RULE,
+  type Rule,
 } from './classify-rules.js'
 import {KIND_HINTS, type ErrorKind} from './error-kinds.js'
 import {summarizeError} from '../shared/redact.js'

@@ -59,7 +59,10 @@ export abstract class ClientEngine<Client> extends BaseEngine {
   protected async afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void> {
     this.discardAfterFailedRebuild(ctx)
     const heal = this.client !== null || ctx.hadClient || ctx.previousState !== 'closed'
-    const written = this.transition(heal ? {state: 'broken', since: this.clock.now()} : {state: 'closed'}, ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started, error))
+    const written = this.transition(
+      heal ? {state: 'broken', since: this.clock.now()} : {state: 'closed'},
+      ctx.initial ? undefined : reconnectEndRow(this.clock, ctx.started, error),
+    )
     if (!heal) await this.afterClosed('failed-open')
     await written
   }
@@ -73,7 +76,11 @@ export abstract class ClientEngine<Client> extends BaseEngine {
   protected async acquire(signal?: AbortSignal): Promise<{db: Executor; generation: number}> {
     if (!this.client || this.state === 'broken') {
       try {
-        await this.reconnect({error: this.generation === 0 && !this.client ? undefined : new NoConnectionError(), force: this.client !== null, signal})
+        await this.reconnect({
+          error: this.generation === 0 && !this.client ? undefined : new NoConnectionError(),
+          force: this.client !== null,
+          signal,
+        })
       } catch (e) {
         if (this.isFinalOpenError(e)) throw e
         throw new NoConnectionError(`No database connection: ${summarizeError(e)}`, {cause: e})

@@ -44,11 +44,19 @@ export function parseDatabaseUrl(raw: string, env: NodeJS.ProcessEnv = process.e
   let prepare: ParsedDatabaseUrl['prepare']
   if (prepareParam !== null) {
     const value = parseBool(prepareParam)
-    if (value === undefined) throw new ConfigError(`prepare=${JSON.stringify(prepareParam)} in the database URL is not a boolean`, 'use ?prepare=false or ?prepare=true')
+    if (value === undefined)
+      throw new ConfigError(
+        `prepare=${JSON.stringify(prepareParam)} in the database URL is not a boolean`,
+        'use ?prepare=false or ?prepare=true',
+      )
     prepare = {value, reason: `url:prepare=${prepareParam}`}
   } else if (env.GBRAIN_PREPARE !== undefined && env.GBRAIN_PREPARE.trim() !== '') {
     const value = parseBool(env.GBRAIN_PREPARE.trim())
-    if (value === undefined) throw new ConfigError(`GBRAIN_PREPARE must be true or false, got ${JSON.stringify(env.GBRAIN_PREPARE)}`, 'export GBRAIN_PREPARE=false')
+    if (value === undefined)
+      throw new ConfigError(
+        `GBRAIN_PREPARE must be true or false, got ${JSON.stringify(env.GBRAIN_PREPARE)}`,
+        'export GBRAIN_PREPARE=false',
+      )
     prepare = {value, reason: 'env:GBRAIN_PREPARE'}
   } else if (port === 6543) {
     prepare = {value: false, reason: 'port 6543 (transaction pooler convention)'}

@@ -57,7 +57,10 @@ export interface NextSteps {
 export const NEXT_STEPS: Readonly<Record<ErrorKind, NextSteps>> = {
   refused: {
     hint: 'Nothing is listening at the configured host:port — start the database or fix the URL (GBRAIN_DATABASE_URL)',
-    connectionFix: {text: 'start the database, or point gbrain at the right host and port', commands: ['pg_isready -h HOST -p PORT', 'gbrain repair --reconnect']},
+    connectionFix: {
+      text: 'start the database, or point gbrain at the right host and port',
+      commands: ['pg_isready -h HOST -p PORT', 'gbrain repair --reconnect'],
+    },
   },
   reset: {
     hint: 'The connection was reset mid-operation (server restart, pooler reap or network drop) — the engine reconnects and retries; if frequent, check the server and pooler logs',
@@ -65,7 +68,10 @@ export const NEXT_STEPS: Readonly<Record<ErrorKind, NextSteps>> = {
   },
   timeout: {
     hint: 'The database did not answer in time — check that the server is up and reachable from here, or raise the timeout',
-    connectionFix: {text: 'the server did not answer: check it is up and reachable (firewall, blackholed route, paused pooler)', commands: ['pg_isready -h HOST -p PORT -t 5']},
+    connectionFix: {
+      text: 'the server did not answer: check it is up and reachable (firewall, blackholed route, paused pooler)',
+      commands: ['pg_isready -h HOST -p PORT -t 5'],
+    },
   },
   connection_closed: {
     hint: 'The server closed the connection (restart, terminated backend or idle timeout) — the engine reconnects and retries; if frequent, check the server logs and idle timeouts',
@@ -77,15 +83,24 @@ export const NEXT_STEPS: Readonly<Record<ErrorKind, NextSteps>> = {
   },
   shutdown: {
     hint: 'The database server is shutting down or restarting — wait for it to come back; the engine reconnects',
-    connectionFix: {text: 'the server is shutting down or restarting: wait for it, then reconnect', commands: ['gbrain repair --reconnect']},
+    connectionFix: {
+      text: 'the server is shutting down or restarting: wait for it, then reconnect',
+      commands: ['gbrain repair --reconnect'],
+    },
   },
   starting_up: {
     hint: 'The database server is starting up or in recovery — wait a few seconds; the engine retries',
-    connectionFix: {text: 'the server is starting up or recovering: wait and run the doctor again', commands: ['gbrain doctor --only connection']},
+    connectionFix: {
+      text: 'the server is starting up or recovering: wait and run the doctor again',
+      commands: ['gbrain doctor --only connection'],
+    },
   },
   too_many_connections: {
     hint: 'The server is out of connection slots — close idle clients or raise max_connections; lower GBRAIN_POOL_SIZE',
-    connectionFix: {text: 'the server is full: close idle clients, raise max_connections or lower GBRAIN_POOL_SIZE', commands: ['export GBRAIN_POOL_SIZE=5']},
+    connectionFix: {
+      text: 'the server is full: close idle clients, raise max_connections or lower GBRAIN_POOL_SIZE',
+      commands: ['export GBRAIN_POOL_SIZE=5'],
+    },
   },
   pooler: {
     hint: 'The connection pooler refused or dropped the session (client limit, circuit breaker or failing server login) — check the pooler limits and logs; lower GBRAIN_POOL_SIZE',
@@ -109,7 +124,10 @@ export const NEXT_STEPS: Readonly<Record<ErrorKind, NextSteps>> = {
   },
   auth: {
     hint: 'The server rejected the credentials — fix the password in the URL or config file',
-    connectionFix: {text: 'put the right password in the database URL (percent-encode @ : / %), or fix pg_hba.conf for this user', commands: ['gbrain doctor --only connection']},
+    connectionFix: {
+      text: 'put the right password in the database URL (percent-encode @ : / %), or fix pg_hba.conf for this user',
+      commands: ['gbrain doctor --only connection'],
+    },
   },
   unknown_database: {
     hint: 'The database named in the URL does not exist — create it (createdb) or fix the database name in the URL',

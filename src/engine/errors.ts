@@ -15,7 +15,10 @@ export class NoConnectionError extends Error {
 /** An attempt ran past the engine's own timer. Retryable and in doubt (a write may have committed). */
 export class AttemptTimeoutError extends Error {
   readonly code = 'ATTEMPT_TIMEOUT'
-  constructor(readonly timeoutMs: number, what = 'database call') {
+  constructor(
+    readonly timeoutMs: number,
+    what = 'database call',
+  ) {
     super(`${what} did not settle within ${timeoutMs} ms (engine attempt timeout)`)
     this.name = 'AttemptTimeoutError'
   }

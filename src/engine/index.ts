@@ -13,9 +13,27 @@ export {BatchFailedError, type EngineEvent} from './base-engine.js'
 export {NEXT_STEPS, classify, type Classified, type ErrorKind} from './classify.js'
 export {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
 export {resolvePaths, type BrainPaths} from './paths.js'
-export {IN_FLIGHT_MS, inspectLock, lockDirOf, readLegacyLock, reapLock, reapable, type LegacyLock, type LockObservation} from './pglite/data-dir-lock.js'
+export {
+  IN_FLIGHT_MS,
+  inspectLock,
+  lockDirOf,
+  readLegacyLock,
+  reapLock,
+  reapable,
+  type LegacyLock,
+  type LockObservation,
+} from './pglite/data-dir-lock.js'
 export {lockNotice} from './pglite/lock-notice.js'
-export {PGliteDataDirError, PGliteLockedError, describeLock, findOpenFailure, formatAge, holderLabel, type OpenCause, type OpenFix} from './pglite/open-errors.js'
+export {
+  PGliteDataDirError,
+  PGliteLockedError,
+  describeLock,
+  findOpenFailure,
+  formatAge,
+  holderLabel,
+  type OpenCause,
+  type OpenFix,
+} from './pglite/open-errors.js'
 export {ProcessStatePublisher, readProcessStates, type ReadProcessState} from './process-state.js'
 export {DEFAULT_RETRY_POLICY, inspectRetryPolicy, type InspectedRetryPolicy, type RetryPolicyIssue} from './retry-policy.js'
 export {RetryExhaustedError, withRetry} from './retry.js'

@@ -41,7 +41,11 @@ export function reconnectEndRow(clock: Clock, started: number, error?: unknown):
 }
 
 /** The `db-disconnect` row (reason `exit` marks an ordinary end of command). */
-export function disconnectRow(clock: Clock, kind: EngineKind, reason: string | undefined): {feature: 'db-disconnect'; row: DbDisconnectRow} {
+export function disconnectRow(
+  clock: Clock,
+  kind: EngineKind,
+  reason: string | undefined,
+): {feature: 'db-disconnect'; row: DbDisconnectRow} {
   return {
     feature: 'db-disconnect',
     row: {

@@ -72,7 +72,12 @@ export async function openEngine(target: EngineTarget, options: OpenOptions = {}
     })
   }
   const {PGliteEngine} = await import('./pglite-engine.js')
-  return new PGliteEngine({...common, dataDir: target.dataDir, createIfMissing: options.createIfMissing ?? false, ...(options.lock ? {lock: options.lock} : {})})
+  return new PGliteEngine({
+    ...common,
+    dataDir: target.dataDir,
+    createIfMissing: options.createIfMissing ?? false,
+    ...(options.lock ? {lock: options.lock} : {}),
+  })
 }
 
 /** The embedded driver's engine class, loaded on first use (for a caller with its own options: the doctor's probe). */

@@ -21,7 +21,10 @@ function checkAbsolute(value: string, variable: string): string {
     throw new ConfigError(`${variable} must be an absolute path, got ${JSON.stringify(value)}`, `export ${variable}=${path.resolve(value)}`)
   }
   if (value.split(/[\\/]+/).includes('..')) {
-    throw new ConfigError(`${variable} must not contain '..' segments, got ${JSON.stringify(value)}`, `export ${variable}=${path.resolve(value)}`)
+    throw new ConfigError(
+      `${variable} must not contain '..' segments, got ${JSON.stringify(value)}`,
+      `export ${variable}=${path.resolve(value)}`,
+    )
   }
   return path.normalize(value)
 }

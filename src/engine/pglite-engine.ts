@@ -43,7 +43,15 @@ import {AttemptTimeoutError, EngineClosedError, NoConnectionError} from './error
 import {AbortedError} from '../shared/errors.js'
 import {ensurePrivateDir} from '../shared/fs-atomic.js'
 import {DEFAULT_MAJOR, loadBuild, readMajor, type PGliteInstance} from './pglite/builds.js'
-import {acquireDataDirLock, dataDirEntries, DataDirLockedError, inspectLock, readLegacyLock, type DataDirLock, type LockEvent} from './pglite/data-dir-lock.js'
+import {
+  acquireDataDirLock,
+  dataDirEntries,
+  DataDirLockedError,
+  inspectLock,
+  readLegacyLock,
+  type DataDirLock,
+  type LockEvent,
+} from './pglite/data-dir-lock.js'
 import {findOpenFailure, PGliteDamagedError, PGliteDataDirError, PGliteLockedError, PGliteMajorError} from './pglite/open-errors.js'
 import {summarizeError} from '../shared/redact.js'
 import type {Executor, QueryResult} from './types.js'
@@ -84,7 +92,10 @@ const DEFAULT_LOCK_WAIT_MS = 30_000
 /** A previous instance on the dir did not finish closing, so a new one may not open yet. */
 export class PGliteCloseTimeoutError extends Error {
   readonly code = 'PGLITE_CLOSE_TIMEOUT'
-  constructor(readonly dataDir: string, ms: number) {
+  constructor(
+    readonly dataDir: string,
+    ms: number,
+  ) {
     super(`the previous PGlite instance on ${dataDir} did not close within ${ms} ms; not opening a second one on the same data dir`)
     this.name = 'PGliteCloseTimeoutError'
   }
@@ -184,14 +195,23 @@ export class PGliteEngine extends ClientEngine<PGliteInstance> {
     if (legacy === undefined || legacy.state === 'unreadable') return
     if (legacy.alive) {
       const pid = legacy.pid as number
-      throw new PGliteLockedError(this.dataDir, {
-        state: 'held',
-        holder: {
-          pid, acquired_at: null, refreshed_at: null, subcommand: null, token: `${pid}:legacy`, heartbeat_age_ms: null,
-          command: `an earlier gbrain-doctor (its lock ${path.basename(legacy.file)})`,
-          process: {alive: true, liveness: 'running', cmdline: null, looks_like: 'unknown', started_at: null},
+      throw new PGliteLockedError(
+        this.dataDir,
+        {
+          state: 'held',
+          holder: {
+            pid,
+            acquired_at: null,
+            refreshed_at: null,
+            subcommand: null,
+            token: `${pid}:legacy`,
+            heartbeat_age_ms: null,
+            command: `an earlier gbrain-doctor (its lock ${path.basename(legacy.file)})`,
+            process: {alive: true, liveness: 'running', cmdline: null, looks_like: 'unknown', started_at: null},
+          },
         },
-      }, 0)
+        0,
+      )
     }
     if (!this.lockOptions.reap) return
     // A file that does not parse may be one being written right now: judged by its age.
@@ -259,7 +279,12 @@ export class PGliteEngine extends ClientEngine<PGliteInstance> {
 
   private async settleCloses(ms: number): Promise<void> {
     if (this.closes.size === 0) return
-    await withTimer(this.clock, Promise.all([...this.closes]).then(() => {}), Math.max(0, ms), () => new PGliteCloseTimeoutError(this.dataDir, ms))
+    await withTimer(
+      this.clock,
+      Promise.all([...this.closes]).then(() => {}),
+      Math.max(0, ms),
+      () => new PGliteCloseTimeoutError(this.dataDir, ms),
+    )
   }
 
   /** Make sure there is a directory to lock; refuse a foreign folder. Creates only when allowed. */
@@ -376,7 +401,7 @@ function executorFor(pg: PGliteInstance): Executor {
         const r = await pg.query<T>(text, params ? [...params] : undefined)
         // The command tag's row count, like postgres.js: 0.5.x reports it as rowCount; 0.4.3 has
         // only affectedRows, which is 0 for a SELECT — there the rows returned are the count.
-        const count = r.rowCount ?? (r.fields && r.fields.length > 0 ? r.rows.length : r.affectedRows ?? 0)
+        const count = r.rowCount ?? (r.fields && r.fields.length > 0 ? r.rows.length : (r.affectedRows ?? 0))
         return {rows: r.rows, count}
       } catch (e) {
         // The instance was closed under this call (disconnect or reconnect): a connection-level,

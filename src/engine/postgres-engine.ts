@@ -119,11 +119,23 @@ export class PostgresEngine extends ClientEngine<Sql> {
     const candidate = this.buildClient(() => {
       opened += 1
       if (opened === STARTUP_STORM_SOCKETS + 1) {
-        storm(Object.assign(new Error(`the server closed ${STARTUP_STORM_SOCKETS} new connections during startup (connection closed by a pooler, proxy or server)`), {code: 'CONNECTION_CLOSED'}))
+        storm(
+          Object.assign(
+            new Error(
+              `the server closed ${STARTUP_STORM_SOCKETS} new connections during startup (connection closed by a pooler, proxy or server)`,
+            ),
+            {code: 'CONNECTION_CLOSED'},
+          ),
+        )
       }
     })
     try {
-      await withTimer(this.clock, Promise.race([candidate.unsafe('select 1'), stormed]), this.connectTimeoutMs, () => new AttemptTimeoutError(this.connectTimeoutMs, 'connect'))
+      await withTimer(
+        this.clock,
+        Promise.race([candidate.unsafe('select 1'), stormed]),
+        this.connectTimeoutMs,
+        () => new AttemptTimeoutError(this.connectTimeoutMs, 'connect'),
+      )
       return candidate
     } catch (e) {
       void this.retire(candidate, 0)
@@ -133,7 +145,12 @@ export class PostgresEngine extends ClientEngine<Sql> {
 
   /** End a pool in the background, bounded: sockets are destroyed after `seconds`. */
   private retire(sql: Sql, seconds = this.endTimeoutMs / 1000): Promise<void> {
-    const ending = withTimer(this.clock, Promise.resolve(sql.end({timeout: seconds})), seconds * 1000 + 1000, () => new Error('end() did not settle'))
+    const ending = withTimer(
+      this.clock,
+      Promise.resolve(sql.end({timeout: seconds})),
+      seconds * 1000 + 1000,
+      () => new Error('end() did not settle'),
+    )
       .catch(() => {})
       .finally(() => this.retiring.delete(ending))
     this.retiring.add(ending)
@@ -152,7 +169,11 @@ export class PostgresEngine extends ClientEngine<Sql> {
     // Only closing the connection drops it (a CancelRequest does not, in PgBouncer 1.18), so
     // end that pool now; the next call rebuilds from the saved config (ensure-connected).
     const {options} = ctx
-    if (ctx.classified?.code === 'ATTEMPT_TIMEOUT' && this.client && (options.ifGeneration === undefined || options.ifGeneration === this.generation)) {
+    if (
+      ctx.classified?.code === 'ATTEMPT_TIMEOUT' &&
+      this.client &&
+      (options.ifGeneration === undefined || options.ifGeneration === this.generation)
+    ) {
       this.unpublish()
     }
   }

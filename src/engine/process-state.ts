@@ -64,7 +64,10 @@ export class ProcessStatePublisher {
     void this.handleReconnectSignal()
   }
 
-  constructor(private readonly engine: Engine, private readonly options: PublisherOptions) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: PublisherOptions,
+  ) {
     this.file = path.join(options.runDir, `${STATE_FILE_PREFIX}${process.pid}.json`)
   }
 
@@ -109,7 +112,12 @@ export class ProcessStatePublisher {
     await this.publish()
     try {
       await this.engine.reconnect({force: true})
-      this.lastSignal = {...this.lastSignal, outcome: 'ok', finished_at: new Date().toISOString(), generation: this.engine.health().generation}
+      this.lastSignal = {
+        ...this.lastSignal,
+        outcome: 'ok',
+        finished_at: new Date().toISOString(),
+        generation: this.engine.health().generation,
+      }
     } catch (e) {
       this.lastSignal = {...this.lastSignal, outcome: 'failed', finished_at: new Date().toISOString(), error: summarizeError(e)}
     }
@@ -164,7 +172,13 @@ export async function readProcessStates(runDir: string, uid = myUid()): Promise<
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       const untrusted = code === 'EOWNER' || code === 'ELOOP' || code === 'ENOTREG'
-      out.push({file, pid, alive: pidAlive(pid), error: untrusted ? `not trusted: ${code === 'ELOOP' ? `${file} is a symlink` : (e as Error).message}` : summarizeError(e), ...(untrusted ? {untrusted: true} : {})})
+      out.push({
+        file,
+        pid,
+        alive: pidAlive(pid),
+        error: untrusted ? `not trusted: ${code === 'ELOOP' ? `${file} is a symlink` : (e as Error).message}` : summarizeError(e),
+        ...(untrusted ? {untrusted: true} : {}),
+      })
     }
   }
   return out

@@ -66,9 +66,10 @@ export function inspectRetryPolicy(env: NodeJS.ProcessEnv = process.env): Inspec
       issues.push({
         variable,
         value: raw,
-        message: value !== undefined && value > max
-          ? `${variable} must be at most ${max}, got ${JSON.stringify(raw)}`
-          : `${variable} must be ${what}, got ${JSON.stringify(raw)}`,
+        message:
+          value !== undefined && value > max
+            ? `${variable} must be at most ${max}, got ${JSON.stringify(raw)}`
+            : `${variable} must be ${what}, got ${JSON.stringify(raw)}`,
         fix: `export ${variable}=${DEFAULT_RETRY_POLICY[key]}`,
       })
       return
@@ -88,9 +89,10 @@ export function inspectRetryPolicy(env: NodeJS.ProcessEnv = process.env): Inspec
       variable,
       value: String(env[variable] ?? ''),
       message: `${VARS.maxMs} (${policy.maxMs}) must be ≥ ${VARS.baseMs} (${policy.baseMs})`,
-      fix: sources.maxMs === 'default'
-        ? `export ${VARS.maxMs}=${policy.baseMs}`
-        : `export ${VARS.maxMs}=${Math.max(policy.baseMs, DEFAULT_RETRY_POLICY.maxMs)}`,
+      fix:
+        sources.maxMs === 'default'
+          ? `export ${VARS.maxMs}=${policy.baseMs}`
+          : `export ${VARS.maxMs}=${Math.max(policy.baseMs, DEFAULT_RETRY_POLICY.maxMs)}`,
     })
     policy.maxMs = policy.baseMs
   }

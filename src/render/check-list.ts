@@ -45,7 +45,8 @@ export function renderCheckList(checks: readonly ListedCheck[], options: CheckLi
   const nameCol = widest(['check', ...names]) + 2
   const nameFloor = Math.min(nameCol, Math.min(12, Math.max(6, widestSegment(names))) + 2)
   /** Thresholds as bullet lines, each wrapped with a hanging indent (its setting on a line of its own). */
-  const bullets = (lines: readonly string[], w: number): string[] => lines.flatMap((l) => wrap(l, Math.max(1, w - 2)).map((x, i) => `${i === 0 ? bullet : ' '} ${x}`))
+  const bullets = (lines: readonly string[], w: number): string[] =>
+    lines.flatMap((l) => wrap(l, Math.max(1, w - 2)).map((x, i) => `${i === 0 ? bullet : ' '} ${x}`))
 
   const categoryCol = widest(['category', ...checks.map((ch) => ch.category)]) + 2
   const needsCol = widest(['needs', ...checks.map((ch) => ch.needs)]) + 2
@@ -53,7 +54,12 @@ export function renderCheckList(checks: readonly ListedCheck[], options: CheckLi
   const limitsCol = widest(limits.flat().flatMap((l) => l.split('\n'))) + 4
   const wide = fitColumns(
     [nameCol, categoryCol, needsCol, looksCol, limitsCol],
-    [{column: 3, floor: 80}, {column: 4, floor: 60}, {column: 3, floor: MIN_TEXT_COL}, {column: 4, floor: MIN_TEXT_COL}],
+    [
+      {column: 3, floor: 80},
+      {column: 4, floor: 60},
+      {column: 3, floor: MIN_TEXT_COL},
+      {column: 4, floor: MIN_TEXT_COL},
+    ],
     width,
   )
   let grid: string
@@ -61,14 +67,32 @@ export function renderCheckList(checks: readonly ListedCheck[], options: CheckLi
     const [nw = 0, cw = 0, dw = 0, lw = 0, tw = 0] = wide
     grid = renderGrid(
       ['check', 'category', 'needs', 'what it looks at', 'thresholds (defaults)'].map((h) => [c.bold(h)]),
-      checks.map((ch, i) => [[c.bold(names[i] ?? '')], [ch.category], [ch.needs], wrap(looks[i] ?? '', lw - 2), bullets(limits[i] ?? [], tw - 2)]),
+      checks.map((ch, i) => [
+        [c.bold(names[i] ?? '')],
+        [ch.category],
+        [ch.needs],
+        wrap(looks[i] ?? '', lw - 2),
+        bullets(limits[i] ?? [], tw - 2),
+      ]),
       {widths: [nw, cw, dw, lw, tw], unicode: options.unicode, rowRules: true},
     )
   } else {
     const textCol = Math.max(widest(looks), widest(limits.flat().flatMap((l) => l.split('\n'))) + 2) + 2
-    const [nw = nameFloor, tw = 24] = fitColumns([Math.max(nameCol, categoryCol, needsCol), textCol], [{column: 1, floor: 30}, {column: 0, floor: nameFloor}, {column: 1, floor: 20}], width) ?? []
+    const [nw = nameFloor, tw = 24] =
+      fitColumns(
+        [Math.max(nameCol, categoryCol, needsCol), textCol],
+        [
+          {column: 1, floor: 30},
+          {column: 0, floor: nameFloor},
+          {column: 1, floor: 20},
+        ],
+        width,
+      ) ?? []
     grid = renderGrid(
-      [[c.bold('check'), 'category', 'needs'], [c.bold('what it looks at'), `${bullet} thresholds (defaults)`]],
+      [
+        [c.bold('check'), 'category', 'needs'],
+        [c.bold('what it looks at'), `${bullet} thresholds (defaults)`],
+      ],
       checks.map((ch, i) => [
         [...wrap(names[i] ?? '', nw - 2).map((l) => c.bold(l)), ch.category, ch.needs],
         [...wrap(looks[i] ?? '', tw - 2), ...bullets(limits[i] ?? [], tw - 2)],

@@ -15,7 +15,9 @@ function cycleSourceLine(s: SourceCycleReport): string {
   const skipped = s.skipped_files.binary + s.skipped_files.huge + s.skipped_files.unreadable
   return (
     `${s.id}: ${s.status}${s.stamped ? '' : ' (not stamped)'} — ${s.files} files` +
-    (skipped ? `, ${skipped} skipped (binary ${s.skipped_files.binary}, huge ${s.skipped_files.huge}, unreadable ${s.skipped_files.unreadable})` : '') +
+    (skipped
+      ? `, ${skipped} skipped (binary ${s.skipped_files.binary}, huge ${s.skipped_files.huge}, unreadable ${s.skipped_files.unreadable})`
+      : '') +
     `; pages ${r.pages.inserted}/${r.pages.sent}, timeline ${r.timeline.inserted}/${r.timeline.sent}, links ${r.links.inserted}/${r.links.sent} new/sent` +
     (s.invalid_dates ? `; ${plural(s.invalid_dates, 'invalid date')}` : '') +
     (s.unterminated_links ? `; ${s.unterminated_links} unterminated [[` : '') +

@@ -50,13 +50,18 @@ export function renderGithub(report: Report): string {
   // A skipped `connection` when the database asked about was not reached (no brain yet) is
   // annotated too: the run could not check what it was asked about.
   const notReached = report.coverage.database === 'not_reached'
-  const warnings = ordered.filter(({check: c}) => c.status === 'unknown' || c.status === 'warn' || (notReached && c.name === 'connection' && c.status === 'skipped'))
+  const warnings = ordered.filter(
+    ({check: c}) => c.status === 'unknown' || c.status === 'warn' || (notReached && c.name === 'connection' && c.status === 'skipped'),
+  )
   const cap = GITHUB_ANNOTATIONS_PER_LEVEL
   const errorsLeft = Math.max(0, errors.length - cap)
   const overflow = errorsLeft > 0 || warnings.length > cap
   const warningsShown = overflow ? Math.min(warnings.length, cap - 1) : warnings.length
   const warningsLeft = warnings.length - warningsShown
-  const lines = [...errors.slice(0, cap).map((r) => annotation('error', r)), ...warnings.slice(0, warningsShown).map((r) => annotation('warning', r))]
+  const lines = [
+    ...errors.slice(0, cap).map((r) => annotation('error', r)),
+    ...warnings.slice(0, warningsShown).map((r) => annotation('warning', r)),
+  ]
   if (overflow) {
     const parts = [
       ...(errorsLeft > 0 ? [plural(errorsLeft, 'failing check', 'failing checks')] : []),

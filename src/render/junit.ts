@@ -89,7 +89,12 @@ export function renderJunit(report: Report): string {
   const properties: [string, string][] = [
     ['status', report.status],
     ['health_score', report.health_score === null ? 'not scored' : String(report.health_score)],
-    ['database', report.coverage.database === 'not_reached' ? `not checked: ${data(report.coverage.reason ?? 'not reached')}` : report.coverage.database.replace('_', ' ')],
+    [
+      'database',
+      report.coverage.database === 'not_reached'
+        ? `not checked: ${data(report.coverage.reason ?? 'not reached')}`
+        : report.coverage.database.replace('_', ' '),
+    ],
     ['generated_at', data(report.generated_at)],
     ['tool', `${data(report.tool.name)} ${data(report.tool.version)}`],
     ['engine', data(report.target.engine)],

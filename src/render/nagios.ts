@@ -21,11 +21,29 @@ import {asText, clean, oneLine} from './text.js'
 export const NAGIOS_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const
 
 /** The plugin state of each report status: `NAGIOS_STATES[nagiosCode(report)]`, read from the report. */
-const STATE: Record<ReportStatus, (typeof NAGIOS_STATES)[number]> = {healthy: 'OK', warnings: 'WARNING', unhealthy: 'CRITICAL', unknown: 'UNKNOWN'}
+const STATE: Record<ReportStatus, (typeof NAGIOS_STATES)[number]> = {
+  healthy: 'OK',
+  warnings: 'WARNING',
+  unhealthy: 'CRITICAL',
+  unknown: 'UNKNOWN',
+}
 
 const UOM: Record<string, string> = {
-  ms: 'ms', us: 'us', s: 's', sec: 's', seconds: 's', '%': '%', percent: '%', pct: '%',
-  b: 'B', byte: 'B', bytes: 'B', kb: 'KB', mb: 'MB', gb: 'GB', tb: 'TB',
+  ms: 'ms',
+  us: 'us',
+  s: 's',
+  sec: 's',
+  seconds: 's',
+  '%': '%',
+  percent: '%',
+  pct: '%',
+  b: 'B',
+  byte: 'B',
+  bytes: 'B',
+  kb: 'KB',
+  mb: 'MB',
+  gb: 'GB',
+  tb: 'TB',
 }
 
 /** Nagios unit of measurement for an `observed_unit` ('' when Nagios has none). */
@@ -53,7 +71,9 @@ export function nagiosLabel(label: string): string {
 
 function perfLabel(c: CheckResult, used: Set<string>): string {
   const wanted = c.details?.perf_label
-  const candidates = [typeof wanted === 'string' && text(wanted) !== '' ? wanted : undefined, c.name].filter((s): s is string => s !== undefined)
+  const candidates = [typeof wanted === 'string' && text(wanted) !== '' ? wanted : undefined, c.name].filter(
+    (s): s is string => s !== undefined,
+  )
   for (const candidate of candidates) {
     const label = nagiosLabel(candidate)
     if (!used.has(label)) return label
@@ -81,7 +101,10 @@ export function renderNagios(report: Report): string {
   const state = STATE[report.status] ?? 'UNKNOWN'
   const problems = countsText(report.summary, ['fail', 'unknown', 'warn'])
   const counts = problems === 'no checks' ? countsText(report.summary, ['ok', 'skipped']) : problems
-  const score = report.health_score !== null && Number.isFinite(report.health_score) ? [`'health_score'=${nagiosNumber(report.health_score)};;;0;100`] : []
+  const score =
+    report.health_score !== null && Number.isFinite(report.health_score)
+      ? [`'health_score'=${nagiosNumber(report.health_score)};;;0;100`]
+      : []
   const used = new Set<string>(["'health_score'"])
   const perf = [...score]
   for (const c of report.checks) {
@@ -91,7 +114,8 @@ export function renderNagios(report: Report): string {
     perf.push(perfdata(c, label))
   }
   const cov = report.coverage
-  const notChecked = cov.database === 'not_reached' ? `database not checked (${clean(cov.reason ?? 'not reached').replace(/\|/g, '/')}) - ` : ''
+  const notChecked =
+    cov.database === 'not_reached' ? `database not checked (${clean(cov.reason ?? 'not reached').replace(/\|/g, '/')}) - ` : ''
   const lines = [`GBRAIN DOCTOR ${state} - ${notChecked}${counts}${perf.length > 0 ? ` | ${perf.join(' ')}` : ''}`]
   for (const c of orderedChecks(report)) {
     if (c.status === 'ok') continue

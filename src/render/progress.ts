@@ -107,7 +107,12 @@ export function engineNote(event: EngineEvent): string | undefined {
   switch (event.type) {
     case 'retrying': {
       // Another process holding the embedded brain is not an outage: say who is in the way.
-      const what = event.kind === 'locked' ? 'the embedded brain is held by another process' : event.connectionLevel ? 'database unreachable' : `database ${event.kind.replace(/_/g, ' ')}`
+      const what =
+        event.kind === 'locked'
+          ? 'the embedded brain is held by another process'
+          : event.connectionLevel
+            ? 'database unreachable'
+            : `database ${event.kind.replace(/_/g, ' ')}`
       const wait = event.delayMs >= 1000 ? ` in ${formatEta(event.delayMs)}` : ''
       return `${what} — retrying (attempt ${event.attempt}${wait})`
     }

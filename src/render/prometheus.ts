@@ -16,7 +16,10 @@ export const PROMETHEUS_STATUS_CODE: Record<CheckStatus, number> = {ok: 0, warn:
 
 /** Escape a label value: backslash, double quote and newline. */
 export function promLabelValue(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r\n?|\n/g, '\\n')
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\r\n?|\n/g, '\\n')
 }
 
 /** A sample value as Prometheus parses it (`NaN`, `+Inf`, `-Inf` included). */
@@ -49,12 +52,24 @@ export function renderPrometheus(report: Report): string {
     {
       name: 'gbrain_doctor_database_checked',
       help: '1 when the database answered this run, 0 when it was asked about but not reached (no brain, held, connection failed); no sample when not asked (--fast).',
-      samples: report.coverage.database === 'not_asked' ? [] : [sample('gbrain_doctor_database_checked', [], report.coverage.database === 'checked' ? 1 : 0)],
+      samples:
+        report.coverage.database === 'not_asked'
+          ? []
+          : [sample('gbrain_doctor_database_checked', [], report.coverage.database === 'checked' ? 1 : 0)],
     },
     {
       name: 'gbrain_doctor_info',
       help: 'The doctor that wrote this report and the engine it checked (always 1).',
-      samples: [sample('gbrain_doctor_info', [['version', clean(report.tool.version)], ['engine', clean(report.target.engine)]], 1)],
+      samples: [
+        sample(
+          'gbrain_doctor_info',
+          [
+            ['version', clean(report.tool.version)],
+            ['engine', clean(report.target.engine)],
+          ],
+          1,
+        ),
+      ],
     },
     {
       name: 'gbrain_doctor_health_score',
@@ -64,19 +79,39 @@ export function renderPrometheus(report: Report): string {
     {
       name: 'gbrain_doctor_checks',
       help: 'Number of checks per status.',
-      samples: (['ok', 'warn', 'fail', 'unknown', 'skipped'] as const).map((s) => sample('gbrain_doctor_checks', [['status', s]], report.summary[s])),
+      samples: (['ok', 'warn', 'fail', 'unknown', 'skipped'] as const).map((s) =>
+        sample('gbrain_doctor_checks', [['status', s]], report.summary[s]),
+      ),
     },
     {
       name: 'gbrain_doctor_check_status',
       help: 'Status of each check: 0 ok, 1 warn, 2 fail, 3 unknown, 4 skipped.',
-      samples: checks.map(({c, check, category}) => sample('gbrain_doctor_check_status', [['check', check], ['category', category]], PROMETHEUS_STATUS_CODE[c.status])),
+      samples: checks.map(({c, check, category}) =>
+        sample(
+          'gbrain_doctor_check_status',
+          [
+            ['check', check],
+            ['category', category],
+          ],
+          PROMETHEUS_STATUS_CODE[c.status],
+        ),
+      ),
     },
     {
       name: 'gbrain_doctor_check_observed',
       help: 'The value a check observed, in the unit of its unit label.',
       samples: checks
         .filter(({c}) => c.observed_value !== undefined)
-        .map(({c, check}) => sample('gbrain_doctor_check_observed', [['check', check], ['unit', clean(c.observed_unit ?? '')]], c.observed_value as number)),
+        .map(({c, check}) =>
+          sample(
+            'gbrain_doctor_check_observed',
+            [
+              ['check', check],
+              ['unit', clean(c.observed_unit ?? '')],
+            ],
+            c.observed_value as number,
+          ),
+        ),
     },
     {
       name: 'gbrain_doctor_check_threshold',
@@ -84,7 +119,16 @@ export function renderPrometheus(report: Report): string {
       samples: checks.flatMap(({c, check}) =>
         (['warn', 'fail'] as const)
           .filter((level) => c.threshold?.[level] !== undefined)
-          .map((level) => sample('gbrain_doctor_check_threshold', [['check', check], ['level', level]], c.threshold?.[level] as number)),
+          .map((level) =>
+            sample(
+              'gbrain_doctor_check_threshold',
+              [
+                ['check', check],
+                ['level', level],
+              ],
+              c.threshold?.[level] as number,
+            ),
+          ),
       ),
     },
     {

@@ -7,7 +7,12 @@ import type {PlannedRepair} from '../repair/plan.js'
 import type {NextStep} from '../repair/next-steps.js'
 import type {ActionResult} from '../repair/types.js'
 
-const GLYPH: Record<ActionResult['status'], string> = {applied: '✓ applied', skipped: '- skipped', failed: '✗ failed', would_apply: '→ would apply'}
+const GLYPH: Record<ActionResult['status'], string> = {
+  applied: '✓ applied',
+  skipped: '- skipped',
+  failed: '✗ failed',
+  would_apply: '→ would apply',
+}
 
 /** What other commands fix, after what repair did (nothing when nothing is left). */
 function repairNextLines(next: readonly NextStep[]): string[] {
@@ -25,12 +30,22 @@ export function repairPlanLines(plan: readonly PlannedRepair[], next: readonly N
   const lines =
     plan.length === 0
       ? ['Nothing for repair to do now.']
-      : ['Repairs that apply now (nothing has been changed):', ...plan.map((p) => `  → ${p.action.padEnd(12)} ${p.because}\n      ${p.command}`), 'Run them all: gbrain repair --all']
+      : [
+          'Repairs that apply now (nothing has been changed):',
+          ...plan.map((p) => `  → ${p.action.padEnd(12)} ${p.because}\n      ${p.command}`),
+          'Run them all: gbrain repair --all',
+        ]
   return [...lines, ...repairNextLines(next)]
 }
 
 /** After acting: a line per action, "N fixed, M remaining" (not on a dry run), what other commands fix. */
-export function repairResultLines(result: {actions: readonly ActionResult[]; dryRun: boolean; fixed: readonly string[]; remaining: readonly string[]; next: readonly NextStep[]}): string[] {
+export function repairResultLines(result: {
+  actions: readonly ActionResult[]
+  dryRun: boolean
+  fixed: readonly string[]
+  remaining: readonly string[]
+  next: readonly NextStep[]
+}): string[] {
   const lines = result.actions.map((a) => `${GLYPH[a.status].padEnd(14)} ${a.name.padEnd(12)} ${a.detail}`)
   if (!result.dryRun) {
     const r = result.remaining

@@ -53,7 +53,9 @@ export function sourcesGrid(sources: readonly SourceRow[], options: SourcesGridO
   const archived = sources.some((s) => s.archived)
   const head = ['id', 'name', 'path', 'last full cycle', ...(archived ? ['archived'] : [])]
   const cells = sources.map((s) =>
-    [s.id, s.name, s.local_path ?? '-', cycleAge(s, options.now), ...(archived ? [s.archived ? 'yes' : 'no'] : [])].map((v) => capText(oneLine(v, !unicode), undefined, unicode)),
+    [s.id, s.name, s.local_path ?? '-', cycleAge(s, options.now), ...(archived ? [s.archived ? 'yes' : 'no'] : [])].map((v) =>
+      capText(oneLine(v, !unicode), undefined, unicode),
+    ),
   )
   const natural = head.map((h, i) => Math.max(h.length, ...cells.map((row) => displayWidth(row[i] ?? ''))) + 2)
   const widths = fitColumns(natural, SHRINK, width)
@@ -67,8 +69,16 @@ export function sourcesGrid(sources: readonly SourceRow[], options: SourcesGridO
   return cells
     .flatMap((row) => {
       const [id = '', name = '', dir = '', age = '', gone] = row
-      const fields: [string, string][] = [['name', name], ['path', dir], ['last full cycle', age], ...(gone === undefined ? [] : [['archived', gone] as [string, string]])]
-      return [...wrap(id, width).map((l) => bold(l)), ...fields.flatMap(([k, v]) => wrap(`${k}: ${v}`, Math.max(1, width - 2)).map((l) => `  ${l}`))]
+      const fields: [string, string][] = [
+        ['name', name],
+        ['path', dir],
+        ['last full cycle', age],
+        ...(gone === undefined ? [] : [['archived', gone] as [string, string]]),
+      ]
+      return [
+        ...wrap(id, width).map((l) => bold(l)),
+        ...fields.flatMap(([k, v]) => wrap(`${k}: ${v}`, Math.max(1, width - 2)).map((l) => `  ${l}`)),
+      ]
     })
     .join('\n')
 }

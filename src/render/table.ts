@@ -40,10 +40,17 @@ export const DEFAULT_TABLE_OPTIONS: TableOptions = {color: false, unicode: true,
 export {decideColor, decideUnicode, type Env} from './terminal.js'
 
 const STATUS_COLOR: Record<CheckStatus, 'red' | 'magenta' | 'yellow' | 'green' | 'gray'> = {
-  fail: 'red', unknown: 'magenta', warn: 'yellow', ok: 'green', skipped: 'gray',
+  fail: 'red',
+  unknown: 'magenta',
+  warn: 'yellow',
+  ok: 'green',
+  skipped: 'gray',
 }
 const REPORT_COLOR: Record<ReportStatus, 'red' | 'magenta' | 'yellow' | 'green'> = {
-  unhealthy: 'red', unknown: 'magenta', warnings: 'yellow', healthy: 'green',
+  unhealthy: 'red',
+  unknown: 'magenta',
+  warnings: 'yellow',
+  healthy: 'green',
 }
 
 /** A check-name column wider than this wraps the name. */
@@ -76,7 +83,8 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
   const sections: string[] = []
   if (o.verbose) sections.push(targetLines(report, ctx))
   // A skipped check that carries a fix (no brain yet → `gbrain init`) is actionable: shown too.
-  const actionable = (ch: CheckResult): boolean => (ch.status !== 'ok' && ch.status !== 'skipped') || (ch.status === 'skipped' && ch.fix !== undefined)
+  const actionable = (ch: CheckResult): boolean =>
+    (ch.status !== 'ok' && ch.status !== 'skipped') || (ch.status === 'skipped' && ch.fix !== undefined)
   const rows = orderedChecks(report).filter((ch) => o.verbose || actionable(ch))
   if (rows.length > 0) sections.push(checksTable(rows, ctx))
   // The lists say what to do; what was seen is already in the table, for every check it shows.
@@ -95,7 +103,9 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
 /** The summary line, wrapped at word boundaries when the terminal is narrower; the status word styled. */
 function summaryText(report: Report, {c, o, fold}: Ctx): string {
   const [first = '', ...rest] = wrap(fold(summaryLine(report, o.unicode)), Math.max(MIN_MESSAGE_COL, Math.floor(o.width)))
-  const status = first.startsWith(report.status) ? c[REPORT_COLOR[report.status]].bold(report.status) + first.slice(report.status.length) : first
+  const status = first.startsWith(report.status)
+    ? c[REPORT_COLOR[report.status]].bold(report.status) + first.slice(report.status.length)
+    : first
   return [status, ...rest].join('\n')
 }
 
@@ -126,7 +136,11 @@ export function renderDebugStacks(report: Report, options: Partial<TableOptions>
 
 function targetLines(report: Report, {c, o, t1, fold}: Ctx): string {
   const tg = report.target
-  const database = capText(displayDatabase(fold(workflowSafe(terminalSafe(String(tg.database).slice(0, 4 * SHOWN_CHARS))))).replace(/\s+/g, ' '), SHOWN_CHARS, o.unicode)
+  const database = capText(
+    displayDatabase(fold(workflowSafe(terminalSafe(String(tg.database).slice(0, 4 * SHOWN_CHARS))))).replace(/\s+/g, ' '),
+    SHOWN_CHARS,
+    o.unicode,
+  )
   const entries: [string, string][] = [
     ['target:', `${t1(tg.engine)} ${database} (${t1(tg.sources.database)})`],
     ['audit: ', `${t1(tg.audit_dir)} (${t1(tg.sources.audit_dir)})`],
@@ -134,7 +148,10 @@ function targetLines(report: Report, {c, o, t1, fold}: Ctx): string {
   return entries
     .flatMap(([label, value]) => {
       const [first = '', ...rest] = wrap(value, Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - label.length - 1))
-      return [`${c.bold(label.trim())}${label.slice(label.trim().length)} ${first}`, ...rest.map((l) => `${' '.repeat(label.length + 1)}${l}`)]
+      return [
+        `${c.bold(label.trim())}${label.slice(label.trim().length)} ${first}`,
+        ...rest.map((l) => `${' '.repeat(label.length + 1)}${l}`),
+      ]
     })
     .join('\n')
 }
@@ -159,7 +176,16 @@ function checksTable(rows: CheckResult[], ctx: Ctx): string {
   const styledLabel = (i: number): string => c[STATUS_COLOR[rows[i]?.status ?? 'ok']](labels[i] ?? '')
 
   // -v: time in its own column while the message keeps a comfortable width, else under the status.
-  const separateTime = o.verbose ? fitColumns([statusCol, checkCol, timeCol, messageCol], [{column: 3, floor: COMFORT_MESSAGE_COL}, {column: 1, floor: checkFloor}], width) : null
+  const separateTime = o.verbose
+    ? fitColumns(
+        [statusCol, checkCol, timeCol, messageCol],
+        [
+          {column: 3, floor: COMFORT_MESSAGE_COL},
+          {column: 1, floor: checkFloor},
+        ],
+        width,
+      )
+    : null
   if (separateTime) {
     const [sw = 0, cw = 0, tw = 0, mw = 0] = separateTime
     return renderGrid(
@@ -168,13 +194,21 @@ function checksTable(rows: CheckResult[], ctx: Ctx): string {
       {widths: [sw, cw, tw, mw], align: ['left', 'left', 'right', 'left'], unicode: o.unicode},
     )
   }
-  const steps: Shrink[] = [{column: 2, floor: COMFORT_MESSAGE_COL}, {column: 1, floor: checkFloor}, {column: 2, floor: MIN_GRID_MESSAGE_COL}]
+  const steps: Shrink[] = [
+    {column: 2, floor: COMFORT_MESSAGE_COL},
+    {column: 1, floor: checkFloor},
+    {column: 2, floor: MIN_GRID_MESSAGE_COL},
+  ]
   const folded = fitColumns([o.verbose ? Math.max(statusCol, timeCol) : statusCol, checkCol, messageCol], steps, width)
   if (folded) {
     const [sw = 0, cw = 0, mw = 0] = folded
     return renderGrid(
       ['status', 'check', 'message'].map((h) => [c.bold(h)]),
-      rows.map((_, i) => [[styledLabel(i), ...(o.verbose ? [times[i] ?? ''] : [])], wrap(names[i] ?? '', cw - 2), wrap(messages[i] ?? '', mw - 2)]),
+      rows.map((_, i) => [
+        [styledLabel(i), ...(o.verbose ? [times[i] ?? ''] : [])],
+        wrap(names[i] ?? '', cw - 2),
+        wrap(messages[i] ?? '', mw - 2),
+      ]),
       {widths: [sw, cw, mw], unicode: o.unicode},
     )
   }
@@ -194,7 +228,9 @@ function checksTable(rows: CheckResult[], ctx: Ctx): string {
  * or this terminal cannot show, not absurdly long. Otherwise it is described, not mangled.
  */
 function pasteReady(cmd: string, unicode: boolean): boolean {
-  return cmd.length <= SHOWN_CHARS && !/[^\S ]/.test(cmd) && terminalSafe(cmd) === cmd && (unicode || toAscii(cmd) === cmd) && clean(cmd) === cmd
+  return (
+    cmd.length <= SHOWN_CHARS && !/[^\S ]/.test(cmd) && terminalSafe(cmd) === cmd && (unicode || toAscii(cmd) === cmd) && clean(cmd) === cmd
+  )
 }
 
 function withheld(cmd: string): string {
@@ -208,7 +244,12 @@ const ITEM_INDENT = ' '.repeat(7)
  * One listed check: marker, glyph, bold name (and root causes), then its fix and commands,
  * wrapped. The message is left out when the table above shows it (`shown`): said once.
  */
-function listItem(marker: string, item: {check: string; status: CheckStatus; message: string; fix?: Fix; downstream_of?: string[]}, shown: boolean, {c, o, t, t1}: Ctx): string[] {
+function listItem(
+  marker: string,
+  item: {check: string; status: CheckStatus; message: string; fix?: Fix; downstream_of?: string[]},
+  shown: boolean,
+  {c, o, t, t1}: Ctx,
+): string[] {
   const body = Math.max(MIN_MESSAGE_COL, Math.floor(o.width) - ITEM_INDENT.length)
   const glyph = c[STATUS_COLOR[item.status]](statusLabel(item.status, o.unicode).split(' ')[0] ?? '')
   const downstream = (item.downstream_of ?? []).map(t1).filter((s) => s !== '')
@@ -220,12 +261,16 @@ function listItem(marker: string, item: {check: string; status: CheckStatus; mes
   // The head is bold; wrapping happened on the plain text.
   const firstStyled = first.startsWith(head) ? c.bold(head) + first.slice(head.length) : first
   const lines = [`${marker.padStart(4)} ${glyph} ${firstStyled}`, ...rest.map((l) => `${ITEM_INDENT}${l}`)]
-  for (const cmd of item.fix?.commands ?? []) lines.push(`${ITEM_INDENT}  ${pasteReady(cmd, o.unicode) ? c.cyan(`$ ${clean(cmd)}`) : `(${t1(withheld(cmd))})`}`)
+  for (const cmd of item.fix?.commands ?? [])
+    lines.push(`${ITEM_INDENT}  ${pasteReady(cmd, o.unicode) ? c.cyan(`$ ${clean(cmd)}`) : `(${t1(withheld(cmd))})`}`)
   return lines
 }
 
 function topIssuesList(report: Report, inTable: ReadonlySet<string>, ctx: Ctx): string {
-  return [ctx.c.bold('Top issues'), ...report.top_issues.flatMap((issue) => listItem(`${issue.rank}.`, issue, inTable.has(issue.check), ctx))].join('\n')
+  return [
+    ctx.c.bold('Top issues'),
+    ...report.top_issues.flatMap((issue) => listItem(`${issue.rank}.`, issue, inTable.has(issue.check), ctx)),
+  ].join('\n')
 }
 
 /** Skipped checks that say how to make them apply (e.g. create the brain). */

@@ -47,7 +47,10 @@ const DEFAULT_WIDTH = 100
  * it, and it is not ours.
  */
 export function decideWidth(input: {isTTY: boolean; columns: number | undefined; env: Env}): number {
-  const tty = input.isTTY && input.columns !== undefined && Number.isFinite(input.columns) && input.columns > 0 ? Math.floor(input.columns) : undefined
+  const tty =
+    input.isTTY && input.columns !== undefined && Number.isFinite(input.columns) && input.columns > 0
+      ? Math.floor(input.columns)
+      : undefined
   const raw = input.env.COLUMNS?.trim() ?? ''
   const fromEnv = /^\d{1,9}$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined
   return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, tty ?? fromEnv ?? DEFAULT_WIDTH))

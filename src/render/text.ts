@@ -16,7 +16,8 @@ export {terminalSafe, workflowSafe, type OutputKind} from '../shared/safe-text.j
 export function asText(value: unknown): string {
   if (value === undefined || value === null) return ''
   if (typeof value === 'string') return value
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || typeof value === 'symbol') return String(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || typeof value === 'symbol')
+    return String(value)
   // An object or a function: what its own toString says (`[object Object]` when it has none).
   const own: {toString(): string} = value
   return String(own)
@@ -62,12 +63,44 @@ export function oneLine(value: unknown, ascii = false): string {
 }
 
 const ASCII_MAP: Record<string, string> = {
-  '\u2014': '-', '\u2013': '-', '\u2012': '-', '\u2015': '-', '\u2212': '-', '\u2010': '-', '\u2011': '-',
-  '\u2018': "'", '\u2019': "'", '\u201a': "'", '\u2032': "'",
-  '\u201c': '"', '\u201d': '"', '\u201e': '"', '\u2033': '"', '\u00ab': '"', '\u00bb': '"',
-  '\u2026': '...', '\u2192': '->', '\u2190': '<-', '\u21d2': '=>', '\u2265': '>=', '\u2264': '<=', '\u2260': '!=',
-  '\u00d7': 'x', '\u00b7': '*', '\u2022': '*', '\u00a0': ' ', '\u202f': ' ', '\u2009': ' ', '\u00b5': 'u',
-  '\u2713': 'v', '\u2714': 'v', '\u2717': 'x', '\u2718': 'x', '\u00b0': 'deg', '\u00a7': 'S', '\ufffd': '?',
+  '\u2014': '-',
+  '\u2013': '-',
+  '\u2012': '-',
+  '\u2015': '-',
+  '\u2212': '-',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201a': "'",
+  '\u2032': "'",
+  '\u201c': '"',
+  '\u201d': '"',
+  '\u201e': '"',
+  '\u2033': '"',
+  '\u00ab': '"',
+  '\u00bb': '"',
+  '\u2026': '...',
+  '\u2192': '->',
+  '\u2190': '<-',
+  '\u21d2': '=>',
+  '\u2265': '>=',
+  '\u2264': '<=',
+  '\u2260': '!=',
+  '\u00d7': 'x',
+  '\u00b7': '*',
+  '\u2022': '*',
+  '\u00a0': ' ',
+  '\u202f': ' ',
+  '\u2009': ' ',
+  '\u00b5': 'u',
+  '\u2713': 'v',
+  '\u2714': 'v',
+  '\u2717': 'x',
+  '\u2718': 'x',
+  '\u00b0': 'deg',
+  '\u00a7': 'S',
+  '\ufffd': '?',
 }
 
 /**
@@ -109,7 +142,14 @@ export function formatAgo(ms: number): string {
   if (!Number.isFinite(ms)) return '?'
   const ahead = ms < -60_000
   const abs = Math.abs(ms)
-  const span = abs < 60_000 ? '<1 min' : abs < 3_600_000 ? `${Math.floor(abs / 60_000)} min` : abs < 172_800_000 ? `${Math.floor(abs / 3_600_000)} h` : `${Math.floor(abs / 86_400_000)} d`
+  const span =
+    abs < 60_000
+      ? '<1 min'
+      : abs < 3_600_000
+        ? `${Math.floor(abs / 60_000)} min`
+        : abs < 172_800_000
+          ? `${Math.floor(abs / 3_600_000)} h`
+          : `${Math.floor(abs / 86_400_000)} d`
   return ahead ? `in ${span}` : `${span} ago`
 }
 

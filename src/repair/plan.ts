@@ -21,14 +21,23 @@ export function planRepairs(report: Report): PlannedRepair[] {
   if (lock.state === 'abandoned' || (lock.state === 'held' && lock.alive === false)) {
     plan.push({
       action: 'unlock',
-      because: lock.state === 'abandoned' ? 'an abandoned lock directory on the embedded brain' : `a lock left by dead pid ${String(lock.pid)}${lock.subcommand ? ` (gbrain ${lock.subcommand})` : ''}`,
+      because:
+        lock.state === 'abandoned'
+          ? 'an abandoned lock directory on the embedded brain'
+          : `a lock left by dead pid ${String(lock.pid)}${lock.subcommand ? ` (gbrain ${lock.subcommand})` : ''}`,
       command: 'gbrain repair --unlock',
     })
   }
   const conn = checks.find((c) => c.name === 'connection')
   const procs = detailsOf(checks, 'engine_processes')
   const needsReconnect = (procs.processes ?? []).filter(
-    (p) => p.alive !== false && poolNeedsReconnect({state: p.state ?? null, consecutive_failures: p.consecutive_failures ?? null, failing: (p.failing_for_s ?? null) !== null}),
+    (p) =>
+      p.alive !== false &&
+      poolNeedsReconnect({
+        state: p.state ?? null,
+        consecutive_failures: p.consecutive_failures ?? null,
+        failing: (p.failing_for_s ?? null) !== null,
+      }),
   ).length
   // A brain that cannot be opened for what it is (wrong major, damaged) is not healed by reconnecting.
   const connCause = detailsOf(checks, 'connection').cause ?? 'unreachable'
@@ -39,15 +48,27 @@ export function planRepairs(report: Report): PlannedRepair[] {
       procs.failing?.length ? `${plural(procs.failing.length, 'live process', 'live processes')} with a failing pool` : '',
       procs.stale?.length ? `${plural(procs.stale.length, 'stale process state file')}` : '',
     ].filter(Boolean)
-    plan.push({action: 'reconnect', because: why.join('; ') || 'a live process reports a broken pool', command: 'gbrain repair --reconnect'})
+    plan.push({
+      action: 'reconnect',
+      because: why.join('; ') || 'a live process reports a broken pool',
+      command: 'gbrain repair --reconnect',
+    })
   }
   const dl = detailsOf(checks, 'dead_letter')
   if ((dl.entries ?? 0) > 0) {
-    plan.push({action: 'replay', because: `${plural(dl.entries ?? 0, 'dead-letter entry', 'dead-letter entries')} (${dl.rows ?? 0} rows) waiting`, command: 'gbrain repair --replay'})
+    plan.push({
+      action: 'replay',
+      because: `${plural(dl.entries ?? 0, 'dead-letter entry', 'dead-letter entries')} (${dl.rows ?? 0} rows) waiting`,
+      command: 'gbrain repair --replay',
+    })
   }
   const expired = detailsOf(checks, 'audit_log').expired_files ?? []
   if (expired.length > 0) {
-    plan.push({action: 'prune-audit', because: `${plural(expired.length, 'audit file')} older than the retention`, command: 'gbrain repair --prune-audit --older-than 30d'})
+    plan.push({
+      action: 'prune-audit',
+      because: `${plural(expired.length, 'audit file')} older than the retention`,
+      command: 'gbrain repair --prune-audit --older-than 30d',
+    })
   }
   return plan
 }

@@ -5,14 +5,13 @@
  * /proc cmdline matches), send SIGUSR2, and wait (bounded) for its state file to report the
  * outcome. State files of dead processes are removed.
  */
-import {readFileSync, readlinkSync, promises as fs} from 'node:fs'
-import path from 'node:path'
+import {promises as fs} from 'node:fs'
 import {poolNeedsReconnect} from '../checks/pool-health.js'
 import {classify, readProcessStates, type ReadProcessState, withRetry, type Engine} from '../engine/index.js'
 import {sleep, systemClock} from '../shared/clock.js'
-import {redactForStorage as redact} from '../shared/redact.js'
 import {shellQuote} from '../shared/shell-quote.js'
-import {dirDistrust, myUid} from '../shared/trust.js'
+import {dirDistrust} from '../shared/trust.js'
+import {verifyOwner} from './process-owner.js'
 import type {ActionResult, RepairContext} from './types.js'
 import {plural} from '../shared/plural.js'
 
@@ -45,58 +44,6 @@ export function needsReconnect(p: ReadProcessState): boolean {
   const h = p.state?.health
   if (!h) return false
   return poolNeedsReconnect({state: h.state, consecutive_failures: h.consecutive_failures, failing: h.failing_since !== null})
-}
-
-/** What /proc says about a pid; injectable for tests. */
-export interface ProcReader {
-  /** NUL-separated argv. */
-  cmdline(pid: number): string
-  /** The executable's path (readlink of /proc/<pid>/exe). */
-  exe(pid: number): string
-  /** The real uid (`Uid:` in /proc/<pid>/status). */
-  uid(pid: number): number
-}
-
-export const procReader: ProcReader = {
-  cmdline: (pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
-  exe: (pid) => readlinkSync(`/proc/${pid}/exe`),
-  uid: (pid) => {
-    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    if (!m) throw new Error(`no Uid in /proc/${pid}/status`)
-    return Number(m[1])
-  },
-}
-
-/** Executables a gbrain engine process runs under. */
-const ENGINE_EXE = /^(node|nodejs|bun|gbrain)([0-9.-].*)?$/
-
-/**
- * The process is ours and is the one that wrote the state file: the same uid as this process, a
- * node (or bun, or gbrain) executable — the very binary the state file's argv[0] names — and the
- * same script and arguments. The state file holds the redacted argv, so /proc's cmdline is
- * redacted the same way before comparing; cmdline[0] is how exec was called, so the binary is
- * compared through /proc/<pid>/exe instead. A forged state file naming `sleep 1000`, or a pid
- * reused by another program or another gbrain command, is refused.
- */
-export function verifyOwner(p: ReadProcessState, proc: ProcReader = procReader, uid = myUid()): string | undefined {
-  let cmdline: string[]
-  let exe: string
-  let owner: number
-  try {
-    cmdline = proc.cmdline(p.pid).split('\0').filter((s) => s !== '')
-    exe = proc.exe(p.pid)
-    owner = proc.uid(p.pid)
-  } catch {
-    return `cannot read /proc/${p.pid} (cmdline, exe, status)`
-  }
-  const shown = JSON.stringify(cmdline.slice(0, 4).map((a) => redact(a)).join(' '))
-  if (uid !== undefined && owner !== uid) return `pid ${p.pid} runs as uid ${owner}, not as this user (uid ${uid})`
-  const want = p.state?.argv ?? []
-  const seen = cmdline.slice(1).map((a) => redact(a))
-  const sameArgs = want.length >= 2 && seen.length === want.length - 1 && seen.every((a, i) => a === want[i + 1])
-  const sameExe = ENGINE_EXE.test(path.basename(exe)) && (want[0] === exe || path.basename(want[0] ?? '') === path.basename(exe))
-  if (!sameArgs || !sameExe) return `pid ${p.pid} runs ${shown} (${path.basename(exe)}), not the gbrain process that wrote ${p.file}`
-  return undefined
 }
 
 export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promise<ActionResult> {
@@ -133,7 +80,10 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
         signal: ctx.signal,
         label: 'reconnect',
         clock,
-        onRetry: (ev) => ctx.progress(`reconnect: waiting for the database (${ev.classified.kind}: ${ev.classified.message.slice(0, 80)}); attempt ${ev.attempt + 1}`),
+        onRetry: (ev) =>
+          ctx.progress(
+            `reconnect: waiting for the database (${ev.classified.kind}: ${ev.classified.message.slice(0, 80)}); attempt ${ev.attempt + 1}`,
+          ),
       })
       const ms = clock.now() - t0
       data.database = {ok: true, ms}
@@ -153,18 +103,33 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
   const outcomes: ProcessOutcome[] = []
   const distrust = dirDistrust(o.runDir)
   if (distrust) {
-    parts.push(`processes: not acted on, the run directory is not trusted: ${distrust} (fix: chmod 700 ${shellQuote(o.runDir)}, owned by you)`)
+    parts.push(
+      `processes: not acted on, the run directory is not trusted: ${distrust} (fix: chmod 700 ${shellQuote(o.runDir)}, owned by you)`,
+    )
     failed = true
   }
   for (const p of distrust ? [] : await readProcessStates(o.runDir)) {
     if (p.untrusted) {
-      outcomes.push({pid: p.pid, command: '(untrusted state file)', action: 'refused', outcome: 'failed', detail: `not acted on: ${p.error ?? 'untrusted state file'}`})
+      outcomes.push({
+        pid: p.pid,
+        command: '(untrusted state file)',
+        action: 'refused',
+        outcome: 'failed',
+        detail: `not acted on: ${p.error ?? 'untrusted state file'}`,
+      })
       failed = true
       continue
     }
     const command = p.state?.command ?? '(unreadable state)'
     if (!p.alive) {
-      if (ctx.dryRun) outcomes.push({pid: p.pid, command, action: 'removed_stale', outcome: 'would_apply', detail: `would remove the state file of dead pid ${p.pid}`})
+      if (ctx.dryRun)
+        outcomes.push({
+          pid: p.pid,
+          command,
+          action: 'removed_stale',
+          outcome: 'would_apply',
+          detail: `would remove the state file of dead pid ${p.pid}`,
+        })
       else {
         await fs.rm(p.file, {force: true})
         outcomes.push({pid: p.pid, command, action: 'removed_stale', outcome: 'ok', detail: `removed the state file of dead pid ${p.pid}`})
@@ -173,7 +138,13 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
       continue
     }
     if (!p.state) {
-      outcomes.push({pid: p.pid, command, action: 'unreadable', outcome: 'skipped', detail: `state file of live pid ${p.pid} is unreadable (${p.error ?? 'unknown'})`})
+      outcomes.push({
+        pid: p.pid,
+        command,
+        action: 'unreadable',
+        outcome: 'skipped',
+        detail: `state file of live pid ${p.pid} is unreadable (${p.error ?? 'unknown'})`,
+      })
       continue
     }
     if (!needsReconnect(p)) {
@@ -182,7 +153,13 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     }
     if (databaseDown) {
       // Its reconnect would fail the same way: say so rather than spend no time waiting for it.
-      outcomes.push({pid: p.pid, command, action: 'deferred', outcome: 'skipped', detail: `pid ${p.pid} (${command}) not signalled: the database is still unreachable, its reconnect would fail too (run gbrain repair --reconnect again once the database is up)`})
+      outcomes.push({
+        pid: p.pid,
+        command,
+        action: 'deferred',
+        outcome: 'skipped',
+        detail: `pid ${p.pid} (${command}) not signalled: the database is still unreachable, its reconnect would fail too (run gbrain repair --reconnect again once the database is up)`,
+      })
       continue
     }
     const refusal = verifyOwner(p)
@@ -193,7 +170,13 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
     }
     changed = true
     if (ctx.dryRun) {
-      outcomes.push({pid: p.pid, command, action: 'signalled', outcome: 'would_apply', detail: `would send SIGUSR2 to pid ${p.pid} (${command}) and wait for its reconnect`})
+      outcomes.push({
+        pid: p.pid,
+        command,
+        action: 'signalled',
+        outcome: 'would_apply',
+        detail: `would send SIGUSR2 to pid ${p.pid} (${command}) and wait for its reconnect`,
+      })
       continue
     }
     outcomes.push(await signalAndWait(p, deadline, ctx))
@@ -201,7 +184,8 @@ export async function reconnect(o: ReconnectOptions, ctx: RepairContext): Promis
   }
   data.processes = outcomes
   for (const x of outcomes) if (x.action !== 'healthy') parts.push(x.detail)
-  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0) parts.push(`${plural(outcomes.length, 'live process', 'live processes')} healthy`)
+  if (outcomes.every((x) => x.action === 'healthy') && outcomes.length > 0)
+    parts.push(`${plural(outcomes.length, 'live process', 'live processes')} healthy`)
 
   const status = failed ? 'failed' : ctx.dryRun ? (changed ? 'would_apply' : 'skipped') : changed ? 'applied' : 'skipped'
   return {name: 'reconnect', status, detail: parts.join('; '), data}
@@ -215,7 +199,13 @@ async function signalAndWait(p: ReadProcessState, deadline: number, ctx: RepairC
   try {
     process.kill(p.pid, 'SIGUSR2')
   } catch (e) {
-    return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `could not signal pid ${p.pid}: ${(e as NodeJS.ErrnoException).code}`}
+    return {
+      pid: p.pid,
+      command,
+      action: 'signalled',
+      outcome: 'failed',
+      detail: `could not signal pid ${p.pid}: ${(e as NodeJS.ErrnoException).code}`,
+    }
   }
   ctx.progress(`reconnect: SIGUSR2 sent to pid ${p.pid}, waiting for its state file`)
   const until = Math.min(deadline, sentAt + 30_000)
@@ -223,13 +213,45 @@ async function signalAndWait(p: ReadProcessState, deadline: number, ctx: RepairC
     await sleep(clock, 100, ctx.signal).catch(() => {})
     const now = (await readProcessStates(p.file.replace(/\/[^/]+$/, ''))).find((x) => x.pid === p.pid)
     const sig = now?.state?.last_signal
-    if (!now?.alive) return {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} exited while reconnecting`, waited_ms: clock.now() - sentAt}
+    if (!now?.alive)
+      return {
+        pid: p.pid,
+        command,
+        action: 'signalled',
+        outcome: 'failed',
+        detail: `pid ${p.pid} exited while reconnecting`,
+        waited_ms: clock.now() - sentAt,
+      }
     if (sig && Date.parse(sig.received_at) >= sentAt - 1000 && sig.outcome !== 'in_progress') {
       const after = now.state!.health.generation
       return sig.outcome === 'ok'
-        ? {pid: p.pid, command, action: 'signalled', outcome: 'ok', detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`, generation_before: before, generation_after: after, waited_ms: clock.now() - sentAt}
-        : {pid: p.pid, command, action: 'signalled', outcome: 'failed', detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`, generation_before: before, waited_ms: clock.now() - sentAt}
+        ? {
+            pid: p.pid,
+            command,
+            action: 'signalled',
+            outcome: 'ok',
+            detail: `pid ${p.pid} (${command}) reconnected (pool generation ${before} → ${after})`,
+            generation_before: before,
+            generation_after: after,
+            waited_ms: clock.now() - sentAt,
+          }
+        : {
+            pid: p.pid,
+            command,
+            action: 'signalled',
+            outcome: 'failed',
+            detail: `pid ${p.pid} (${command}) tried and failed: ${sig.error ?? 'unknown error'}`,
+            generation_before: before,
+            waited_ms: clock.now() - sentAt,
+          }
     }
   }
-  return {pid: p.pid, command, action: 'signalled', outcome: 'timeout', detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`, waited_ms: clock.now() - sentAt}
+  return {
+    pid: p.pid,
+    command,
+    action: 'signalled',
+    outcome: 'timeout',
+    detail: `pid ${p.pid} (${command}) did not report a reconnect within ${Math.round((until - sentAt) / 1000)} s`,
+    waited_ms: clock.now() - sentAt,
+  }
 }

@@ -45,14 +45,27 @@ export async function replay(spoolDir: string, engine: () => Promise<Engine>, ct
       engine: opened,
       writers: BRAIN_WRITERS,
       signal: ctx.signal,
-      onProgress: (p) => ctx.counts?.({label: 'replay', done: p.done, total: p.total, unit: 'entries', extra: `${formatCount(p.rows)} rows`}),
+      onProgress: (p) =>
+        ctx.counts?.({label: 'replay', done: p.done, total: p.total, unit: 'entries', extra: `${formatCount(p.rows)} rows`}),
     })
   } catch (e) {
-    if (e instanceof LockedError) return {name: 'replay', status: 'failed', detail: e.pid === -1 ? `${e.message}; nothing was replayed` : `another replay is running (pid ${e.pid}); nothing was replayed twice`}
+    if (e instanceof LockedError)
+      return {
+        name: 'replay',
+        status: 'failed',
+        detail:
+          e.pid === -1 ? `${e.message}; nothing was replayed` : `another replay is running (pid ${e.pid}); nothing was replayed twice`,
+      }
     // The brain could not be opened (held by another process, wrong major, damaged): the spool is
     // kept as it is, and the reason is this action's, not the whole command's.
     const open = findOpenFailure(e)
-    if (open) return {name: 'replay', status: 'failed', detail: `nothing replayed: ${open.message} (fix: ${open.fix.text})`, data: {open_cause: open.openCause}}
+    if (open)
+      return {
+        name: 'replay',
+        status: 'failed',
+        detail: `nothing replayed: ${open.message} (fix: ${open.fix.text})`,
+        data: {open_cause: open.openCause},
+      }
     throw e
   }
   const data = {
@@ -70,7 +83,9 @@ export async function replay(spoolDir: string, engine: () => Promise<Engine>, ct
       report.corrupt.length ? `${report.corrupt.length} corrupt (kept: ${report.corrupt.map((c) => c.id).join(', ')})` : '',
       report.failed.length ? `${report.failed.length} failed (${report.failed[0]!.reason})` : '',
       report.pending ? `${report.pending} not attempted` : '',
-    ].filter(Boolean).join('; ')
+    ]
+      .filter(Boolean)
+      .join('; ')
     return {name: 'replay', status: 'failed', detail: `${landed}; ${why}`, data}
   }
   return {name: 'replay', status: 'applied', detail: landed, data}

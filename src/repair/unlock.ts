@@ -21,22 +21,26 @@ export async function unlock(target: ResolvedTarget, ctx: RepairContext): Promis
   data.lock_state = observed.state
   if (observed.state === 'held') data.pid = observed.holder.pid
   if (observed.state === 'free') parts.push('the embedded brain is not locked')
-  else if (observed.state === 'held' && observed.holder.process.alive) parts.push(`held by live ${holderLabel(observed)}; a live holder’s lock is never touched`)
+  else if (observed.state === 'held' && observed.holder.process.alive)
+    parts.push(`held by live ${holderLabel(observed)}; a live holder’s lock is never touched`)
   else if (observed.state === 'acquiring') parts.push('another process is taking the lock right now; nothing to remove')
   else if (observed.state === 'unreadable') {
     parts.push(`the lock cannot be read (${observed.error}); nothing removed`)
     status = 'failed'
   } else if (reapable(observed)) {
-    const what = observed.state === 'held'
-      ? `left by ${holderLabel(observed)}, which is no longer running`
-      : observed.state === 'abandoned' && observed.reason === 'unparseable'
-        ? 'whose lock file does not parse (abandoned)'
-        : 'directory that has no lock file (an acquisition that never finished)'
+    const what =
+      observed.state === 'held'
+        ? `left by ${holderLabel(observed)}, which is no longer running`
+        : observed.state === 'abandoned' && observed.reason === 'unparseable'
+          ? 'whose lock file does not parse (abandoned)'
+          : 'directory that has no lock file (an acquisition that never finished)'
     if (ctx.dryRun) {
       parts.push(`would remove the lock ${what}`)
       status = 'would_apply'
     } else if (await reapLock(dataDir, observed)) {
-      parts.push(`removed the lock ${what}${observed.state === 'abandoned' ? ` (reap recorded in ${dataDir}.lock-reap.json, as gbrain does)` : ''}`)
+      parts.push(
+        `removed the lock ${what}${observed.state === 'abandoned' ? ` (reap recorded in ${dataDir}.lock-reap.json, as gbrain does)` : ''}`,
+      )
       status = 'applied'
       data.removed = true
     } else {

@@ -32,10 +32,13 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       clock.clearTimeout(handle)
       reject(new AbortedError(signal?.reason))
     }
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, Math.max(0, ms))
+    const handle = clock.setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      },
+      Math.max(0, ms),
+    )
     signal?.addEventListener('abort', onAbort, {once: true})
   })
 }
@@ -45,13 +48,7 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
  * The raced promise gets a no-op catch so a late rejection is never unhandled: postgres.js can
  * settle a query long after we gave up on it, or never.
  */
-export function withTimer<T>(
-  clock: Clock,
-  promise: Promise<T>,
-  ms: number,
-  onTimeout: () => Error,
-  signal?: AbortSignal,
-): Promise<T> {
+export function withTimer<T>(clock: Clock, promise: Promise<T>, ms: number, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
   promise.catch(() => {})
   if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason))
   return new Promise<T>((resolve, reject) => {
@@ -66,9 +63,12 @@ export function withTimer<T>(
     const onAbort = (): void => {
       if (finish()) reject(new AbortedError(signal?.reason))
     }
-    const handle = clock.setTimeout(() => {
-      if (finish()) reject(onTimeout())
-    }, Math.max(0, ms))
+    const handle = clock.setTimeout(
+      () => {
+        if (finish()) reject(onTimeout())
+      },
+      Math.max(0, ms),
+    )
     signal?.addEventListener('abort', onAbort, {once: true})
     promise.then(
       (v) => {

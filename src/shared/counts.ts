@@ -18,7 +18,9 @@ export interface ProgressCounts {
 /** `1,639`: grouped by thousands whatever the locale (a log reads the same everywhere). */
 export function formatCount(n: number): string {
   if (!Number.isFinite(n)) return '?'
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
 
 /** `1,639 entries`, `1 entry`, `1 file`: a count and its unit, singular for one. */

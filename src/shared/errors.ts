@@ -15,7 +15,10 @@ export class AbortedError extends Error {
 /** A configuration value is invalid; `fix` is a paste-ready correction. Usage error (exit 64). */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message)
     this.name = 'ConfigError'
   }

@@ -27,6 +27,7 @@ export function dirDistrust(dir: string, uid = myUid()): string | undefined {
   if (st.isSymbolicLink()) return `${dir} is a symlink, not a directory`
   if (!st.isDirectory()) return `${dir} is not a directory`
   if (uid !== undefined && st.uid !== uid) return `${dir} is owned by uid ${st.uid}, not by this user (uid ${uid})`
-  if ((st.mode & 0o022) !== 0) return `${dir} is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')})`
+  if ((st.mode & 0o022) !== 0)
+    return `${dir} is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')})`
   return undefined
 }

@@ -64,7 +64,11 @@ describe('gbrain on the embedded brain', () => {
 
     const c1 = await gbrain(['cycle', '--json'], env)
     expect(c1.code).toBe(0)
-    const r1 = JSON.parse(c1.stdout) as {status: string; totals: {rows_sent: number; rows_inserted: number}; sources: {stamped: boolean; invalid_dates: number; unterminated_links: number}[]}
+    const r1 = JSON.parse(c1.stdout) as {
+      status: string
+      totals: {rows_sent: number; rows_inserted: number}
+      sources: {stamped: boolean; invalid_dates: number; unterminated_links: number}[]
+    }
     expect(r1.status).toBe('complete')
     expect(r1.totals.rows_sent).toBe(20) // 4 pages + 8 timeline entries + 8 links
     expect(r1.totals.rows_inserted).toBe(20)
@@ -90,24 +94,43 @@ describe('bad input: one line, the fix, exit 64, no stack, no credential', () =>
     ['missing path', ['sources', 'add', 'x', '--path', '/definitely/not/here'], {}, /not a directory/],
     ['bad source id', ['sources', 'add', 'Bad Id!', '--path', '.'], {}, /source id/],
     // Issue 10, class 10: the range, not just "Parsing --batch-size"; the command as typed.
-    ['batch size 0', ['cycle', '--batch-size', '0'], {}, /--batch-size 0 is out of range: it must be a whole number from 1 to 16,000 \(fix: for example --batch-size 500\)/],
+    [
+      'batch size 0',
+      ['cycle', '--batch-size', '0'],
+      {},
+      /--batch-size 0 is out of range: it must be a whole number from 1 to 16,000 \(fix: for example --batch-size 500\)/,
+    ],
     ['batch size -1', ['cycle', '--batch-size=-1'], {}, /--batch-size "-1" is not a whole number from 1 to 16,000/],
     ['batch size 1e9', ['cycle', '--batch-size', '1e9'], {}, /--batch-size "1e9" is not a whole number from 1 to 16,000/],
-    ['sources add without an id', ['sources', 'add'], {}, /^gbrain: missing argument ID \(stable id: [^)]*\) \(fix: see: gbrain sources add --help\)$/],
-    ['a config path through a file (ENOTDIR)', ['sources', 'list'], {GBRAIN_HOME: '/etc/hostname'}, /a part of its path is a file, not a directory \(fix: point GBRAIN_HOME at a directory/],
+    [
+      'sources add without an id',
+      ['sources', 'add'],
+      {},
+      /^gbrain: missing argument ID \(stable id: [^)]*\) \(fix: see: gbrain sources add --help\)$/,
+    ],
+    [
+      'a config path through a file (ENOTDIR)',
+      ['sources', 'list'],
+      {GBRAIN_HOME: '/etc/hostname'},
+      /a part of its path is a file, not a directory \(fix: point GBRAIN_HOME at a directory/,
+    ],
   ]
-  it.each(cases)('%s', async (_name, args, extra, pattern) => {
-    const r = await gbrain(args, {...env, ...extra})
-    expect(r.code).toBe(64)
-    expect(r.stdout).toBe('')
-    const lines = r.stderr.trim().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^gbrain: /)
-    expect(lines[0]).toMatch(pattern)
-    expect(lines[0]).toContain('fix:')
-    expect(r.stderr).not.toContain(PW)
-    expect(r.stderr).not.toMatch(/\n\s+at /)
-  }, 60_000)
+  it.each(cases)(
+    '%s',
+    async (_name, args, extra, pattern) => {
+      const r = await gbrain(args, {...env, ...extra})
+      expect(r.code).toBe(64)
+      expect(r.stdout).toBe('')
+      const lines = r.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(/^gbrain: /)
+      expect(lines[0]).toMatch(pattern)
+      expect(lines[0]).toContain('fix:')
+      expect(r.stderr).not.toContain(PW)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    },
+    60_000,
+  )
 
   it('--json errors are JSON on stdout with exit 64', async () => {
     const r = await gbrain(['sources', 'list', '--json'], {...env, GBRAIN_HOME: 'rel'})

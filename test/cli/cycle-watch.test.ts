@@ -54,7 +54,11 @@ describe('cycle --watch', () => {
 
     const stateFile = path.join(home, '.gbrain', 'run', `engine-${child.pid}.json`)
     const state = (): EngineProcessState => JSON.parse(readFileSync(stateFile, 'utf8')) as EngineProcessState
-    await waitFor(() => existsSync(stateFile) && cycles.length >= 1, {timeoutMs: 20_000, intervalMs: 50, what: `first cycle (stderr: ${err})`})
+    await waitFor(() => existsSync(stateFile) && cycles.length >= 1, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: `first cycle (stderr: ${err})`,
+    })
     expect(cycles[0]!.status).toBe('complete')
     expect(state().command).toBe('gbrain cycle --watch')
 
@@ -70,8 +74,16 @@ describe('cycle --watch', () => {
     await waitFor(() => state().health.consecutive_failures > 0, {timeoutMs: 20_000, intervalMs: 50, what: 'failures in the state file'})
     await cluster.start()
     const afterOutage = cycles.length
-    await waitFor(() => cycles.length > afterOutage && cycles.at(-1)!.status === 'complete', {timeoutMs: 30_000, intervalMs: 50, what: 'a complete cycle after the outage'})
-    await waitFor(() => state().health.state === 'connected' && state().health.consecutive_failures === 0, {timeoutMs: 10_000, intervalMs: 50, what: 'healthy state'})
+    await waitFor(() => cycles.length > afterOutage && cycles.at(-1)!.status === 'complete', {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'a complete cycle after the outage',
+    })
+    await waitFor(() => state().health.state === 'connected' && state().health.consecutive_failures === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'healthy state',
+    })
 
     const sent = performance.now()
     child.kill('SIGTERM')

@@ -84,7 +84,7 @@ function spawnCycle(args: string[]): {pid: number; done: Promise<CliResult>} {
 function excerpt(r: CliResult): string {
   const rep = parseReport(r)
   const pick = (name: string, keys: string[]): Record<string, unknown> => {
-    const d = (check(rep, name).details ?? {})
+    const d = check(rep, name).details ?? {}
     return Object.fromEntries(keys.filter((k) => k in d).map((k) => [k, d[k]]))
   }
   return JSON.stringify(
@@ -95,7 +95,15 @@ function excerpt(r: CliResult): string {
       summary: rep.summary,
       checks: rep.checks.map((c) => ({name: c.name, status: c.status, message: c.message})),
       'connection.details': pick('connection', ['cause', 'code', 'hint']),
-      'batch_retry_health.details': pick('batch_retry_health', ['exhausted_total', 'by_site', 'rows_lost', 'rows_spooled', 'replayed', 'pending_replay', 'healed_by_replay']),
+      'batch_retry_health.details': pick('batch_retry_health', [
+        'exhausted_total',
+        'by_site',
+        'rows_lost',
+        'rows_spooled',
+        'replayed',
+        'pending_replay',
+        'healed_by_replay',
+      ]),
       'dead_letter.details': pick('dead_letter', ['entries', 'rows', 'by_site']),
       top_issues: rep.top_issues.map((i) => ({rank: i.rank, check: i.check, status: i.status, fix: i.fix?.commands})),
     },
@@ -106,7 +114,9 @@ function excerpt(r: CliResult): string {
 
 async function rowCounts(): Promise<{pages: number; timeline: number; links: number}> {
   const [pages, timeline, links] = (
-    await cluster.psql(`select (select count(*) from pages where source_id = 'notes') || ',' || (select count(*) from timeline_entries) || ',' || (select count(*) from links)`)
+    await cluster.psql(
+      `select (select count(*) from pages where source_id = 'notes') || ',' || (select count(*) from timeline_entries) || ',' || (select count(*) from links)`,
+    )
   )
     .split(',')
     .map(Number)
@@ -120,7 +130,9 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     // Marker: the cycle landed its pages and is now blocked on its first links batch.
     await waitFor(
       async () =>
-        (await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'gbrain-cycle-${cycle.pid}' and wait_event_type = 'Lock'`)) === '1',
+        (await cluster.psql(
+          `select count(*) from pg_stat_activity where application_name = 'gbrain-cycle-${cycle.pid}' and wait_event_type = 'Lock'`,
+        )) === '1',
       {timeoutMs: 30_000, intervalMs: 25, what: 'the cycle blocked on the links lock'},
     )
     expect(await cluster.psql(`select count(*) from pages where source_id = 'notes'`)).toBe(String(expected.pages)) // (links is locked)
@@ -136,7 +148,9 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     spooledBatches = src.spooled_batches
     spooledRows = src.spooled_rows
     expect(spooledBatches).toBeGreaterThanOrEqual(20)
-    console.log(`[measure] cycle during the outage: ${report.totals.rows_sent} rows sent, ${spooledRows} rows spooled in ${spooledBatches} batches, ${Math.round(c.ms)} ms`)
+    console.log(
+      `[measure] cycle during the outage: ${report.totals.rows_sent} rows sent, ${spooledRows} rows spooled in ${spooledBatches} batches, ${Math.round(c.ms)} ms`,
+    )
 
     const t = await gbrain(['doctor'], env)
     measures.refused = t.ms
@@ -152,7 +166,12 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     expect(check(rep, 'connection')).toMatchObject({status: 'fail', details: {cause: 'refused'}})
     const brh = check(rep, 'batch_retry_health')
     expect(brh.status).toBe('fail')
-    expect(brh.details).toMatchObject({exhausted_total: spooledBatches, rows_lost: 0, rows_spooled: spooledRows, pending_replay: spooledBatches})
+    expect(brh.details).toMatchObject({
+      exhausted_total: spooledBatches,
+      rows_lost: 0,
+      rows_spooled: spooledRows,
+      pending_replay: spooledBatches,
+    })
     expect(brh.fix?.commands).toContain('gbrain repair --replay')
     expect(check(rep, 'dead_letter')).toMatchObject({status: 'fail', details: {entries: spooledBatches, rows: spooledRows}})
     expect(check(rep, 'dead_letter').fix?.commands).toContain('gbrain repair --replay')
@@ -179,7 +198,11 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     const rep2 = await gbrain(['repair', '--replay', '--json'], env)
     console.log(`--- gbrain repair --replay --json (exit ${rep2.code}) ---\n${rep2.stdout.slice(0, 1500)}`)
     expect(rep2.code, rep2.stderr).toBe(0)
-    const repair = JSON.parse(rep2.stdout) as {actions: {name: string; status: string; data?: {replayed?: number; rows_sent?: number}}[]; fixed: string[]; remaining: string[]}
+    const repair = JSON.parse(rep2.stdout) as {
+      actions: {name: string; status: string; data?: {replayed?: number; rows_sent?: number}}[]
+      fixed: string[]
+      remaining: string[]
+    }
     expect(repair.actions).toHaveLength(1)
     expect(repair.actions[0]).toMatchObject({name: 'replay', status: 'applied', data: {replayed: spooledBatches, rows_sent: spooledRows}})
     expect(repair.fixed).toEqual(expect.arrayContaining(['dead_letter', 'batch_retry_health']))
@@ -188,7 +211,10 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
 
     const afterReplay = parseReport(await gbrain(['doctor', '--json'], env))
     expect(check(afterReplay, 'dead_letter').status).toBe('ok')
-    expect(check(afterReplay, 'batch_retry_health')).toMatchObject({status: 'ok', details: {replayed: spooledBatches, pending_replay: 0, healed_by_replay: true}})
+    expect(check(afterReplay, 'batch_retry_health')).toMatchObject({
+      status: 'ok',
+      details: {replayed: spooledBatches, pending_replay: 0, healed_by_replay: true},
+    })
 
     const again = spawnCycle([])
     const c = await again.done
@@ -254,7 +280,9 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
       await proxy.close()
     }
     console.log(`[measure] psql -Atc 'select 1': ${Math.round(psqlMs)} ms (median of 3)`)
-    console.log(`[measure] gbrain doctor wall time: healthy ${Math.round(healthy.ms)} ms (-v earlier: ${Math.round(measures.healthy ?? NaN)} ms), ` +
-      `refused ${Math.round(measures.refused ?? NaN)} ms, blackholed (--timeout 4s) ${Math.round(measures.blackholed)} ms`)
+    console.log(
+      `[measure] gbrain doctor wall time: healthy ${Math.round(healthy.ms)} ms (-v earlier: ${Math.round(measures.healthy ?? NaN)} ms), ` +
+        `refused ${Math.round(measures.refused ?? NaN)} ms, blackholed (--timeout 4s) ${Math.round(measures.blackholed)} ms`,
+    )
   }, 60_000)
 })

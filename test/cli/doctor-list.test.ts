@@ -34,32 +34,39 @@ describe('gbrain doctor --list', () => {
     expect(listed).toEqual(describeChecks({flag: '--timeout', default: budget, ms: parseDuration(budget)}))
     expect(listed.filter((c) => c.needs === 'database').map((c) => c.name)).toEqual(['connection', ...DATABASE_CHECKS])
     // Every threshold env variable, at its actual default.
-    const envDefaults = Object.fromEntries(listed.flatMap((c) => c.thresholds.flatMap((t) => (t.setting?.startsWith('GBRAIN_') ? [[t.setting, t.default] as const] : []))))
+    const envDefaults = Object.fromEntries(
+      listed.flatMap((c) => c.thresholds.flatMap((t) => (t.setting?.startsWith('GBRAIN_') ? [[t.setting, t.default] as const] : []))),
+    )
     expect(envDefaults).toEqual(THRESHOLD_DEFAULTS)
     expect(listed[0]?.thresholds[0]).toMatchObject({setting: '--timeout', default: 5, unit: 's'})
     // --format json is the same document.
     expect((await gbrain(['doctor', '--list', '--format', 'json'], env)).stdout).toBe(r.stdout)
   }, 60_000)
 
-  it.each([60, 80, 200])('COLUMNS=%i: a table that fits, with every check, category, need, default and setting', async (width) => {
-    const r = await gbrain(['doctor', '--list'], {...env, COLUMNS: String(width)})
-    expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr).toBe('')
-    for (const line of r.stdout.split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(width)
-    const text = columns(r.stdout).join(' ')
-    const squeezed = text.replace(/\s+/g, '')
-    for (const c of describeChecks({flag: '--timeout', default: '5s', ms: 5000})) {
-      expect(squeezed, c.name).toContain(c.name)
-      expect(text).toContain(c.category)
-      for (const t of c.thresholds) {
-        expect(text, t.text).toMatch(new RegExp(`${t.level} ${t.comparison} ${t.default} `))
-        if (t.setting) expect(squeezed, t.setting).toContain(`setby${t.setting}`)
+  it.each([60, 80, 200])(
+    'COLUMNS=%i: a table that fits, with every check, category, need, default and setting',
+    async (width) => {
+      const r = await gbrain(['doctor', '--list'], {...env, COLUMNS: String(width)})
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toBe('')
+      for (const line of r.stdout.split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(width)
+      const text = columns(r.stdout).join(' ')
+      const squeezed = text.replace(/\s+/g, '')
+      for (const c of describeChecks({flag: '--timeout', default: '5s', ms: 5000})) {
+        expect(squeezed, c.name).toContain(c.name)
+        expect(text).toContain(c.category)
+        for (const t of c.thresholds) {
+          expect(text, t.text).toMatch(new RegExp(`${t.level} ${t.comparison} ${t.default} `))
+          if (t.setting) expect(squeezed, t.setting).toContain(`setby${t.setting}`)
+        }
       }
-    }
-    expect(r.stdout).toMatch(/13 checks\. The same as JSON: gbrain doctor --list --json\n$/)
-    if (width === 200) expect(r.stdout.split('\n')[1]).toMatch(/│ check +│ category +│ needs +│ what it looks at +│ thresholds \(defaults\) +│/)
-    else expect(r.stdout.split('\n')[1]).toMatch(/│ check +│ what it looks at +│/)
-  }, 60_000)
+      expect(r.stdout).toMatch(/13 checks\. The same as JSON: gbrain doctor --list --json\n$/)
+      if (width === 200)
+        expect(r.stdout.split('\n')[1]).toMatch(/│ check +│ category +│ needs +│ what it looks at +│ thresholds \(defaults\) +│/)
+      else expect(r.stdout.split('\n')[1]).toMatch(/│ check +│ what it looks at +│/)
+    },
+    60_000,
+  )
 
   it('LANG=C: ASCII only, no escape codes', async () => {
     const r = await gbrain(['doctor', '--list'], {...env, LANG: 'C', COLUMNS: '80'})

@@ -81,7 +81,8 @@ async function stampCycledAgo(db: string, id: string, hours: number): Promise<vo
   )
 }
 
-const sourceIds = (r: Report, name: string): string[] => ((check(r, name).details as {sources: {id: string}[]}).sources ?? []).map((s) => s.id).sort()
+const sourceIds = (r: Report, name: string): string[] =>
+  ((check(r, name).details as {sources: {id: string}[]}).sources ?? []).map((s) => s.id).sort()
 
 // ---------------------------------------------------------------------------------------------
 describe('doctor on a connected embedded brain made by gbrain init', () => {
@@ -101,7 +102,14 @@ describe('doctor on a connected embedded brain made by gbrain init', () => {
     expect(report.target).toMatchObject({engine: 'pglite', database: dataDir})
     const conn = check(report, 'connection')
     expect(conn.status).toBe('ok')
-    expect(conn.details).toMatchObject({engine: 'pglite', major: 17, pooler: 'none', prepare: 'off', pool_size: 1, server_version: expect.stringMatching(/^17\.\d+/)})
+    expect(conn.details).toMatchObject({
+      engine: 'pglite',
+      major: 17,
+      pooler: 'none',
+      prepare: 'off',
+      pool_size: 1,
+      server_version: expect.stringMatching(/^17\.\d+/),
+    })
     expect(conn.message).toMatch(/^Connected to embedded PostgreSQL 17\.\d+ \(PGlite 0\.4\.3\) in \d+ ms \(round trip [\d.]+ ms\)$/)
     expect(check(report, 'pglite_lock')).toMatchObject({status: 'ok', details: {state: 'free'}})
     for (const name of ['connection_slots', 'idle_transactions']) {
@@ -139,7 +147,10 @@ describe('doctor through PgBouncer (transaction pooling)', () => {
 
     // The same brain dialled directly: no pooler, and connection_slots runs.
     const direct = parseReport(await gbrain(['doctor', '--json'], b.env))
-    expect(check(direct, 'connection').details).toMatchObject({pooler: 'none', pooler_reason: `the server listens on the port dialled (${cluster.port})`})
+    expect(check(direct, 'connection').details).toMatchObject({
+      pooler: 'none',
+      pooler_reason: `the server listens on the port dialled (${cluster.port})`,
+    })
     expect(check(direct, 'connection_slots').status).toBe('ok')
   }, 90_000)
 
@@ -150,7 +161,9 @@ describe('doctor through PgBouncer (transaction pooling)', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const conn = check(parseReport(r), 'connection')
     expect(conn.status).toBe('warn')
-    expect(conn.message).toMatch(/a pooler is in between \(dialled port \d+ but the server listens on \d+: a pooler or proxy is in between\) and prepared statements are on — transaction pooling hangs them$/)
+    expect(conn.message).toMatch(
+      /a pooler is in between \(dialled port \d+ but the server listens on \d+: a pooler or proxy is in between\) and prepared statements are on — transaction pooling hangs them$/,
+    )
     expect(conn.details).toMatchObject({pooler: 'unknown', prepare: 'on'})
     expect(conn.fix?.commands).toEqual(['export GBRAIN_PREPARE=false'])
     expect((await gbrain(['doctor', '-q', '--fail-on', 'warn', '--database-url', url], b.env)).code).toBe(1)
@@ -186,7 +199,10 @@ describe('doctor flags', () => {
     const stale = await gbrain(['doctor', '--json', '--source', 'stale'], b.env)
     expect(stale.code).toBe(1)
     const rs = parseReport(stale)
-    expect(check(rs, 'cycle_freshness')).toMatchObject({status: 'fail', message: expect.stringMatching(/^1 of 1 source needs attention: stale 48\.0 h ago/)})
+    expect(check(rs, 'cycle_freshness')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^1 of 1 source needs attention: stale 48\.0 h ago/),
+    })
     expect(check(rs, 'cycle_freshness').fix?.commands).toEqual(['gbrain cycle --source stale'])
     expect(sourceIds(rs, 'cycle_freshness')).toEqual(['stale'])
     expect(check(rs, 'sync_freshness').status).toBe('warn')
@@ -243,7 +259,15 @@ describe('doctor flags', () => {
       // The statements the deadline gave up on are cancelled on the server (the bug before: a
       // session stayed blocked on the lock after the doctor exited, one more per run). The
       // doctor has exited; a cancelled statement ends at once: 5 s of stated slack to observe it.
-      await waitFor(async () => (await cluster.psql(`select count(*) from pg_stat_activity where application_name like 'gbrain-doctor%' and wait_event_type = 'Lock'`)).trim() === '0', {timeoutMs: 5000, intervalMs: 100, what: 'no doctor session left waiting on the lock'})
+      await waitFor(
+        async () =>
+          (
+            await cluster.psql(
+              `select count(*) from pg_stat_activity where application_name like 'gbrain-doctor%' and wait_event_type = 'Lock'`,
+            )
+          ).trim() === '0',
+        {timeoutMs: 5000, intervalMs: 100, what: 'no doctor session left waiting on the lock'},
+      )
     } finally {
       await lock.release()
     }
@@ -260,7 +284,10 @@ describe('doctor flags', () => {
     await plantExhausted(envDir, 6) // warn
     await plantExhausted(b.paths.audit, 2) // ok (below warn)
     try {
-      const viaFlag = await gbrain(['doctor', '--json', '--skip', 'cycle_freshness,sync_freshness', '--audit-dir', dir], {...b.env, GBRAIN_AUDIT_DIR: envDir})
+      const viaFlag = await gbrain(['doctor', '--json', '--skip', 'cycle_freshness,sync_freshness', '--audit-dir', dir], {
+        ...b.env,
+        GBRAIN_AUDIT_DIR: envDir,
+      })
       expect(viaFlag.code).toBe(1)
       const rf = parseReport(viaFlag)
       expect(rf.target.audit_dir).toBe(dir)
@@ -307,7 +334,10 @@ describe('doctor flags', () => {
       const full = parseReport(await gbrain(['doctor', '--json', '--database-url', proxy.urlFor(b.db)], env))
       expect(proxy.stats.accepted).toBeGreaterThan(0)
       // (the proxy is seen as something in between, and prepared statements are on: a warning)
-      expect(check(full, 'connection')).toMatchObject({status: 'warn', details: {pooler: 'unknown', server_version: expect.stringMatching(/^15\./)}})
+      expect(check(full, 'connection')).toMatchObject({
+        status: 'warn',
+        details: {pooler: 'unknown', server_version: expect.stringMatching(/^15\./)},
+      })
       expect(check(full, 'cycle_freshness').status).toBe('fail')
     } finally {
       await proxy.close()

@@ -91,7 +91,10 @@ async function setCycledAgo(db: string, hours: number): Promise<void> {
 async function dbFingerprint(db: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const table of ['sources', 'pages', 'timeline_entries', 'links']) {
-    out[table] = await cluster.psql(`select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from ${table} t`, db)
+    out[table] = await cluster.psql(
+      `select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from ${table} t`,
+      db,
+    )
   }
   return out
 }
@@ -227,8 +230,10 @@ describe('doctor under faults', () => {
       const r = await gbrain(['doctor', '--timeout', '1s', '--json'], b.env)
       const report = parseReport(r)
       const st = statuses(report)
-      console.log(`[measure] doctor with a hung check (--timeout 1s): ${Math.round(r.ms)} ms wall, report ${report.duration_ms} ms; ` +
-        `cycle_freshness ${check(report, 'cycle_freshness').duration_ms} ms, sync_freshness ${check(report, 'sync_freshness').duration_ms} ms`)
+      console.log(
+        `[measure] doctor with a hung check (--timeout 1s): ${Math.round(r.ms)} ms wall, report ${report.duration_ms} ms; ` +
+          `cycle_freshness ${check(report, 'cycle_freshness').duration_ms} ms, sync_freshness ${check(report, 'sync_freshness').duration_ms} ms`,
+      )
       expect(st.cycle_freshness, check(report, 'cycle_freshness').message).toBe('unknown')
       expect(st.sync_freshness).toBe('unknown')
       // Cut at --timeout 1s; + 1 s of stated slack for the timer firing late on a loaded machine (a hang would be 30 s).
@@ -245,7 +250,11 @@ describe('doctor under faults', () => {
       // The hung statement was cancelled on the server: no doctor session is left waiting on the lock.
       const waiting = (): Promise<string> =>
         cluster.psql(`select count(*) from pg_stat_activity where application_name = 'gbrain-doctor' and wait_event_type = 'Lock'`)
-      await waitFor(async () => (await waiting()) === '0', {timeoutMs: 2000, intervalMs: 50, what: 'no gbrain-doctor session waiting on the lock'})
+      await waitFor(async () => (await waiting()) === '0', {
+        timeoutMs: 2000,
+        intervalMs: 50,
+        what: 'no gbrain-doctor session waiting on the lock',
+      })
       expect(await cluster.psql(`select count(*) from pg_locks where pid = ${lock.pid} and granted`)).not.toBe('0')
     } finally {
       await lock.release()
@@ -302,7 +311,9 @@ describe('doctor under faults', () => {
     try {
       await proxy.setMode('blackhole')
       const r = await gbrain(['doctor', '--json', '--database-url', proxy.urlFor(b.db), '--timeout', '2s'], b.env)
-      console.log(`[measure] doctor, database blackholed (--timeout 2s): ${Math.round(r.ms)} ms wall, report ${parseReport(r).duration_ms} ms`)
+      console.log(
+        `[measure] doctor, database blackholed (--timeout 2s): ${Math.round(r.ms)} ms wall, report ${parseReport(r).duration_ms} ms`,
+      )
       expect(r.code).toBe(1)
       const report = parseReport(r)
       expect(report.duration_ms).toBeLessThan(2000 + 1000) // --timeout + 1 s
@@ -326,32 +337,41 @@ describe('doctor: usage errors', () => {
     ['unknown format', ['--format', 'xml'], {}, /--format/],
     ['bad --fail-on', ['--fail-on', 'sometimes'], {}, /--fail-on/],
   ]
-  it.each(cases)('%s: JSON error on stdout with --json, one line with the fix on stderr without; exit 64', async (_n, args, extra, pattern) => {
-    const home = tempDir()
-    const env = {...LOCALE_ENV, GBRAIN_HOME: home, GBRAIN_DATABASE_URL: `postgres://postgres@127.0.0.1:${cluster.port}/postgres`, ...extra}
-    const j = await gbrain(['doctor', '--json', ...args], env)
-    expect(j.code).toBe(64)
-    const doc = JSON.parse(j.stdout) as Record<string, unknown>
-    expect(Object.keys(doc).sort()).toEqual(['error', 'schema_version', 'status'])
-    expect(doc).toMatchObject({schema_version: 2, status: 'error'})
-    const err = doc.error as Record<string, unknown>
-    expect(Object.keys(err).sort()).toEqual(['code', 'hint', 'message'])
-    expect(err.message).toMatch(pattern)
-    expect(typeof err.hint).toBe('string')
-    expect(String(err.hint).length).toBeGreaterThan(0)
-    expectNoStack(j)
+  it.each(cases)(
+    '%s: JSON error on stdout with --json, one line with the fix on stderr without; exit 64',
+    async (_n, args, extra, pattern) => {
+      const home = tempDir()
+      const env = {
+        ...LOCALE_ENV,
+        GBRAIN_HOME: home,
+        GBRAIN_DATABASE_URL: `postgres://postgres@127.0.0.1:${cluster.port}/postgres`,
+        ...extra,
+      }
+      const j = await gbrain(['doctor', '--json', ...args], env)
+      expect(j.code).toBe(64)
+      const doc = JSON.parse(j.stdout) as Record<string, unknown>
+      expect(Object.keys(doc).sort()).toEqual(['error', 'schema_version', 'status'])
+      expect(doc).toMatchObject({schema_version: 2, status: 'error'})
+      const err = doc.error as Record<string, unknown>
+      expect(Object.keys(err).sort()).toEqual(['code', 'hint', 'message'])
+      expect(err.message).toMatch(pattern)
+      expect(typeof err.hint).toBe('string')
+      expect(String(err.hint).length).toBeGreaterThan(0)
+      expectNoStack(j)
 
-    const h = await gbrain(['doctor', ...args], env)
-    expect(h.code).toBe(64)
-    expect(h.stdout).toBe('')
-    const lines = h.stderr.trim().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^gbrain: /)
-    expect(lines[0]).toMatch(pattern)
-    expect(lines[0]).toContain('(fix: ')
-    expectNoStack(h)
-    expect(readdirSync(home)).toEqual([]) // a usage error creates nothing
-  }, 60_000)
+      const h = await gbrain(['doctor', ...args], env)
+      expect(h.code).toBe(64)
+      expect(h.stdout).toBe('')
+      const lines = h.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(/^gbrain: /)
+      expect(lines[0]).toMatch(pattern)
+      expect(lines[0]).toContain('(fix: ')
+      expectNoStack(h)
+      expect(readdirSync(home)).toEqual([]) // a usage error creates nothing
+    },
+    60_000,
+  )
 })
 
 describe('doctor: every format on an unhealthy brain', () => {
@@ -402,32 +422,39 @@ describe('doctor: every format on an unhealthy brain', () => {
     }
   }
 
-  it.each(FORMATS)('--format %s: plausible content and exit code; --output-file writes atomically, nothing on stdout', async (format) => {
-    const r = await gbrain(['doctor', '--format', format], b.env)
-    expect(r.code).toBe(format === 'nagios' ? 2 : 1)
-    expect(r.stderr).toBe('')
-    plausible(format, r.stdout)
+  it.each(FORMATS)(
+    '--format %s: plausible content and exit code; --output-file writes atomically, nothing on stdout',
+    async (format) => {
+      const r = await gbrain(['doctor', '--format', format], b.env)
+      expect(r.code).toBe(format === 'nagios' ? 2 : 1)
+      expect(r.stderr).toBe('')
+      plausible(format, r.stdout)
 
-    const outDir = tempDir('gbrain-doctor-out-')
-    const file = path.join(outDir, `report.${format}`)
-    writeFileSync(file, 'old content\n')
-    const before = statSync(file)
-    const o = await gbrain(['doctor', '--format', format, '--output-file', file], b.env)
-    expect(o.code).toBe(format === 'nagios' ? 2 : 1)
-    expect(o.stdout).toBe('')
-    expect(o.stderr).toBe('')
-    const written = readFileSync(file, 'utf8')
-    plausible(format, written)
-    expect(written.endsWith('\n')).toBe(true)
-    // Replaced by rename (a new inode), not rewritten in place; no temp file left behind.
-    expect(statSync(file).ino).not.toBe(before.ino)
-    expect(readdirSync(outDir)).toEqual([`report.${format}`])
-  }, 60_000)
+      const outDir = tempDir('gbrain-doctor-out-')
+      const file = path.join(outDir, `report.${format}`)
+      writeFileSync(file, 'old content\n')
+      const before = statSync(file)
+      const o = await gbrain(['doctor', '--format', format, '--output-file', file], b.env)
+      expect(o.code).toBe(format === 'nagios' ? 2 : 1)
+      expect(o.stdout).toBe('')
+      expect(o.stderr).toBe('')
+      const written = readFileSync(file, 'utf8')
+      plausible(format, written)
+      expect(written.endsWith('\n')).toBe(true)
+      // Replaced by rename (a new inode), not rewritten in place; no temp file left behind.
+      expect(statSync(file).ino).not.toBe(before.ino)
+      expect(readdirSync(outDir)).toEqual([`report.${format}`])
+    },
+    60_000,
+  )
 
   it('--json with another --format is refused (they conflict); GITHUB_STEP_SUMMARY gets a Markdown table appended with --format github', async () => {
     const j = await gbrain(['doctor', '--json', '--format', 'junit'], b.env)
     expect(j.code).toBe(64)
-    expect(JSON.parse(j.stdout)).toMatchObject({status: 'error', error: {code: 'USAGE', message: '--json and --format junit cannot be used together'}})
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      status: 'error',
+      error: {code: 'USAGE', message: '--json and --format junit cannot be used together'},
+    })
 
     const dir = tempDir('gbrain-doctor-gh-')
     const summary = path.join(dir, 'step-summary.md')
@@ -495,7 +522,10 @@ describe('doctor: a planted password appears nowhere', () => {
     // 200 columns: the message (said once, in the table) stays on one line.
     const t = await gbrain(['doctor', '--debug', '-v', '--database-url', urls[2]!.url], {...b.env, COLUMNS: '200'})
     // The server's own words follow the phrase; read across the table's wrapped cell.
-    const cells = t.stdout.split('\n').map((l) => l.split('│')[4]?.trim() ?? '').join(' ')
+    const cells = t.stdout
+      .split('\n')
+      .map((l) => l.split('│')[4]?.trim() ?? '')
+      .join(' ')
     expect(cells).toMatch(/was reached but rejected the password .* password authentication failed for user "pwuser"/)
     scan('table', t.stdout + t.stderr)
     const files = filesUnder(outDir)
@@ -514,7 +544,8 @@ describe('doctor: read-only', () => {
     const report = parseReport(r)
     const st = statuses(report)
     // Every check answers (pglite_lock does not apply to Postgres: skipped).
-    for (const [name, s] of Object.entries(st)) expect(name === 'pglite_lock' ? ['skipped'] : ['ok', 'warn'], `${name}: ${check(report, name).message}`).toContain(s)
+    for (const [name, s] of Object.entries(st))
+      expect(name === 'pglite_lock' ? ['skipped'] : ['ok', 'warn'], `${name}: ${check(report, name).message}`).toContain(s)
     expect(st.connection).toBe('ok')
     expect(st.cycle_freshness).toBe('ok')
     expect(r.code).toBe(0)

@@ -14,7 +14,6 @@ import {waitFor} from '../helpers/cleanup.js'
 import {check, homeFrom, parseReport, removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {gbrainQuery, makeGbrainBrain, simRowsByPid, startHolder, type SimHolder} from '../helpers/gbrain-sim.js'
 
-
 let root: string
 let template: string
 let vault: string
@@ -87,7 +86,10 @@ describe('a brain made by gbrain’s own PGlite (0.4.3, PostgreSQL 17)', () => {
     // Nothing of ours is left, and gbrain's PGlite opens the directory with its data intact.
     expect(existsSync(lockDir(dataDir))).toBe(false)
     expect(existsSync(`${dataDir}.lock`)).toBe(false)
-    const rows = await gbrainQuery<{pages: number; vec: string; version: string}>(dataDir, `select (select count(*)::int from pages) as pages, (select embedding::text from content_chunks order by id limit 1) as vec, (select value from config where key = 'version') as version`)
+    const rows = await gbrainQuery<{pages: number; vec: string; version: string}>(
+      dataDir,
+      `select (select count(*)::int from pages) as pages, (select embedding::text from content_chunks order by id limit 1) as vec, (select value from config where key = 'version') as version`,
+    )
     expect(rows[0]).toEqual({pages: 5, vec: '[0,1,2]', version: '140'})
   }, 60_000)
 
@@ -230,7 +232,13 @@ describe('locks left behind', () => {
 
   it('cycle reaps a dead holder’s lock as gbrain does, and says so', async () => {
     const {env, dataDir} = home()
-    plantLock(dataDir, {pid: await deadPid(), acquired_at: Date.now() - 60_000, refreshed_at: Date.now() - 60_000, command: 'bun gbrain sync', subcommand: 'sync'})
+    plantLock(dataDir, {
+      pid: await deadPid(),
+      acquired_at: Date.now() - 60_000,
+      refreshed_at: Date.now() - 60_000,
+      command: 'bun gbrain sync',
+      subcommand: 'sync',
+    })
     const c = await gbrain(['cycle'], env)
     expect(c.code, c.stderr).toBe(0)
     expect(c.stderr).toMatch(/removed a stale lock .*no longer running/)
@@ -242,7 +250,10 @@ describe('locks left behind', () => {
       const {env, dataDir} = home()
       plantLock(dataDir, body, 60_000)
       const rep = parseReport(await gbrain(['doctor', '--json', '--only', 'pglite_lock,connection'], env))
-      expect(check(rep, 'pglite_lock')).toMatchObject({status: 'warn', details: {state: 'abandoned', reason: body === '' ? 'no-lock-file' : 'unparseable'}})
+      expect(check(rep, 'pglite_lock')).toMatchObject({
+        status: 'warn',
+        details: {state: 'abandoned', reason: body === '' ? 'no-lock-file' : 'unparseable'},
+      })
       expect(check(rep, 'connection').status).toBe('unknown')
       expect(existsSync(lockDir(dataDir))).toBe(true)
       const un = await gbrain(['repair', '--unlock', '--json'], env)
@@ -267,7 +278,13 @@ describe('locks left behind', () => {
     const {env, dataDir} = home()
     const sleeper = spawn('sleep', ['300'], {stdio: 'ignore'})
     sleepers.push(sleeper.pid!)
-    const body = {pid: sleeper.pid, acquired_at: Date.now() - 3_600_000, refreshed_at: Date.now() - 3_500_000, command: 'bun /home/u/.bun/bin/gbrain sync', subcommand: 'sync'}
+    const body = {
+      pid: sleeper.pid,
+      acquired_at: Date.now() - 3_600_000,
+      refreshed_at: Date.now() - 3_500_000,
+      command: 'bun /home/u/.bun/bin/gbrain sync',
+      subcommand: 'sync',
+    }
     plantLock(dataDir, body)
     const before = readFileSync(lockFile(dataDir), 'utf8')
     const rep = parseReport(await gbrain(['doctor', '--json', '--timeout', '1s'], env))
@@ -303,7 +320,12 @@ describe('hostile locks and hasty runs', () => {
     const pid = `postgres://admin:hunter2@db.example.com:5432/x \u009b31m\u001b[2J${'A '.repeat(100_000)}`
     plantLock(dataDir, {pid, acquired_at: Date.now(), command: `gbrain sync\n::error::x postgres://u:hunter2@h/db`, subcommand: 'sync'})
     const before = readFileSync(lockFile(dataDir), 'utf8')
-    for (const args of [['doctor', '--timeout', '2s'], ['doctor', '--json', '--timeout', '2s'], ['repair', '--unlock'], ['repair', '--unlock', '--json']]) {
+    for (const args of [
+      ['doctor', '--timeout', '2s'],
+      ['doctor', '--json', '--timeout', '2s'],
+      ['repair', '--unlock'],
+      ['repair', '--unlock', '--json'],
+    ]) {
       const r = await gbrain(args, env)
       const out = r.stdout + r.stderr
       expect(out, args.join(' ')).not.toContain('hunter2')
@@ -419,7 +441,9 @@ describe('brains this tool makes and made', () => {
       const pg = new PGlite(process.argv[1])
       await pg.exec("create table sources (id text primary key, name text not null unique, local_path text, last_commit text, last_sync_at timestamptz, config jsonb not null default '{}'::jsonb, chunker_version text, archived boolean not null default false, created_at timestamptz not null default now()); insert into sources (id, name, config) values ('default', 'default', '{}')")
       await pg.close()`
-    const made = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', code, dataDir], {stdio: 'inherit'}).once('exit', resolve))
+    const made = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, ['--input-type=module', '-e', code, dataDir], {stdio: 'inherit'}).once('exit', resolve),
+    )
     expect(made).toBe(0)
     expect(readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim()).toBe('18')
     const env = {GBRAIN_HOME: h}

@@ -20,9 +20,15 @@ interface ManifestCommand {
 }
 
 const manifest = JSON.parse(readFileSync('oclif.manifest.json', 'utf8')) as {commands: Record<string, ManifestCommand>}
-const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {name: string; version: string; oclif: {topics: Record<string, {description: string}>}}
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  name: string
+  version: string
+  oclif: {topics: Record<string, {description: string}>}
+}
 /** Every command as typed: `sources add`, not oclif's `sources:add`. */
-const COMMANDS = Object.keys(manifest.commands).map((id) => id.replace(/:/g, ' ')).sort()
+const COMMANDS = Object.keys(manifest.commands)
+  .map((id) => id.replace(/:/g, ' '))
+  .sort()
 const summaryOf = (typed: string): string => manifest.commands[typed.replace(/ /g, ':')]?.summary ?? ''
 
 let dir: string
@@ -48,7 +54,11 @@ function rawSection(help: string, title: string): string[] {
 const section = (help: string, title: string): string[] => rawSection(help, title).map((l) => l.trim())
 /** Paragraphs of a section: its lines joined, split at blank lines. */
 function paragraphs(lines: string[]): string[] {
-  return lines.join('\n').split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, ' ').trim()).filter(Boolean)
+  return lines
+    .join('\n')
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s*\n\s*/g, ' ').trim())
+    .filter(Boolean)
 }
 
 describe('help for every command and topic', () => {
@@ -59,22 +69,25 @@ describe('help for every command and topic', () => {
     for (const c of COMMANDS) expect(summaryOf(c).length, c).toBeLessThanOrEqual(80)
   })
 
-  it.each(COMMANDS)('gbrain %s --help: exit 0, the summary first and once, usage `$ gbrain …`; -h and `gbrain help` print the same', async (command) => {
-    const words = command.split(' ')
-    const [long, short, viaHelp] = await Promise.all([run([...words, '--help']), run([...words, '-h']), run(['help', ...words])])
-    expect(long.code).toBe(0)
-    expect(long.stderr).toBe('')
-    const summary = summaryOf(command)
-    expect(long.stdout.split('\n')[0]).toBe(summary)
-    expect(count(long.stdout, summary)).toBe(1)
-    const usage = section(long.stdout, 'USAGE')
-    expect(usage[0]).toMatch(new RegExp(`^\\$ gbrain ${command}( |$)`))
-    for (const other of [short, viaHelp]) {
-      expect(other.code).toBe(0)
-      expect(other.stderr).toBe('')
-      expect(other.stdout).toBe(long.stdout)
-    }
-  })
+  it.each(COMMANDS)(
+    'gbrain %s --help: exit 0, the summary first and once, usage `$ gbrain …`; -h and `gbrain help` print the same',
+    async (command) => {
+      const words = command.split(' ')
+      const [long, short, viaHelp] = await Promise.all([run([...words, '--help']), run([...words, '-h']), run(['help', ...words])])
+      expect(long.code).toBe(0)
+      expect(long.stderr).toBe('')
+      const summary = summaryOf(command)
+      expect(long.stdout.split('\n')[0]).toBe(summary)
+      expect(count(long.stdout, summary)).toBe(1)
+      const usage = section(long.stdout, 'USAGE')
+      expect(usage[0]).toMatch(new RegExp(`^\\$ gbrain ${command}( |$)`))
+      for (const other of [short, viaHelp]) {
+        expect(other.code).toBe(0)
+        expect(other.stderr).toBe('')
+        expect(other.stdout).toBe(long.stdout)
+      }
+    },
+  )
 
   it('the sources topic has its own description (not `sources add`’s summary), lists its commands, and `gbrain sources` prints it', async () => {
     const topic = pkg.oclif.topics.sources?.description ?? ''
@@ -102,7 +115,9 @@ describe('help for every command and topic', () => {
     }
     const help = outs[0]?.stdout ?? ''
     // An entry starts at the indent; its wrapped summary continues further in.
-    const listed = rawSection(help, 'COMMANDS').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(' ')[0])
+    const listed = rawSection(help, 'COMMANDS')
+      .filter((l) => /^ {2}\S/.test(l))
+      .map((l) => l.trim().split(' ')[0])
     expect(listed).toEqual(COMMANDS.filter((c) => !c.includes(' ')))
     expect(section(help, 'TOPICS')[0]).toMatch(/^sources +The markdown sources/)
     expect(section(help, 'VERSION')[0]).toMatch(new RegExp(`^gbrain ${pkg.version.replace(/\./g, '\\.')} \\(${pkg.name}\\) `))
@@ -132,7 +147,9 @@ describe('help for every command and topic', () => {
 })
 
 describe('version', () => {
-  const LINE = new RegExp(`^gbrain ${pkg.version.replace(/\./g, '\\.')} \\(${pkg.name}\\) ${process.platform}-${process.arch} node-${process.version.replace(/\./g, '\\.')}\n$`)
+  const LINE = new RegExp(
+    `^gbrain ${pkg.version.replace(/\./g, '\\.')} \\(${pkg.name}\\) ${process.platform}-${process.arch} node-${process.version.replace(/\./g, '\\.')}\n$`,
+  )
 
   it('gbrain version and gbrain --version print the same line, starting with gbrain', async () => {
     const [a, b] = await Promise.all([run(['version']), run(['--version'])])
@@ -147,7 +164,14 @@ describe('version', () => {
   it('gbrain version --json: the same facts as JSON', async () => {
     const r = await run(['version', '--json'])
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout)).toEqual({name: 'gbrain', package: pkg.name, version: pkg.version, platform: process.platform, arch: process.arch, node: process.version})
+    expect(JSON.parse(r.stdout)).toEqual({
+      name: 'gbrain',
+      package: pkg.name,
+      version: pkg.version,
+      platform: process.platform,
+      arch: process.arch,
+      node: process.version,
+    })
   })
 })
 
@@ -155,13 +179,19 @@ describe('unknown commands: one line, the likely command, exit 64', () => {
   it.each([
     [['docter'], 'gbrain: unknown command "docter" — did you mean "doctor"? (fix: gbrain doctor; see: gbrain help)'],
     [['dcotor', '--fast'], 'gbrain: unknown command "dcotor" — did you mean "doctor"? (fix: gbrain doctor; see: gbrain help)'],
-    [['sources', 'lst'], 'gbrain: unknown command "sources lst" — did you mean "sources list"? (fix: gbrain sources list; see: gbrain help sources)'],
+    [
+      ['sources', 'lst'],
+      'gbrain: unknown command "sources lst" — did you mean "sources list"? (fix: gbrain sources list; see: gbrain help sources)',
+    ],
     [['help', 'repiar'], 'gbrain: unknown command "repiar" — did you mean "repair"? (fix: gbrain help repair; see: gbrain help)'],
     [['cylce', '--help'], 'gbrain: unknown command "cylce" — did you mean "cycle"? (fix: gbrain cycle --help; see: gbrain help)'],
     [['xyzzyplugh'], 'gbrain: unknown command "xyzzyplugh" (fix: see: gbrain help for the commands)'],
     [['sources', 'zzzzzz'], 'gbrain: unknown command "sources zzzzzz" (fix: see: gbrain help sources for the commands)'],
     [['doctor', 'extra'], 'gbrain: unexpected argument "extra" for gbrain doctor (fix: see: gbrain doctor --help)'],
-    [['--debug', 'doctor'], 'gbrain: "--debug" comes before any command (fix: put it after the command: gbrain COMMAND --debug; see: gbrain help)'],
+    [
+      ['--debug', 'doctor'],
+      'gbrain: "--debug" comes before any command (fix: put it after the command: gbrain COMMAND --debug; see: gbrain help)',
+    ],
   ])('gbrain %j', async (args, line) => {
     const r = await run(args)
     expect(r.code).toBe(64)
@@ -194,9 +224,17 @@ describe('unknown commands: one line, the likely command, exit 64', () => {
   })
 
   it('on a terminal it still prints the line and exits: no prompt', async () => {
-    const r = await capture('script', ['-qec', `'${process.execPath}' '${BIN}' docter`, '/dev/null'], {env: {...process.env, ...env, NO_COLOR: '1'}}, 30_000, 'script gbrain docter')
+    const r = await capture(
+      'script',
+      ['-qec', `'${process.execPath}' '${BIN}' docter`, '/dev/null'],
+      {env: {...process.env, ...env, NO_COLOR: '1'}},
+      30_000,
+      'script gbrain docter',
+    )
     expect(r.code).toBe(64)
-    expect(r.stdout.replace(/\r/g, '')).toBe('gbrain: unknown command "docter" — did you mean "doctor"? (fix: gbrain doctor; see: gbrain help)\n')
+    expect(r.stdout.replace(/\r/g, '')).toBe(
+      'gbrain: unknown command "docter" — did you mean "doctor"? (fix: gbrain doctor; see: gbrain help)\n',
+    )
   })
 })
 
@@ -204,7 +242,16 @@ describe('shell completion', () => {
   /** What bash offers for the line (the last word is the one being completed). */
   function complete(script: string, line: string[]): string[] {
     const words = line.map((w) => `'${w}'`).join(' ')
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${line.length - 1}; _gbrain_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], {encoding: 'utf8'})
+    const r = spawnSync(
+      'bash',
+      [
+        '--norc',
+        '--noprofile',
+        '-c',
+        `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${line.length - 1}; _gbrain_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      {encoding: 'utf8'},
+    )
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     return r.stdout.split('\n').filter(Boolean).sort()
@@ -217,7 +264,11 @@ describe('shell completion', () => {
     const script = r.stdout
     expect(spawnSync('bash', ['-n'], {input: script}).status).toBe(0)
     expect(script).toContain('complete -o default -F _gbrain_complete gbrain')
-    expect(complete(script, ['gbrain', ''])).toEqual(COMMANDS.map((c) => c.split(' ')[0]).filter((c, i, a) => a.indexOf(c) === i).sort())
+    expect(complete(script, ['gbrain', ''])).toEqual(
+      COMMANDS.map((c) => c.split(' ')[0])
+        .filter((c, i, a) => a.indexOf(c) === i)
+        .sort(),
+    )
     expect(complete(script, ['gbrain', 'do'])).toEqual(['doctor'])
     expect(complete(script, ['gbrain', 'sources', ''])).toEqual(['add', 'list'])
     expect(complete(script, ['gbrain', 'help', 'sources', 'l'])).toEqual(['list'])
@@ -227,12 +278,18 @@ describe('shell completion', () => {
     expect(complete(script, ['gbrain', 'doctor', '--no-'])).toEqual(['--no-color'])
     // A value that is a path: nothing offered, so the shell completes file names.
     expect(complete(script, ['gbrain', 'doctor', '--output-file', ''])).toEqual([])
-    expect(complete(script, ['gbrain', 'sources', 'add', 'notes', '--'])).toEqual(expect.arrayContaining(['--path', '--name', '--json', '--help']))
+    expect(complete(script, ['gbrain', 'sources', 'add', 'notes', '--'])).toEqual(
+      expect.arrayContaining(['--path', '--name', '--json', '--help']),
+    )
     expect(complete(script, ['gbrain', 'sources', 'add', 'notes', '--'])).not.toContain('--format')
   })
 
   it('gbrain autocomplete zsh (and SHELL=…/zsh): the same completion through bashcompinit', async () => {
-    const [zsh, fromShell, bash] = await Promise.all([run(['autocomplete', 'zsh']), run(['autocomplete'], {SHELL: '/usr/bin/zsh'}), run(['autocomplete', 'bash'])])
+    const [zsh, fromShell, bash] = await Promise.all([
+      run(['autocomplete', 'zsh']),
+      run(['autocomplete'], {SHELL: '/usr/bin/zsh'}),
+      run(['autocomplete', 'bash']),
+    ])
     expect(zsh.code).toBe(0)
     expect(fromShell.stdout).toBe(zsh.stdout)
     expect(zsh.stdout).toMatch(/^# gbrain completion for zsh/)
@@ -271,14 +328,23 @@ describe('doctor --output-file', () => {
     mkdirSync(d)
     const r = await run(['doctor', '--fast', '--output-file', d])
     expect(r.code).toBe(64)
-    expect(r.stderr).toBe(`gbrain: --output-file ${d} is a directory (fix: name a file in it: --output-file ${path.join(d, 'gbrain.out')})\n`)
+    expect(r.stderr).toBe(
+      `gbrain: --output-file ${d} is a directory (fix: name a file in it: --output-file ${path.join(d, 'gbrain.out')})\n`,
+    )
   })
 
   it('the Prometheus example from --help, pasted (wrapped at 60 columns): its mkdir, then the report written; the doctor line alone prints that mkdir as the fix', async () => {
     const help = (await run(['doctor', '--help'], {COLUMNS: '60'})).stdout
-    const block = section(help, 'EXAMPLES').join('\n').split('\n\n').find((b) => b.includes('--format prometheus')) ?? ''
+    const block =
+      section(help, 'EXAMPLES')
+        .join('\n')
+        .split('\n\n')
+        .find((b) => b.includes('--format prometheus')) ?? ''
     // The example's lines as a person copies them: without the `$ ` prompt, continuations kept.
-    const pasted = block.split('\n').map((l) => l.replace(/^\$ /, '')).join('\n')
+    const pasted = block
+      .split('\n')
+      .map((l) => l.replace(/^\$ /, ''))
+      .join('\n')
     const [mkdir, doctor] = pasted.split(/\n(?=gbrain )/)
     const file = /--output-file\s+(?:\\\n\s*)?(\S+)/.exec(doctor ?? '')?.[1] ?? ''
     expect(file).toMatch(/^\/.+\.prom$/)
@@ -290,7 +356,14 @@ describe('doctor --output-file', () => {
     mkdirSync(bin, {recursive: true})
     symlinkSync(BIN, path.join(bin, 'gbrain'))
     const relocate = (s: string) => s.split(path.dirname(file)).join(root + path.dirname(file))
-    const bash = (script: string) => capture('bash', ['--norc', '--noprofile', '-c', script], {env: {...process.env, ...env, NO_COLOR: '1', PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`}}, 60_000, script)
+    const bash = (script: string) =>
+      capture(
+        'bash',
+        ['--norc', '--noprofile', '-c', script],
+        {env: {...process.env, ...env, NO_COLOR: '1', PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`}},
+        60_000,
+        script,
+      )
 
     const alone = await bash(relocate(doctor ?? ''))
     expect(alone.code).toBe(64)

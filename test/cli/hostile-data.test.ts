@@ -24,7 +24,9 @@ beforeAll(async () => {
   mkdirSync(vault)
   writeFileSync(path.join(vault, 'a.md'), '# A\n')
   template = path.join(root, 'template.pglite')
-  await makeGbrainBrain(template, {sources: [{id: EVIL_ID, name: LONG_NAME, local_path: vault, cycled_hours_ago: 30, synced_hours_ago: 30}]})
+  await makeGbrainBrain(template, {
+    sources: [{id: EVIL_ID, name: LONG_NAME, local_path: vault, cycled_hours_ago: 30, synced_hours_ago: 30}],
+  })
 }, 120_000)
 afterAll(removeHomes)
 
@@ -39,7 +41,13 @@ const rawControl = (text: string): boolean => /[\u0000-\u0008\u000b-\u001f\u007f
 describe('hostile text in gbrain’s sources table', () => {
   it('gbrain doctor (table, every format) stays bounded and prints no workflow command or control sequence', async () => {
     const env = home()
-    for (const args of [['doctor'], ['doctor', '--verbose'], ['doctor', '--format', 'nagios'], ['doctor', '--format', 'junit'], ['doctor', '--json']]) {
+    for (const args of [
+      ['doctor'],
+      ['doctor', '--verbose'],
+      ['doctor', '--format', 'nagios'],
+      ['doctor', '--format', 'junit'],
+      ['doctor', '--json'],
+    ]) {
       const t = Date.now()
       const r = await gbrain([...args, '--deadline', '30s'], env)
       const wall = Date.now() - t

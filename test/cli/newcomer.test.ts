@@ -99,7 +99,11 @@ describe('item 3: not checked is never healthy', () => {
     const j = await gbrain(['doctor', '--json'], env)
     expect(j.code).toBe(3)
     const rep = parseReport(j)
-    expect(rep).toMatchObject({status: 'unknown', health_score: null, coverage: {database: 'not_reached', fix: {commands: ['gbrain init']}}})
+    expect(rep).toMatchObject({
+      status: 'unknown',
+      health_score: null,
+      coverage: {database: 'not_reached', fix: {commands: ['gbrain init']}},
+    })
     expect(rep.coverage.reason).toBe('no brain yet')
     for (const c of rep.checks.filter((x) => x.status === 'skipped')) expect(c.message, c.name).not.toBe('')
     expect(check(rep, 'cycle_freshness').message).toBe('not checked: no brain yet')
@@ -128,7 +132,9 @@ describe('item 3: not checked is never healthy', () => {
     expect(oneErrorLine(none)).toBe('gbrain: --only and --skip leave no check to run (fix: gbrain doctor --list)')
     const fastDb = await gbrain(['doctor', '--fast', '--only', 'connection,cycle_freshness'], env)
     expect(fastDb.code).toBe(64)
-    expect(oneErrorLine(fastDb)).toMatch(/^gbrain: --fast skips every selected check \(connection, cycle_freshness: they need the database\)/)
+    expect(oneErrorLine(fastDb)).toMatch(
+      /^gbrain: --fast skips every selected check \(connection, cycle_freshness: they need the database\)/,
+    )
     // …but --only connection did ask: not checked, exit 3.
     const conn = await gbrain(['doctor', '--only', 'connection', '--json'], env)
     expect(conn.code).toBe(3)
@@ -141,7 +147,10 @@ describe('item 3: two doctors started together', () => {
     const env = {...LOCALE_ENV, GBRAIN_HOME: tempDir()}
     expect((await gbrain(['init'], env)).code).toBe(0)
     // --timeout 10s: each waits at most connectTimerFor(10 s) − min(1.5 s, half) = 6.5 s for the lock.
-    const [a, b] = await Promise.all([gbrain(['doctor', '--json', '--timeout', '10s'], env), gbrain(['doctor', '--json', '--timeout', '10s'], env)])
+    const [a, b] = await Promise.all([
+      gbrain(['doctor', '--json', '--timeout', '10s'], env),
+      gbrain(['doctor', '--json', '--timeout', '10s'], env),
+    ])
     for (const r of [a, b]) {
       expect(r.code, r.stdout).toBe(0)
       const rep = parseReport(r)
@@ -169,7 +178,14 @@ describe('item 4: nothing half-made', () => {
   it('cycle, cycle --watch, sources list/add and repair on a home without a brain: exit 64, gbrain init, nothing created', async () => {
     const home = tempDir()
     const env = {...LOCALE_ENV, GBRAIN_HOME: home}
-    for (const args of [['cycle'], ['cycle', '--watch', '--interval', '1s'], ['sources', 'list'], ['sources', 'add', 'notes', '--path', VAULT], ['repair'], ['repair', '--replay']]) {
+    for (const args of [
+      ['cycle'],
+      ['cycle', '--watch', '--interval', '1s'],
+      ['sources', 'list'],
+      ['sources', 'add', 'notes', '--path', VAULT],
+      ['repair'],
+      ['repair', '--replay'],
+    ]) {
       const r = await gbrain(args, env, 30_000)
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(64)
       expect(oneErrorLine(r), args.join(' ')).toMatch(/^gbrain: no (embedded )?brain .*(at|yet).*\(fix: .*gbrain init\)$/)
@@ -224,11 +240,23 @@ describe('item 7: errors that help', () => {
 
   it('a server that was reached says so: no such database / no such role is not "cannot reach"', async () => {
     const home = tempDir()
-    const noDb = parseReport(await gbrain(['doctor', '--only', 'connection', '--json', '--database-url', cluster.urlFor('no_such_db')], {...LOCALE_ENV, GBRAIN_HOME: home}))
+    const noDb = parseReport(
+      await gbrain(['doctor', '--only', 'connection', '--json', '--database-url', cluster.urlFor('no_such_db')], {
+        ...LOCALE_ENV,
+        GBRAIN_HOME: home,
+      }),
+    )
     const c1 = check(noDb, 'connection')
-    expect(c1.message).toMatch(new RegExp(`^Postgres: the server at 127\\.0\\.0\\.1:${cluster.port} was reached but has no database "no_such_db" — .*does not exist.* \\(URL from --database-url\\)$`))
+    expect(c1.message).toMatch(
+      new RegExp(
+        `^Postgres: the server at 127\\.0\\.0\\.1:${cluster.port} was reached but has no database "no_such_db" — .*does not exist.* \\(URL from --database-url\\)$`,
+      ),
+    )
     expect(c1.fix?.commands).toEqual([`createdb -h 127.0.0.1 -p ${cluster.port} no_such_db`, 'gbrain init'])
-    const noRole = await gbrain(['cycle', '--database-url', `postgres://no_such_role@127.0.0.1:${cluster.port}/postgres`], {...LOCALE_ENV, GBRAIN_HOME: home})
+    const noRole = await gbrain(['cycle', '--database-url', `postgres://no_such_role@127.0.0.1:${cluster.port}/postgres`], {
+      ...LOCALE_ENV,
+      GBRAIN_HOME: home,
+    })
     expect(noRole.code).toBe(1)
     const line = oneErrorLine(noRole)
     expect(line).toContain(`the server at 127.0.0.1:${cluster.port} was reached but has no such role`)
@@ -273,11 +301,17 @@ describe('item 8: repair leads to green', () => {
     expect(plan.code).toBe(0)
     expect(plan.stdout).toContain('Nothing for repair to do now.')
     // cycle_freshness and sync_freshness share the command: one step, both named.
-    expect(plan.stdout).toMatch(/Not for repair — this command fixes it:\n {2}cycle_freshness, sync_freshness: 1 of 1 source needs attention: notes never cycled\n {6}gbrain cycle --source notes\n/)
+    expect(plan.stdout).toMatch(
+      /Not for repair — this command fixes it:\n {2}cycle_freshness, sync_freshness: 1 of 1 source needs attention: notes never cycled\n {6}gbrain cycle --source notes\n/,
+    )
 
     const shape = (o: RepairOutput): string[] => Object.keys(o)
     const planJson = JSON.parse((await gbrain(['repair', '--json'], env)).stdout) as RepairOutput
-    expect(planJson.next).toEqual(expect.arrayContaining([expect.objectContaining({checks: ['cycle_freshness', 'sync_freshness'], commands: ['gbrain cycle --source notes']})]))
+    expect(planJson.next).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({checks: ['cycle_freshness', 'sync_freshness'], commands: ['gbrain cycle --source notes']}),
+      ]),
+    )
 
     await plantSpoolEntry(brainPaths(home).spool)
     const replayJson = JSON.parse((await gbrain(['repair', '--replay', '--json'], env)).stdout) as RepairOutput
@@ -294,4 +328,3 @@ describe('item 8: repair leads to green', () => {
     expect(replay.stdout).toMatch(/stay unstamped until the next full cycle\n {6}gbrain cycle\n/)
   }, 180_000)
 })
-

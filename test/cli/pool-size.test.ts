@@ -38,14 +38,18 @@ async function freshDb(): Promise<{db: string; env: Record<string, string>}> {
   return {db, env: {GBRAIN_HOME: home, GBRAIN_DATABASE_URL: cluster.urlFor(db)}}
 }
 
-const tablesIn = async (db: string): Promise<number> => Number(await cluster.psql(`select count(*) from pg_tables where schemaname = 'public'`, db))
+const tablesIn = async (db: string): Promise<number> =>
+  Number(await cluster.psql(`select count(*) from pg_tables where schemaname = 'public'`, db))
 
 /** Run `cycle --watch` with this GBRAIN_POOL_SIZE until its state file shows a completed cycle; returns the published pool size and the server sessions it held. */
 async function watchPoolSize(env: Record<string, string>, value: string | undefined): Promise<{poolSize: number; sessions: number}> {
   const childEnv: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env}
   if (value === undefined) delete childEnv.GBRAIN_POOL_SIZE
   else childEnv.GBRAIN_POOL_SIZE = value
-  const child = spawn(process.execPath, [BIN, 'cycle', '--watch', '--interval', '200ms', '--json', '--batch-size', '5'], {env: childEnv, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [BIN, 'cycle', '--watch', '--interval', '200ms', '--json', '--batch-size', '5'], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   register({name: `watch ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
   let err = ''
   let cycles = 0
@@ -57,7 +61,9 @@ async function watchPoolSize(env: Record<string, string>, value: string | undefi
     // Marker: a cycle completed (its NDJSON report), so the pool has done real, concurrent-capable work.
     await waitFor(() => existsSync(file) && cycles >= 1, {timeoutMs: 20_000, intervalMs: 20, what: `a completed cycle (stderr: ${err})`})
     const state = JSON.parse(readFileSync(file, 'utf8')) as EngineProcessState
-    const sessions = Number(await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'gbrain-cycle-${child.pid}'`))
+    const sessions = Number(
+      await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'gbrain-cycle-${child.pid}'`),
+    )
     return {poolSize: state.health.pool_size, sessions}
   } finally {
     child.kill('SIGTERM')
@@ -81,28 +87,38 @@ describe('GBRAIN_POOL_SIZE', () => {
     expect((await watchPoolSize(env, '')).poolSize).toBe(10)
   }, 120_000)
 
-  it.each(['abc', '0', '-1', '1.5', '12345', '0x10', '1e3', '3 4'])('GBRAIN_POOL_SIZE=%j: exit 64, one line with the fix, nothing written (and, for two of them, the --json envelope)', async (value) => {
-    const {db, env} = await freshDb()
-    const bad = {...env, GBRAIN_POOL_SIZE: value}
-    const r = await gbrain(['init'], bad)
-    expect(r.code).toBe(64)
-    expect(r.stdout).toBe('')
-    const lines = r.stderr.trim().split('\n')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toBe(`gbrain: GBRAIN_POOL_SIZE must be an integer ≥ 1, got ${JSON.stringify(value)} (fix: export GBRAIN_POOL_SIZE=10)`)
-    expect(r.stderr).not.toMatch(/\n\s+at /)
-    expect(await tablesIn(db)).toBe(0) // init created nothing: the engine was never built
-    if (!['abc', '0'].includes(value)) return // the JSON envelope is the same code path: two values suffice
+  it.each(['abc', '0', '-1', '1.5', '12345', '0x10', '1e3', '3 4'])(
+    'GBRAIN_POOL_SIZE=%j: exit 64, one line with the fix, nothing written (and, for two of them, the --json envelope)',
+    async (value) => {
+      const {db, env} = await freshDb()
+      const bad = {...env, GBRAIN_POOL_SIZE: value}
+      const r = await gbrain(['init'], bad)
+      expect(r.code).toBe(64)
+      expect(r.stdout).toBe('')
+      const lines = r.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toBe(
+        `gbrain: GBRAIN_POOL_SIZE must be an integer ≥ 1, got ${JSON.stringify(value)} (fix: export GBRAIN_POOL_SIZE=10)`,
+      )
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(await tablesIn(db)).toBe(0) // init created nothing: the engine was never built
+      if (!['abc', '0'].includes(value)) return // the JSON envelope is the same code path: two values suffice
 
-    const j = await gbrain(['init', '--json'], bad)
-    expect(j.code).toBe(64)
-    expect(JSON.parse(j.stdout)).toEqual({
-      schema_version: 2,
-      status: 'error',
-      error: {code: 'CONFIG_INVALID', message: `GBRAIN_POOL_SIZE must be an integer ≥ 1, got ${JSON.stringify(value)}`, hint: 'export GBRAIN_POOL_SIZE=10'},
-    })
-    expect(await tablesIn(db)).toBe(0)
-  }, 60_000)
+      const j = await gbrain(['init', '--json'], bad)
+      expect(j.code).toBe(64)
+      expect(JSON.parse(j.stdout)).toEqual({
+        schema_version: 2,
+        status: 'error',
+        error: {
+          code: 'CONFIG_INVALID',
+          message: `GBRAIN_POOL_SIZE must be an integer ≥ 1, got ${JSON.stringify(value)}`,
+          hint: 'export GBRAIN_POOL_SIZE=10',
+        },
+      })
+      expect(await tablesIn(db)).toBe(0)
+    },
+    60_000,
+  )
 
   it('every command that opens the Postgres engine refuses a bad value the same way (cycle, sources add, sources list); with a good one they work', async () => {
     const {db, env} = await freshDb()

@@ -63,7 +63,11 @@ const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '
 
 async function interruptAt(args: string[], env: Record<string, string>, marker: string, signal: NodeJS.Signals): Promise<CliResult> {
   const run = spawnGbrain(args, env)
-  await waitFor(() => run.stderr().includes(marker), {timeoutMs: 60_000, intervalMs: 10, what: `the marker ${JSON.stringify(marker)} (stderr: ${run.stderr()})`})
+  await waitFor(() => run.stderr().includes(marker), {
+    timeoutMs: 60_000,
+    intervalMs: 10,
+    what: `the marker ${JSON.stringify(marker)} (stderr: ${run.stderr()})`,
+  })
   run.kill(signal)
   return run.done
 }
@@ -88,7 +92,11 @@ describe('cycle progress', () => {
     const progress = lines(r.stderr)
     expect(progress[0]).toBe(`gbrain: notes: pass 1/2 (pages), ${files} files`)
     expect(progress[1]).toBe(`gbrain: notes: pass 2/2 (entries and links), ${files} files`)
-    expect(progress[2]).toMatch(new RegExp(`^gbrain: notes: complete ${files} files, ${expected.total.toLocaleString('en-US')} rows sent in \\d+\\.\\ds \\(\\d[\\d,.]* files/s\\)$`))
+    expect(progress[2]).toMatch(
+      new RegExp(
+        `^gbrain: notes: complete ${files} files, ${expected.total.toLocaleString('en-US')} rows sent in \\d+\\.\\ds \\(\\d[\\d,.]* files/s\\)$`,
+      ),
+    )
     expect(progress).toHaveLength(3)
     expect(r.stderr).not.toContain('\r')
     expect(r.stderr).not.toContain('\u001b')
@@ -142,7 +150,12 @@ describe('cycle progress', () => {
 
   it('SIGTERM with --json: exit 143, the interrupted document on stdout, no error object', async () => {
     const h = home()
-    const r = await interruptAt(['cycle', '--json', '--source', 'notes', '--batch-size', '1'], h.env, 'gbrain: notes: pass 1/2 (pages)', 'SIGTERM')
+    const r = await interruptAt(
+      ['cycle', '--json', '--source', 'notes', '--batch-size', '1'],
+      h.env,
+      'gbrain: notes: pass 1/2 (pages)',
+      'SIGTERM',
+    )
     expect(r.code, r.stderr).toBe(143)
     expect(JSON.parse(r.stdout)).toEqual({
       schema_version: 2,
@@ -161,7 +174,8 @@ describe('repair --replay progress', () => {
 
   async function planted(): Promise<ReturnType<typeof home>> {
     const h = home()
-    for (let i = 0; i < ENTRIES; i++) await plantSpoolEntry(h.spool, `20260101T000000000Z-cycle_pages-${i.toString(16).padStart(8, '0')}`, 2)
+    for (let i = 0; i < ENTRIES; i++)
+      await plantSpoolEntry(h.spool, `20260101T000000000Z-cycle_pages-${i.toString(16).padStart(8, '0')}`, 2)
     return h
   }
   const entryFiles = (spool: string): string[] => readdirSync(spool).filter((f) => f.endsWith('.json'))
@@ -184,7 +198,10 @@ describe('repair --replay progress', () => {
     const r = await interruptAt(['repair', '--replay'], h.env, 'gbrain: replay, ', 'SIGINT')
     console.log(`--- gbrain repair --replay, SIGINT (exit ${r.code}) ---\n${r.stderr}${r.stdout}`)
     expect(r.code, r.stderr).toBe(130)
-    expect(lines(r.stderr)).toEqual([`gbrain: replay, ${ENTRIES} entries`, 'gbrain: interrupted; rerun `gbrain repair --replay` to finish — nothing lost'])
+    expect(lines(r.stderr)).toEqual([
+      `gbrain: replay, ${ENTRIES} entries`,
+      'gbrain: interrupted; rerun `gbrain repair --replay` to finish — nothing lost',
+    ])
     expect(r.stderr).not.toMatch(/fix:|error/i)
     expect(r.stdout).toBe('')
     const left = entryFiles(h.spool).length
@@ -205,8 +222,13 @@ describe('the database going away (Postgres)', () => {
     const proxy = await startProxy(cluster.port)
     const h = mkdtempSync(path.join(root, 'pg-home-'))
     const env = {
-      GBRAIN_HOME: h, GBRAIN_DATABASE_URL: proxy.urlFor('progress'), LANG: 'C.UTF-8', LC_ALL: '',
-      GBRAIN_BULK_MAX_RETRIES: '2', GBRAIN_BULK_RETRY_BASE_MS: '50', GBRAIN_BULK_RETRY_MAX_MS: '100',
+      GBRAIN_HOME: h,
+      GBRAIN_DATABASE_URL: proxy.urlFor('progress'),
+      LANG: 'C.UTF-8',
+      LC_ALL: '',
+      GBRAIN_BULK_MAX_RETRIES: '2',
+      GBRAIN_BULK_RETRY_BASE_MS: '50',
+      GBRAIN_BULK_RETRY_MAX_MS: '100',
     }
     expect((await gbrain(['init'], env)).code).toBe(0)
     expect((await gbrain(['sources', 'add', 'notes', '--path', vault], env)).code).toBe(0)

@@ -60,7 +60,10 @@ async function deadPid(): Promise<number> {
 function plantDeadHolderLock(dataDir: string, pid: number): void {
   mkdirSync(path.join(dataDir, '.gbrain-lock'))
   const t = Date.now() - 600_000
-  writeFileSync(path.join(dataDir, '.gbrain-lock', 'lock'), JSON.stringify({pid, acquired_at: t, refreshed_at: t, command: 'bun gbrain serve', subcommand: 'serve'}))
+  writeFileSync(
+    path.join(dataDir, '.gbrain-lock', 'lock'),
+    JSON.stringify({pid, acquired_at: t, refreshed_at: t, command: 'bun gbrain serve', subcommand: 'serve'}),
+  )
 }
 
 /** A state file of a `cycle --watch` that died with a broken pool. */
@@ -68,13 +71,27 @@ function plantDeadStateFile(h: Home, pid: number): string {
   mkdirSync(h.paths.run, {recursive: true, mode: 0o700})
   const since = new Date(Date.now() - 120_000).toISOString()
   const health: HealthSnapshot = {
-    engine: 'pglite', style: 'instance', state: 'broken', connected_at: since, last_ok_at: since,
+    engine: 'pglite',
+    style: 'instance',
+    state: 'broken',
+    connected_at: since,
+    last_ok_at: since,
     last_error: {kind: 'no_connection', code: 'NO_CONNECTION', retryable: true, message: 'No database connection', at: since},
-    failing_since: since, consecutive_failures: 4, reconnects: {ok: 0, failed: 3}, generation: 1, pool_size: 1, prepare: false,
+    failing_since: since,
+    consecutive_failures: 4,
+    reconnects: {ok: 0, failed: 3},
+    generation: 1,
+    pool_size: 1,
+    prepare: false,
   }
   const state: EngineProcessState = {
-    version: 1, pid, command: 'gbrain cycle --watch', argv: [process.execPath, BIN, 'cycle', '--watch'],
-    started_at: since, heartbeat_at: since, health,
+    version: 1,
+    pid,
+    command: 'gbrain cycle --watch',
+    argv: [process.execPath, BIN, 'cycle', '--watch'],
+    started_at: since,
+    heartbeat_at: since,
+    health,
   }
   const file = path.join(h.paths.run, `engine-${pid}.json`)
   writeFileSync(file, JSON.stringify(state), {mode: 0o600})
@@ -85,12 +102,26 @@ function plantDeadStateFile(h: Home, pid: number): string {
 function plantOldAudit(h: Home): string {
   mkdirSync(h.paths.audit, {recursive: true, mode: 0o700})
   const file = path.join(h.paths.audit, 'batch-retry-2025-W40.jsonl')
-  writeFileSync(file, JSON.stringify({ts: '2025-10-01T10:00:00.000Z', site: 'cycle.pages', batch_size: 10, attempt: 1, outcome: 'success', delay_ms: 100, error_message_summary: 'x'}) + '\n', {mode: 0o600})
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ts: '2025-10-01T10:00:00.000Z',
+      site: 'cycle.pages',
+      batch_size: 10,
+      attempt: 1,
+      outcome: 'success',
+      delay_ms: 100,
+      error_message_summary: 'x',
+    }) + '\n',
+    {mode: 0o600},
+  )
   return file
 }
 
 /** Everything an incident leaves: a crashed holder's lock, a dead watcher's state file, 2 spool entries, an expired audit file. */
-async function plantIncident(h: Home): Promise<{lockPid: number; statePid: number; stateFile: string; spoolIds: string[]; oldAudit: string}> {
+async function plantIncident(
+  h: Home,
+): Promise<{lockPid: number; statePid: number; stateFile: string; spoolIds: string[]; oldAudit: string}> {
   const lockPid = await deadPid()
   const statePid = await deadPid()
   plantDeadHolderLock(h.dataDir, lockPid)
@@ -151,7 +182,11 @@ describe('repair on an embedded brain', () => {
     const machine = await gbrain(['repair', '--all', '--dry-run', '--json'], h.env)
     console.log(`--- gbrain repair --all --dry-run (embedded, exit ${human.code}) ---\n${human.stdout}${human.stderr}`)
     expect(human.code).toBe(0)
-    expect(human.stdout).toMatch(new RegExp(`→ would apply\\s+unlock\\s+would remove the lock left by pid ${inc.lockPid} \\(gbrain serve[^)]*\\), which is no longer running`))
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `→ would apply\\s+unlock\\s+would remove the lock left by pid ${inc.lockPid} \\(gbrain serve[^)]*\\), which is no longer running`,
+      ),
+    )
     expect(human.stdout).toContain(`would remove the state file of dead pid ${inc.statePid}`)
     expect(human.stdout).toContain('would replay 2 dead-letter entries')
     expect(human.stdout).toMatch(/would delete 1 audit file \(\d+ bytes\)/)
@@ -172,7 +207,9 @@ describe('repair on an embedded brain', () => {
     const inc = await plantIncident(h)
     const r = await gbrain(['repair', '--all', '--json'], h.env)
     const o = json(r)
-    console.log(`[measure] repair --all (embedded): exit ${r.code} in ${Math.round(r.ms)} ms; ${o.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}; fixed [${o.fixed.join(',')}], remaining [${o.remaining.join(',')}]`)
+    console.log(
+      `[measure] repair --all (embedded): exit ${r.code} in ${Math.round(r.ms)} ms; ${o.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}; fixed [${o.fixed.join(',')}], remaining [${o.remaining.join(',')}]`,
+    )
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(o.actions.map((a) => [a.name, a.status])).toEqual([
       ['unlock', 'applied'],
@@ -196,7 +233,8 @@ describe('repair on an embedded brain', () => {
     const d = await gbrain(['doctor', '--json'], h.env)
     const report = JSON.parse(d.stdout) as Report
     expect(check(report, 'connection')).toMatchObject({status: 'ok', details: {major: 17}})
-    for (const name of ['pglite_lock', 'dead_letter', 'engine_processes', 'pool_reap_health', 'audit_log']) expect(check(report, name).status, name).toBe('ok')
+    for (const name of ['pglite_lock', 'dead_letter', 'engine_processes', 'pool_reap_health', 'audit_log'])
+      expect(check(report, name).status, name).toBe('ok')
 
     const treeBefore = treeWithoutBrain(h)
     const second = await gbrain(['repair', '--all', '--json'], h.env)
@@ -233,7 +271,9 @@ describe('repair on an embedded brain', () => {
     const ro = json(refused)
     expect(refused.code).toBe(1)
     expect(ro.actions[0]).toMatchObject({name: 'replay', status: 'failed'})
-    expect(ro.actions[0]!.detail).toBe('.replay.lock is being written or was left half-written; if no replay runs, it is taken over once 5 s old; nothing was replayed')
+    expect(ro.actions[0]!.detail).toBe(
+      '.replay.lock is being written or was left half-written; if no replay runs, it is taken over once 5 s old; nothing was replayed',
+    )
     expect(ro.remaining).toContain('dead_letter')
     expect(readFileSync(lock, 'utf8')).toBe('{"pid": 4')
     expect(readdirSync(h.paths.spool).filter((n) => n.endsWith('.json'))).toEqual(ids.map((id) => `${id}.json`))

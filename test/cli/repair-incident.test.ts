@@ -75,7 +75,14 @@ async function counts(): Promise<Counts> {
             (select count(*) - count(distinct (from_page_id, to_page_id, link_type, link_source)) from links)`,
     DB,
   )
-  const [pages, timeline, links, dupPages, dupTimeline, dupLinks] = out.split('|').map(Number) as [number, number, number, number, number, number]
+  const [pages, timeline, links, dupPages, dupTimeline, dupLinks] = out.split('|').map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   return {pages, timeline, links, dupPages, dupTimeline, dupLinks}
 }
 
@@ -122,7 +129,9 @@ describe('incident: outage mid-cycle → spool → doctor → repair → green',
             `select (select count(*) from pages), (select count(*) from pg_stat_activity where application_name like 'gbrain-cycle-%' and wait_event_type = 'Lock')`,
             DB,
           )
-        ).split('|').map(Number) as [number, number]
+        )
+          .split('|')
+          .map(Number) as [number, number]
         return pages === expected.pages && waiting > 0
       },
       {timeoutMs: 30_000, intervalMs: 25, what: `the cycle to block on the timeline lock (stderr: ${cycleErr})`},
@@ -146,7 +155,9 @@ describe('incident: outage mid-cycle → spool → doctor → repair → green',
     expect(report.totals.rows_inserted).toBe(expected.pages)
     const spoolFiles = readdirSync(path.join(home, '.gbrain', 'dead-letter')).filter((n) => n.endsWith('.json'))
     expect(spoolFiles.length).toBe(src.spooled_batches)
-    console.log(`[measure] incident: cycle exited ${Math.round(performance.now() - tStop)} ms after the stop began; ${src.spooled_batches} batches / ${report.totals.spooled_rows} rows spooled`)
+    console.log(
+      `[measure] incident: cycle exited ${Math.round(performance.now() - tStop)} ms after the stop began; ${src.spooled_batches} batches / ${report.totals.spooled_rows} rows spooled`,
+    )
 
     // 4. The doctor while the server is down: connection refused, retries and the spool flagged.
     const down = await gbrain(['doctor', '--json'], env)
@@ -156,7 +167,10 @@ describe('incident: outage mid-cycle → spool → doctor → repair → green',
     expect((find(downReport, 'connection').details as {cause?: string}).cause).toBe('refused')
     expect(find(downReport, 'batch_retry_health').status).not.toBe('ok')
     expect(find(downReport, 'dead_letter').status).toBe('fail')
-    expect((find(downReport, 'dead_letter').details as {entries: number; rows: number})).toMatchObject({entries: src.spooled_batches, rows: report.totals.spooled_rows})
+    expect(find(downReport, 'dead_letter').details as {entries: number; rows: number}).toMatchObject({
+      entries: src.spooled_batches,
+      rows: report.totals.spooled_rows,
+    })
     const downTable = await gbrain(['doctor', '--format', 'table'], env)
     expect(downTable.code).toBe(1)
     console.log(`--- gbrain doctor (server down) ---\n${downTable.stdout}`)
@@ -164,7 +178,9 @@ describe('incident: outage mid-cycle → spool → doctor → repair → green',
     // 5. The server returns; repair reconnects and replays.
     await cluster.start()
     const repair = await gbrain(['repair', '--reconnect', '--replay'], env)
-    console.log(`--- gbrain repair --reconnect --replay (exit ${repair.code}) ---\n${repair.stdout}${repair.stderr ? `--- stderr ---\n${repair.stderr}` : ''}`)
+    console.log(
+      `--- gbrain repair --reconnect --replay (exit ${repair.code}) ---\n${repair.stdout}${repair.stderr ? `--- stderr ---\n${repair.stderr}` : ''}`,
+    )
     expect(repair.code, repair.stderr).toBe(0)
     const fixed = /^(\d+) fixed, 0 remaining$/m.exec(repair.stdout)
     expect(fixed, repair.stdout).not.toBeNull()

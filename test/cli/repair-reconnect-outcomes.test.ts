@@ -82,13 +82,17 @@ async function brokenWatch(): Promise<{env: Record<string, string>; runDir: stri
   let err = ''
   child.stdout.setEncoding('utf8').on('data', () => {})
   child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
-  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((r) => child.once('exit', (code, signal) => r({code, signal})))
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((r) =>
+    child.once('exit', (code, signal) => r({code, signal})),
+  )
   const runDir = path.join(home, '.gbrain', 'run')
   const stateFile = path.join(runDir, `engine-${child.pid}.json`)
   const state = (): EngineProcessState => JSON.parse(readFileSync(stateFile, 'utf8')) as EngineProcessState
   const watch: Watch = {child, pid: child.pid!, stateFile, state, stderr: () => err, exited}
   await waitFor(() => existsSync(stateFile) && state().health.state === 'connected' && state().health.last_ok_at !== null, {
-    timeoutMs: 20_000, intervalMs: 50, what: `the watch's state file (stderr: ${err})`,
+    timeoutMs: 20_000,
+    intervalMs: 50,
+    what: `the watch's state file (stderr: ${err})`,
   })
   // Its database path goes down: new connections refused, established ones reset.
   await proxy.setMode('refuse')
@@ -122,7 +126,9 @@ describe('repair --reconnect: a live process that does not reconnect', () => {
     const genBefore = watch.state().health.generation
     const r = await gbrain(['repair', '--reconnect', '--json'], env)
     const o = json(r)
-    console.log(`[measure] repair --reconnect, the process's reconnect fails: exit ${r.code} in ${Math.round(r.ms)} ms; ${reconnectAction(o).detail}`)
+    console.log(
+      `[measure] repair --reconnect, the process's reconnect fails: exit ${r.code} in ${Math.round(r.ms)} ms; ${reconnectAction(o).detail}`,
+    )
     expect(r.code, r.stdout + r.stderr).toBe(1)
     expect(reconnectAction(o).status).toBe('failed')
     // The database itself was fine for repair: nothing to wait for.
@@ -141,7 +147,11 @@ describe('repair --reconnect: a live process that does not reconnect', () => {
     // The human form says the same in one line.
     const h = await gbrain(['repair', '--reconnect'], env)
     expect(h.code).toBe(1)
-    expect(h.stdout).toMatch(new RegExp(`✗ failed\\s+reconnect\\s+database: healthy, nothing to do; pid ${watch.pid} \\(gbrain cycle --watch\\) tried and failed: `))
+    expect(h.stdout).toMatch(
+      new RegExp(
+        `✗ failed\\s+reconnect\\s+database: healthy, nothing to do; pid ${watch.pid} \\(gbrain cycle --watch\\) tried and failed: `,
+      ),
+    )
 
     watch.child.kill('SIGTERM')
     expect((await watch.exited).code).toBe(0)
@@ -153,7 +163,9 @@ describe('repair --reconnect: a live process that does not reconnect', () => {
     watch.child.kill('SIGSTOP') // it cannot answer: what repair waits for never comes
     const r = await gbrain(['repair', '--reconnect', '--timeout', '2s', '--json'], env)
     const o = json(r)
-    console.log(`[measure] repair --reconnect --timeout 2s, the process stopped: exit ${r.code} in ${Math.round(r.ms)} ms; ${reconnectAction(o).detail}`)
+    console.log(
+      `[measure] repair --reconnect --timeout 2s, the process stopped: exit ${r.code} in ${Math.round(r.ms)} ms; ${reconnectAction(o).detail}`,
+    )
     expect(r.code).toBe(1)
     const p = processesOf(o).find((x) => x.pid === watch.pid)!
     expect(p).toMatchObject({action: 'signalled', outcome: 'timeout'})
@@ -172,7 +184,11 @@ describe('repair --reconnect: a live process that does not reconnect', () => {
     // Let it run, with its database path back: it handles the signal and records ok.
     await proxy.setMode('pass')
     watch.child.kill('SIGCONT')
-    await waitFor(() => watch.state().last_signal?.outcome === 'ok', {timeoutMs: 15_000, intervalMs: 20, what: 'the delayed SIGUSR2 handled'})
+    await waitFor(() => watch.state().last_signal?.outcome === 'ok', {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'the delayed SIGUSR2 handled',
+    })
     expect(watch.state().last_signal!.generation).toBeGreaterThan(genBefore)
     watch.child.kill('SIGTERM')
     expect((await watch.exited).code).toBe(0)
@@ -184,7 +200,11 @@ describe('repair --reconnect: a live process that does not reconnect', () => {
     const repair = gbrain(['repair', '--reconnect', '--json'], env)
     try {
       // Marker: repair's SIGUSR2 is pending on the stopped process, i.e. repair is now waiting.
-      await waitFor(() => (pendingSignals(watch.pid) & SIGUSR2_BIT) !== 0n, {timeoutMs: 30_000, intervalMs: 10, what: 'SIGUSR2 pending on the watch'})
+      await waitFor(() => (pendingSignals(watch.pid) & SIGUSR2_BIT) !== 0n, {
+        timeoutMs: 30_000,
+        intervalMs: 10,
+        what: 'SIGUSR2 pending on the watch',
+      })
     } catch (e) {
       watch.child.kill('SIGCONT')
       throw e
@@ -196,7 +216,9 @@ describe('repair --reconnect: a live process that does not reconnect', () => {
     const r = await repair
     const o = json(r)
     const answeredMs = performance.now() - killedAt
-    console.log(`[measure] repair --reconnect, the process killed while repair waited: answered ${Math.round(answeredMs)} ms after the kill; ${reconnectAction(o).detail}`)
+    console.log(
+      `[measure] repair --reconnect, the process killed while repair waited: answered ${Math.round(answeredMs)} ms after the kill; ${reconnectAction(o).detail}`,
+    )
     expect(r.code).toBe(1)
     const p = processesOf(o).find((x) => x.pid === watch.pid)!
     expect(p).toMatchObject({action: 'signalled', outcome: 'failed', detail: `pid ${watch.pid} exited while reconnecting`})

@@ -80,7 +80,12 @@ function writeSpoolEntry(b: Brain, n: number, tag: string): {id: string; file: s
   mkdirSync(b.spoolDir, {recursive: true, mode: 0o700})
   const seq = String(++entrySeq).padStart(4, '0')
   const id = `20261128T000000000Z-cycle.pages-${tag}${seq}`
-  const rows = Array.from({length: n}, (_, i) => ({source_id: 'default', slug: `${tag}/${seq}/p${i}`, title: `Page ${tag} ${seq} ${i}`, content_hash: `h-${tag}-${seq}-${i}`}))
+  const rows = Array.from({length: n}, (_, i) => ({
+    source_id: 'default',
+    slug: `${tag}/${seq}/p${i}`,
+    title: `Page ${tag} ${seq} ${i}`,
+    content_hash: `h-${tag}-${seq}-${i}`,
+  }))
   const entry = {
     version: 1,
     id,
@@ -101,7 +106,19 @@ function writeSpoolEntry(b: Brain, n: number, tag: string): {id: string; file: s
 function writeOldAudit(b: Brain): string {
   mkdirSync(b.auditDir, {recursive: true, mode: 0o700})
   const file = path.join(b.auditDir, 'batch-retry-2025-W40.jsonl')
-  writeFileSync(file, JSON.stringify({ts: '2025-10-01T10:00:00.000Z', site: 'cycle.pages', batch_size: 10, attempt: 1, outcome: 'success', delay_ms: 100, error_message_summary: 'x'}) + '\n', {mode: 0o600})
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ts: '2025-10-01T10:00:00.000Z',
+      site: 'cycle.pages',
+      batch_size: 10,
+      attempt: 1,
+      outcome: 'success',
+      delay_ms: 100,
+      error_message_summary: 'x',
+    }) + '\n',
+    {mode: 0o600},
+  )
   return file
 }
 
@@ -195,7 +212,9 @@ async function snapshot(b: Brain): Promise<{files: Record<string, string>; table
 }
 
 async function pageCount(db: string): Promise<{total: number; distinct: number}> {
-  const [total, distinct] = (await cluster.psql(`select count(*), count(distinct (source_id, slug)) from pages`, db)).split('|').map(Number) as [number, number]
+  const [total, distinct] = (await cluster.psql(`select count(*), count(distinct (source_id, slug)) from pages`, db))
+    .split('|')
+    .map(Number) as [number, number]
   return {total, distinct}
 }
 
@@ -223,26 +242,43 @@ describe('repair --reconnect heals a live process in place', () => {
   it('a cycle --watch whose reconnects failed during an outage gets SIGUSR2 and reconnects without a restart', async () => {
     const b = await brain(SMALL_RETRIES)
     expect((await gbrain(['sources', 'add', 'notes', '--path', VAULT], b.env)).code).toBe(0)
-    const watch = spawnChild(process.execPath, [BIN, 'cycle', '--watch', '--interval', '300ms', '--json'], {...process.env, NO_COLOR: '1', DATABASE_URL: '', ...b.env})
+    const watch = spawnChild(process.execPath, [BIN, 'cycle', '--watch', '--interval', '300ms', '--json'], {
+      ...process.env,
+      NO_COLOR: '1',
+      DATABASE_URL: '',
+      ...b.env,
+    })
     let watchErr = ''
     watch.stdout!.setEncoding('utf8').on('data', () => {})
     watch.stderr!.setEncoding('utf8').on('data', (c: string) => (watchErr += c))
     const pid = watch.pid!
     const stateFile = path.join(b.runDir, `engine-${pid}.json`)
     const state = (): EngineProcessState => JSON.parse(readFileSync(stateFile, 'utf8')) as EngineProcessState
-    await waitFor(() => existsSync(stateFile) && state().health.state === 'connected' && state().health.last_ok_at !== null, {timeoutMs: 20_000, intervalMs: 50, what: `the watch's state file (stderr: ${watchErr})`})
+    await waitFor(() => existsSync(stateFile) && state().health.state === 'connected' && state().health.last_ok_at !== null, {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: `the watch's state file (stderr: ${watchErr})`,
+    })
     const startedAt = state().started_at
 
     // The outage: its own cycles fail, and so do its reconnects.
     await cluster.stop('fast')
     try {
-      await waitFor(() => state().health.consecutive_failures > 0 && state().health.reconnects.failed > 0, {timeoutMs: 20_000, intervalMs: 50, what: 'failures in the state file'})
+      await waitFor(() => state().health.consecutive_failures > 0 && state().health.reconnects.failed > 0, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        what: 'failures in the state file',
+      })
 
       const doc = await gbrain(['doctor', '--json'], b.env)
       const report = JSON.parse(doc.stdout) as Report
       const procs = report.checks.find((c) => c.name === 'engine_processes')!
-      const detail = (procs.details as {processes: {pid: number; alive: boolean; consecutive_failures: number; state: string; verdict: string}[]}).processes.find((p) => p.pid === pid)!
-      console.log(`[measure] live process: doctor during the outage: engine_processes ${procs.status}, pid ${pid} ${detail.verdict}, state ${detail.state}, ${detail.consecutive_failures} consecutive failures`)
+      const detail = (
+        procs.details as {processes: {pid: number; alive: boolean; consecutive_failures: number; state: string; verdict: string}[]}
+      ).processes.find((p) => p.pid === pid)!
+      console.log(
+        `[measure] live process: doctor during the outage: engine_processes ${procs.status}, pid ${pid} ${detail.verdict}, state ${detail.state}, ${detail.consecutive_failures} consecutive failures`,
+      )
       expect(detail.alive).toBe(true)
       expect(detail.consecutive_failures).toBeGreaterThan(0)
       expect(['recovering', 'failing']).toContain(detail.verdict)
@@ -260,7 +296,11 @@ describe('repair --reconnect heals a live process in place', () => {
     const repairP = gbrain(['repair', '--reconnect'], b.env, 60_000)
     // The marker: repair's SIGUSR2 is pending on the frozen process. Only then let it run.
     try {
-      await waitFor(() => (pendingSignals(pid) & SIGUSR2_BIT) !== 0n, {timeoutMs: 30_000, intervalMs: 20, what: 'SIGUSR2 pending on the watch'})
+      await waitFor(() => (pendingSignals(pid) & SIGUSR2_BIT) !== 0n, {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+        what: 'SIGUSR2 pending on the watch',
+      })
     } finally {
       process.kill(pid, 'SIGCONT')
     }
@@ -282,7 +322,11 @@ describe('repair --reconnect heals a live process in place', () => {
     expect(after.last_signal!.generation!).toBeGreaterThan(generationBefore)
     expect(watch.exitCode).toBeNull()
     expect(pidAlive(pid)).toBe(true)
-    await waitFor(() => state().health.consecutive_failures === 0 && state().health.state === 'connected', {timeoutMs: 10_000, intervalMs: 50, what: 'healthy state after the repair'})
+    await waitFor(() => state().health.consecutive_failures === 0 && state().health.state === 'connected', {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'healthy state after the repair',
+    })
 
     watch.kill('SIGTERM')
     expect(await exitOf(watch)).toBe(0)
@@ -348,7 +392,9 @@ describe('idempotence and --dry-run', () => {
 
     const first = await gbrain(['repair', '--all', '--json'], b.env)
     const o1 = json(first)
-    console.log(`[measure] repair --all #1: exit ${first.code}; ${o1.actions.map((a) => `${a.name}=${a.status}`).join(', ')}; fixed [${o1.fixed.join(', ')}], remaining [${o1.remaining.join(', ')}]`)
+    console.log(
+      `[measure] repair --all #1: exit ${first.code}; ${o1.actions.map((a) => `${a.name}=${a.status}`).join(', ')}; fixed [${o1.fixed.join(', ')}], remaining [${o1.remaining.join(', ')}]`,
+    )
     expect(first.code, first.stdout).toBe(0)
     expect(action(o1, 'replay').status).toBe('applied')
     expect(action(o1, 'prune-audit').status).toBe('applied')
@@ -363,7 +409,9 @@ describe('idempotence and --dry-run', () => {
     const second = await gbrain(['repair', '--all', '--json'], b.env)
     const after = await snapshot(b)
     const o2 = json(second)
-    console.log(`[measure] repair --all #2: exit ${second.code}; ${o2.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}`)
+    console.log(
+      `[measure] repair --all #2: exit ${second.code}; ${o2.actions.map((a) => `${a.name}=${a.status} (${a.detail})`).join('; ')}`,
+    )
     expect(second.code).toBe(0)
     expect(o2.actions.map((a) => [a.name, a.status])).toEqual([
       ['unlock', 'skipped'], // Postgres: no data-dir lock
@@ -447,7 +495,9 @@ describe('bad input', () => {
     const r = await gbrain(['repair', '--replay'], b.env)
     console.log(`--- gbrain repair --replay (corrupt entry) exit ${r.code} ---\n${r.stdout}${r.stderr}`)
     expect(r.code).toBe(1)
-    expect(r.stdout).toMatch(/✗ failed\s+replay\s+replayed 3 of 4 entries \(12 rows, 12 new\); 1 corrupt \(kept: 20261128T000000000Z-cycle\.pages-garbage\)/)
+    expect(r.stdout).toMatch(
+      /✗ failed\s+replay\s+replayed 3 of 4 entries \(12 rows, 12 new\); 1 corrupt \(kept: 20261128T000000000Z-cycle\.pages-garbage\)/,
+    )
     expect(r.stdout).toMatch(/dead_letter still failing/)
     expect(readFileSync(bad, 'utf8')).toBe('{not json')
     for (const g of good) expect(existsSync(g.file)).toBe(false)
@@ -466,7 +516,9 @@ describe('bad input', () => {
     const home = mkdtempSync(path.join(root, 'unreachable-'))
     const env = {GBRAIN_HOME: home, GBRAIN_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`}
     const r = await gbrain(['repair', '--reconnect', '--timeout', '2s'], env, 20_000)
-    console.log(`--- gbrain repair --reconnect --timeout 2s (closed port) exit ${r.code} in ${Math.round(r.ms)} ms ---\n${r.stdout}${r.stderr}`)
+    console.log(
+      `--- gbrain repair --reconnect --timeout 2s (closed port) exit ${r.code} in ${Math.round(r.ms)} ms ---\n${r.stdout}${r.stderr}`,
+    )
     expect(r.code).toBe(1)
     expect(r.ms).toBeLessThan(3000 + 6000) // --timeout 2s + 1 s, + 6 s of stated slack for Node's start-up and exit on a loaded 2-core CI machine
     const out = r.stdout + r.stderr
@@ -500,7 +552,14 @@ describe('concurrency', () => {
     const summary = outs.map(({r, o}) => {
       const a = action(o, 'replay')
       const d = (a.data ?? {}) as {replayed?: number; rows_sent?: number; rows_inserted?: number}
-      return {code: r.code, status: a.status, detail: a.detail, replayed: d.replayed ?? 0, rows_sent: d.rows_sent ?? 0, rows_inserted: d.rows_inserted ?? 0}
+      return {
+        code: r.code,
+        status: a.status,
+        detail: a.detail,
+        replayed: d.replayed ?? 0,
+        rows_sent: d.rows_sent ?? 0,
+        rows_inserted: d.rows_inserted ?? 0,
+      }
     })
     console.log(`[measure] concurrent replays: ${summary.map((s) => `exit ${s.code} ${s.status} (${s.detail})`).join(' | ')}`)
 

@@ -37,7 +37,11 @@ export interface RunningCli {
 export function spawnGbrain(args: string[], env: Record<string, string | undefined> = {}): RunningCli {
   const t0 = performance.now()
   const child = spawn(process.execPath, [BIN, ...args], {env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe']})
-  const unregister = register({name: `gbrain ${args.join(' ')}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
+  const unregister = register({
+    name: `gbrain ${args.join(' ')}`,
+    destroy: async () => void child.kill('SIGKILL'),
+    killSync: () => void child.kill('SIGKILL'),
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))

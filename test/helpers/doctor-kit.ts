@@ -32,7 +32,15 @@ export const CATALOGUE_ORDER = [
 ] as const
 
 export const DATABASE_CHECKS = ['cycle_freshness', 'sync_freshness', 'connection_slots', 'idle_transactions'] as const
-export const FILE_CHECKS = ['batch_retry_health', 'pool_reap_health', 'engine_processes', 'retry_config', 'dead_letter', 'disk_space', 'audit_log'] as const
+export const FILE_CHECKS = [
+  'batch_retry_health',
+  'pool_reap_health',
+  'engine_processes',
+  'retry_config',
+  'dead_letter',
+  'disk_space',
+  'audit_log',
+] as const
 
 /** Env that makes human output deterministic: UTF-8 glyphs, no colour. */
 export const LOCALE_ENV = {LANG: 'C.UTF-8', LC_ALL: '', LC_CTYPE: '', NO_COLOR: '1', FORCE_COLOR: ''}
@@ -145,13 +153,33 @@ export async function plantAuditTrail(auditDir: string): Promise<void> {
   const ts = new Date(Date.now() - 600_000).toISOString()
   await w.append('pool-recovery', {ts, kind: 'reap_detected', pid: 4242})
   await w.append('pool-recovery', {ts, kind: 'reconnect_succeeded', pid: 4242, duration_ms: 12})
-  await w.append('batch-retry', {ts, site: 'cycle.pages', batch_size: 10, attempt: 1, outcome: 'success', delay_ms: 0, error_message_summary: 'reset'})
-  await w.append('batch-retry', {ts, site: 'cycle.pages', batch_size: 10, attempt: 2, outcome: 'recovered', delay_ms: 0, error_message_summary: 'landed after retry'})
+  await w.append('batch-retry', {
+    ts,
+    site: 'cycle.pages',
+    batch_size: 10,
+    attempt: 1,
+    outcome: 'success',
+    delay_ms: 0,
+    error_message_summary: 'reset',
+  })
+  await w.append('batch-retry', {
+    ts,
+    site: 'cycle.pages',
+    batch_size: 10,
+    attempt: 2,
+    outcome: 'recovered',
+    delay_ms: 0,
+    error_message_summary: 'landed after retry',
+  })
   await w.flush()
 }
 
 /** One valid dead-letter entry (a pages batch of `rows` rows). */
-export async function plantSpoolEntry(spoolDir: string, id = `20260101T000000000Z-cycle_pages-${Math.random().toString(16).slice(2, 10)}`, rows = 2): Promise<string> {
+export async function plantSpoolEntry(
+  spoolDir: string,
+  id = `20260101T000000000Z-cycle_pages-${Math.random().toString(16).slice(2, 10)}`,
+  rows = 2,
+): Promise<string> {
   const spool = new DeadLetterSpool(spoolDir)
   await spool.write({
     version: SPOOL_FORMAT_VERSION,
@@ -221,8 +249,20 @@ export function filesUnder(root: string): string[] {
  * environment is passed explicitly with `env`, so runuser's own resets do not matter.
  */
 export function gbrainAs(user: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
-  const vars = Object.entries({PATH: process.env.PATH ?? '/usr/bin:/bin', ...LOCALE_ENV, GBRAIN_DATABASE_URL: '', DATABASE_URL: '', ...env}).map(([k, v]) => `${k}=${v}`)
-  return capture('runuser', ['-u', user, '--', 'env', '-i', ...vars, process.execPath, BIN, ...args], {cwd: '/'}, timeoutMs, `runuser ${user} gbrain ${args.join(' ')}`)
+  const vars = Object.entries({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...LOCALE_ENV,
+    GBRAIN_DATABASE_URL: '',
+    DATABASE_URL: '',
+    ...env,
+  }).map(([k, v]) => `${k}=${v}`)
+  return capture(
+    'runuser',
+    ['-u', user, '--', 'env', '-i', ...vars, process.execPath, BIN, ...args],
+    {cwd: '/'},
+    timeoutMs,
+    `runuser ${user} gbrain ${args.join(' ')}`,
+  )
 }
 
 /** A lock held in an open transaction on its own session until `release()`. */

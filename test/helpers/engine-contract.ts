@@ -50,7 +50,10 @@ export const contractWriter: BatchWriter<ContractRow> = {
       params.push(r.key, r.batch, r.payload)
       return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`
     })
-    const res = await db.query(`insert into ${CONTRACT_TABLE} (key, batch, payload) values ${values.join(',')} on conflict (key) do nothing`, params)
+    const res = await db.query(
+      `insert into ${CONTRACT_TABLE} (key, batch, payload) values ${values.join(',')} on conflict (key) do nothing`,
+      params,
+    )
     return res.count
   },
 }
@@ -59,7 +62,11 @@ export const contractWriter: BatchWriter<ContractRow> = {
 const brokenWriter: BatchWriter<ContractRow> = {
   target: TARGET,
   async write(db: Executor, rows: readonly ContractRow[]): Promise<number> {
-    const res = await db.query(`insert into ${CONTRACT_TABLE} (key, batch, payload) valuez ($1, $2, $3)`, [rows[0]?.key, rows[0]?.batch, rows[0]?.payload])
+    const res = await db.query(`insert into ${CONTRACT_TABLE} (key, batch, payload) valuez ($1, $2, $3)`, [
+      rows[0]?.key,
+      rows[0]?.batch,
+      rows[0]?.payload,
+    ])
     return res.count
   },
 }
@@ -71,8 +78,18 @@ export function contractRows(batches: number, size: number, prefix = 'c'): Contr
 }
 
 const HEALTH_KEYS = [
-  'connected_at', 'consecutive_failures', 'engine', 'failing_since', 'generation', 'last_error', 'last_ok_at',
-  'pool_size', 'prepare', 'reconnects', 'state', 'style',
+  'connected_at',
+  'consecutive_failures',
+  'engine',
+  'failing_since',
+  'generation',
+  'last_error',
+  'last_ok_at',
+  'pool_size',
+  'prepare',
+  'reconnects',
+  'state',
+  'style',
 ]
 
 export function engineContract(name: string, factory: ContractFactory): void {
@@ -98,7 +115,9 @@ export function engineContract(name: string, factory: ContractFactory): void {
       })
     }
     const tableCount = async (): Promise<{n: number; distinct: number}> => {
-      const r = await engine.query<{n: number; d: number}>(`select count(*)::int as n, count(distinct key)::int as d from ${CONTRACT_TABLE}`)
+      const r = await engine.query<{n: number; d: number}>(
+        `select count(*)::int as n, count(distinct key)::int as d from ${CONTRACT_TABLE}`,
+      )
       return {n: r.rows[0]!.n, distinct: r.rows[0]!.d}
     }
 
@@ -261,7 +280,15 @@ export function engineContract(name: string, factory: ContractFactory): void {
       expect(classify(err).kind).toBe('syntax')
       const retries = await flushed('batch-retry')
       expect(retries).toHaveLength(1)
-      expect(retries[0]).toMatchObject({site: 'contract.broken', outcome: 'exhausted', attempt: 1, batch_size: 25, spooled: true, dead_letter_id: bf.deadLetterId, error_code: '42601'})
+      expect(retries[0]).toMatchObject({
+        site: 'contract.broken',
+        outcome: 'exhausted',
+        attempt: 1,
+        batch_size: 25,
+        spooled: true,
+        dead_letter_id: bf.deadLetterId,
+        error_code: '42601',
+      })
       const listing = await spool().list()
       expect(listing.map((l) => l.id)).toEqual([bf.deadLetterId])
       const entry = await spool().read(bf.deadLetterId!)
@@ -289,7 +316,9 @@ export function engineContract(name: string, factory: ContractFactory): void {
       expect(report.failed).toEqual([])
       expect(await spool().list()).toEqual([])
       expect(await tableCount()).toEqual({n: 25, distinct: 25})
-      expect((await replayDeadLetters({spool: spool(), engine, writers: new Map([[TARGET, contractWriter as BatchWriter<unknown>]])})).entries).toBe(0)
+      expect(
+        (await replayDeadLetters({spool: spool(), engine, writers: new Map([[TARGET, contractWriter as BatchWriter<unknown>]])})).entries,
+      ).toBe(0)
     })
 
     it('a failed reconnect leaves the engine usable later: the next call heals it', async () => {

@@ -20,7 +20,10 @@ export class FakeClock implements Clock {
   /** Every requested timer duration, in order (sleeps, ticks and attempt timers alike). */
   readonly requested: number[] = []
 
-  constructor(start = Date.parse('2026-11-28T00:00:00Z'), private readonly autoAdvance = true) {
+  constructor(
+    start = Date.parse('2026-11-28T00:00:00Z'),
+    private readonly autoAdvance = true,
+  ) {
     this.t = start
   }
 

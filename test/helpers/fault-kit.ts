@@ -115,7 +115,10 @@ export function slowRowsWriter(slow: (rows: readonly WorkRow[]) => boolean, seco
         const key = i === 0 ? `($1 || (select '' from pg_sleep(${Number(seconds)})))` : `$${i * 3 + 1}`
         return `(${key}, $${i * 3 + 2}, $${i * 3 + 3})`
       })
-      const res = await db.query(`/* slow-batch */ insert into ${table} (key, batch, payload) values ${values.join(',')} on conflict (key) do nothing`, params)
+      const res = await db.query(
+        `/* slow-batch */ insert into ${table} (key, batch, payload) values ${values.join(',')} on conflict (key) do nothing`,
+        params,
+      )
       return res.count
     },
   }

@@ -22,7 +22,13 @@ export interface SimSource {
 
 /** Make a brain the way gbrain makes it (PGlite 0.4.3, vector, pg_trgm, gbrain's tables). */
 export async function makeGbrainBrain(dataDir: string, spec: {sources?: SimSource[]; pages?: number} = {}): Promise<void> {
-  const r = await capture(process.execPath, [SIM, 'make', '--data-dir', dataDir, '--spec', JSON.stringify(spec)], {}, 90_000, 'gbrain-sim make')
+  const r = await capture(
+    process.execPath,
+    [SIM, 'make', '--data-dir', dataDir, '--spec', JSON.stringify(spec)],
+    {},
+    90_000,
+    'gbrain-sim make',
+  )
   if (r.code !== 0) throw new Error(`gbrain-sim make exited ${r.code}: ${r.stderr}`)
 }
 
@@ -59,7 +65,10 @@ export async function startHolder(sub: 'serve' | 'sync', dataDir: string, extra:
     const line = out.split('\n').find((l) => re.test(l))
     if (line !== undefined) return Promise.resolve(line)
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`gbrain-sim ${sub}: no ${re} within ${timeoutMs} ms; stdout ${out} stderr ${err}`)), timeoutMs)
+      const t = setTimeout(
+        () => reject(new Error(`gbrain-sim ${sub}: no ${re} within ${timeoutMs} ms; stdout ${out} stderr ${err}`)),
+        timeoutMs,
+      )
       waiters.push({re, resolve: (l) => (clearTimeout(t), resolve(l))})
       void exited.then((code) => {
         clearTimeout(t)

@@ -14,13 +14,13 @@
 /** Handle returned by {@link trackUncaught}. */
 export interface UncaughtTracker {
   /** Errors delivered to `uncaughtException` while tracking. */
-  readonly uncaught: unknown[];
+  readonly uncaught: unknown[]
   /** Reasons delivered to `unhandledRejection` while tracking. */
-  readonly unhandled: unknown[];
+  readonly unhandled: unknown[]
   /** Throw (with the collected errors as `cause`) if anything was seen. */
-  assertNone(): void;
+  assertNone(): void
   /** Detach the listeners. Idempotent. */
-  stop(): void;
+  stop(): void
 }
 
 /**
@@ -28,35 +28,34 @@ export interface UncaughtTracker {
  * drain, so let at least one macrotask pass (e.g. `await delay(0)`) before reading the counts.
  */
 export function trackUncaught(): UncaughtTracker {
-  const uncaught: unknown[] = [];
-  const unhandled: unknown[] = [];
+  const uncaught: unknown[] = []
+  const unhandled: unknown[] = []
   const onUncaught = (err: unknown): void => {
-    uncaught.push(err);
-  };
+    uncaught.push(err)
+  }
   const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUnhandled);
-  let stopped = false;
+    unhandled.push(reason)
+  }
+  process.on('uncaughtException', onUncaught)
+  process.on('unhandledRejection', onUnhandled)
+  let stopped = false
   return {
     uncaught,
     unhandled,
     assertNone() {
-      if (uncaught.length + unhandled.length === 0) return;
-      const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      if (uncaught.length + unhandled.length === 0) return
+      const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
       const err = new Error(
-        `uncaught=${uncaught.length} unhandled=${unhandled.length}: ` +
-          [...uncaught, ...unhandled].map(describe).join('; '),
-      );
-      (err as Error & { cause?: unknown }).cause = [...uncaught, ...unhandled];
-      throw err;
+        `uncaught=${uncaught.length} unhandled=${unhandled.length}: ` + [...uncaught, ...unhandled].map(describe).join('; '),
+      )
+      ;(err as Error & {cause?: unknown}).cause = [...uncaught, ...unhandled]
+      throw err
     },
     stop() {
-      if (stopped) return;
-      stopped = true;
-      process.off('uncaughtException', onUncaught);
-      process.off('unhandledRejection', onUnhandled);
+      if (stopped) return
+      stopped = true
+      process.off('uncaughtException', onUncaught)
+      process.off('unhandledRejection', onUnhandled)
     },
-  };
+  }
 }

@@ -41,14 +41,25 @@ export function generateVault(dir: string, spec: VaultSpec): VaultExpectation {
     }
     writeFileSync(path.join(sub, `n${i}.md`), lines.join('\n') + '\n')
   }
-  const exp: VaultExpectation = {pages: spec.files, timeline: spec.files * spec.entries, links: 0, total: 0, binaryFiles: 0, invalidDates: 0, unterminatedLinks: 0}
+  const exp: VaultExpectation = {
+    pages: spec.files,
+    timeline: spec.files * spec.entries,
+    links: 0,
+    total: 0,
+    binaryFiles: 0,
+    invalidDates: 0,
+    unterminatedLinks: 0,
+  }
   // distinct targets per note (l*37 mod files differ while links*37 < files), never itself
   exp.links = spec.files * spec.links
   if (spec.bad !== false) {
     mkdirSync(path.join(dir, 'bad'), {recursive: true})
     writeFileSync(path.join(dir, 'bad', 'binary.md'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x01]))
     exp.binaryFiles = 1
-    writeFileSync(path.join(dir, 'bad', 'dates.md'), '# Dates\n- 2024-13-45: impossible\n- 2023-02-29: not leap\n- 2024-02-29: fine\n- 2024-02-29: fine\n')
+    writeFileSync(
+      path.join(dir, 'bad', 'dates.md'),
+      '# Dates\n- 2024-13-45: impossible\n- 2023-02-29: not leap\n- 2024-02-29: fine\n- 2024-02-29: fine\n',
+    )
     exp.pages += 1
     exp.timeline += 1
     exp.invalidDates = 2

@@ -32,7 +32,11 @@ export function startWorker(env: Record<string, string>): Worker {
   if (!existsSync(path.join(root, 'dist/engine/index.js'))) throw new Error('dist/ is missing: run `npm run build` first')
   const child = spawn(process.execPath, [script], {env: {...process.env, ...env}, stdio: ['pipe', 'pipe', 'pipe']})
   child.stdin.on('error', () => undefined) // a worker that already exited: nothing to release
-  const unregister = register({name: `worker ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
+  const unregister = register({
+    name: `worker ${child.pid}`,
+    destroy: async () => void child.kill('SIGKILL'),
+    killSync: () => void child.kill('SIGKILL'),
+  })
   const marks: Mark[] = []
   const waiters: {pred: (m: Mark) => boolean; resolve: (m: Mark) => void}[] = []
   let err = ''
@@ -74,7 +78,10 @@ export function startWorker(env: Record<string, string>): Worker {
       const seen = marks.find(pred)
       if (seen) return Promise.resolve(seen)
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${err.slice(-2000)}`)), timeoutMs)
+        const timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${err.slice(-2000)}`)),
+          timeoutMs,
+        )
         waiters.push({pred, resolve: (m) => (clearTimeout(timer), resolve(m))})
         void exited.then(() => {
           clearTimeout(timer)

@@ -41,7 +41,10 @@ export function rowsWriter(table = TABLE): BatchWriter<WorkRow> {
         params.push(r.key, r.batch, r.payload)
         return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`
       })
-      const res = await db.query(`insert into ${table} (key, batch, payload) values ${values.join(',')} on conflict (key) do nothing`, params)
+      const res = await db.query(
+        `insert into ${table} (key, batch, payload) values ${values.join(',')} on conflict (key) do nothing`,
+        params,
+      )
       return res.count
     },
   }
@@ -123,7 +126,18 @@ export async function runWorkload(
 }
 
 export function emptyReport(): RunReport {
-  return {sent: 0, landedBatches: 0, landed: [], landedRows: 0, insertedRows: 0, absorbedRows: 0, spooledBatches: 0, failedBatches: [], landedAt: [], maxLatencyMs: 0}
+  return {
+    sent: 0,
+    landedBatches: 0,
+    landed: [],
+    landedRows: 0,
+    insertedRows: 0,
+    absorbedRows: 0,
+    spooledBatches: 0,
+    failedBatches: [],
+    landedAt: [],
+    maxLatencyMs: 0,
+  }
 }
 
 /** Record a landed batch and its outcome in `report`. */

@@ -51,14 +51,22 @@ describe('cycle on PGlite', () => {
   it('lands exactly the vault’s rows and a rerun adds nothing', async () => {
     const t = trackUncaught()
     const t0 = performance.now()
-    const report = await runCycle(engine, (await listSources(engine)).filter((s) => s.id === 'vault'))
+    const report = await runCycle(
+      engine,
+      (await listSources(engine)).filter((s) => s.id === 'vault'),
+    )
     const seconds = (performance.now() - t0) / 1000
-    console.log(`[measure] cycle pglite: ${expected.total} rows in ${seconds.toFixed(2)} s = ${Math.round(expected.total / seconds)} rows/s`)
+    console.log(
+      `[measure] cycle pglite: ${expected.total} rows in ${seconds.toFixed(2)} s = ${Math.round(expected.total / seconds)} rows/s`,
+    )
     expect(report.status).toBe('complete')
     expect(report.sources[0]!.stamped).toBe(true)
     expect(report.totals.rows_inserted).toBe(expected.total)
     expect(await counts()).toEqual({pages: expected.pages, timeline: expected.timeline, links: expected.links})
-    const again = await runCycle(engine, (await listSources(engine)).filter((s) => s.id === 'vault'))
+    const again = await runCycle(
+      engine,
+      (await listSources(engine)).filter((s) => s.id === 'vault'),
+    )
     expect(again.totals.rows_inserted).toBe(0)
     expect(await counts()).toEqual({pages: expected.pages, timeline: expected.timeline, links: expected.links})
     t.stop()
@@ -68,14 +76,18 @@ describe('cycle on PGlite', () => {
   it('a disconnect in the middle of a cycle is healed by the next batch', async () => {
     await engine.query('truncate timeline_entries, links')
     let fired = false
-    const report = await runCycle(engine, (await listSources(engine)).filter((s) => s.id === 'vault'), {
-      onProgress: (p) => {
-        if (!fired && p.phase === 'entries' && p.done === 700) {
-          fired = true
-          void engine.disconnect()
-        }
+    const report = await runCycle(
+      engine,
+      (await listSources(engine)).filter((s) => s.id === 'vault'),
+      {
+        onProgress: (p) => {
+          if (!fired && p.phase === 'entries' && p.done === 700) {
+            fired = true
+            void engine.disconnect()
+          }
+        },
       },
-    })
+    )
     expect(fired).toBe(true)
     expect(report.status).toBe('complete')
     expect(await counts()).toEqual({pages: expected.pages, timeline: expected.timeline, links: expected.links})

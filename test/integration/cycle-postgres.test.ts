@@ -113,14 +113,22 @@ const expectedCounts = (): Counts => ({pages: expected.pages, timeline: expected
  * batch holds at most DEFAULT_BATCH_SIZE rows. `replayed` adds rows a replay reported inserting.
  */
 function expectInsertedMatchesTables(s: SourceCycleReport, table: Counts, retries: number, replayed = 0): void {
-  const unseen = table.pages + table.timeline + table.links - (s.rows.pages.inserted + s.rows.timeline.inserted + s.rows.links.inserted + replayed)
+  const unseen =
+    table.pages + table.timeline + table.links - (s.rows.pages.inserted + s.rows.timeline.inserted + s.rows.links.inserted + replayed)
   expect(unseen, `rows in the tables that no batch or replay reported inserting (retries ${retries})`).toBeGreaterThanOrEqual(0)
-  expect(unseen, `rows in the tables that no batch or replay reported inserting (retries ${retries})`).toBeLessThanOrEqual(retries * DEFAULT_BATCH_SIZE)
+  expect(unseen, `rows in the tables that no batch or replay reported inserting (retries ${retries})`).toBeLessThanOrEqual(
+    retries * DEFAULT_BATCH_SIZE,
+  )
   for (const kind of ['pages', 'timeline', 'links'] as const) expect(s.rows[kind].inserted, kind).toBeLessThanOrEqual(table[kind])
 }
 
 async function recoveredRows(): Promise<number> {
-  const r = await readWindow<{outcome: string}>({dir: path.join(home, 'audit'), feature: 'batch-retry', windowMs: 3600_000, now: Date.now() + 60_000})
+  const r = await readWindow<{outcome: string}>({
+    dir: path.join(home, 'audit'),
+    feature: 'batch-retry',
+    windowMs: 3600_000,
+    now: Date.now() + 60_000,
+  })
   return r.rows.filter((x) => x.outcome === 'recovered').length
 }
 
@@ -130,9 +138,14 @@ describe('cycle against Postgres', () => {
   it('lands exactly the vault’s rows, counts bad input, stamps, and a rerun adds nothing', async () => {
     const {url, e} = await setup(patient, 'cycle-plain')
     const t0 = performance.now()
-    const report = await runCycle(e, (await listSources(e)).filter((s) => s.id === 'vault'))
+    const report = await runCycle(
+      e,
+      (await listSources(e)).filter((s) => s.id === 'vault'),
+    )
     const seconds = (performance.now() - t0) / 1000
-    console.log(`[measure] cycle postgres: ${expected.total} rows in ${seconds.toFixed(2)} s = ${Math.round(expected.total / seconds)} rows/s`)
+    console.log(
+      `[measure] cycle postgres: ${expected.total} rows in ${seconds.toFixed(2)} s = ${Math.round(expected.total / seconds)} rows/s`,
+    )
     const s = report.sources[0]!
     expect(s.status).toBe('complete')
     expect(s.stamped).toBe(true)
@@ -149,7 +162,10 @@ describe('cycle against Postgres', () => {
     expect(typeof (stamped.config as Record<string, unknown>).last_full_cycle_at).toBe('string')
     expect(stamped.last_sync_at).not.toBeNull()
 
-    const again = await runCycle(e, (await listSources(e)).filter((x) => x.id === 'vault'))
+    const again = await runCycle(
+      e,
+      (await listSources(e)).filter((x) => x.id === 'vault'),
+    )
     expect(again.totals.rows_inserted).toBe(0)
     expect(again.totals.rows_sent).toBe(report.totals.rows_sent)
     expect(await counts(url)).toEqual(expectedCounts())
@@ -170,17 +186,27 @@ describe('cycle against Postgres', () => {
         return e.batch(site, rows, writer, options)
       },
     }
-    const report = await runCycle(gated, (await listSources(e)).filter((s) => s.id === 'vault'), {
-      onProgress: (p: CycleProgress) => {
-        if (!down && p.phase === 'entries' && p.done === 600) {
-          down = cluster.stop('fast')
-          up = down
-            .then(() => waitFor(() => e.stats().retries > 0, {timeoutMs: 20_000, intervalMs: 5, what: 'the engine retried a batch against the stopped server'}))
-            .then(() => cluster.start())
-          up.catch(() => {}) // awaited below
-        }
+    const report = await runCycle(
+      gated,
+      (await listSources(e)).filter((s) => s.id === 'vault'),
+      {
+        onProgress: (p: CycleProgress) => {
+          if (!down && p.phase === 'entries' && p.done === 600) {
+            down = cluster.stop('fast')
+            up = down
+              .then(() =>
+                waitFor(() => e.stats().retries > 0, {
+                  timeoutMs: 20_000,
+                  intervalMs: 5,
+                  what: 'the engine retried a batch against the stopped server',
+                }),
+              )
+              .then(() => cluster.start())
+            up.catch(() => {}) // awaited below
+          }
+        },
       },
-    })
+    )
     await up
     expect(down).toBeDefined()
     const s = report.sources[0]!
@@ -192,7 +218,9 @@ describe('cycle against Postgres', () => {
     expect(e.health().reconnects.ok).toBeGreaterThanOrEqual(1)
     await e.audit!.flush()
     expect(await recoveredRows()).toBeGreaterThanOrEqual(1)
-    console.log(`[measure] cycle through a restart: ${retries} retries, ${e.health().reconnects.ok} swaps, ${e.health().reconnects.failed} failed rebuilds`)
+    console.log(
+      `[measure] cycle through a restart: ${retries} retries, ${e.health().reconnects.ok} swaps, ${e.health().reconnects.failed} failed rebuilds`,
+    )
     const table = await counts(url)
     expect(table).toEqual(expectedCounts())
     expectInsertedMatchesTables(s, table, retries)
@@ -211,7 +239,10 @@ describe('cycle against Postgres', () => {
     })()
     let report: Awaited<ReturnType<typeof runCycle>>
     try {
-      report = await runCycle(e, (await listSources(e)).filter((s) => s.id === 'vault'))
+      report = await runCycle(
+        e,
+        (await listSources(e)).filter((s) => s.id === 'vault'),
+      )
       expect(report.status).toBe('complete')
     } finally {
       killing = false
@@ -228,11 +259,15 @@ describe('cycle against Postgres', () => {
   it('a long outage spools the rest; the cycle is partial and unstamped; replay lands every row once', async () => {
     const {url, e} = await setup({maxRetries: 3, baseMs: 50, maxMs: 100, jitter: 'none'}, 'cycle-outage')
     let stopped: Promise<void> | undefined
-    const report = await runCycle(e, (await listSources(e)).filter((s) => s.id === 'vault'), {
-      onProgress: (p) => {
-        if (!stopped && p.phase === 'entries' && p.done === 1000) stopped = cluster.stop('fast')
+    const report = await runCycle(
+      e,
+      (await listSources(e)).filter((s) => s.id === 'vault'),
+      {
+        onProgress: (p) => {
+          if (!stopped && p.phase === 'entries' && p.done === 1000) stopped = cluster.stop('fast')
+        },
       },
-    })
+    )
     await stopped
     const s = report.sources[0]!
     expect(['partial', 'failed']).toContain(s.status)

@@ -67,7 +67,8 @@ function liveProcess(): {child: ReturnType<typeof spawn>; exited: Promise<unknow
 }
 
 /** gbrain's lock file as a live `gbrain sync` holding the brain writes it. */
-const syncLock = (pid: number): string => JSON.stringify({pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'})
+const syncLock = (pid: number): string =>
+  JSON.stringify({pid, acquired_at: Date.now(), refreshed_at: Date.now(), command: 'bun gbrain sync', subcommand: 'sync'})
 
 describe('PGliteEngine', () => {
   let root: string
@@ -283,7 +284,11 @@ describe('PGliteEngine', () => {
         const openTimeoutMs = 4000
         const e = engine({
           openTimeoutMs,
-          lock: {waitMs: 30_000, onEvent: (ev) => ev.type === 'waiting' && setTimeout(() => rmSync(lockDir, {recursive: true, force: true}), openTimeoutMs + 500)},
+          lock: {
+            waitMs: 30_000,
+            onEvent: (ev) =>
+              ev.type === 'waiting' && setTimeout(() => rmSync(lockDir, {recursive: true, force: true}), openTimeoutMs + 500),
+          },
         })
         const t0 = performance.now()
         await e.connect()
@@ -355,7 +360,10 @@ describe('PGliteEngine', () => {
       const next = engine()
       const t0 = performance.now()
       for (;;) {
-        const e = await next.connect().then(() => null, (x: unknown) => x)
+        const e = await next.connect().then(
+          () => null,
+          (x: unknown) => x,
+        )
         if (e === null) break
         expect(e).toBeInstanceOf(PGliteLockedError)
         expect(performance.now() - t0).toBeLessThan(10_000)

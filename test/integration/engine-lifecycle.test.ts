@@ -176,7 +176,10 @@ describe('PostgresEngine lifecycle', () => {
       const pending = runWorkload(e, batches, {concurrency: 20})
       // Marker: all 10 connections of the pool have a statement waiting on the lock.
       await waitFor(
-        async () => Number(await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'lifecycle-0' and wait_event_type = 'Lock'`)) === 10,
+        async () =>
+          Number(
+            await cluster.psql(`select count(*) from pg_stat_activity where application_name = 'lifecycle-0' and wait_event_type = 'Lock'`),
+          ) === 10,
         {timeoutMs: 10_000, intervalMs: 10, what: '10 batches waiting on the table lock'},
       )
       expect(await cluster.terminateBackends('lifecycle-0')).toBe(10)
@@ -263,15 +266,18 @@ describe('fast failure on configuration errors (no retry storm)', () => {
   it('a wrong password fails at once with auth, without retries, and the password is nowhere', async () => {
     const e = engine({url: `postgres://pwuser:${encodeURIComponent(PLANTED)}@127.0.0.1:${cluster.port}/postgres`})
     const t0 = performance.now()
-    const err = await e.batch('auth.site', [{key: 'a', batch: 0, payload: 'x'}], {
-      target: 'x',
-      write: async (db) => (await db.query('select 1')).count,
-    }).catch((x: unknown) => x)
+    const err = await e
+      .batch('auth.site', [{key: 'a', batch: 0, payload: 'x'}], {
+        target: 'x',
+        write: async (db) => (await db.query('select 1')).count,
+      })
+      .catch((x: unknown) => x)
     const elapsed = performance.now() - t0
     expect(classify(err).kind).toBe('auth')
     expect(elapsed).toBeLessThan(1000 + 2000)
     await e.audit!.flush()
-    const retries = (await readWindow({dir: path.join(home, 'audit'), feature: 'batch-retry', windowMs: 3600_000, now: Date.now()})).rows as {outcome: string}[]
+    const retries = (await readWindow({dir: path.join(home, 'audit'), feature: 'batch-retry', windowMs: 3600_000, now: Date.now()}))
+      .rows as {outcome: string}[]
     expect(retries.map((r) => r.outcome)).toEqual(['exhausted'])
     expect(JSON.stringify(retries)).not.toContain(PLANTED)
     expect(String((err as Error).message)).not.toContain(PLANTED)
@@ -289,8 +295,18 @@ describe('fast failure on configuration errors (no retry storm)', () => {
     await cluster.psql(`alter role pwuser password '${PLANTED}'`)
     await cluster.psql('grant all on table fault_rows to pwuser')
     const url = `postgres://pwuser:${encodeURIComponent(PLANTED)}@127.0.0.1:${cluster.port}/postgres`
-    const e = engine({url, applicationName: 'planted', retry: {maxRetries: 1, baseMs: 20, maxMs: 40, jitter: 'none'}, connectTimeoutMs: 500})
-    const publisher = new ProcessStatePublisher(e, {runDir: path.join(home, 'run'), command: `test ${url}`, heartbeatMs: 50, handleSignal: false})
+    const e = engine({
+      url,
+      applicationName: 'planted',
+      retry: {maxRetries: 1, baseMs: 20, maxMs: 40, jitter: 'none'},
+      connectTimeoutMs: 500,
+    })
+    const publisher = new ProcessStatePublisher(e, {
+      runDir: path.join(home, 'run'),
+      command: `test ${url}`,
+      heartbeatMs: 50,
+      handleSignal: false,
+    })
     const errors: string[] = []
     try {
       await e.connect()

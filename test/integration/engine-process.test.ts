@@ -51,7 +51,14 @@ async function tableKeys(): Promise<Set<string>> {
 async function spoolBatches(batches: number): Promise<void> {
   await cluster.stop('fast')
   try {
-    const w = startWorker({WORKER_MODE: 'batches', WORKER_HOME: home, WORKER_URL: cluster.url, WORKER_BATCHES: String(batches), WORKER_SIZE: '100', WORKER_CONNECT_MS: '300'})
+    const w = startWorker({
+      WORKER_MODE: 'batches',
+      WORKER_HOME: home,
+      WORKER_URL: cluster.url,
+      WORKER_BATCHES: String(batches),
+      WORKER_SIZE: '100',
+      WORKER_CONNECT_MS: '300',
+    })
     await w.exited
   } finally {
     await cluster.start()
@@ -62,14 +69,22 @@ async function spoolBatches(batches: number): Promise<void> {
 describe('engine in a real process', () => {
   it('SIGTERM during a 10 s backoff exits promptly: no exhausted row, no partial batch, spool intact', async () => {
     const w = startWorker({
-      WORKER_MODE: 'batches', WORKER_HOME: home, WORKER_URL: cluster.url, WORKER_BATCHES: '50', WORKER_SIZE: '100',
+      WORKER_MODE: 'batches',
+      WORKER_HOME: home,
+      WORKER_URL: cluster.url,
+      WORKER_BATCHES: '50',
+      WORKER_SIZE: '100',
       WORKER_RETRY: JSON.stringify({maxRetries: 5, baseMs: 10_000, maxMs: 10_000, jitter: 'none'}),
     })
     try {
       await w.waitMark((m) => m.word === 'landed' && m.data.batch === 2, 15_000, 'batch 2 landed')
       await cluster.stop('fast')
       // The second retry sleeps 10 s before reconnecting: wait for its audit row, then signal.
-      await w.waitMark((m) => m.word === 'audit' && m.data.feature === 'batch-retry' && m.data.delay_ms === 10_000, 15_000, 'a 10 s backoff scheduled')
+      await w.waitMark(
+        (m) => m.word === 'audit' && m.data.feature === 'batch-retry' && m.data.delay_ms === 10_000,
+        15_000,
+        'a 10 s backoff scheduled',
+      )
       const sent = performance.now()
       w.child.kill('SIGTERM')
       const exit = await w.exited
@@ -99,7 +114,13 @@ describe('engine in a real process', () => {
     // Phase 2: a replay killed with its first entry replayed and removed and its second entry in
     // doubt: the worker holds right after the second entry's INSERT committed, before the spool
     // file is removed (a marker, so the kill cannot come after the replay has finished).
-    let w = startWorker({WORKER_MODE: 'replay', WORKER_HOME: home, WORKER_URL: cluster.url, WORKER_HOLD_AT_WRITE: '2', WORKER_ATTEMPT_MS: '60000'})
+    let w = startWorker({
+      WORKER_MODE: 'replay',
+      WORKER_HOME: home,
+      WORKER_URL: cluster.url,
+      WORKER_HOLD_AT_WRITE: '2',
+      WORKER_ATTEMPT_MS: '60000',
+    })
     const held = await w.waitMark((m) => m.word === 'holding', 15_000, 'second entry written, the replay held before removing it')
     expect(held.data.inserted).toBe(100)
     expect(w.marks.filter((m) => m.word === 'replayed').map((m) => m.data.done)).toEqual([1])
@@ -109,7 +130,15 @@ describe('engine in a real process', () => {
     expect((await tableKeys()).size).toBe(200)
     // Phase 3: a batch run killed mid-run, holding after batch 11's INSERT committed (its 12th
     // write): batch 11 landed but was never reported, batches 12–39 never ran.
-    w = startWorker({WORKER_MODE: 'batches', WORKER_HOME: home, WORKER_URL: cluster.url, WORKER_BATCHES: '40', WORKER_SIZE: '100', WORKER_HOLD_AT_WRITE: '12', WORKER_ATTEMPT_MS: '60000'})
+    w = startWorker({
+      WORKER_MODE: 'batches',
+      WORKER_HOME: home,
+      WORKER_URL: cluster.url,
+      WORKER_BATCHES: '40',
+      WORKER_SIZE: '100',
+      WORKER_HOLD_AT_WRITE: '12',
+      WORKER_ATTEMPT_MS: '60000',
+    })
     await w.waitMark((m) => m.word === 'holding', 15_000, 'batch 11 written, the run held')
     expect(w.marks.filter((m) => m.word === 'landed').map((m) => m.data.batch)).toEqual(Array.from({length: 11}, (_, b) => b))
     w.child.kill('SIGKILL')
@@ -120,7 +149,12 @@ describe('engine in a real process', () => {
     expect(keys.has('w-12-0')).toBe(false)
     expect(spoolCount()).toBe(3)
     // Recovery: a fresh engine replays the spool and reruns the workload (same keys).
-    const engine = new PostgresEngine({url: cluster.url, applicationName: 'recover', spool: new DeadLetterSpool(path.join(home, 'dead-letter')), audit: new AuditWriter({dir: path.join(home, 'audit')})})
+    const engine = new PostgresEngine({
+      url: cluster.url,
+      applicationName: 'recover',
+      spool: new DeadLetterSpool(path.join(home, 'dead-letter')),
+      audit: new AuditWriter({dir: path.join(home, 'audit')}),
+    })
     let rerunInserted = 0
     try {
       const writer = rowsWriter()
@@ -131,7 +165,11 @@ describe('engine in a real process', () => {
       // Every entry left was already in the table: w-0 … w-3 were landed by phase 2 or phase 3.
       expect(report.rows_inserted).toBe(0)
       for (let b = 0; b < 40; b++) {
-        const out = await engine.batch('rerun', Array.from({length: 100}, (_, i) => ({key: `w-${b}-${i}`, batch: b, payload: `row ${b}/${i}`})), writer)
+        const out = await engine.batch(
+          'rerun',
+          Array.from({length: 100}, (_, i) => ({key: `w-${b}-${i}`, batch: b, payload: `row ${b}/${i}`})),
+          writer,
+        )
         expect(out.inserted, `batch ${b}`).toBe(b < 12 ? 0 : 100)
         rerunInserted += out.inserted
       }
@@ -147,10 +185,21 @@ describe('engine in a real process', () => {
   it('two replays at once: the second starts while the first holds the spool lock, is refused naming it, and nothing lands twice', async () => {
     await spoolBatches(3)
     // The first replay (another process) holds in its first entry: INSERT committed, lock held.
-    const w = startWorker({WORKER_MODE: 'replay', WORKER_HOME: home, WORKER_URL: cluster.url, WORKER_HOLD_AT_WRITE: '1', WORKER_ATTEMPT_MS: '60000'})
+    const w = startWorker({
+      WORKER_MODE: 'replay',
+      WORKER_HOME: home,
+      WORKER_URL: cluster.url,
+      WORKER_HOLD_AT_WRITE: '1',
+      WORKER_ATTEMPT_MS: '60000',
+    })
     await w.waitMark((m) => m.word === 'holding', 15_000, 'first replay inside its first entry')
     expect(existsSync(path.join(home, 'dead-letter', '.replay.lock'))).toBe(true)
-    const engine = new PostgresEngine({url: cluster.url, applicationName: 'second-replay', spool: new DeadLetterSpool(path.join(home, 'dead-letter')), audit: null})
+    const engine = new PostgresEngine({
+      url: cluster.url,
+      applicationName: 'second-replay',
+      spool: new DeadLetterSpool(path.join(home, 'dead-letter')),
+      audit: null,
+    })
     const writer = rowsWriter()
     const writers = new Map([[writer.target, writer]])
     try {
@@ -185,7 +234,7 @@ describe('engine in a real process', () => {
     const file = String(ready.data.file)
     const read = (): EngineProcessState => JSON.parse(readFileSync(file, 'utf8')) as EngineProcessState
     expect(file).toBe(path.join(home, 'run', `engine-${w.child.pid}.json`))
-    expect((readFileSync(file).length > 0)).toBe(true)
+    expect(readFileSync(file).length > 0).toBe(true)
     const first = read()
     expect(first.pid).toBe(w.child.pid)
     expect(first.health.state).toBe('connected')
@@ -210,7 +259,8 @@ describe('engine in a real process', () => {
     const exit = await w.exited
     expect(exit.code).toBe(0)
     expect(existsSync(file)).toBe(false)
-    const rows = (await readWindow({dir: path.join(home, 'audit'), feature: 'pool-recovery', windowMs: 3600_000, now: Date.now()})).rows as {kind: string; error_summary?: string}[]
+    const rows = (await readWindow({dir: path.join(home, 'audit'), feature: 'pool-recovery', windowMs: 3600_000, now: Date.now()}))
+      .rows as {kind: string; error_summary?: string}[]
     expect(rows.some((r) => r.kind === 'reconnect_succeeded')).toBe(true)
   })
 })

@@ -84,7 +84,11 @@ function after(ms: number, step: () => Promise<unknown>): Promise<{issuedAt: num
  * + `replayed` (rows a replay reported inserting). The table's primary key makes a duplicate row
  * impossible, so a double write can only show in these counts.
  */
-async function expectExactlyOnce(sent: number, report: RunReport, opts: {spooled?: number; replayed?: number} = {}): Promise<Awaited<ReturnType<typeof account>>> {
+async function expectExactlyOnce(
+  sent: number,
+  report: RunReport,
+  opts: {spooled?: number; replayed?: number} = {},
+): Promise<Awaited<ReturnType<typeof account>>> {
   const acc = await account(cluster.url, path.join(home, 'dead-letter'))
   expect(acc.inTable + acc.inSpool).toBe(sent)
   expect(acc.distinctTotal).toBe(sent)
@@ -115,9 +119,20 @@ async function clusterUp(): Promise<boolean> {
 
 /** Wait until a query through the pooler succeeds (a condition, bounded), with a throwaway client. */
 async function poolerServes(): Promise<void> {
-  const sql = postgres(bouncer.url, {max: 1, prepare: false, fetch_types: false, connect_timeout: 2, onnotice: () => {}, connection: {application_name: 'admin'}})
+  const sql = postgres(bouncer.url, {
+    max: 1,
+    prepare: false,
+    fetch_types: false,
+    connect_timeout: 2,
+    onnotice: () => {},
+    connection: {application_name: 'admin'},
+  })
   try {
-    await waitFor(() => withTimeout(sql.unsafe('select 1'), 2000, 'select 1 via pgbouncer').then(() => true), {timeoutMs: 10_000, intervalMs: 50, what: 'pgbouncer serves queries'})
+    await waitFor(() => withTimeout(sql.unsafe('select 1'), 2000, 'select 1 via pgbouncer').then(() => true), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'pgbouncer serves queries',
+    })
   } finally {
     await withTimeout(sql.end({timeout: 1}), 3000, 'end').catch(() => undefined)
   }
@@ -211,11 +226,15 @@ describe('faults behind PgBouncer (transaction mode, prepare=false)', () => {
     const writer = slowRowsWriter((rows) => rows[0]?.batch === 5, 1)
     let resumed: Promise<{issuedAt: number; doneAt: number}> | undefined
     let killedAt = 0
-    const killer = waitFor(async () => (await cluster.psql(`select count(*) from pg_stat_activity where query like '/* slow-batch */%' and state = 'active'`)) !== '0', {
-      timeoutMs: 15_000,
-      intervalMs: 10,
-      what: 'slow batch in flight',
-    }).then(async () => {
+    const killer = waitFor(
+      async () =>
+        (await cluster.psql(`select count(*) from pg_stat_activity where query like '/* slow-batch */%' and state = 'active'`)) !== '0',
+      {
+        timeoutMs: 15_000,
+        intervalMs: 10,
+        what: 'slow batch in flight',
+      },
+    ).then(async () => {
       await bouncer.admin('KILL postgres')
       killedAt = performance.now()
       resumed = after(300, () => bouncer.admin('RESUME postgres'))
@@ -356,14 +375,22 @@ describe('faults behind PgBouncer (transaction mode, prepare=false)', () => {
     const writer = rowsWriter() as BatchWriter<unknown>
     const t0 = performance.now()
     const replay = await withTimeout(
-      replayDeadLetters({spool: new DeadLetterSpool(path.join(home, 'dead-letter')), engine: replayer, writers: new Map([[writer.target, writer]])}),
+      replayDeadLetters({
+        spool: new DeadLetterSpool(path.join(home, 'dead-letter')),
+        engine: replayer,
+        writers: new Map([[writer.target, writer]]),
+      }),
       20_000,
       'replay',
     )
     expect(replay).toMatchObject({entries: 5, corrupt: [], failed: [], pending: 0, rows_sent: 250, rows_inserted: 250})
     await expectExactlyOnce(400, report, {replayed: replay.rows_inserted})
     // The engine that saw the outage heals by itself on its next call.
-    const healed = await withTimeout(e.run('after outage', (db) => db.query<{n: number}>('select 15 as n'), {maxRetries: 4}), 10_000, 'heal')
+    const healed = await withTimeout(
+      e.run('after outage', (db) => db.query<{n: number}>('select 15 as n'), {maxRetries: 4}),
+      10_000,
+      'heal',
+    )
     expect(healed.rows[0]?.n).toBe(15)
     console.log(
       `[15] before replay: table=${before.inTable} spool=${before.inSpool}; replay: ${replay.rows_sent} sent, ${replay.rows_inserted} inserted ` +
@@ -394,7 +421,11 @@ describe('faults behind PgBouncer (transaction mode, prepare=false)', () => {
             // Marker: batch 3's INSERT sits in PgBouncer waiting for a server (the zombie
             // window exists). Its first attempt waits 1 s under the attempt timer, the
             // reconnect probe 1 s more: the poll has about 2 s to see it.
-            queued = waitFor(async () => (await poolerClients(app)).includes('waiting'), {timeoutMs: 10_000, intervalMs: 20, what: `a waiting client of ${app} in SHOW CLIENTS`}).then(() => {
+            queued = waitFor(async () => (await poolerClients(app)).includes('waiting'), {
+              timeoutMs: 10_000,
+              intervalMs: 20,
+              what: `a waiting client of ${app} in SHOW CLIENTS`,
+            }).then(() => {
               queuedSeen = true
             })
             queued.catch(() => {})
@@ -414,10 +445,16 @@ describe('faults behind PgBouncer (transaction mode, prepare=false)', () => {
     // every client that was waiting for a server — run its query, or dropped it because the
     // client had gone ("client unexpected eof") — so nothing of this engine is still queued.
     await poolerServes()
-    await waitFor(async () => !(await poolerClients(app)).includes('waiting'), {timeoutMs: 10_000, intervalMs: 20, what: `no waiting client of ${app}`})
+    await waitFor(async () => !(await poolerClients(app)).includes('waiting'), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: `no waiting client of ${app}`,
+    })
     const acc = await account(cluster.url, path.join(home, 'dead-letter'))
     const zombie = Number(await cluster.psql(`select count(*) from fault_rows where key like 's15b-2-%'`))
-    console.log(`[15b] after the server returned: table=${acc.inTable} spool=${acc.inSpool} (sent 150), rows of the spooled batch in the table: ${zombie}`)
+    console.log(
+      `[15b] after the server returned: table=${acc.inTable} spool=${acc.inSpool} (sent 150), rows of the spooled batch in the table: ${zombie}`,
+    )
     expect(zombie).toBe(0)
     expect(acc.inSpool).toBe(50)
     expect(acc.inTable + acc.inSpool).toBe(150)

@@ -21,7 +21,17 @@ import {isWorkloadInsert, openClientSocketsTo, retryCounts, timed} from '../help
 import {startProxy, type Arm, type FaultProxy} from '../helpers/fault-proxy.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
-import {account, createTable, emptyReport, makeBatches, noteLanded, outcomeProblems, rowsWriter, runWorkload, type RunReport} from '../helpers/workload.js'
+import {
+  account,
+  createTable,
+  emptyReport,
+  makeBatches,
+  noteLanded,
+  outcomeProblems,
+  rowsWriter,
+  runWorkload,
+  type RunReport,
+} from '../helpers/workload.js'
 import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 
 const CONNECT_TIMEOUT_MS = 1000
@@ -220,7 +230,11 @@ describe('faults through the TCP proxy', () => {
 
       // Self-heal: the listener answers again, the next call succeeds.
       await proxy.setMode('pass')
-      const healed = await withTimeout(e.run('healed', (db) => db.query<{n: number}>('select 7 as n')), 10_000, 'healed run')
+      const healed = await withTimeout(
+        e.run('healed', (db) => db.query<{n: number}>('select 7 as n')),
+        10_000,
+        'healed run',
+      )
       expect(healed.rows[0]?.n).toBe(7)
       expect(e.health().state).toBe('connected')
       expect(e.health().generation).toBeGreaterThan(gen0)
@@ -234,7 +248,7 @@ describe('faults through the TCP proxy', () => {
 
   // test-harness.md §6 #7: "Reconnect attempts are rate-limited by the engine's backoff; postgres.js
   // alone did ~650/s". Measured over a whole failing engine.run (three probes and their backoff).
-  it('7a-rate: fin-on-accept: connection attempts per second stay far below postgres.js\'s own ~650/s', async () => {
+  it("7a-rate: fin-on-accept: connection attempts per second stay far below postgres.js's own ~650/s", async () => {
     const policy = {maxRetries: 2, baseMs: 250, maxMs: 500, jitter: 'decorrelated' as const} // the run lasts ≥ 250 ms of backoff
     const e = engine({retry: policy})
     await e.connect()

@@ -68,11 +68,23 @@ describe('rows lost on a full disk leave a trace the doctor reads', () => {
     try {
       await engine.connect()
       await engine.query('create table t (id int primary key)')
-      const ok = {target: 't', write: async (db: {query: (s: string, p?: unknown[]) => Promise<unknown>}, rows: readonly number[]) => (await db.query(`insert into t select unnest($1::int[])`, [rows]), rows.length)}
+      const ok = {
+        target: 't',
+        write: async (db: {query: (s: string, p?: unknown[]) => Promise<unknown>}, rows: readonly number[]) => (
+          await db.query(`insert into t select unnest($1::int[])`, [rows]),
+          rows.length
+        ),
+      }
       await engine.batch('first', [1, 2], ok) // the first batch preallocates the ledger
       fill(paths.home)
-      const broken = {target: 'nope', write: async (db: {query: (s: string) => Promise<unknown>}) => (await db.query('insert into missing_table values (1)'), 0)}
-      const failure = await engine.batch('cycle.pages', [1, 2, 3], broken as never).then(() => undefined, (e: unknown) => e)
+      const broken = {
+        target: 'nope',
+        write: async (db: {query: (s: string) => Promise<unknown>}) => (await db.query('insert into missing_table values (1)'), 0),
+      }
+      const failure = await engine.batch('cycle.pages', [1, 2, 3], broken as never).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(failure).toBeInstanceOf(BatchFailedError)
       expect((failure as BatchFailedError).code).toBe('BATCH_LOST')
       expect((failure as Error).message).toMatch(/ENOSPC.*the loss is recorded in .*loss\.ledger/)
@@ -85,7 +97,9 @@ describe('rows lost on a full disk leave a trace the doctor reads', () => {
     const rep = JSON.parse(r.stdout) as {checks: {name: string; status: string; message: string}[]}
     const check = (n: string): {status: string; message: string} => rep.checks.find((c) => c.name === n)!
     expect(check('dead_letter').status, JSON.stringify(rep.checks.map((c) => [c.name, c.status, c.message.slice(0, 200)]))).toBe('fail')
-    expect(check('dead_letter').message).toMatch(/^ROWS LOST: 3 rows in 1 batch could be neither landed nor spooled \(1 process; last at .*, site cycle\.pages: /)
+    expect(check('dead_letter').message).toMatch(
+      /^ROWS LOST: 3 rows in 1 batch could be neither landed nor spooled \(1 process; last at .*, site cycle\.pages: /,
+    )
     expect(check('disk_space').status).toBe('fail')
     expect(check('disk_space').message).toMatch(/audit, spool, run \(.*\): \d+ KB free/)
     expect(r.code).toBe(1)

@@ -71,7 +71,19 @@ interface OpenLogVerdict {
 }
 
 function checkOpenLog(text: string): OpenLogVerdict {
-  const v: OpenLogVerdict = {entries: 0, pairs: 0, overlaps: 0, maxConcurrent: 0, timeInversions: 0, alternates: true, perPid: new Map(), sequence: [], holdsMs: [], handoversMs: [], problems: []}
+  const v: OpenLogVerdict = {
+    entries: 0,
+    pairs: 0,
+    overlaps: 0,
+    maxConcurrent: 0,
+    timeInversions: 0,
+    alternates: true,
+    perPid: new Map(),
+    sequence: [],
+    holdsMs: [],
+    handoversMs: [],
+    problems: [],
+  }
   const holding = new Map<number, number>() // pid → open ms
   let prevTs = -Infinity
   let lastClose: number | null = null
@@ -136,7 +148,11 @@ interface Child {
 function startNode(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Child {
   const child = spawn(process.execPath, args, {cwd: root, stdio: [stdin, 'pipe', 'pipe']})
   if (child.pid === undefined) throw new Error(`could not spawn node ${args.join(' ')}`)
-  const unregister = register({name: `node ${path.basename(args[0]!)} ${child.pid}`, destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
+  const unregister = register({
+    name: `node ${path.basename(args[0]!)} ${child.pid}`,
+    destroy: async () => void child.kill('SIGKILL'),
+    killSync: () => void child.kill('SIGKILL'),
+  })
   let out = ''
   let err = ''
   const waiters = new Set<() => void>()
@@ -167,9 +183,20 @@ function startNode(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Child {
         const check = (): void => {
           const line = lines().find((l) => re.test(l))
           if (line !== undefined) finish(() => resolve(line))
-          else if (done || child.exitCode !== null || child.signalCode !== null) finish(() => reject(new Error(`pid ${child.pid} exited before ${what}; stderr: ${err.slice(-2000)}`)))
+          else if (done || child.exitCode !== null || child.signalCode !== null)
+            finish(() => reject(new Error(`pid ${child.pid} exited before ${what}; stderr: ${err.slice(-2000)}`)))
         }
-        const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (pid ${child.pid}); stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`))), timeoutMs)
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(
+                new Error(
+                  `timed out after ${timeoutMs} ms waiting for ${what} (pid ${child.pid}); stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        )
         const finish = (f: () => void): void => {
           clearTimeout(timer)
           waiters.delete(check)
@@ -182,10 +209,17 @@ function startNode(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Child {
     async exit(ms, what) {
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          child.kill('SIGKILL')
-          reject(new Error(`${what} (pid ${child.pid}) still running after ${ms} ms; killed. stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`))
-        }, Math.max(1, ms))
+        timer = setTimeout(
+          () => {
+            child.kill('SIGKILL')
+            reject(
+              new Error(
+                `${what} (pid ${child.pid}) still running after ${ms} ms; killed. stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`,
+              ),
+            )
+          },
+          Math.max(1, ms),
+        )
       })
       try {
         return await Promise.race([exited, late])
@@ -252,7 +286,20 @@ describe('gbrain data-dir lock: five of our processes and gbrain contend for one
     const simRuns = (async () => {
       const results: {code: number | null; signal: NodeJS.Signals | null}[] = []
       for (let k = 0; k < SIM_RUNS; k++) {
-        const s = startNode([SIM, 'sync', '--data-dir', dataDir, '--hold-ms', String(SIM_HOLD_MS), '--write-ms', String(SIM_WRITE_MS), '--open-log', logFile, '--max-wait-ms', '60000'])
+        const s = startNode([
+          SIM,
+          'sync',
+          '--data-dir',
+          dataDir,
+          '--hold-ms',
+          String(SIM_HOLD_MS),
+          '--write-ms',
+          String(SIM_WRITE_MS),
+          '--open-log',
+          logFile,
+          '--max-wait-ms',
+          '60000',
+        ])
         sims.push(s)
         results.push(await s.exit(deadline - performance.now(), `gbrain-sim sync run ${k + 1}`))
       }
@@ -264,10 +311,17 @@ describe('gbrain data-dir lock: five of our processes and gbrain contend for one
 
     // Every process finished cleanly.
     openerResults.forEach((r, i) => expect(r, `opener ${openers[i]!.pid}\n${diag()}`).toEqual({code: 0, signal: null}))
-    simResults.forEach((r, i) => expect(r, `sim run ${i + 1} (pid ${sims[i]!.pid}), exit 75 = no lock within 60 s\n${diag()}`).toEqual({code: 0, signal: null}))
-    const reports = openers.map((o) => JSON.parse(o.lines().at(-1)!) as {pid: number; rounds: number; rows: number; waits: number; reaped: number; lost: number})
+    simResults.forEach((r, i) =>
+      expect(r, `sim run ${i + 1} (pid ${sims[i]!.pid}), exit 75 = no lock within 60 s\n${diag()}`).toEqual({code: 0, signal: null}),
+    )
+    const reports = openers.map(
+      (o) => JSON.parse(o.lines().at(-1)!) as {pid: number; rounds: number; rows: number; waits: number; reaped: number; lost: number},
+    )
     const simRows = sims.map((s) => {
-      const m = s.lines().map((l) => /^rows (\d+)$/.exec(l)).find((x) => x !== null)
+      const m = s
+        .lines()
+        .map((l) => /^rows (\d+)$/.exec(l))
+        .find((x) => x !== null)
       expect(m, `sim ${s.pid} printed no rows line\n${diag()}`).toBeTruthy()
       expect(s.lines(), `sim ${s.pid}`).toContain('released')
       return Number(m![1])
@@ -281,9 +335,18 @@ describe('gbrain data-dir lock: five of our processes and gbrain contend for one
     const openerPositions = v.sequence.map((pid, i) => (simPids.has(pid) ? -1 : i)).filter((i) => i >= 0)
     const firstOpener = Math.min(...openerPositions)
     const lastOpener = Math.max(...openerPositions)
-    const simInterleaved = count(simPairs.map((x) => x.i), (i) => i > firstOpener && i < lastOpener)
-    const switches = count(v.sequence.map((_, i) => i), (i) => i > 0 && v.sequence[i] !== v.sequence[i - 1])
-    const openersThatWaited = count(reports.map((r) => r.waits), (w) => w > 0)
+    const simInterleaved = count(
+      simPairs.map((x) => x.i),
+      (i) => i > firstOpener && i < lastOpener,
+    )
+    const switches = count(
+      v.sequence.map((_, i) => i),
+      (i) => i > 0 && v.sequence[i] !== v.sequence[i - 1],
+    )
+    const openersThatWaited = count(
+      reports.map((r) => r.waits),
+      (w) => w > 0,
+    )
     const simRunsThatWaited = sims.filter((s) => s.lines().includes(`waiting ${s.pid}`)).length
 
     const totalSimRows = simRows.reduce((a, b) => a + b, 0)
@@ -327,7 +390,9 @@ describe('gbrain data-dir lock: five of our processes and gbrain contend for one
       await engine.connect()
       const sim = await engine.query<{pid: number; c: number}>('select pid, count(*)::int as c from sim_writes group by pid order by pid')
       const op = await engine.query<{pid: number; c: number}>('select pid, count(*)::int as c from opener_rows group by pid order by pid')
-      const dist = await engine.query<{d: number; t: number}>('select count(distinct (pid, round, n))::int as d, count(*)::int as t from opener_rows')
+      const dist = await engine.query<{d: number; t: number}>(
+        'select count(distinct (pid, round, n))::int as d, count(*)::int as t from opener_rows',
+      )
       present = {
         sim: Object.fromEntries(sim.rows.map((r) => [String(r.pid), r.c])),
         opener: Object.fromEntries(op.rows.map((r) => [String(r.pid), r.c])),
@@ -388,7 +453,9 @@ describe('gbrain data-dir lock: five of our processes and gbrain contend for one
     const served = await serve.exit(30_000, 'gbrain-sim serve')
     const log = readFileSync(logFile, 'utf8')
     const v = checkOpenLog(log)
-    console.log(`[measure] negative control (lock removed under a live holder): ${v.pairs} pairs, overlaps ${v.overlaps}, max concurrent ${v.maxConcurrent}, alternates ${v.alternates}; opener exit ${opener.child.exitCode}`)
+    console.log(
+      `[measure] negative control (lock removed under a live holder): ${v.pairs} pairs, overlaps ${v.overlaps}, max concurrent ${v.maxConcurrent}, alternates ${v.alternates}; opener exit ${opener.child.exitCode}`,
+    )
     expect(served.code, serve.stderr()).toBe(0)
     expect(v.problems, log).toEqual([])
     expect(Object.fromEntries(v.perPid), log).toEqual({[serve.pid]: 1, [opener.pid]: 1})

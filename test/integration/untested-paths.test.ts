@@ -92,7 +92,11 @@ const rowsFor = (tag: string, n = 10): WorkRow[] => Array.from({length: n}, (_, 
  * The row writer, with a hook that runs on the first attempt after the attempt holds its pool's
  * executor and before its statement is sent: the point where a stray disconnect or a reap bites.
  */
-function writerWithFirstAttemptHook(onFirst: (db: Executor) => Promise<void>): {writer: BatchWriter<WorkRow>; errors: {code?: string; message: string}[]; attempts: () => number} {
+function writerWithFirstAttemptHook(onFirst: (db: Executor) => Promise<void>): {
+  writer: BatchWriter<WorkRow>
+  errors: {code?: string; message: string}[]
+  attempts: () => number
+} {
   const base = rowsWriter()
   let attempts = 0
   const errors: {code?: string; message: string}[] = []
@@ -192,8 +196,16 @@ describe('the engine writes its own reap_detected rows', () => {
     }
     const verdict = await judge()
     expect(verdict.status).toBe('warn')
-    expect(verdict.message).toMatch(new RegExp(`^DB pool reaped ${POOL_REAP_WARN}× in last 1h \\(self-heal recovered each\\) — pooler thrash\\.`))
-    expect(verdict.details).toMatchObject({reaps: POOL_REAP_WARN, recoveries: POOL_REAP_WARN, failures: 0, other_triggers: 0, unrecovered_pids: []})
+    expect(verdict.message).toMatch(
+      new RegExp(`^DB pool reaped ${POOL_REAP_WARN}× in last 1h \\(self-heal recovered each\\) — pooler thrash\\.`),
+    )
+    expect(verdict.details).toMatchObject({
+      reaps: POOL_REAP_WARN,
+      recoveries: POOL_REAP_WARN,
+      failures: 0,
+      other_triggers: 0,
+      unrecovered_pids: [],
+    })
     expect(verdict.observed_value).toBe(POOL_REAP_WARN)
   })
 })
@@ -240,14 +252,21 @@ describe('SIGUSR2 while the database is down', () => {
 
     const failedAt = Date.parse(read().last_signal!.received_at)
     // Marker: the process healed by itself (its own calls reconnect once the server is back).
-    await waitFor(() => read().health.state === 'connected' && read().health.consecutive_failures === 0, {timeoutMs: 15_000, intervalMs: 20, what: 'the process healed'})
+    await waitFor(() => read().health.state === 'connected' && read().health.consecutive_failures === 0, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'the process healed',
+    })
     const genHealed = read().health.generation
     // One more signal: it records ok with a newer generation; the failure record is gone.
     w.child.kill('SIGUSR2')
-    await waitFor(() => {
-      const sig = read().last_signal
-      return sig !== undefined && Date.parse(sig.received_at) > failedAt && sig.outcome !== 'in_progress'
-    }, {timeoutMs: 10_000, intervalMs: 20, what: 'the second SIGUSR2 recorded'})
+    await waitFor(
+      () => {
+        const sig = read().last_signal
+        return sig !== undefined && Date.parse(sig.received_at) > failedAt && sig.outcome !== 'in_progress'
+      },
+      {timeoutMs: 10_000, intervalMs: 20, what: 'the second SIGUSR2 recorded'},
+    )
     const after = read().last_signal!
     expect(after.outcome).toBe('ok')
     expect(after).not.toHaveProperty('error')
@@ -301,7 +320,9 @@ describe('PGlite: an instance that has not finished closing', () => {
     const err = await second.catch((x: unknown) => x)
     expect(err).toBeInstanceOf(PGliteCloseTimeoutError)
     expect(err).toMatchObject({code: 'PGLITE_CLOSE_TIMEOUT', dataDir})
-    expect((err as Error).message).toBe(`the previous PGlite instance on ${dataDir} did not close within ${OPEN_MS} ms; not opening a second one on the same data dir`)
+    expect((err as Error).message).toBe(
+      `the previous PGlite instance on ${dataDir} did not close within ${OPEN_MS} ms; not opening a second one on the same data dir`,
+    )
     expect(e.instancesOpened).toBe(1) // never a second instance on the dir
     expect(e.health().state).toBe('closed')
     // The dir stays ours while the old instance may still write: a second opener would corrupt it.
@@ -310,7 +331,11 @@ describe('PGlite: an instance that has not finished closing', () => {
 
     // Marker: once the abandoned instance finished opening and closed, the lock is given back.
     const t0 = performance.now()
-    await waitFor(() => !existsSync(lockDir(dataDir)), {timeoutMs: 60_000, intervalMs: 20, what: 'the lock released after the close settled'})
+    await waitFor(() => !existsSync(lockDir(dataDir)), {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+      what: 'the lock released after the close settled',
+    })
     console.log(`[measure] abandoned PGlite open settled and closed ${Math.round(performance.now() - t0)} ms after the reopen was refused`)
     expect(e.instancesOpened).toBe(1)
 
@@ -341,7 +366,11 @@ describe('PGlite: an instance that has not finished closing', () => {
     expect(existsSync(lockDir(dataDir))).toBe(true)
     expect(lockPid(dataDir)).toBe(process.pid)
     expect(e.instancesOpened).toBe(1)
-    await waitFor(() => !existsSync(lockDir(dataDir)), {timeoutMs: 60_000, intervalMs: 20, what: 'the lock released after the close settled'})
+    await waitFor(() => !existsSync(lockDir(dataDir)), {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+      what: 'the lock released after the close settled',
+    })
   }, 90_000)
 })
 
@@ -396,20 +425,23 @@ describe('the spool replay lock (<spool>/.replay.lock)', () => {
   it.each([
     ['truncated JSON', '{"pid": 12'],
     ['empty (crashed between create and write)', ''],
-  ])('a half-written lock (%s) younger than 5 s may be mid-write: refused and kept; older than 5 s it is taken over', async (_label, body) => {
-    // lock.ts judges an unparseable lock by its mtime: < 5000 ms old → someone is writing it.
-    plant(body)
-    const err = await acquireLock(lockFile()).catch((x: unknown) => x)
-    expect(err).toBeInstanceOf(LockedError)
-    expect(err).toMatchObject({pid: -1})
-    expect(readFileSync(lockFile(), 'utf8')).toBe(body)
+  ])(
+    'a half-written lock (%s) younger than 5 s may be mid-write: refused and kept; older than 5 s it is taken over',
+    async (_label, body) => {
+      // lock.ts judges an unparseable lock by its mtime: < 5000 ms old → someone is writing it.
+      plant(body)
+      const err = await acquireLock(lockFile()).catch((x: unknown) => x)
+      expect(err).toBeInstanceOf(LockedError)
+      expect(err).toMatchObject({pid: -1})
+      expect(readFileSync(lockFile(), 'utf8')).toBe(body)
 
-    age(lockFile(), 5000 + 1000) // 1 s past the 5 s threshold: no clock race with the check
-    const release = await acquireLock(lockFile())
-    expect(holder().pid).toBe(process.pid)
-    await release()
-    expect(existsSync(lockFile())).toBe(false)
-  })
+      age(lockFile(), 5000 + 1000) // 1 s past the 5 s threshold: no clock race with the check
+      const release = await acquireLock(lockFile())
+      expect(holder().pid).toBe(process.pid)
+      await release()
+      expect(existsSync(lockFile())).toBe(false)
+    },
+  )
 
   it('a parseable lock without a usable pid is stale whatever its age (nothing alive can own it)', async () => {
     for (const body of ['{}', '{"pid": "abc"}', '{"pid": 0}', '{"pid": -5}']) {
@@ -425,9 +457,15 @@ describe('the spool replay lock (<spool>/.replay.lock)', () => {
     for (let b = 0; b < 3; b++) {
       const rows = rowsFor(`spooled${b}`, 5)
       await spool.write({
-        version: SPOOL_FORMAT_VERSION, id: `20260101T00000${b}000Z-test-${b}`, site: 'test.batch', target: `test.${TABLE}`,
-        created_at: new Date().toISOString(), attempts: 4, error: {kind: 'refused', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED'},
-        row_count: rows.length, rows,
+        version: SPOOL_FORMAT_VERSION,
+        id: `20260101T00000${b}000Z-test-${b}`,
+        site: 'test.batch',
+        target: `test.${TABLE}`,
+        created_at: new Date().toISOString(),
+        attempts: 4,
+        error: {kind: 'refused', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED'},
+        row_count: rows.length,
+        rows,
       })
     }
     plant(JSON.stringify({pid: await deadPid(), started_at: new Date().toISOString()}))

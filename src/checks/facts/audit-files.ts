@@ -94,14 +94,18 @@ async function modeProblems(dir: string, fileFilter: (name: string) => boolean, 
 async function homeProblems(home: string): Promise<ModeProblem[]> {
   const out: ModeProblem[] = []
   const me = myUid()
-  const entries: [string, 'dir' | 'file', number, number][] = [[home, 'dir', 0o022, 0o700], [path.join(home, 'config.json'), 'file', 0o077, 0o600]]
+  const entries: [string, 'dir' | 'file', number, number][] = [
+    [home, 'dir', 0o022, 0o700],
+    [path.join(home, 'config.json'), 'file', 0o077, 0o600],
+  ]
   for (const [p, kind, forbidden, expected] of entries) {
     try {
       const st = await fs.lstat(p)
       if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) continue
       const mode = st.mode & 0o777
       const foreign = me !== undefined && st.uid !== me && st.uid !== 0
-      if ((mode & forbidden) !== 0 || foreign) out.push({path: p, kind, mode, expected, what: kind === 'dir' ? 'home' : 'config', ...(foreign ? {owner_uid: st.uid} : {})})
+      if ((mode & forbidden) !== 0 || foreign)
+        out.push({path: p, kind, mode, expected, what: kind === 'dir' ? 'home' : 'config', ...(foreign ? {owner_uid: st.uid} : {})})
     } catch {
       // missing (no brain yet) or unreadable: not a permission finding
     }

@@ -4,7 +4,17 @@
  * bounded whatever the size of the trail). `batch_retry_health`, `pool_reap_health` and
  * `audit_log` judge them.
  */
-import {fastRetryRow, isBatchRetryRow, isPoolRecoveryRow, scanWindow, type UnreadableFile, type WindowStats, POOL_RECOVERY_KINDS, type AuditRow, type PoolRecoveryKind} from '../../engine/index.js'
+import {
+  fastRetryRow,
+  isBatchRetryRow,
+  isPoolRecoveryRow,
+  scanWindow,
+  type UnreadableFile,
+  type WindowStats,
+  POOL_RECOVERY_KINDS,
+  type AuditRow,
+  type PoolRecoveryKind,
+} from '../../engine/index.js'
 import {redactForStorage as redact} from '../../shared/redact.js'
 import {pidAlive} from '../../shared/pid.js'
 
@@ -123,7 +133,6 @@ function scanFacts(stats: WindowStats, malformed: number, window: AuditWindow): 
   }
 }
 
-
 /**
  * Aggregate `batch-retry` rows of the last 24 h. An `exhausted` row is counted even when other
  * fields are malformed (missing an incident is worse than miscounting it): an unknown site
@@ -187,7 +196,10 @@ export async function gatherBatchRetry(auditDir: string, now: number, signal?: A
     }
     return true
   }
-  const stats = await scanWindow({dir: auditDir, feature: 'batch-retry', windowMs: BATCH_RETRY_WINDOW_HOURS * HOUR_MS, now, signal, fastLine}, onRow)
+  const stats = await scanWindow(
+    {dir: auditDir, feature: 'batch-retry', windowMs: BATCH_RETRY_WINDOW_HOURS * HOUR_MS, now, signal, fastLine},
+    onRow,
+  )
   return {
     ...scanFacts(stats, agg.malformed, window),
     exhausted_total: agg.exhausted,
@@ -255,7 +267,10 @@ export async function gatherPoolRecovery(auditDir: string, now: number, signal?:
     }
     if (last === null || later(key, last.key)) last = {key, ts: new Date(tsMs).toISOString(), kind, pid}
   }
-  const stats = await scanWindow({dir: auditDir, feature: 'pool-recovery', windowMs: POOL_RECOVERY_WINDOW_HOURS * HOUR_MS, now, signal}, onRow)
+  const stats = await scanWindow(
+    {dir: auditDir, feature: 'pool-recovery', windowMs: POOL_RECOVERY_WINDOW_HOURS * HOUR_MS, now, signal},
+    onRow,
+  )
   const iso = (k: [number, number] | null): string | null => (k === null ? null : new Date(k[0]).toISOString())
   const lastEvent = last as {ts: string; kind: PoolRecoveryKind; pid: number} | null
   return {

@@ -2,13 +2,30 @@
  * Database facts for the doctor, gathered once per run through a read-only engine (no audit
  * rows, no spool, no retries: the doctor reports, it does not insist). The embedded brain is
  * never created by the doctor; a brain held open by another process is not opened twice.
+ *
+ * Over 300 lines on purpose: every fact here shares one probe engine, its memoised connection and
+ * the controller that ends its queries; split apart, each file would have to pass those three
+ * around, and the order they are opened and closed in is the point of this module.
  */
 import type {Where} from '../connection-advice.js'
 import {memo} from '../memo.js'
 import {existsSync} from 'node:fs'
 import type {ResolvedTarget} from '../../config/resolve.js'
 import {listSources, type SourceRow} from '../../brain/sources.js'
-import {classify, type Classified, inspectLock, lockDirOf, readLegacyLock, type LegacyLock, type LockObservation, findOpenFailure, PGliteLockedError, type OpenCause, type OpenFix, type Engine} from '../../engine/index.js'
+import {
+  classify,
+  type Classified,
+  inspectLock,
+  lockDirOf,
+  readLegacyLock,
+  type LegacyLock,
+  type LockObservation,
+  findOpenFailure,
+  PGliteLockedError,
+  type OpenCause,
+  type OpenFix,
+  type Engine,
+} from '../../engine/index.js'
 import {loadPGliteEngine, loadPostgresEngine} from '../../engine/open.js'
 
 export interface ConnectionFacts {
@@ -113,7 +130,9 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
     engine: target.engine,
     database: target.display,
     database_source: target.source,
-    ...(target.engine === 'postgres' ? {where: {host: target.url.host, port: target.url.port, database: target.url.database, source: target.source}} : {}),
+    ...(target.engine === 'postgres'
+      ? {where: {host: target.url.host, port: target.url.port, database: target.url.database, source: target.source}}
+      : {}),
     pool_size: 1,
     pooler: 'none' as ConnectionFacts['pooler'],
     pooler_reason: 'embedded',
@@ -167,9 +186,10 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         retry: {maxRetries: 0, baseMs: 1, maxMs: 1, jitter: 'none'},
       })
     }
-    const facts: ConnectionFacts = target.engine === 'postgres'
-      ? {...base, status: 'ok', pool_size: DOCTOR_POOL_SIZE, pooler: 'none', pooler_reason: '', prepare: target.url.prepare}
-      : {...base, status: 'ok'}
+    const facts: ConnectionFacts =
+      target.engine === 'postgres'
+        ? {...base, status: 'ok', pool_size: DOCTOR_POOL_SIZE, pooler: 'none', pooler_reason: '', prepare: target.url.prepare}
+        : {...base, status: 'ok'}
     const t0 = performance.now()
     try {
       await engine.connect()
@@ -181,7 +201,9 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
         rtts.push(performance.now() - t)
       }
       facts.rtt_ms = round(median(rtts))
-      const info = await engine.query<{v: string; port: number | null}>(`select current_setting('server_version') as v, inet_server_port() as port`)
+      const info = await engine.query<{v: string; port: number | null}>(
+        `select current_setting('server_version') as v, inet_server_port() as port`,
+      )
       facts.server_version = info.rows[0]?.v
       if (target.engine === 'postgres') Object.assign(facts, detectPooler(target.url.port, info.rows[0]?.port ?? null))
       else facts.major = (engine as {major?: number | null}).major ?? undefined
@@ -226,13 +248,22 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
     async slots(signal) {
       const c = await connection()
       if (c.engine === 'pglite') return {available: false, reason: 'embedded PGlite has a single session'}
-      if (c.pooler !== 'none') return {available: false, reason: 'behind a pooler the server’s session count is the pooler’s, not this client’s'}
+      if (c.pooler !== 'none')
+        return {available: false, reason: 'behind a pooler the server’s session count is the pooler’s, not this client’s'}
       const e = await live()
       try {
-        const r = await e.run('doctor.slots', (db) => db.query<{used: number; max: number; reserved: number}>(
-          `select (select count(*)::int from pg_stat_activity where backend_type = 'client backend') as used,
+        const r = await e.run(
+          'doctor.slots',
+          (db) =>
+            db.query<{used: number; max: number; reserved: number}>(
+              `select (select count(*)::int from pg_stat_activity where backend_type = 'client backend') as used,
                   current_setting('max_connections')::int as max,
-                  current_setting('superuser_reserved_connections')::int as reserved`, [], {signal}), {signal, maxRetries: 0})
+                  current_setting('superuser_reserved_connections')::int as reserved`,
+              [],
+              {signal},
+            ),
+          {signal, maxRetries: 0},
+        )
         const row = r.rows[0]!
         return {available: true, used: row.used, max_connections: row.max, superuser_reserved: row.reserved}
       } catch (err) {
@@ -245,13 +276,21 @@ export function createDbFacts(options: DbFactsOptions): DbFacts {
       const c = await connection()
       if (c.engine === 'pglite') return {available: false, reason: 'embedded PGlite has a single session'}
       const e = await live()
-      const r = await e.run('doctor.idle_tx', (db) => db.query<IdleSession>(
-        `select pid, coalesce(application_name, '') as application_name, state,
+      const r = await e.run(
+        'doctor.idle_tx',
+        (db) =>
+          db.query<IdleSession>(
+            `select pid, coalesce(application_name, '') as application_name, state,
                 floor(extract(epoch from (now() - state_change)))::int as age_s
            from pg_stat_activity
           where state in ('idle in transaction', 'idle in transaction (aborted)')
             and now() - state_change > make_interval(mins => $1::int)
-          order by state_change`, [options.idleFloorMinutes], {signal}), {signal, maxRetries: 0})
+          order by state_change`,
+            [options.idleFloorMinutes],
+            {signal},
+          ),
+        {signal, maxRetries: 0},
+      )
       return {available: true, sessions: r.rows}
     },
     async close() {
@@ -275,8 +314,15 @@ function round(ms: number): number {
 export function detectPooler(dialled: number, serverPort: number | null): Pick<ConnectionFacts, 'pooler' | 'pooler_reason'> {
   if (serverPort === null) return {pooler: 'unknown', pooler_reason: 'connected over a unix socket: the server port is not visible'}
   if (serverPort === dialled) return {pooler: 'none', pooler_reason: `the server listens on the port dialled (${dialled})`}
-  if (dialled === 6543) return {pooler: 'pgbouncer-transaction', pooler_reason: `dialled ${dialled}, the transaction-pooler convention; the server listens on ${serverPort}`}
-  return {pooler: 'unknown', pooler_reason: `dialled port ${dialled} but the server listens on ${serverPort}: a pooler or proxy is in between`}
+  if (dialled === 6543)
+    return {
+      pooler: 'pgbouncer-transaction',
+      pooler_reason: `dialled ${dialled}, the transaction-pooler convention; the server listens on ${serverPort}`,
+    }
+  return {
+    pooler: 'unknown',
+    pooler_reason: `dialled port ${dialled} but the server listens on ${serverPort}: a pooler or proxy is in between`,
+  }
 }
 
 const legacyLockFact = (l: LegacyLock | undefined): {legacy_lock?: LegacyLock} => (l ? {legacy_lock: l} : {})

@@ -42,7 +42,11 @@ export async function gatherDisk(paths: BrainPaths): Promise<DiskFacts> {
   const me = myUid()
   const facts: DiskFacts = {filesystems: [], errors: []}
   const byDev = new Map<number, DiskFacts['filesystems'][number]>()
-  for (const [role, dir] of [['audit', paths.auditDir], ['spool', paths.spoolDir], ['run', paths.runDir]] as const) {
+  for (const [role, dir] of [
+    ['audit', paths.auditDir],
+    ['spool', paths.spoolDir],
+    ['run', paths.runDir],
+  ] as const) {
     try {
       const at = await nearestExisting(dir)
       const known = byDev.get(at.dev)
@@ -53,7 +57,13 @@ export async function gatherDisk(paths: BrainPaths): Promise<DiskFacts> {
       const s = await fs.statfs(at.path)
       // Writable by whoever writes there: this user for its own directory; for a brain another
       // user owns (a monitoring account running the doctor), its owner.
-      const writable = me === undefined || at.uid === me ? await fs.access(at.path, constants.W_OK).then(() => true, () => false) : (at.mode & 0o200) !== 0
+      const writable =
+        me === undefined || at.uid === me
+          ? await fs.access(at.path, constants.W_OK).then(
+              () => true,
+              () => false,
+            )
+          : (at.mode & 0o200) !== 0
       const entry = {roles: [role], path: at.path, free_bytes: s.bavail * s.bsize, total_bytes: s.blocks * s.bsize, writable}
       byDev.set(at.dev, entry)
       facts.filesystems.push(entry)
@@ -63,4 +73,3 @@ export async function gatherDisk(paths: BrainPaths): Promise<DiskFacts> {
   }
   return facts
 }
-

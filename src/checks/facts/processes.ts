@@ -16,4 +16,3 @@ export async function gatherProcesses(runDir: string): Promise<ProcessFacts> {
     return {run_dir: runDir, list_error: summarizeError(e), processes: []}
   }
 }
-

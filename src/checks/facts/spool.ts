@@ -42,7 +42,6 @@ export interface SpoolFacts {
   ledger: LedgerFacts
 }
 
-
 /** List and read every spool entry, keeping only summaries (never rows). */
 export async function gatherSpool(spoolDir: string, now: number, signal?: AbortSignal): Promise<SpoolFacts> {
   const spool = new DeadLetterSpool(spoolDir)

@@ -24,7 +24,11 @@ export default class SourcesAdd extends BaseCommand<typeof SourcesAdd> {
     try {
       result = await addSource(engine, {id: this.args.id, name: this.flags.name, localPath: dir})
     } catch (e) {
-      if (classify(e).kind === 'constraint') throw new UsageError(`another source already uses the name ${JSON.stringify(this.flags.name ?? this.args.id)}`, 'pick another --name')
+      if (classify(e).kind === 'constraint')
+        throw new UsageError(
+          `another source already uses the name ${JSON.stringify(this.flags.name ?? this.args.id)}`,
+          'pick another --name',
+        )
       throw e
     }
     if (!this.jsonEnabled()) this.log(`${result.created ? 'Added' : 'Updated'} source ${result.source.id} → ${result.source.local_path}`)

@@ -9,7 +9,11 @@ import {wrap} from '../../render/wrap.js'
 export default class SourcesList extends BaseCommand<typeof SourcesList> {
   static override summary = 'List the brain’s sources'
   static override description = `Ages are measured from now; --json has the stored times. gbrain's internal "default" source (no local path) is left out unless --all is given; --json always lists every source.`
-  static override examples = ['<%= config.bin %> sources list', '<%= config.bin %> sources list --all', '<%= config.bin %> sources list --json']
+  static override examples = [
+    '<%= config.bin %> sources list',
+    '<%= config.bin %> sources list --all',
+    '<%= config.bin %> sources list --json',
+  ]
   static override flags = {
     all: Flags.boolean({description: 'also list gbrain’s internal "default" source'}),
   }

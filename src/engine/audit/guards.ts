@@ -2,13 +2,7 @@
  * Typed guards for audit rows. The reader keeps rows with wrong field types or unknown outcomes
  * (checks judge them); a check narrows with these guards before trusting a field.
  */
-import {
-  BATCH_RETRY_OUTCOMES,
-  POOL_RECOVERY_KINDS,
-  type BatchRetryRow,
-  type DbDisconnectRow,
-  type PoolRecoveryRow,
-} from './types.js'
+import {BATCH_RETRY_OUTCOMES, POOL_RECOVERY_KINDS, type BatchRetryRow, type DbDisconnectRow, type PoolRecoveryRow} from './types.js'
 
 type Obj = Record<string, unknown>
 

@@ -36,7 +36,6 @@ const BACKSLASH = 0x5c
 const HEAD = Buffer.from('{"ts":"', 'latin1')
 const TAIL_KEY = Buffer.from('"ts":"', 'latin1')
 
-
 function canonicalIso(ms: number): Buffer | null {
   const iso = new Date(ms).toISOString()
   return iso.length === 24 ? Buffer.from(iso, 'latin1') : null

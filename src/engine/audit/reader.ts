@@ -96,10 +96,7 @@ function errnoCode(e: unknown): string | undefined {
  * them: the streaming form of {@link readWindow} for large windows (memory stays flat).
  * Rejects only for invalid options or an abort (AbortedError).
  */
-export async function scanWindow(
-  options: ReadWindowOptions,
-  onRow: (row: AuditRow, tsMs: number) => void,
-): Promise<WindowStats> {
+export async function scanWindow(options: ReadWindowOptions, onRow: (row: AuditRow, tsMs: number) => void): Promise<WindowStats> {
   const {dir, feature, windowMs, now, signal} = options
   if (!Number.isFinite(now)) throw new RangeError(`expected a finite now (ms), got ${now}`)
   if (!Number.isFinite(windowMs) || windowMs < 0) throw new RangeError(`expected windowMs ≥ 0, got ${windowMs}`)

@@ -197,7 +197,8 @@ export class AuditWriter {
  * directory another user could point our rows at any file we can write), never blocking on a
  * FIFO (O_NONBLOCK), and only a regular file is written (checked on the open descriptor).
  */
-const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+const APPEND_FLAGS =
+  fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
 
 class NotRegularFileError extends Error {
   readonly code = 'ENOTREG'

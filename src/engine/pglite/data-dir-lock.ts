@@ -27,7 +27,17 @@ import {readSmallFileSync} from '../../shared/fs-read.js'
 import {safeInterval} from '../../shared/timer.js'
 import {liveness} from '../../shared/pid.js'
 import {lockText} from './lock-text.js'
-import {inspectLock, LOCK_DIR_NAME, LOCK_FILE_MAX_BYTES, LOCK_FILE_NAME, lockDirOf, parseLockBody, reapable, tokenOf, type LockObservation} from './lock-inspect.js'
+import {
+  inspectLock,
+  LOCK_DIR_NAME,
+  LOCK_FILE_MAX_BYTES,
+  LOCK_FILE_NAME,
+  lockDirOf,
+  parseLockBody,
+  reapable,
+  tokenOf,
+  type LockObservation,
+} from './lock-inspect.js'
 
 export {lockText} from './lock-text.js'
 
@@ -67,7 +77,6 @@ export interface AcquireOptions {
   onEvent?: (event: LockEvent) => void
   now?: () => number
 }
-
 
 /** Why a lock could not be taken, with what was seen last. */
 export class DataDirLockedError extends Error {
@@ -180,7 +189,12 @@ export async function acquireDataDirLock(dataDir: string, options: AcquireOption
     }
     if (made) {
       const acquiredAt = now()
-      const body: LockBody = {pid: process.pid, acquired_at: acquiredAt, refreshed_at: acquiredAt, ...lockIdentity(options.argv ?? process.argv)}
+      const body: LockBody = {
+        pid: process.pid,
+        acquired_at: acquiredAt,
+        refreshed_at: acquiredAt,
+        ...lockIdentity(options.argv ?? process.argv),
+      }
       try {
         await writeLockFile(dir, body)
       } catch (e) {

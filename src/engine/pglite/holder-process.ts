@@ -26,12 +26,20 @@ export function inspectProcess(pid: unknown, procRoot = '/proc'): HolderProcess 
   if (l === 'dead' || l === 'malformed-pid') return {alive, liveness: l, cmdline: null, looks_like: 'unknown', started_at: null}
   let argv: string[] | null
   try {
-    argv = readFileSync(path.join(procRoot, String(pid), 'cmdline'), 'utf8').split('\0').filter((s) => s !== '')
+    argv = readFileSync(path.join(procRoot, String(pid), 'cmdline'), 'utf8')
+      .split('\0')
+      .filter((s) => s !== '')
   } catch {
     argv = null
   }
   // Another process's argv may hold anything (a password, escape sequences): shown only as safe text.
-  return {alive, liveness: l, cmdline: argv ? lockText(argv.join(' ')) : null, looks_like: argv ? looksLike(argv) : 'unknown', started_at: startedAt(Number(pid), procRoot)}
+  return {
+    alive,
+    liveness: l,
+    cmdline: argv ? lockText(argv.join(' ')) : null,
+    looks_like: argv ? looksLike(argv) : 'unknown',
+    started_at: startedAt(Number(pid), procRoot),
+  }
 }
 
 /** gbrain runs under node or bun; its argv names `gbrain` somewhere (the bin or the package). */

@@ -57,7 +57,9 @@ const finiteMs = (v: unknown): number | null => (typeof v === 'number' && Number
  * abandoned). An object without a usable pid is a holder with a malformed pid — alive by
  * gbrain's rule, never reaped. A malformed pid is kept only as a short, safe label.
  */
-export function parseLockBody(text: string): {pid: number | string; acquired_at: number | null; refreshed_at: number | null; command: string; subcommand: string | null} | undefined {
+export function parseLockBody(
+  text: string,
+): {pid: number | string; acquired_at: number | null; refreshed_at: number | null; command: string; subcommand: string | null} | undefined {
   let v: unknown
   try {
     v = JSON.parse(text)
@@ -77,7 +79,9 @@ export function parseLockBody(text: string): {pid: number | string; acquired_at:
 
 /** A pid as a lock file gives it: the number, or for anything else a short safe label (never trusted). */
 export function pidOrLabel(raw: unknown): number | string {
-  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : ellipsize(lockText(raw === undefined ? '(none)' : JSON.stringify(raw)), 40)
+  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0
+    ? raw
+    : ellipsize(lockText(raw === undefined ? '(none)' : JSON.stringify(raw)), 40)
 }
 
 /** `pid:acquired_at`, what release and reaping compare. */
@@ -97,7 +101,11 @@ export function inspectLock(dataDir: string, now = Date.now()): LockObservation 
     if (code === 'ENOENT' || code === 'ENOTDIR') return {state: 'free'}
     return {state: 'unreadable', error: code ?? String(e)}
   }
-  if (!dirStat.isDirectory()) return {state: 'unreadable', error: `${LOCK_DIR_NAME} is a ${dirStat.isSymbolicLink() ? 'symlink' : 'file'}, not gbrain's lock directory`}
+  if (!dirStat.isDirectory())
+    return {
+      state: 'unreadable',
+      error: `${LOCK_DIR_NAME} is a ${dirStat.isSymbolicLink() ? 'symlink' : 'file'}, not gbrain's lock directory`,
+    }
   const age = Math.max(0, now - dirStat.mtimeMs)
   let text: string
   try {
@@ -135,7 +143,12 @@ export function inspectLock(dataDir: string, now = Date.now()): LockObservation 
 }
 
 /** Entries a live or past gbrain leaves in a data dir that are not part of the database. */
-export const GBRAIN_DATA_DIR_EXTRAS: ReadonlySet<string> = new Set([LOCK_DIR_NAME, 'postmaster.pid', '.gbrain-resolve.sock', '.gbrain-ipc-secret'])
+export const GBRAIN_DATA_DIR_EXTRAS: ReadonlySet<string> = new Set([
+  LOCK_DIR_NAME,
+  'postmaster.pid',
+  '.gbrain-resolve.sock',
+  '.gbrain-ipc-secret',
+])
 
 /** The entries of a directory, ignoring gbrain's own non-database files. */
 export function dataDirEntries(dataDir: string): string[] {

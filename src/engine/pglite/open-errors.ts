@@ -23,7 +23,11 @@ export interface BrainOpenFailure {
 }
 
 export function isBrainOpenFailure(e: unknown): e is Error & BrainOpenFailure {
-  return e instanceof Error && typeof (e as Partial<BrainOpenFailure>).openCause === 'string' && typeof (e as Partial<BrainOpenFailure>).fix === 'object'
+  return (
+    e instanceof Error &&
+    typeof (e as Partial<BrainOpenFailure>).openCause === 'string' &&
+    typeof (e as Partial<BrainOpenFailure>).fix === 'object'
+  )
 }
 
 /** The first open failure in an error's cause chain (engines wrap it in NoConnectionError). */
@@ -65,14 +69,20 @@ export function describeLock(o: LockObservation, _now = Date.now()): {text: stri
       if (!h.process.alive) {
         return {
           text: `its lock was left by ${holderLabel(o)}, which is no longer running (a crashed process left it; ${since})`,
-          fix: {text: 'remove the dead holder’s lock (any gbrain command that opens the brain does it too); the lock of a live process is never touched', commands: ['gbrain repair --unlock']},
+          fix: {
+            text: 'remove the dead holder’s lock (any gbrain command that opens the brain does it too); the lock of a live process is never touched',
+            commands: ['gbrain repair --unlock'],
+          },
         }
       }
       const ps = typeof h.pid === 'number' ? [shellCommand('ps', '-o', 'pid,lstart,args', '-p', String(h.pid))] : []
       if (h.subcommand === 'serve') {
         return {
           text: `it is held by ${holderLabel(o)}, ${since}, ${beat}`,
-          fix: {text: 'gbrain serve is the MCP server of an agent session and holds the brain for the whole session: stop that session (or close its stdin), or use its gbrain tools instead of the CLI', commands: ps},
+          fix: {
+            text: 'gbrain serve is the MCP server of an agent session and holds the brain for the whole session: stop that session (or close its stdin), or use its gbrain tools instead of the CLI',
+            commands: ps,
+          },
         }
       }
       return {
@@ -81,16 +91,26 @@ export function describeLock(o: LockObservation, _now = Date.now()): {text: stri
       }
     }
     case 'acquiring':
-      return {text: `another process is taking its lock right now (lock directory ${formatAge(o.age_ms)} old, no lock file yet)`, fix: {text: 'run this again in a few seconds', commands: []}}
+      return {
+        text: `another process is taking its lock right now (lock directory ${formatAge(o.age_ms)} old, no lock file yet)`,
+        fix: {text: 'run this again in a few seconds', commands: []},
+      }
     case 'abandoned':
       return {
-        text: o.reason === 'unparseable'
-          ? `its lock file does not parse (${formatAge(o.age_ms)} old): a crashed or foreign writer left it`
-          : `its lock directory has no lock file and is ${formatAge(o.age_ms)} old: an acquisition that never finished`,
-        fix: {text: 'remove the abandoned lock (any gbrain command that opens the brain does it too)', commands: ['gbrain repair --unlock']},
+        text:
+          o.reason === 'unparseable'
+            ? `its lock file does not parse (${formatAge(o.age_ms)} old): a crashed or foreign writer left it`
+            : `its lock directory has no lock file and is ${formatAge(o.age_ms)} old: an acquisition that never finished`,
+        fix: {
+          text: 'remove the abandoned lock (any gbrain command that opens the brain does it too)',
+          commands: ['gbrain repair --unlock'],
+        },
       }
     case 'unreadable':
-      return {text: `its lock cannot be read (${o.error})`, fix: {text: 'check who owns the lock directory and its permissions', commands: []}}
+      return {
+        text: `its lock cannot be read (${o.error})`,
+        fix: {text: 'check who owns the lock directory and its permissions', commands: []},
+      }
   }
 }
 
@@ -106,7 +126,9 @@ export class PGliteLockedError extends Error implements BrainOpenFailure {
     readonly waitedMs = 0,
     cause?: unknown,
   ) {
-    const d = observed ? describeLock(observed) : {text: 'it is already open by another engine in this process', fix: {text: 'close the other engine first', commands: []}}
+    const d = observed
+      ? describeLock(observed)
+      : {text: 'it is already open by another engine in this process', fix: {text: 'close the other engine first', commands: []}}
     const waited = waitedMs >= 1000 ? ` (waited ${formatAge(waitedMs)})` : ''
     super(`the embedded brain ${dataDir} was not opened: ${d.text}${waited}`, {cause})
     this.fix = d.fix
@@ -125,7 +147,10 @@ export class PGliteDataDirError extends Error implements BrainOpenFailure {
   readonly code = 'PGLITE_DATA_DIR'
   readonly openCause: OpenCause
   readonly fix: OpenFix
-  constructor(readonly dataDir: string, readonly reason: 'missing' | 'vanished' | 'not-a-data-dir') {
+  constructor(
+    readonly dataDir: string,
+    readonly reason: 'missing' | 'vanished' | 'not-a-data-dir',
+  ) {
     super(
       reason === 'missing'
         ? `no embedded brain at ${dataDir} yet`
@@ -134,11 +159,12 @@ export class PGliteDataDirError extends Error implements BrainOpenFailure {
           : `${dataDir} exists but is not a PGlite data dir (no PG_VERSION); refusing to initialise a database inside it`,
     )
     this.openCause = reason === 'not-a-data-dir' ? 'damaged' : 'missing'
-    this.fix = reason === 'missing'
-      ? {text: 'create the embedded brain (or configure a Postgres URL)', commands: ['gbrain init']}
-      : reason === 'vanished'
-        ? {text: 'restore the directory or remount its volume', commands: []}
-        : {text: 'point database_path in the config file at the brain, or move this folder away', commands: []}
+    this.fix =
+      reason === 'missing'
+        ? {text: 'create the embedded brain (or configure a Postgres URL)', commands: ['gbrain init']}
+        : reason === 'vanished'
+          ? {text: 'restore the directory or remount its volume', commands: []}
+          : {text: 'point database_path in the config file at the brain, or move this folder away', commands: []}
     this.name = 'PGliteDataDirError'
   }
 }
@@ -148,8 +174,13 @@ export class PGliteMajorError extends Error implements BrainOpenFailure {
   readonly code = 'PGLITE_MAJOR'
   readonly openCause = 'wrong_major' as const
   readonly fix: OpenFix
-  constructor(readonly dataDir: string, readonly found: string) {
-    super(`the embedded brain ${dataDir} is a PostgreSQL ${found} data directory; this build opens PostgreSQL ${SUPPORTED_MAJORS.join(' and ')} (PGlite 0.4.3 and 0.5.x)`)
+  constructor(
+    readonly dataDir: string,
+    readonly found: string,
+  ) {
+    super(
+      `the embedded brain ${dataDir} is a PostgreSQL ${found} data directory; this build opens PostgreSQL ${SUPPORTED_MAJORS.join(' and ')} (PGlite 0.4.3 and 0.5.x)`,
+    )
     this.fix = {
       text: `open it with the gbrain/PGlite version that made it, or dump it there and restore into a PostgreSQL ${DEFAULT_MAJOR} brain (gbrain init)`,
       commands: [shellCommand('cat', `${dataDir}/PG_VERSION`)],
@@ -163,9 +194,17 @@ export class PGliteDamagedError extends Error implements BrainOpenFailure {
   readonly code = 'PGLITE_DAMAGED'
   readonly openCause = 'damaged' as const
   readonly fix: OpenFix
-  constructor(readonly dataDir: string, readonly major: number, what: string, cause?: unknown) {
+  constructor(
+    readonly dataDir: string,
+    readonly major: number,
+    what: string,
+    cause?: unknown,
+  ) {
     super(`the embedded brain ${dataDir} (PostgreSQL ${major}) could not be opened: ${what}`, {cause})
-    this.fix = {text: 'the data directory looks damaged: keep a copy of it as it is, then restore it from a backup (or dump and restore it with gbrain)', commands: [shellCommand('cp', '-a', dataDir, `${dataDir}.copy`)]}
+    this.fix = {
+      text: 'the data directory looks damaged: keep a copy of it as it is, then restore it from a backup (or dump and restore it with gbrain)',
+      commands: [shellCommand('cp', '-a', dataDir, `${dataDir}.copy`)],
+    }
     this.name = 'PGliteDamagedError'
   }
 }

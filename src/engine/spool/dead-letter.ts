@@ -33,7 +33,10 @@ export interface SpoolListing {
 
 export class CorruptSpoolEntryError extends Error {
   readonly code = 'SPOOL_ENTRY_CORRUPT'
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`dead-letter entry ${path.basename(file)} is corrupt: ${reason}`)
     this.name = 'CorruptSpoolEntryError'
   }

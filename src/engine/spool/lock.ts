@@ -12,7 +12,10 @@ import {pidAlive} from '../../shared/pid.js'
 export class LockedError extends Error {
   readonly code = 'LOCKED'
   /** pid -1: the lock file is being written or was left half-written (taken over once 5 s old). */
-  constructor(readonly file: string, readonly pid: number) {
+  constructor(
+    readonly file: string,
+    readonly pid: number,
+  ) {
     super(
       pid === -1
         ? `${path.basename(file)} is being written or was left half-written; if no replay runs, it is taken over once 5 s old`

@@ -98,7 +98,9 @@ export async function noteLoss(spoolDir: string, event: LossEvent): Promise<bool
     if (!st.isFile() || st.size !== LEDGER_BYTES) return false
     const buf = Buffer.alloc(LEDGER_BYTES)
     await handle.read(buf, 0, LEDGER_BYTES, 0)
-    const slots = Array.from({length: LEDGER_SLOTS}, (_, i) => parseSlot(buf.subarray(i * SLOT_BYTES, (i + 1) * SLOT_BYTES).toString('utf8')))
+    const slots = Array.from({length: LEDGER_SLOTS}, (_, i) =>
+      parseSlot(buf.subarray(i * SLOT_BYTES, (i + 1) * SLOT_BYTES).toString('utf8')),
+    )
     let index = slots.findIndex((s) => s !== null && s !== 'corrupt' && s.pid === event.pid)
     if (index === -1) index = slots.findIndex((s) => s === null)
     if (index === -1) index = slots.findIndex((s) => s === 'corrupt')

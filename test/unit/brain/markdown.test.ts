@@ -4,7 +4,13 @@ import {isValidDate, looksBinary, parseNote, slugify} from '../../../src/brain/m
 describe('parseNote', () => {
   it('extracts the title, timeline entries and wikilinks', () => {
     const note = parseNote(
-      ['# Project Alpha', '', '- 2024-03-01: kickoff with [[Bob Smith]]', '* 2024-03-05: shipped v1', 'See [[notes/Design Doc|the design]] and [[faq#install]].'].join('\n'),
+      [
+        '# Project Alpha',
+        '',
+        '- 2024-03-01: kickoff with [[Bob Smith]]',
+        '* 2024-03-05: shipped v1',
+        'See [[notes/Design Doc|the design]] and [[faq#install]].',
+      ].join('\n'),
       'fallback',
     )
     expect(note.title).toBe('Project Alpha')

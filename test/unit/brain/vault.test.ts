@@ -19,10 +19,17 @@ beforeAll(() => {
   // 20 levels of 250-character names: the deepest paths exceed PATH_MAX (4096).
   const deep = path.join(root, 'deep')
   mkdirSync(deep)
-  execFileSync(process.execPath, ['-e', `
+  execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `
     const fs = require('node:fs'); const d = 'a'.repeat(250)
     for (let i = 0; i < 20; i++) { fs.mkdirSync(d); process.chdir(d) }
-    fs.writeFileSync('z.md', '# Z')`], {cwd: deep})
+    fs.writeFileSync('z.md', '# Z')`,
+    ],
+    {cwd: deep},
+  )
 })
 afterAll(() => {
   // rm -r copes with the long paths by descending relatively.
@@ -41,4 +48,3 @@ describe('listMarkdownFiles', () => {
     await expect(listMarkdownFiles(path.join(root, 'missing'))).rejects.toMatchObject({code: 'ENOENT'})
   })
 })
-

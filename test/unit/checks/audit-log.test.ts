@@ -24,7 +24,14 @@ afterAll(() => {
 
 function brain(): BrainPaths {
   const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {home, auditDir: path.join(home, 'audit'), spoolDir: path.join(home, 'dead-letter'), runDir: path.join(home, 'run'), homeSource: 'default', auditDirSource: 'default'}
+  return {
+    home,
+    auditDir: path.join(home, 'audit'),
+    spoolDir: path.join(home, 'dead-letter'),
+    runDir: path.join(home, 'run'),
+    homeSource: 'default',
+    auditDirSource: 'default',
+  }
 }
 
 function put(p: BrainPaths, name: string, content: string, mode = 0o600): string {
@@ -63,7 +70,9 @@ describe('audit_log', () => {
       {feature: 'batch-retry', count: 2, bytes: 1024, oldest_week: '2026-W01', newest_week: '2026-W02', expired: 0},
       {feature: 'pool-recovery', count: 1, bytes: row.length, oldest_week: '2026-W02', newest_week: '2026-W02', expired: 0},
     ])
-    expect(r.message).toBe(`Audit trail: 3 files, 1.1 KiB (batch-retry: 2 files, 1.0 KiB, 2026-W01…2026-W02; pool-recovery: 1 file, ${row.length} B, 2026-W02).`)
+    expect(r.message).toBe(
+      `Audit trail: 3 files, 1.1 KiB (batch-retry: 2 files, 1.0 KiB, 2026-W01…2026-W02; pool-recovery: 1 file, ${row.length} B, 2026-W02).`,
+    )
     expect(r.observed_value).toBe(1024 + row.length)
     expect(r.observed_unit).toBe('bytes')
   })
@@ -89,13 +98,23 @@ describe('audit_log', () => {
     const f = put(p, 'pool-recovery-2026-W02.jsonl', row, 0o644)
     fs.chmodSync(p.auditDir, 0o755)
     await new DeadLetterSpool(p.spoolDir).write({
-      version: SPOOL_FORMAT_VERSION, id: 'e1', site: 's', target: 't', created_at: iso(NOW), attempts: 1, error: {kind: 'connection', message: 'x'}, row_count: 0, rows: [],
+      version: SPOOL_FORMAT_VERSION,
+      id: 'e1',
+      site: 's',
+      target: 't',
+      created_at: iso(NOW),
+      attempts: 1,
+      error: {kind: 'connection', message: 'x'},
+      row_count: 0,
+      rows: [],
     })
     const entry = path.join(p.spoolDir, 'e1.json')
     fs.chmodSync(entry, 0o640)
     const r = await run(p)
     expect(r.status).toBe('warn')
-    expect(r.message).toContain(`Permissions wider than the owner: ${p.auditDir} (0755, expected 0700), ${f} (0644, expected 0600), ${entry} (0640, expected 0600).`)
+    expect(r.message).toContain(
+      `Permissions wider than the owner: ${p.auditDir} (0755, expected 0700), ${f} (0644, expected 0600), ${entry} (0640, expected 0600).`,
+    )
     expect(r.fix?.commands).toEqual([`chmod 700 ${p.auditDir}`, `chmod 600 ${f} ${entry}`])
     expect(r.details!.wide_permissions).toEqual([
       {path: p.auditDir, kind: 'dir', mode: '0755', expected: '0700'},
@@ -129,7 +148,9 @@ describe('audit_log', () => {
   })
 
   it('paths with spaces are quoted; many files use a glob', () => {
-    expect(chmodCommands([{path: "/a b/it's.jsonl", kind: 'file', mode: 0o644, expected: 0o600}])).toEqual([`chmod 600 '/a b/it'\\''s.jsonl'`])
+    expect(chmodCommands([{path: "/a b/it's.jsonl", kind: 'file', mode: 0o644, expected: 0o600}])).toEqual([
+      `chmod 600 '/a b/it'\\''s.jsonl'`,
+    ])
     const many = Array.from({length: 51}, (_, i) => ({path: `/d/x-${i}.jsonl`, kind: 'file' as const, mode: 0o644, expected: 0o600}))
     expect(chmodCommands(many)).toEqual(['chmod 600 /d/*.jsonl'])
   })

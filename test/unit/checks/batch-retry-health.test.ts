@@ -64,7 +64,9 @@ const scheduled = (site: string, tsMs = NOW - HOUR): Row => ({
 function writeLines(paths: BrainPaths, name: string, lines: Array<Row | string | Buffer>): string {
   fs.mkdirSync(paths.auditDir, {recursive: true, mode: 0o700})
   const file = path.join(paths.auditDir, name)
-  const chunks = lines.map((l) => (Buffer.isBuffer(l) ? Buffer.concat([l, Buffer.from('\n')]) : Buffer.from(`${typeof l === 'string' ? l : JSON.stringify(l)}\n`)))
+  const chunks = lines.map((l) =>
+    Buffer.isBuffer(l) ? Buffer.concat([l, Buffer.from('\n')]) : Buffer.from(`${typeof l === 'string' ? l : JSON.stringify(l)}\n`),
+  )
   fs.appendFileSync(file, Buffer.concat(chunks), {mode: 0o600})
   return file
 }
@@ -99,16 +101,26 @@ describe('batch_retry_health: the ladder (gbrain cases)', () => {
 
   it('1–2 exhausted at one site → ok (below per-site threshold)', async () => {
     const p = brain()
-    writeLines(p, W02, times(2, () => gbrainExhausted('extract.links_inc')))
+    writeLines(
+      p,
+      W02,
+      times(2, () => gbrainExhausted('extract.links_inc')),
+    )
     const r = await run(p)
     expect(r.status).toBe('ok')
-    expect(r.message).toBe('2 exhausted batch retries in last 24h (below per-site threshold of 3; worst: extract.links_inc = 2). Rows: 200 lost, 0 spooled.')
+    expect(r.message).toBe(
+      '2 exhausted batch retries in last 24h (below per-site threshold of 3; worst: extract.links_inc = 2). Rows: 200 lost, 0 spooled.',
+    )
     expect(r.observed_value).toBe(2)
   })
 
   it('3 exhausted at one site → warn naming the site', async () => {
     const p = brain()
-    writeLines(p, W02, times(3, () => gbrainExhausted('extract.links_inc')))
+    writeLines(
+      p,
+      W02,
+      times(3, () => gbrainExhausted('extract.links_inc')),
+    )
     const r = await run(p)
     expect(r.status).toBe('warn')
     expect(r.message).toContain('(worst: extract.links_inc = 3)')
@@ -139,11 +151,19 @@ describe('batch_retry_health: the ladder (gbrain cases)', () => {
     expect((await run(four)).status).toBe('ok')
 
     const nineteen = brain()
-    writeLines(nineteen, W02, times(19, () => gbrainExhausted('extract.links_inc')))
+    writeLines(
+      nineteen,
+      W02,
+      times(19, () => gbrainExhausted('extract.links_inc')),
+    )
     expect((await run(nineteen)).status).toBe('warn')
 
     const twenty = brain()
-    writeLines(twenty, W02, times(20, () => gbrainExhausted('extract.links_inc')))
+    writeLines(
+      twenty,
+      W02,
+      times(20, () => gbrainExhausted('extract.links_inc')),
+    )
     const r = await run(twenty)
     expect(r.status).toBe('fail')
     expect(r.message).toContain('Sustained circuit-breaker incident')
@@ -162,23 +182,40 @@ describe('batch_retry_health: invalid GBRAIN_BULK_* settings (worse verdict wins
     expect(r.message).toContain('export GBRAIN_BULK_MAX_RETRIES=3')
     expect(r.fix?.commands).toEqual(['export GBRAIN_BULK_MAX_RETRIES=3'])
     expect(r.details!.invalid_settings).toEqual([
-      {variable: 'GBRAIN_BULK_MAX_RETRIES', value: '-1', message: 'GBRAIN_BULK_MAX_RETRIES must be an integer ≥ 0, got "-1"', fix: 'export GBRAIN_BULK_MAX_RETRIES=3'},
+      {
+        variable: 'GBRAIN_BULK_MAX_RETRIES',
+        value: '-1',
+        message: 'GBRAIN_BULK_MAX_RETRIES must be an integer ≥ 0, got "-1"',
+        fix: 'export GBRAIN_BULK_MAX_RETRIES=3',
+      },
     ])
   })
 
   it('…and with 20 exhausted it is still fail (gbrain would hide the incident behind a warning)', async () => {
     const p = brain()
-    writeLines(p, W02, times(20, () => gbrainExhausted('extract.links_inc')))
+    writeLines(
+      p,
+      W02,
+      times(20, () => gbrainExhausted('extract.links_inc')),
+    )
     const r = await run(p, {GBRAIN_BULK_MAX_RETRIES: '-1'})
     expect(r.status).toBe('fail')
     // The worse verdict leads; the configuration problem is still named.
     expect(r.message.indexOf('Sustained')).toBeLessThan(r.message.indexOf('GBRAIN_BULK_* env override invalid'))
-    expect(r.fix?.commands).toEqual(['gbrain doctor --only connection', 'export GBRAIN_BULK_MAX_RETRIES=5', 'export GBRAIN_BULK_MAX_RETRIES=3'])
+    expect(r.fix?.commands).toEqual([
+      'gbrain doctor --only connection',
+      'export GBRAIN_BULK_MAX_RETRIES=5',
+      'export GBRAIN_BULK_MAX_RETRIES=3',
+    ])
   })
 
   it('a warn from the env and a warn from the ladder: configuration first', async () => {
     const p = brain()
-    writeLines(p, W02, times(3, () => gbrainExhausted('s')))
+    writeLines(
+      p,
+      W02,
+      times(3, () => gbrainExhausted('s')),
+    )
     const r = await run(p, {GBRAIN_BULK_RETRY_BASE_MS: 'abc'})
     expect(r.status).toBe('warn')
     expect(r.message.startsWith('GBRAIN_BULK_* env override invalid: GBRAIN_BULK_RETRY_BASE_MS')).toBe(true)
@@ -234,7 +271,14 @@ describe('batch_retry_health: what is counted', () => {
     const base = {site: 'cycle.links', batch_size: 10, delay_ms: 0, error_message_summary: 'x'}
     await w.append('batch-retry', {...base, ts: iso(NOW - 3 * HOUR), attempt: 1, outcome: 'success'})
     await w.append('batch-retry', {...base, ts: iso(NOW - 3 * HOUR), attempt: 2, outcome: 'recovered'})
-    await w.append('batch-retry', {...base, ts: iso(NOW - 2 * HOUR), attempt: 4, outcome: 'exhausted', spooled: true, dead_letter_id: 'dl-1'})
+    await w.append('batch-retry', {
+      ...base,
+      ts: iso(NOW - 2 * HOUR),
+      attempt: 4,
+      outcome: 'exhausted',
+      spooled: true,
+      dead_letter_id: 'dl-1',
+    })
     await w.flush()
     const f = await gatherBatchRetry(p.auditDir, NOW)
     expect(f).toMatchObject({exhausted_total: 1, retries_scheduled: 1, recovered: 1, rows_lost: 0, rows_spooled: 10, malformed_rows: 0})
@@ -256,8 +300,16 @@ describe('batch_retry_health: what is counted', () => {
   it('files of earlier weeks are not opened', async () => {
     const p = brain()
     // Misplaced rows with an in-window ts in older weeks' files: never read.
-    writeLines(p, W01, times(20, () => gbrainExhausted('misplaced')))
-    writeLines(p, 'batch-retry-2025-W52.jsonl', times(20, () => gbrainExhausted('misplaced')))
+    writeLines(
+      p,
+      W01,
+      times(20, () => gbrainExhausted('misplaced')),
+    )
+    writeLines(
+      p,
+      'batch-retry-2025-W52.jsonl',
+      times(20, () => gbrainExhausted('misplaced')),
+    )
     const w02 = writeLines(p, W02, [gbrainExhausted('current')])
     const r = await run(p)
     expect(r.details).toMatchObject({files_scanned: 1, files: [w02], exhausted_total: 1})
@@ -266,9 +318,17 @@ describe('batch_retry_health: what is counted', () => {
   it('a window that crosses Monday 00:00Z reads the previous and the current week', async () => {
     const p = brain()
     const monday = Date.parse('2026-01-05T06:00:00.000Z') // W02; the window starts in W01
-    const w01 = writeLines(p, W01, times(2, () => gbrainExhausted('s', monday - 12 * HOUR)))
+    const w01 = writeLines(
+      p,
+      W01,
+      times(2, () => gbrainExhausted('s', monday - 12 * HOUR)),
+    )
     const w02 = writeLines(p, W02, [gbrainExhausted('s', monday - HOUR)])
-    writeLines(p, 'batch-retry-2025-W52.jsonl', times(20, () => gbrainExhausted('s', monday - 2 * HOUR)))
+    writeLines(
+      p,
+      'batch-retry-2025-W52.jsonl',
+      times(20, () => gbrainExhausted('s', monday - 2 * HOUR)),
+    )
     const r = await run(p, {}, monday)
     expect(r.status).toBe('warn')
     expect(r.details).toMatchObject({files_scanned: 2, files: [w01, w02], exhausted_total: 3})
@@ -301,9 +361,17 @@ describe('batch_retry_health: what is counted', () => {
 
   it('rows with a bad ts and malformed rows are reported; a malformed exhausted row still counts', async () => {
     const p = brain()
-    writeLines(p, W02, [{...gbrainExhausted('s'), ts: 'yesterday'}, {outcome: 'exhausted', ts: iso(NOW - HOUR), batch_size: 'many'}])
+    writeLines(p, W02, [
+      {...gbrainExhausted('s'), ts: 'yesterday'},
+      {outcome: 'exhausted', ts: iso(NOW - HOUR), batch_size: 'many'},
+    ])
     const r = await run(p)
-    expect(r.details).toMatchObject({bad_ts_rows: 1, malformed_rows: 1, exhausted_total: 1, by_site: {'(unknown)': {exhausted: 1, rows_lost: 0}}})
+    expect(r.details).toMatchObject({
+      bad_ts_rows: 1,
+      malformed_rows: 1,
+      exhausted_total: 1,
+      by_site: {'(unknown)': {exhausted: 1, rows_lost: 0}},
+    })
     expect(r.message).toContain('1 row with an unparseable ts skipped; 1 malformed row')
   })
 
@@ -343,7 +411,11 @@ describe('batch_retry_health: spooled and replayed batches', () => {
 
   it('20 exhausted, all spooled and all replayed → ok: the outage is over and healed (still reported)', async () => {
     const p = brain()
-    writeLines(p, W02, times(20, (i) => spooledRow(`dl-${i}`)))
+    writeLines(
+      p,
+      W02,
+      times(20, (i) => spooledRow(`dl-${i}`)),
+    )
     const r = await run(p)
     expect(r.status).toBe('ok')
     expect(r.message).toContain('20 exhausted batch retries in last 24h')
@@ -354,7 +426,11 @@ describe('batch_retry_health: spooled and replayed batches', () => {
 
   it('20 exhausted, one entry still in the spool → fail, with the replay command', async () => {
     const p = brain()
-    writeLines(p, W02, times(20, (i) => spooledRow(`dl-${i}`)))
+    writeLines(
+      p,
+      W02,
+      times(20, (i) => spooledRow(`dl-${i}`)),
+    )
     await new DeadLetterSpool(p.spoolDir).write(entry('dl-7'))
     const r = await run(p)
     expect(r.status).toBe('fail')
@@ -374,7 +450,11 @@ describe('batch_retry_health: spooled and replayed batches', () => {
   it('a spooled row without an id cannot be shown replayed', async () => {
     const p = brain()
     const {dead_letter_id: _drop, ...noId} = spooledRow('x')
-    writeLines(p, W02, times(20, () => noId))
+    writeLines(
+      p,
+      W02,
+      times(20, () => noId),
+    )
     const r = await run(p)
     expect(r.status).toBe('fail')
     expect(r.details).toMatchObject({replayed: 0, pending_replay: 20})
@@ -384,7 +464,11 @@ describe('batch_retry_health: spooled and replayed batches', () => {
 describe('batch_retry_health: thresholds from the environment', () => {
   it('GBRAIN_BATCH_RETRY_FAIL_TOTAL=10 turns 10 exhausted into fail', async () => {
     const p = brain()
-    writeLines(p, W02, times(10, (i) => gbrainExhausted(`s${i % 5}`)))
+    writeLines(
+      p,
+      W02,
+      times(10, (i) => gbrainExhausted(`s${i % 5}`)),
+    )
     expect((await run(p)).status).toBe('warn')
     const r = await run(p, {GBRAIN_BATCH_RETRY_FAIL_TOTAL: '10'})
     expect(r.status).toBe('fail')
@@ -393,7 +477,11 @@ describe('batch_retry_health: thresholds from the environment', () => {
 
   it('GBRAIN_BATCH_RETRY_WARN_SITE=2 turns 2 at one site into warn', async () => {
     const p = brain()
-    writeLines(p, W02, times(2, () => gbrainExhausted('s')))
+    writeLines(
+      p,
+      W02,
+      times(2, () => gbrainExhausted('s')),
+    )
     expect((await run(p)).status).toBe('ok')
     const r = await run(p, {GBRAIN_BATCH_RETRY_WARN_SITE: '2'})
     expect(r.status).toBe('warn')
@@ -402,7 +490,11 @@ describe('batch_retry_health: thresholds from the environment', () => {
 
   it('GBRAIN_BATCH_RETRY_WARN_TOTAL=10 keeps 5 across sites ok', async () => {
     const p = brain()
-    writeLines(p, W02, times(5, (i) => gbrainExhausted(`s${i}`)))
+    writeLines(
+      p,
+      W02,
+      times(5, (i) => gbrainExhausted(`s${i}`)),
+    )
     expect((await run(p)).status).toBe('warn')
     expect((await run(p, {GBRAIN_BATCH_RETRY_WARN_TOTAL: '10'})).status).toBe('ok')
   })
@@ -444,7 +536,11 @@ describe('judgeBatchRetryHealth (pure)', () => {
     expect(r.status).toBe('fail')
     expect(r.message).toMatch(/^25 exhausted batch retries/)
     expect(r.message).toContain('1 audit file unreadable: /a/batch-retry-2026-W01.jsonl (EACCES: permission denied)')
-    expect(r.fix?.commands).toEqual(['gbrain doctor --only connection', 'export GBRAIN_BULK_MAX_RETRIES=5', 'chmod 600 /a/batch-retry-2026-W01.jsonl'])
+    expect(r.fix?.commands).toEqual([
+      'gbrain doctor --only connection',
+      'export GBRAIN_BULK_MAX_RETRIES=5',
+      'chmod 600 /a/batch-retry-2026-W01.jsonl',
+    ])
   })
 
   it('an unlistable spool means replays cannot be proven: no cap', () => {

@@ -53,7 +53,11 @@ describe('cycle_freshness ladder (gbrain-compatible)', () => {
   it('no sources → ok; archived and path-less sources are ignored; the worst source decides and every bad one is named', () => {
     expect(judgeCycleFreshness([], NOW, T)).toMatchObject({status: 'ok', message: 'no sources to cycle'})
     expect(judgeCycleFreshness([src('a', {}, {archived: true}), src('b', {}, {local_path: null})], NOW, T).status).toBe('ok')
-    const r = judgeCycleFreshness([src('ok1', {last_full_cycle_at: ago(1)}), src('w', {last_full_cycle_at: ago(10)}), src('f', {last_full_cycle_at: ago(30)})], NOW, T)
+    const r = judgeCycleFreshness(
+      [src('ok1', {last_full_cycle_at: ago(1)}), src('w', {last_full_cycle_at: ago(10)}), src('f', {last_full_cycle_at: ago(30)})],
+      NOW,
+      T,
+    )
     expect(r.status).toBe('fail')
     expect(r.message).toMatch(/w 10\.0 h ago.*f 30\.0 h ago/)
     expect(r.fix!.commands).toEqual(['gbrain cycle --source w', 'gbrain cycle --source f'])
@@ -91,10 +95,16 @@ describe('connection_slots and idle_transactions', () => {
     expect(judgeSlots({available: true, used, max_connections: 100, superuser_reserved: 3}, T).status).toBe(status)
   })
   it('skipped with the reason where it cannot be read', () => {
-    expect(judgeSlots({available: false, reason: 'behind a pooler'}, T)).toMatchObject({status: 'skipped', message: 'skipped: behind a pooler'})
+    expect(judgeSlots({available: false, reason: 'behind a pooler'}, T)).toMatchObject({
+      status: 'skipped',
+      message: 'skipped: behind a pooler',
+    })
   })
   it('idle transactions warn with pid, application and age, and the SQL to end them', () => {
-    const r = judgeIdleTransactions({available: true, sessions: [{pid: 42, application_name: 'app', age_s: 600, state: 'idle in transaction'}]}, T)
+    const r = judgeIdleTransactions(
+      {available: true, sessions: [{pid: 42, application_name: 'app', age_s: 600, state: 'idle in transaction'}]},
+      T,
+    )
     expect(r.status).toBe('warn')
     expect(r.message).toContain('pid 42 (app, 10 min)')
     expect(r.fix!.commands).toEqual(['psql -c "select pg_terminate_backend(42)"'])
@@ -103,19 +113,38 @@ describe('connection_slots and idle_transactions', () => {
 })
 
 describe('connection', () => {
-  const base: ConnectionFacts = {status: 'ok', engine: 'postgres', database: 'postgres://***@127.0.0.1:5432/db', database_source: 'flag', connect_ms: 4.2, rtt_ms: 0.3, server_version: '15.18 (Debian)', pooler: 'none', pooler_reason: '', prepare: {value: true, reason: 'default'}, pool_size: 2}
+  const base: ConnectionFacts = {
+    status: 'ok',
+    engine: 'postgres',
+    database: 'postgres://***@127.0.0.1:5432/db',
+    database_source: 'flag',
+    connect_ms: 4.2,
+    rtt_ms: 0.3,
+    server_version: '15.18 (Debian)',
+    pooler: 'none',
+    pooler_reason: '',
+    prepare: {value: true, reason: 'default'},
+    pool_size: 2,
+  }
   it('ok names the server, connect time and round trip', () => {
     expect(judgeConnection(base).message).toBe('Connected to Postgres 15.18 in 4 ms (round trip 0.3 ms)')
   })
   it('a failure carries the classified cause and a fix for that cause', () => {
-    const r = judgeConnection({...base, status: 'failed', error: {kind: 'refused', code: 'ECONNREFUSED', hint: 'h', message: 'connect ECONNREFUSED', retryable: true}})
+    const r = judgeConnection({
+      ...base,
+      status: 'failed',
+      error: {kind: 'refused', code: 'ECONNREFUSED', hint: 'h', message: 'connect ECONNREFUSED', retryable: true},
+    })
     expect(r.status).toBe('fail')
     expect(r.message).toContain('refused')
     expect(r.details!.cause).toBe('refused')
     expect(r.fix!.commands).toContain('gbrain repair --reconnect')
   })
   it('no embedded brain → skipped with gbrain init', () => {
-    expect(judgeConnection({...base, engine: 'pglite', status: 'not_configured'})).toMatchObject({status: 'skipped', fix: {commands: ['gbrain init']}})
+    expect(judgeConnection({...base, engine: 'pglite', status: 'not_configured'})).toMatchObject({
+      status: 'skipped',
+      fix: {commands: ['gbrain init']},
+    })
   })
   it('prepared statements on behind a pooler → warn (fail on the transaction port)', () => {
     expect(judgeConnection({...base, pooler: 'unknown', pooler_reason: 'dialled 6432'}).status).toBe('warn')

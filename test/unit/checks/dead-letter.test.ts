@@ -26,7 +26,14 @@ afterAll(() => {
 
 function brain(): BrainPaths {
   const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {home, auditDir: path.join(home, 'audit'), spoolDir: path.join(home, 'dead-letter'), runDir: path.join(home, 'run'), homeSource: 'default', auditDirSource: 'default'}
+  return {
+    home,
+    auditDir: path.join(home, 'audit'),
+    spoolDir: path.join(home, 'dead-letter'),
+    runDir: path.join(home, 'run'),
+    homeSource: 'default',
+    auditDirSource: 'default',
+  }
 }
 
 const entry = (id: string, site: string, rows: number, createdAgoMs: number): DeadLetterEntry => ({
@@ -90,7 +97,9 @@ describe('dead_letter', () => {
     const spool = new DeadLetterSpool(p.spoolDir)
     await spool.write(entry('good', 's', 1, HOUR))
     fs.writeFileSync(path.join(p.spoolDir, 'torn.json'), `{"version":1,"id":"torn","rows":["${SECRET}"`, {mode: 0o600})
-    fs.writeFileSync(path.join(p.spoolDir, 'partial.json'), JSON.stringify({...entry('partial', 's', 2, HOUR), row_count: 3}), {mode: 0o600})
+    fs.writeFileSync(path.join(p.spoolDir, 'partial.json'), JSON.stringify({...entry('partial', 's', 2, HOUR), row_count: 3}), {
+      mode: 0o600,
+    })
     fs.mkdirSync(path.join(p.spoolDir, 'adir.json'))
     fs.writeFileSync(path.join(p.spoolDir, '.tmp-ignored.json'), 'x')
     const r = await run(p)
@@ -100,7 +109,9 @@ describe('dead_letter', () => {
       {id: 'partial', reason: 'row_count does not match rows (partial entry)'},
       {id: 'torn', reason: 'not valid JSON'},
     ])
-    expect(r.message).toContain('3 corrupt spool entries: adir (unreadable (EISDIR)), partial (row_count does not match rows (partial entry)), torn (not valid JSON).')
+    expect(r.message).toContain(
+      '3 corrupt spool entries: adir (unreadable (EISDIR)), partial (row_count does not match rows (partial entry)), torn (not valid JSON).',
+    )
     const torn = path.join(p.spoolDir, 'torn.json')
     expect(r.fix?.commands).toContain(`mv ${torn} ${torn}.corrupt`)
     expect(r.fix?.commands[0]).toBe('gbrain repair --replay')
@@ -122,22 +133,35 @@ describe('dead_letter', () => {
     expect(await prepareLedger(p.spoolDir)).toBe(true)
     expect(fs.statSync(path.join(p.spoolDir, 'loss.ledger')).size).toBe(LEDGER_BYTES)
     expect((await run(p)).status).toBe('ok') // an empty ledger is no finding
-    expect(await noteLoss(p.spoolDir, {pid: 4242, site: 'cycle.pages', rows: 500, at: iso(NOW - HOUR), error: 'connection refused; spool: ENOSPC'})).toBe(true)
-    expect(await noteLoss(p.spoolDir, {pid: 4242, site: 'cycle.links', rows: 20, at: iso(NOW - 30 * 60_000), error: 'x'.repeat(5000)})).toBe(true)
+    expect(
+      await noteLoss(p.spoolDir, {
+        pid: 4242,
+        site: 'cycle.pages',
+        rows: 500,
+        at: iso(NOW - HOUR),
+        error: 'connection refused; spool: ENOSPC',
+      }),
+    ).toBe(true)
+    expect(
+      await noteLoss(p.spoolDir, {pid: 4242, site: 'cycle.links', rows: 20, at: iso(NOW - 30 * 60_000), error: 'x'.repeat(5000)}),
+    ).toBe(true)
     expect(await noteLoss(p.spoolDir, {pid: 4343, site: 'cycle.timeline', rows: 7, at: iso(NOW - 2 * HOUR), error: 'e'})).toBe(true)
     expect(fs.statSync(path.join(p.spoolDir, 'loss.ledger')).size).toBe(LEDGER_BYTES) // never grows
     const r = await run(p)
     expect(r.status).toBe('fail')
-    expect(r.message).toMatch(/^ROWS LOST: 527 rows in 3 batches could be neither landed nor spooled \(2 processes; last at 2026-01-07T11:30:00.000Z, site cycle\.links: x+\); recorded in /)
+    expect(r.message).toMatch(
+      /^ROWS LOST: 527 rows in 3 batches could be neither landed nor spooled \(2 processes; last at 2026-01-07T11:30:00.000Z, site cycle\.links: x+\); recorded in /,
+    )
     expect(r.fix?.commands).toEqual(['gbrain cycle', `rm ${path.join(p.spoolDir, 'loss.ledger')}`])
   })
 
   it('the ledger fills its 16 slots and then overwrites the oldest record, never growing', async () => {
     const p = brain()
     await prepareLedger(p.spoolDir)
-    for (let pid = 1; pid <= 17; pid++) expect(await noteLoss(p.spoolDir, {pid, site: 's', rows: 1, at: iso(NOW - (100 - pid) * 60_000), error: 'e'})).toBe(true)
+    for (let pid = 1; pid <= 17; pid++)
+      expect(await noteLoss(p.spoolDir, {pid, site: 's', rows: 1, at: iso(NOW - (100 - pid) * 60_000), error: 'e'})).toBe(true)
     const r = await run(p)
-    const pids = ((r.details as {ledger: {records: {pid: number}[]}}).ledger.records).map((x) => x.pid).sort((a, b) => a - b)
+    const pids = (r.details as {ledger: {records: {pid: number}[]}}).ledger.records.map((x) => x.pid).sort((a, b) => a - b)
     expect(pids).toEqual(Array.from({length: 16}, (_, i) => i + 2))
     expect(fs.statSync(path.join(p.spoolDir, 'loss.ledger')).size).toBe(LEDGER_BYTES)
   })

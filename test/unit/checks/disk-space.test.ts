@@ -12,7 +12,10 @@ import {gatherDisk, type DiskFacts} from '../../../src/checks/facts/disk.js'
 import {resolvePaths} from '../../../src/engine/paths.js'
 
 const GB = 1024 ** 3
-const fsOf = (free: number, total = 100 * GB, writable = true): DiskFacts => ({filesystems: [{roles: ['audit', 'spool', 'run'], path: '/home/ops/.gbrain', free_bytes: free, total_bytes: total, writable}], errors: []})
+const fsOf = (free: number, total = 100 * GB, writable = true): DiskFacts => ({
+  filesystems: [{roles: ['audit', 'spool', 'run'], path: '/home/ops/.gbrain', free_bytes: free, total_bytes: total, writable}],
+  errors: [],
+})
 
 describe('disk_space judge', () => {
   it('plenty free → ok, naming the free space', () => {
@@ -30,7 +33,9 @@ describe('disk_space judge', () => {
   it('a full disk (below 16 MB) or a directory this user cannot write → fail, saying why it matters', () => {
     const full = judgeDiskSpace(fsOf(0))
     expect(full.status).toBe('fail')
-    expect(full.message).toBe('audit, spool, run (/home/ops/.gbrain): 0 KB free. On a full disk a failed batch can be neither spooled nor recorded in the audit trail.')
+    expect(full.message).toBe(
+      'audit, spool, run (/home/ops/.gbrain): 0 KB free. On a full disk a failed batch can be neither spooled nor recorded in the audit trail.',
+    )
     expect(judgeDiskSpace(fsOf(FAIL_FREE_BYTES - 1)).status).toBe('fail')
     expect(judgeDiskSpace(fsOf(50 * GB, 100 * GB, false)).message).toContain('is not writable by its owner')
   })

@@ -27,7 +27,14 @@ afterAll(() => {
 
 function brain(): BrainPaths {
   const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {home, auditDir: path.join(home, 'audit'), spoolDir: path.join(home, 'dead-letter'), runDir: path.join(home, 'run'), homeSource: 'default', auditDirSource: 'default'}
+  return {
+    home,
+    auditDir: path.join(home, 'audit'),
+    spoolDir: path.join(home, 'dead-letter'),
+    runDir: path.join(home, 'run'),
+    homeSource: 'default',
+    auditDirSource: 'default',
+  }
 }
 
 function health(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
@@ -54,7 +61,16 @@ function writeState(p: BrainPaths, pid: number, h: HealthSnapshot | string, extr
   const state: EngineProcessState | string =
     typeof h === 'string'
       ? h
-      : {version: 1, pid, command: 'gbrain cycle --watch', argv: ['node', 'gbrain', 'cycle', '--watch'], started_at: iso(NOW - 7200 * S), heartbeat_at: iso(NOW - 3 * S), health: h, ...extra}
+      : {
+          version: 1,
+          pid,
+          command: 'gbrain cycle --watch',
+          argv: ['node', 'gbrain', 'cycle', '--watch'],
+          started_at: iso(NOW - 7200 * S),
+          heartbeat_at: iso(NOW - 3 * S),
+          health: h,
+          ...extra,
+        }
   fs.writeFileSync(file, typeof state === 'string' ? state : JSON.stringify(state), {mode: 0o600})
   return file
 }
@@ -82,7 +98,9 @@ describe('engine_processes', () => {
 
   it('a live, healthy process → ok with its details', async () => {
     const p = brain()
-    const file = writeState(p, LIVE, health(), {last_signal: {signal: 'SIGUSR2', received_at: iso(NOW - 60 * S), outcome: 'ok', finished_at: iso(NOW - 59 * S), generation: 2}})
+    const file = writeState(p, LIVE, health(), {
+      last_signal: {signal: 'SIGUSR2', received_at: iso(NOW - 60 * S), outcome: 'ok', finished_at: iso(NOW - 59 * S), generation: 2},
+    })
     const r = await run(p)
     expect(r.status).toBe('ok')
     expect(r.message).toBe('1 live engine process, 1 healthy.')
@@ -110,7 +128,9 @@ describe('engine_processes', () => {
     writeState(p, LIVE, failingHealth(90 * S))
     const r = await run(p)
     expect(r.status).toBe('fail')
-    expect(r.message).toContain(`pid ${LIVE} (gbrain cycle --watch): pool failing for 90 s (state broken, 7 consecutive failures, last error: connect ECONNREFUSED)`)
+    expect(r.message).toContain(
+      `pid ${LIVE} (gbrain cycle --watch): pool failing for 90 s (state broken, 7 consecutive failures, last error: connect ECONNREFUSED)`,
+    )
     expect(r.fix?.commands).toEqual(['gbrain doctor --only connection', 'gbrain repair --reconnect'])
     expect(r.details).toMatchObject({failing: [LIVE]})
   })
@@ -125,7 +145,15 @@ describe('engine_processes', () => {
 
   it('broken with consecutive failures but no failing_since: the last error dates it', async () => {
     const p = brain()
-    writeState(p, LIVE, health({state: 'broken', consecutive_failures: 2, last_error: {kind: 'refused', retryable: true, message: 'x', at: iso(NOW - 120 * S)}}))
+    writeState(
+      p,
+      LIVE,
+      health({
+        state: 'broken',
+        consecutive_failures: 2,
+        last_error: {kind: 'refused', retryable: true, message: 'x', at: iso(NOW - 120 * S)},
+      }),
+    )
     expect((await run(p)).status).toBe('fail')
   })
 
@@ -161,8 +189,26 @@ describe('engine_processes', () => {
         run_dir: '/run',
         list_error: null,
         processes: [
-          {file: '/run/engine-1.json', pid: 1, alive: true, state: {version: 1, pid: 1, command: 'a', argv: [], started_at: iso(NOW), heartbeat_at: iso(NOW), health: failingHealth(61 * S)}},
-          {file: '/run/engine-2.json', pid: 2, alive: false, state: {version: 1, pid: 2, command: 'b', argv: [], started_at: iso(NOW), heartbeat_at: iso(NOW), health: health()}},
+          {
+            file: '/run/engine-1.json',
+            pid: 1,
+            alive: true,
+            state: {
+              version: 1,
+              pid: 1,
+              command: 'a',
+              argv: [],
+              started_at: iso(NOW),
+              heartbeat_at: iso(NOW),
+              health: failingHealth(61 * S),
+            },
+          },
+          {
+            file: '/run/engine-2.json',
+            pid: 2,
+            alive: false,
+            state: {version: 1, pid: 2, command: 'b', argv: [], started_at: iso(NOW), heartbeat_at: iso(NOW), health: health()},
+          },
         ],
       },
     })

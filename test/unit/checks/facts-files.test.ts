@@ -23,11 +23,19 @@ afterAll(() => {
 
 function brain(): BrainPaths {
   const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {home, auditDir: path.join(home, 'audit'), spoolDir: path.join(home, 'dead-letter'), runDir: path.join(home, 'run'), homeSource: 'default', auditDirSource: 'default'}
+  return {
+    home,
+    auditDir: path.join(home, 'audit'),
+    spoolDir: path.join(home, 'dead-letter'),
+    runDir: path.join(home, 'run'),
+    homeSource: 'default',
+    auditDirSource: 'default',
+  }
 }
 
 const exhausted = (site: string) =>
-  JSON.stringify({ts: iso(NOW - HOUR), site, batch_size: 5, attempt: 4, outcome: 'exhausted', delay_ms: 0, error_message_summary: 'x'}) + '\n'
+  JSON.stringify({ts: iso(NOW - HOUR), site, batch_size: 5, attempt: 4, outcome: 'exhausted', delay_ms: 0, error_message_summary: 'x'}) +
+  '\n'
 
 describe('the file gatherers', () => {
   it('nothing is read before a gatherer is called', async () => {

@@ -23,7 +23,11 @@ describe('Findings', () => {
   })
 
   it('worstFirst orders messages and fixes by severity, ties in the order added', () => {
-    const f = new Findings({worstFirst: true}).add('warn', 'w1', {text: 'W1.'}).add('ok', 'o').add('fail', 'f', {text: 'F.'}).add('warn', 'w2', {text: 'W2.'})
+    const f = new Findings({worstFirst: true})
+      .add('warn', 'w1', {text: 'W1.'})
+      .add('ok', 'o')
+      .add('fail', 'f', {text: 'F.'})
+      .add('warn', 'w2', {text: 'W2.'})
     expect(f.messages).toEqual(['f', 'w1', 'w2', 'o'])
     expect(f.fix?.text).toBe('F. W1. W2.')
   })
@@ -32,7 +36,12 @@ describe('Findings', () => {
 describe('shared wording', () => {
   it('names unreadable audit files one way, with a fix per kind of failure', () => {
     expect(unreadableAuditFiles([{file: '/a/x.jsonl', error: 'EACCES'}])).toBe('1 audit file unreadable: /a/x.jsonl (EACCES)')
-    expect(unreadableAuditFiles([{file: '/a', error: 'E1'}, {file: '/b', error: 'E2'}])).toBe('2 audit files unreadable: /a (E1), /b (E2)')
+    expect(
+      unreadableAuditFiles([
+        {file: '/a', error: 'E1'},
+        {file: '/b', error: 'E2'},
+      ]),
+    ).toBe('2 audit files unreadable: /a (E1), /b (E2)')
     expect(unreadableAuditFix('each')).toBe('Make each audit file readable by its owner (or move a non-file out of the audit directory).')
     expect(unreadableFileCommand('/h/audit/f.jsonl', 'EACCES')).toBe('chmod 600 /h/audit/f.jsonl')
     expect(unreadableFileCommand('/h/audit/f.jsonl', 'EISDIR')).toBe('mv /h/audit/f.jsonl /h/audit/f.jsonl.not-audit')

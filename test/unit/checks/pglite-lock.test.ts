@@ -21,7 +21,14 @@ const LOCK_DIR = `${DATA_DIR}/.gbrain-lock`
 const UNLOCK = 'gbrain repair --unlock'
 
 function proc(over: Partial<HolderProcess> = {}): HolderProcess {
-  return {alive: true, liveness: 'running', cmdline: 'bun /home/u/.bun/bin/gbrain sync', looks_like: 'gbrain', started_at: ACQUIRED - 5 * S, ...over}
+  return {
+    alive: true,
+    liveness: 'running',
+    cmdline: 'bun /home/u/.bun/bin/gbrain sync',
+    looks_like: 'gbrain',
+    started_at: ACQUIRED - 5 * S,
+    ...over,
+  }
 }
 
 function held(over: Partial<LockHolder> = {}, p: Partial<HolderProcess> = {}): LockObservation {
@@ -41,7 +48,14 @@ function held(over: Partial<LockHolder> = {}, p: Partial<HolderProcess> = {}): L
   }
 }
 
-const facts = (observed: LockObservation, over: Partial<Extract<LockFacts, {engine: 'pglite'}>> = {}): LockFacts => ({engine: 'pglite', exists: true, data_dir: DATA_DIR, lock_dir: LOCK_DIR, observed, ...over})
+const facts = (observed: LockObservation, over: Partial<Extract<LockFacts, {engine: 'pglite'}>> = {}): LockFacts => ({
+  engine: 'pglite',
+  exists: true,
+  data_dir: DATA_DIR,
+  lock_dir: LOCK_DIR,
+  observed,
+  ...over,
+})
 
 const fixCommands = (r: CheckOutcome): string[] => r.fix?.commands ?? []
 
@@ -151,7 +165,9 @@ describe('pglite_lock: warn', () => {
   })
 
   it.each([['abc'], [-1]])('a malformed pid (%j): warn, counted alive, never offered --unlock', (pid) => {
-    const r = judgePgliteLock(facts(held({pid}, {alive: true, liveness: 'malformed-pid', cmdline: null, looks_like: 'unknown', started_at: null})))
+    const r = judgePgliteLock(
+      facts(held({pid}, {alive: true, liveness: 'malformed-pid', cmdline: null, looks_like: 'unknown', started_at: null})),
+    )
     expect(r.status).toBe('warn')
     expect(r.details).toMatchObject({pid, alive: true, liveness: 'malformed-pid'})
     expect(fixCommands(r)).not.toContain(UNLOCK)
@@ -205,7 +221,14 @@ describe('pgliteLockCheck', () => {
     const unused = (): never => {
       throw new Error('pglite_lock must read only the lock')
     }
-    const db: DbFacts = {connection: unused, lock: async () => lockFacts, sources: unused, slots: unused, idleTransactions: unused, close: async () => {}}
+    const db: DbFacts = {
+      connection: unused,
+      lock: async () => lockFacts,
+      sources: unused,
+      slots: unused,
+      idleTransactions: unused,
+      close: async () => {},
+    }
     const r = await evaluate(pgliteLockCheck, dbGatherers(db), {now: ACQUIRED, thresholds: validateThresholds({})})
     expect(r.status).toBe('warn')
     expect(fixCommands(r)).toContain(UNLOCK)

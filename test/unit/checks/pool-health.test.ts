@@ -13,7 +13,9 @@ describe('the pool rules shared by checks and repair', () => {
 
   it('poolFailingSince: failing_since, else a broken pool’s last error time', () => {
     const at = '2026-01-07T11:00:00.000Z'
-    expect(poolFailingSince({state: 'connected', consecutive_failures: 1, failing_since: at, last_error_at: undefined})).toBe(Date.parse(at))
+    expect(poolFailingSince({state: 'connected', consecutive_failures: 1, failing_since: at, last_error_at: undefined})).toBe(
+      Date.parse(at),
+    )
     expect(poolFailingSince({state: 'broken', consecutive_failures: 2, failing_since: null, last_error_at: at})).toBe(Date.parse(at))
     expect(poolFailingSince({state: 'broken', consecutive_failures: 0, failing_since: null, last_error_at: at})).toBeNull()
     expect(poolFailingSince({state: 'connected', consecutive_failures: 0, failing_since: 'garbage', last_error_at: at})).toBeNull()

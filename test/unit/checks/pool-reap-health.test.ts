@@ -24,7 +24,14 @@ afterAll(() => {
 
 function brain(): BrainPaths {
   const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {home, auditDir: path.join(home, 'audit'), spoolDir: path.join(home, 'dead-letter'), runDir: path.join(home, 'run'), homeSource: 'default', auditDirSource: 'default'}
+  return {
+    home,
+    auditDir: path.join(home, 'audit'),
+    spoolDir: path.join(home, 'dead-letter'),
+    runDir: path.join(home, 'run'),
+    homeSource: 'default',
+    auditDirSource: 'default',
+  }
 }
 
 type Kind = 'reap_detected' | 'reconnect_other' | 'reconnect_succeeded' | 'reconnect_failed'
@@ -54,7 +61,12 @@ describe('pool_reap_health', () => {
 
   it('a few reaps, each recovered → ok with the counts', async () => {
     const p = brain()
-    write(p, [ev('reap_detected', 100, 30 * MIN), ev('reconnect_succeeded', 100, 30 * MIN - 50), ev('reap_detected', 100, 10 * MIN), ev('reconnect_succeeded', 100, 10 * MIN - 50)])
+    write(p, [
+      ev('reap_detected', 100, 30 * MIN),
+      ev('reconnect_succeeded', 100, 30 * MIN - 50),
+      ev('reap_detected', 100, 10 * MIN),
+      ev('reconnect_succeeded', 100, 10 * MIN - 50),
+    ])
     const r = await run(p)
     expect(r.status).toBe('ok')
     expect(r.message).toBe('2 pooler reaps detected and 2 successful reconnects in last 1h, no failures.')
@@ -111,10 +123,16 @@ describe('pool_reap_health', () => {
 
   it('10 reaps all recovered → warn (pooler thrash); 9 → ok', async () => {
     const nine = brain()
-    write(nine, Array.from({length: 9}, (_, i) => [ev('reap_detected', 1, (i + 1) * MIN), ev('reconnect_succeeded', 1, (i + 1) * MIN - 10)]).flat())
+    write(
+      nine,
+      Array.from({length: 9}, (_, i) => [ev('reap_detected', 1, (i + 1) * MIN), ev('reconnect_succeeded', 1, (i + 1) * MIN - 10)]).flat(),
+    )
     expect((await run(nine)).status).toBe('ok')
     const ten = brain()
-    write(ten, Array.from({length: 10}, (_, i) => [ev('reap_detected', 1, (i + 1) * MIN), ev('reconnect_succeeded', 1, (i + 1) * MIN - 10)]).flat())
+    write(
+      ten,
+      Array.from({length: 10}, (_, i) => [ev('reap_detected', 1, (i + 1) * MIN), ev('reconnect_succeeded', 1, (i + 1) * MIN - 10)]).flat(),
+    )
     const r = await run(ten)
     expect(r.status).toBe('warn')
     expect(r.message).toBe('DB pool reaped 10× in last 1h (self-heal recovered each) — pooler thrash.')

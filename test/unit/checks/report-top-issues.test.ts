@@ -9,11 +9,21 @@ import {renderGithub} from '../../../src/render/github.js'
 import type {Report} from '../../../src/checks/types.js'
 
 const result = (name: string, status: CheckStatus, downstream?: string[]): CheckResult => ({
-  name, category: 'retry', status, message: `${name} is ${status}`, duration_ms: 1, ...(downstream ? {downstream_of: downstream} : {}),
+  name,
+  category: 'retry',
+  status,
+  message: `${name} is ${status}`,
+  duration_ms: 1,
+  ...(downstream ? {downstream_of: downstream} : {}),
 })
 
 const report = (checks: CheckResult[]): Report => ({
-  schema_version: 2, status: 'unhealthy', health_score: 80, coverage: {database: 'checked'}, generated_at: '2026-11-30T00:00:00.000Z', duration_ms: 5,
+  schema_version: 2,
+  status: 'unhealthy',
+  health_score: 80,
+  coverage: {database: 'checked'},
+  generated_at: '2026-11-30T00:00:00.000Z',
+  duration_ms: 5,
   tool: {name: 'gbrain-doctor', version: '0'},
   target: {engine: 'postgres', database: 'x', audit_dir: '/a', sources: {database: 'flag', audit_dir: 'default', home: 'default'}},
   summary: {ok: 0, warn: 0, fail: 0, unknown: 0, skipped: 0},

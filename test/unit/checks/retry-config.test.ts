@@ -7,7 +7,14 @@ import {fileGatherers} from '../../../src/checks/facts/index.js'
 import type {CheckOutcome} from '../../../src/checks/types.js'
 import {inspectRetryPolicy} from '../../../src/engine/retry-policy.js'
 
-const NO_PATHS: BrainPaths = {home: '/nonexistent', auditDir: '/nonexistent/audit', spoolDir: '/nonexistent/dead-letter', runDir: '/nonexistent/run', homeSource: 'default', auditDirSource: 'default'}
+const NO_PATHS: BrainPaths = {
+  home: '/nonexistent',
+  auditDir: '/nonexistent/audit',
+  spoolDir: '/nonexistent/dead-letter',
+  runDir: '/nonexistent/run',
+  homeSource: 'default',
+  auditDirSource: 'default',
+}
 
 async function run(env: NodeJS.ProcessEnv): Promise<CheckOutcome> {
   // Only the retry policy is gathered: the check needs no file.
@@ -20,7 +27,9 @@ describe('retry_config', () => {
   it('defaults → ok: 3 retries, 1000/10000 ms, decorrelated, worst case 12 s, all from defaults', async () => {
     const r = await run({})
     expect(r.status).toBe('ok')
-    expect(r.message).toBe('Batch retries: 3 retries, base 1000 ms, cap 10000 ms, decorrelated jitter (all defaults); worst-case total wait 12.0 s.')
+    expect(r.message).toBe(
+      'Batch retries: 3 retries, base 1000 ms, cap 10000 ms, decorrelated jitter (all defaults); worst-case total wait 12.0 s.',
+    )
     expect(r.observed_value).toBe(12_000)
     expect(r.observed_unit).toBe('ms')
     expect(r.threshold).toEqual({warn: 5000})
@@ -37,7 +46,11 @@ describe('retry_config', () => {
     const r = await run({GBRAIN_BULK_MAX_RETRIES: '5', GBRAIN_BULK_RETRY_MAX_MS: '15000'})
     expect(r.status).toBe('ok')
     expect(r.message).toContain('(from GBRAIN_BULK_MAX_RETRIES, GBRAIN_BULK_RETRY_MAX_MS)')
-    expect(r.details!.sources).toEqual({max_retries: 'env:GBRAIN_BULK_MAX_RETRIES', base_ms: 'default', max_ms: 'env:GBRAIN_BULK_RETRY_MAX_MS'})
+    expect(r.details!.sources).toEqual({
+      max_retries: 'env:GBRAIN_BULK_MAX_RETRIES',
+      base_ms: 'default',
+      max_ms: 'env:GBRAIN_BULK_RETRY_MAX_MS',
+    })
   })
 
   it('an invalid value → fail with the paste-ready fix', async () => {

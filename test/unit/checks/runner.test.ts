@@ -55,7 +55,14 @@ function world(clock: FakeClock) {
   return {gather, calls, aborted}
 }
 
-const opts = (clock: FakeClock, over: Partial<RunnerOptions> = {}): RunnerOptions => ({timeoutMs: 100, deadlineMs: 5000, fast: false, databaseGate: async () => undefined, clock, ...over})
+const opts = (clock: FakeClock, over: Partial<RunnerOptions> = {}): RunnerOptions => ({
+  timeoutMs: 100,
+  deadlineMs: 5000,
+  fast: false,
+  databaseGate: async () => undefined,
+  clock,
+  ...over,
+})
 
 describe('runChecks', () => {
   it('keeps catalogue order whatever order checks finish in, and times them on the clock', async () => {
@@ -78,7 +85,12 @@ describe('runChecks', () => {
     const clock = new FakeClock()
     const {gather, aborted} = world(clock)
     const t0 = clock.now()
-    const out = await runChecks([check('hangs', ['hangs']), check('also', ['value', 'hangs']), check('fine', ['value'])], gather, ctx, opts(clock))
+    const out = await runChecks(
+      [check('hangs', ['hangs']), check('also', ['value', 'hangs']), check('fine', ['value'])],
+      gather,
+      ctx,
+      opts(clock),
+    )
     expect(clock.now() - t0).toBe(100)
     expect(out[0]).toMatchObject({name: 'hangs', status: 'unknown', message: 'did not finish: no answer within 100 ms'})
     expect(out[1]!.status).toBe('unknown')
@@ -121,7 +133,12 @@ describe('runChecks', () => {
   it('the run deadline turns everything still running into unknown', async () => {
     const clock = new FakeClock()
     const {gather} = world(clock)
-    const out = await runChecks([check('a', ['hangs']), check('b', ['hangs'])], gather, ctx, opts(clock, {timeoutMs: 10_000, deadlineMs: 150}))
+    const out = await runChecks(
+      [check('a', ['hangs']), check('b', ['hangs'])],
+      gather,
+      ctx,
+      opts(clock, {timeoutMs: 10_000, deadlineMs: 150}),
+    )
     expect(out.map((r) => r.status)).toEqual(['unknown', 'unknown'])
     expect(out[0]!.message).toBe('did not finish: the run deadline (150 ms) passed')
   })
@@ -130,14 +147,26 @@ describe('runChecks', () => {
     const clock = new FakeClock()
     const {gather} = world(clock)
     const slow: string[] = []
-    await runChecks([check('h', ['hangs']), check('quick', ['value'])], gather, ctx, opts(clock, {timeoutMs: 200, slowAfterMs: 50, onSlow: (n) => slow.push(n)}))
+    await runChecks(
+      [check('h', ['hangs']), check('quick', ['value'])],
+      gather,
+      ctx,
+      opts(clock, {timeoutMs: 200, slowAfterMs: 50, onSlow: (n) => slow.push(n)}),
+    )
     expect(slow).toEqual(['h'])
     expect(clock.pending).toBe(0)
   })
 })
 
 describe('report maths and the exit code', () => {
-  const r = (name: string, status: CheckResult['status'], downstream_of?: string[]): CheckResult => ({name, category: 'retry', status, message: name, duration_ms: 1, ...(downstream_of ? {downstream_of} : {})})
+  const r = (name: string, status: CheckResult['status'], downstream_of?: string[]): CheckResult => ({
+    name,
+    category: 'retry',
+    status,
+    message: name,
+    duration_ms: 1,
+    ...(downstream_of ? {downstream_of} : {}),
+  })
   it('score, status and summary as gbrain computes them', () => {
     const s = summarize([r('a', 'fail'), r('b', 'warn'), r('c', 'ok'), r('d', 'skipped')])
     expect(s).toEqual({ok: 1, warn: 1, fail: 1, unknown: 0, skipped: 1})

@@ -50,16 +50,22 @@ describe('readThreshold', () => {
       }),
     )
     fc.assert(
-      fc.property(fc.string().filter((s) => s.trim() !== '' && !/^\d+$/.test(s.trim())), (s) => {
-        expect(() => readThreshold({T: s}, 'T', 1, {integer: true})).toThrow(ConfigError)
-      }),
+      fc.property(
+        fc.string().filter((s) => s.trim() !== '' && !/^\d+$/.test(s.trim())),
+        (s) => {
+          expect(() => readThreshold({T: s}, 'T', 1, {integer: true})).toThrow(ConfigError)
+        },
+      ),
     )
   })
 })
 
 describe('readLadder', () => {
   it('accepts warn ≤ fail (equal is allowed)', () => {
-    expect(readLadder({W: '10', F: '10'}, 'W', 5, 'F', 20)).toEqual({warn: {value: 10, source: 'env:W'}, fail: {value: 10, source: 'env:F'}})
+    expect(readLadder({W: '10', F: '10'}, 'W', 5, 'F', 20)).toEqual({
+      warn: {value: 10, source: 'env:W'},
+      fail: {value: 10, source: 'env:F'},
+    })
   })
 
   it('rejects warn > fail, fixing the value that was not overridden', () => {
@@ -87,7 +93,11 @@ describe('validateThresholds', () => {
   })
 
   it('overrides, with their sources', () => {
-    const t = validateThresholds({GBRAIN_CYCLE_FRESHNESS_WARN_HOURS: '12', GBRAIN_CONN_SLOTS_FAIL_PCT: '99.5', GBRAIN_IDLE_TX_WARN_MINUTES: '0.5'})
+    const t = validateThresholds({
+      GBRAIN_CYCLE_FRESHNESS_WARN_HOURS: '12',
+      GBRAIN_CONN_SLOTS_FAIL_PCT: '99.5',
+      GBRAIN_IDLE_TX_WARN_MINUTES: '0.5',
+    })
     expect(t.cycleFreshness).toEqual({warnHours: 12, failHours: 24})
     expect(t.connectionSlots).toEqual({warnPct: 80, failPct: 99.5})
     expect(t.idleTransactions.warnMinutes).toBe(0.5)
@@ -112,7 +122,9 @@ describe('validateThresholds', () => {
 
   it('several problems are reported at once, with one export line', () => {
     const e = configError(() => validateThresholds({GBRAIN_BATCH_RETRY_WARN_SITE: '-3', GBRAIN_IDLE_TX_WARN_MINUTES: 'x'}))
-    expect(e.message).toBe('GBRAIN_BATCH_RETRY_WARN_SITE must be an integer ≥ 1, got "-3"; GBRAIN_IDLE_TX_WARN_MINUTES must be a number > 0, got "x"')
+    expect(e.message).toBe(
+      'GBRAIN_BATCH_RETRY_WARN_SITE must be an integer ≥ 1, got "-3"; GBRAIN_IDLE_TX_WARN_MINUTES must be a number > 0, got "x"',
+    )
     expect(e.fix).toBe('export GBRAIN_BATCH_RETRY_WARN_SITE=3 GBRAIN_IDLE_TX_WARN_MINUTES=5')
   })
 

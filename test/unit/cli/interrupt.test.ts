@@ -49,8 +49,17 @@ describe('Interrupt', () => {
     expect(SIGNAL_EXIT).toEqual({SIGINT: 130, SIGTERM: 143})
     expect(interruptedOutput('SIGINT', 'gbrain cycle')).toEqual({
       line: 'gbrain: interrupted; rerun `gbrain cycle` to finish — nothing lost',
-      json: {schema_version: 2, status: 'interrupted', signal: 'SIGINT', exit_code: 130, rerun: 'gbrain cycle', message: 'interrupted; rerun `gbrain cycle` to finish — nothing lost'},
+      json: {
+        schema_version: 2,
+        status: 'interrupted',
+        signal: 'SIGINT',
+        exit_code: 130,
+        rerun: 'gbrain cycle',
+        message: 'interrupted; rerun `gbrain cycle` to finish — nothing lost',
+      },
     })
-    expect(interruptedOutput('SIGTERM', 'gbrain repair --replay').line).toBe('gbrain: stopped by SIGTERM; rerun `gbrain repair --replay` to finish — nothing lost')
+    expect(interruptedOutput('SIGTERM', 'gbrain repair --replay').line).toBe(
+      'gbrain: stopped by SIGTERM; rerun `gbrain repair --replay` to finish — nothing lost',
+    )
   })
 })

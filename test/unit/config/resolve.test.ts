@@ -29,7 +29,9 @@ describe('resolveTarget: first hit wins', () => {
 
   it('GBRAIN_DATABASE_URL beats DATABASE_URL, which beats the config file', () => {
     const h = home({engine: 'postgres', database_url: url('cfg')})
-    expect(resolveTarget({env: {GBRAIN_HOME: h, GBRAIN_DATABASE_URL: url('g'), DATABASE_URL: url('d')}}).source).toBe('env:GBRAIN_DATABASE_URL')
+    expect(resolveTarget({env: {GBRAIN_HOME: h, GBRAIN_DATABASE_URL: url('g'), DATABASE_URL: url('d')}}).source).toBe(
+      'env:GBRAIN_DATABASE_URL',
+    )
     expect(resolveTarget({env: {GBRAIN_HOME: h, DATABASE_URL: url('d')}}).source).toBe('env:DATABASE_URL')
     expect(resolveTarget({env: {GBRAIN_HOME: h, GBRAIN_DATABASE_URL: '  ', DATABASE_URL: url('d')}}).source).toBe('env:DATABASE_URL')
     const t = resolveTarget({env: {GBRAIN_HOME: h}})

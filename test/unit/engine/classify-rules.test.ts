@@ -7,7 +7,14 @@ import {describe, expect, it} from 'vitest'
 import {CODE_RULES, MESSAGE_CODE_RE, messageCodePattern, rule} from '../../../src/engine/classify-rules.js'
 import {classify, KIND_HINTS, NEXT_STEPS, type Classified} from '../../../src/engine/classify.js'
 
-const verdict = (c: Classified): Partial<Classified> => ({kind: c.kind, retryable: c.retryable, inDoubt: c.inDoubt, connectionLevel: c.connectionLevel, hint: c.hint, code: c.code})
+const verdict = (c: Classified): Partial<Classified> => ({
+  kind: c.kind,
+  retryable: c.retryable,
+  inDoubt: c.inDoubt,
+  connectionLevel: c.connectionLevel,
+  hint: c.hint,
+  code: c.code,
+})
 
 describe('classify rules: one table drives both lookup paths', () => {
   const rows = Object.entries(CODE_RULES)
@@ -27,8 +34,16 @@ describe('classify rules: one table drives both lookup paths', () => {
   })
 
   it('the message scan lists exactly the rows marked inMessage', () => {
-    const scanned = MESSAGE_CODE_RE.source.replace(/^\\b\(|\)\\b$/g, '').split('|').sort()
-    expect(scanned).toEqual(rows.filter(([, r]) => r.inMessage).map(([code]) => code).sort())
+    const scanned = MESSAGE_CODE_RE.source
+      .replace(/^\\b\(|\)\\b$/g, '')
+      .split('|')
+      .sort()
+    expect(scanned).toEqual(
+      rows
+        .filter(([, r]) => r.inMessage)
+        .map(([code]) => code)
+        .sort(),
+    )
   })
 
   it('a new row marked inMessage is found in message text with no other change', () => {
@@ -40,7 +55,12 @@ describe('classify rules: one table drives both lookup paths', () => {
 
   it('named flags default to false', () => {
     expect(rule('syntax')).toEqual({kind: 'syntax', retryable: false, inDoubt: false, connectionLevel: false})
-    expect(rule('reset', {retryable: true, inDoubt: true, connectionLevel: true})).toEqual({kind: 'reset', retryable: true, inDoubt: true, connectionLevel: true})
+    expect(rule('reset', {retryable: true, inDoubt: true, connectionLevel: true})).toEqual({
+      kind: 'reset',
+      retryable: true,
+      inDoubt: true,
+      connectionLevel: true,
+    })
   })
 })
 
@@ -51,7 +71,21 @@ describe('next steps: one table per kind', () => {
   })
 
   it('connection fixes exist for the causes a person can act on', () => {
-    const withFix = Object.entries(NEXT_STEPS).filter(([, s]) => s.connectionFix !== null).map(([k]) => k).sort()
-    expect(withFix).toEqual(['auth', 'dns', 'refused', 'shutdown', 'starting_up', 'timeout', 'tls', 'too_many_connections', 'unknown_database', 'unknown_role'])
+    const withFix = Object.entries(NEXT_STEPS)
+      .filter(([, s]) => s.connectionFix !== null)
+      .map(([k]) => k)
+      .sort()
+    expect(withFix).toEqual([
+      'auth',
+      'dns',
+      'refused',
+      'shutdown',
+      'starting_up',
+      'timeout',
+      'tls',
+      'too_many_connections',
+      'unknown_database',
+      'unknown_role',
+    ])
   })
 })

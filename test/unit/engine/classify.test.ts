@@ -27,7 +27,11 @@ type Expect = Partial<Pick<Classified, 'kind' | 'retryable' | 'inDoubt' | 'conne
 
 const CORPUS: Array<[string, unknown, Expect]> = [
   // Node socket errors
-  ['ECONNREFUSED', sysError('ECONNREFUSED'), {kind: 'refused', retryable: true, inDoubt: false, connectionLevel: true, code: 'ECONNREFUSED'}],
+  [
+    'ECONNREFUSED',
+    sysError('ECONNREFUSED'),
+    {kind: 'refused', retryable: true, inDoubt: false, connectionLevel: true, code: 'ECONNREFUSED'},
+  ],
   ['ECONNRESET', sysError('ECONNRESET', 'read'), {kind: 'reset', retryable: true, inDoubt: true, connectionLevel: true}],
   ['EPIPE', sysError('EPIPE', 'write'), {kind: 'reset', retryable: true, inDoubt: true, connectionLevel: true}],
   ['ETIMEDOUT on connect', sysError('ETIMEDOUT'), {kind: 'timeout', retryable: true, inDoubt: false}],
@@ -37,13 +41,25 @@ const CORPUS: Array<[string, unknown, Expect]> = [
   ['EAI_AGAIN', sysError('EAI_AGAIN', 'getaddrinfo', 'db.example'), {kind: 'dns', retryable: true}],
   ['ENOTFOUND', sysError('ENOTFOUND', 'getaddrinfo', 'db.example'), {kind: 'dns', retryable: false, code: 'ENOTFOUND'}],
   // ...when only the message carries the code
-  ['message connect ECONNREFUSED', new Error('connect ECONNREFUSED 127.0.0.1:5432'), {kind: 'refused', retryable: true, code: 'ECONNREFUSED'}],
+  [
+    'message connect ECONNREFUSED',
+    new Error('connect ECONNREFUSED 127.0.0.1:5432'),
+    {kind: 'refused', retryable: true, code: 'ECONNREFUSED'},
+  ],
   ['message getaddrinfo ENOTFOUND', new Error('getaddrinfo ENOTFOUND db.example'), {kind: 'dns', retryable: false, code: 'ENOTFOUND'}],
   ['message read ECONNRESET', new Error('read ECONNRESET'), {kind: 'reset', inDoubt: true}],
   ['string connect ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:6543', {kind: 'refused', retryable: true}],
   // postgres.js connection codes
-  ['CONNECTION_CLOSED', pgConnError('CONNECTION_CLOSED'), {kind: 'connection_closed', retryable: true, inDoubt: true, connectionLevel: true}],
-  ['CONNECTION_DESTROYED', pgConnError('CONNECTION_DESTROYED'), {kind: 'connection_closed', retryable: true, inDoubt: true, code: 'CONNECTION_DESTROYED'}],
+  [
+    'CONNECTION_CLOSED',
+    pgConnError('CONNECTION_CLOSED'),
+    {kind: 'connection_closed', retryable: true, inDoubt: true, connectionLevel: true},
+  ],
+  [
+    'CONNECTION_DESTROYED',
+    pgConnError('CONNECTION_DESTROYED'),
+    {kind: 'connection_closed', retryable: true, inDoubt: true, code: 'CONNECTION_DESTROYED'},
+  ],
   ['CONNECTION_ENDED', pgConnError('CONNECTION_ENDED'), {kind: 'connection_ended', retryable: true, inDoubt: false, connectionLevel: true}],
   ['CONNECT_TIMEOUT', pgConnError('CONNECT_TIMEOUT'), {kind: 'timeout', retryable: true, inDoubt: false, connectionLevel: true}],
   // SQLSTATE class 08 (incl. PgBouncer 08P01 texts)
@@ -52,63 +68,155 @@ const CORPUS: Array<[string, unknown, Expect]> = [
   ['08003', pgError('08003'), {kind: 'connection_closed', retryable: true, inDoubt: false}],
   ['08006', pgError('08006'), {kind: 'connection_closed', retryable: true, inDoubt: true}],
   ['08P01 protocol', pgError('08P01', 'protocol violation'), {kind: 'protocol', retryable: true, connectionLevel: true}],
-  ['08P01 login failing', pgError('08P01', 'server login has been failing, try again later (server_login_retry)', 'FATAL'), {kind: 'pooler', retryable: true, code: '08P01'}],
+  [
+    '08P01 login failing',
+    pgError('08P01', 'server login has been failing, try again later (server_login_retry)', 'FATAL'),
+    {kind: 'pooler', retryable: true, code: '08P01'},
+  ],
   ['08P01 database removed', pgError('08P01', 'database removed', 'FATAL'), {kind: 'pooler', retryable: true}],
   ['08P01 max_client_conn', pgError('08P01', 'no more connections allowed (max_client_conn)', 'FATAL'), {kind: 'pooler', retryable: true}],
   ['08XXX unknown subclass', pgError('08ZZZ'), {kind: 'network', retryable: true}],
   // shutdown / startup / timeouts
-  ['57P01', pgError('57P01', 'terminating connection due to administrator command', 'FATAL'), {kind: 'shutdown', retryable: true, connectionLevel: true}],
-  ['57P02', pgError('57P02', 'terminating connection because of crash of another server process', 'FATAL'), {kind: 'shutdown', retryable: true}],
-  ['57P03 starting up', pgError('57P03', 'the database system is starting up', 'FATAL'), {kind: 'starting_up', retryable: true, inDoubt: false}],
+  [
+    '57P01',
+    pgError('57P01', 'terminating connection due to administrator command', 'FATAL'),
+    {kind: 'shutdown', retryable: true, connectionLevel: true},
+  ],
+  [
+    '57P02',
+    pgError('57P02', 'terminating connection because of crash of another server process', 'FATAL'),
+    {kind: 'shutdown', retryable: true},
+  ],
+  [
+    '57P03 starting up',
+    pgError('57P03', 'the database system is starting up', 'FATAL'),
+    {kind: 'starting_up', retryable: true, inDoubt: false},
+  ],
   ['57P03 shutting down', pgError('57P03', 'the database system is shutting down', 'FATAL'), {kind: 'shutdown', retryable: true}],
-  ['57P05', pgError('57P05', 'terminating connection due to idle-session timeout', 'FATAL'), {kind: 'connection_closed', retryable: true, inDoubt: false}],
-  ['25P03', pgError('25P03', 'terminating connection due to idle-in-transaction timeout', 'FATAL'), {kind: 'connection_closed', retryable: true}],
-  ['53300', pgError('53300', 'sorry, too many clients already', 'FATAL'), {kind: 'too_many_connections', retryable: true, connectionLevel: true}],
+  [
+    '57P05',
+    pgError('57P05', 'terminating connection due to idle-session timeout', 'FATAL'),
+    {kind: 'connection_closed', retryable: true, inDoubt: false},
+  ],
+  [
+    '25P03',
+    pgError('25P03', 'terminating connection due to idle-in-transaction timeout', 'FATAL'),
+    {kind: 'connection_closed', retryable: true},
+  ],
+  [
+    '53300',
+    pgError('53300', 'sorry, too many clients already', 'FATAL'),
+    {kind: 'too_many_connections', retryable: true, connectionLevel: true},
+  ],
   // transient, not connection-level
-  ['40001', pgError('40001', 'could not serialize access'), {kind: 'serialization', retryable: true, connectionLevel: false, inDoubt: false}],
+  [
+    '40001',
+    pgError('40001', 'could not serialize access'),
+    {kind: 'serialization', retryable: true, connectionLevel: false, inDoubt: false},
+  ],
   ['40P01', pgError('40P01', 'deadlock detected'), {kind: 'serialization', retryable: true, connectionLevel: false}],
   // permanent
   ['28P01', pgError('28P01', 'password authentication failed for user "bob"', 'FATAL'), {kind: 'auth', retryable: false, inDoubt: false}],
-  ['28000 pg_hba', pgError('28000', 'no pg_hba.conf entry for host "10.0.0.1", user "bob", database "brain", no encryption', 'FATAL'), {kind: 'auth', retryable: false}],
+  [
+    '28000 pg_hba',
+    pgError('28000', 'no pg_hba.conf entry for host "10.0.0.1", user "bob", database "brain", no encryption', 'FATAL'),
+    {kind: 'auth', retryable: false},
+  ],
   ['28000 role missing', pgError('28000', 'role "ghost" does not exist', 'FATAL'), {kind: 'unknown_role', retryable: false, code: '28000'}],
   ['28xxx other', pgError('28P99'), {kind: 'auth', retryable: false}],
   ['3D000', pgError('3D000', 'database "nope" does not exist', 'FATAL'), {kind: 'unknown_database', retryable: false}],
   ['57014', pgError('57014', 'canceling statement due to statement timeout'), {kind: 'statement_timeout', retryable: false}],
   ['55P03', pgError('55P03', 'canceling statement due to lock timeout'), {kind: 'lock_timeout', retryable: false}],
   ['23505', pgError('23505', 'duplicate key value violates unique constraint "pages_pkey"'), {kind: 'constraint', retryable: false}],
-  ['23503 mentioning a circuit breaker', pgError('23503', 'Key (name)=(circuit breaker) is not present'), {kind: 'constraint', retryable: false}],
+  [
+    '23503 mentioning a circuit breaker',
+    pgError('23503', 'Key (name)=(circuit breaker) is not present'),
+    {kind: 'constraint', retryable: false},
+  ],
   ['42P01', pgError('42P01', 'relation "pages" does not exist'), {kind: 'syntax', retryable: false}],
   ['42601', pgError('42601', 'syntax error at or near "SELEC"'), {kind: 'syntax', retryable: false}],
   ['22P02', pgError('22P02', 'invalid input syntax for type uuid'), {kind: 'data', retryable: false}],
   ['XX000 plain', pgError('XX000', 'internal error'), {kind: 'unknown', retryable: false, code: 'XX000'}],
   ['XX000 ECIRCUITBREAKER', pgError('XX000', '(ECIRCUITBREAKER) too many authentication errors'), {kind: 'pooler', retryable: true}],
   // TLS
-  ['DEPTH_ZERO_SELF_SIGNED_CERT', Object.assign(new Error('self-signed certificate'), {code: 'DEPTH_ZERO_SELF_SIGNED_CERT'}), {kind: 'tls', retryable: false}],
-  ['SELF_SIGNED_CERT_IN_CHAIN', Object.assign(new Error('self-signed certificate in certificate chain'), {code: 'SELF_SIGNED_CERT_IN_CHAIN'}), {kind: 'tls', retryable: false}],
+  [
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    Object.assign(new Error('self-signed certificate'), {code: 'DEPTH_ZERO_SELF_SIGNED_CERT'}),
+    {kind: 'tls', retryable: false},
+  ],
+  [
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    Object.assign(new Error('self-signed certificate in certificate chain'), {code: 'SELF_SIGNED_CERT_IN_CHAIN'}),
+    {kind: 'tls', retryable: false},
+  ],
   ['CERT_HAS_EXPIRED', Object.assign(new Error('certificate has expired'), {code: 'CERT_HAS_EXPIRED'}), {kind: 'tls', retryable: false}],
-  ['ERR_TLS_CERT_ALTNAME_INVALID', Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {code: 'ERR_TLS_CERT_ALTNAME_INVALID'}), {kind: 'tls', retryable: false}],
+  [
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {code: 'ERR_TLS_CERT_ALTNAME_INVALID'}),
+    {kind: 'tls', retryable: false},
+  ],
   ['no SSL support message', new Error('The server does not support SSL connections'), {kind: 'tls', retryable: false}],
-  ['EPROTO wrong version number', Object.assign(new Error('write EPROTO ... wrong version number'), {code: 'EPROTO'}), {kind: 'tls', retryable: false}],
+  [
+    'EPROTO wrong version number',
+    Object.assign(new Error('write EPROTO ... wrong version number'), {code: 'EPROTO'}),
+    {kind: 'tls', retryable: false},
+  ],
   // postgres.js usage errors
-  ['UNDEFINED_VALUE', Object.assign(new Error('UNDEFINED_VALUE: Undefined values are not allowed'), {code: 'UNDEFINED_VALUE'}), {kind: 'usage', retryable: false}],
-  ['MAX_PARAMETERS_EXCEEDED', Object.assign(new Error('MAX_PARAMETERS_EXCEEDED: Max number of parameters (65534) exceeded'), {code: 'MAX_PARAMETERS_EXCEEDED'}), {kind: 'usage', retryable: false}],
-  ['SASL_SIGNATURE_MISMATCH', Object.assign(new Error('SASL_SIGNATURE_MISMATCH: The server did not return the correct signature'), {code: 'SASL_SIGNATURE_MISMATCH'}), {kind: 'auth', retryable: false}],
-  ['AUTH_TYPE_NOT_IMPLEMENTED', Object.assign(new Error('AUTH_TYPE_NOT_IMPLEMENTED'), {code: 'AUTH_TYPE_NOT_IMPLEMENTED'}), {kind: 'auth', retryable: false}],
+  [
+    'UNDEFINED_VALUE',
+    Object.assign(new Error('UNDEFINED_VALUE: Undefined values are not allowed'), {code: 'UNDEFINED_VALUE'}),
+    {kind: 'usage', retryable: false},
+  ],
+  [
+    'MAX_PARAMETERS_EXCEEDED',
+    Object.assign(new Error('MAX_PARAMETERS_EXCEEDED: Max number of parameters (65534) exceeded'), {code: 'MAX_PARAMETERS_EXCEEDED'}),
+    {kind: 'usage', retryable: false},
+  ],
+  [
+    'SASL_SIGNATURE_MISMATCH',
+    Object.assign(new Error('SASL_SIGNATURE_MISMATCH: The server did not return the correct signature'), {code: 'SASL_SIGNATURE_MISMATCH'}),
+    {kind: 'auth', retryable: false},
+  ],
+  [
+    'AUTH_TYPE_NOT_IMPLEMENTED',
+    Object.assign(new Error('AUTH_TYPE_NOT_IMPLEMENTED'), {code: 'AUTH_TYPE_NOT_IMPLEMENTED'}),
+    {kind: 'auth', retryable: false},
+  ],
   // pooler / slot messages without a code
-  ['EMAXCONNSESSION', new Error('(EMAXCONNSESSION) max clients reached in session mode'), {kind: 'pooler', retryable: true, connectionLevel: true}],
+  [
+    'EMAXCONNSESSION',
+    new Error('(EMAXCONNSESSION) max clients reached in session mode'),
+    {kind: 'pooler', retryable: true, connectionLevel: true},
+  ],
   ['ECIRCUITBREAKER', new Error('(ECIRCUITBREAKER) too many failed attempts'), {kind: 'pooler', retryable: true}],
   ['circuit breaker text', new Error('circuit breaker open for tenant'), {kind: 'pooler', retryable: true}],
-  ['reserved slots', new Error('remaining connection slots are reserved for non-replication superuser connections'), {kind: 'too_many_connections', retryable: true}],
+  [
+    'reserved slots',
+    new Error('remaining connection slots are reserved for non-replication superuser connections'),
+    {kind: 'too_many_connections', retryable: true},
+  ],
   ['too many clients', 'sorry, too many clients already', {kind: 'too_many_connections', retryable: true}],
   ['no more connections allowed', new Error('no more connections allowed (max_client_conn)'), {kind: 'pooler', retryable: true}],
   // our own errors
-  ['NoConnectionError', new NoConnectionError(), {kind: 'no_connection', retryable: true, connectionLevel: true, inDoubt: false, code: 'NO_CONNECTION'}],
+  [
+    'NoConnectionError',
+    new NoConnectionError(),
+    {kind: 'no_connection', retryable: true, connectionLevel: true, inDoubt: false, code: 'NO_CONNECTION'},
+  ],
   ['No database connection text', new Error('No database connection'), {kind: 'no_connection', retryable: true}],
-  ['AttemptTimeoutError', new AttemptTimeoutError(5000), {kind: 'timeout', retryable: true, inDoubt: true, connectionLevel: true, code: 'ATTEMPT_TIMEOUT'}],
+  [
+    'AttemptTimeoutError',
+    new AttemptTimeoutError(5000),
+    {kind: 'timeout', retryable: true, inDoubt: true, connectionLevel: true, code: 'ATTEMPT_TIMEOUT'},
+  ],
   ['AbortedError', new AbortedError('SIGTERM'), {kind: 'aborted', retryable: false, inDoubt: false}],
   ['AbortedError with an Error reason', new AbortedError(sysError('ECONNRESET')), {kind: 'aborted', retryable: false}],
   ['DOMException AbortError', new DOMException('This operation was aborted', 'AbortError'), {kind: 'aborted', retryable: false}],
-  ['DOMException TimeoutError', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), {kind: 'aborted', retryable: false}],
+  [
+    'DOMException TimeoutError',
+    new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    {kind: 'aborted', retryable: false},
+  ],
   ['ConfigError', new ConfigError('bad', 'export X=1'), {kind: 'usage', retryable: false}],
   // unknown things
   ['plain Error', new Error('boom'), {kind: 'unknown', retryable: false, connectionLevel: false}],
@@ -135,9 +243,34 @@ describe('classify: corpus', () => {
     // only prove that each key has a value): a kind added to the classifier without a hint, or
     // a hint left for a kind that no longer exists, fails here.
     const kinds: ErrorKind[] = [
-      'refused', 'reset', 'timeout', 'connection_closed', 'connection_ended', 'shutdown', 'starting_up', 'too_many_connections',
-      'pooler', 'no_connection', 'network', 'protocol', 'serialization', 'auth', 'unknown_database', 'unknown_role', 'dns', 'tls',
-      'statement_timeout', 'lock_timeout', 'constraint', 'syntax', 'data', 'usage', 'aborted', 'locked', 'storage', 'unknown',
+      'refused',
+      'reset',
+      'timeout',
+      'connection_closed',
+      'connection_ended',
+      'shutdown',
+      'starting_up',
+      'too_many_connections',
+      'pooler',
+      'no_connection',
+      'network',
+      'protocol',
+      'serialization',
+      'auth',
+      'unknown_database',
+      'unknown_role',
+      'dns',
+      'tls',
+      'statement_timeout',
+      'lock_timeout',
+      'constraint',
+      'syntax',
+      'data',
+      'usage',
+      'aborted',
+      'locked',
+      'storage',
+      'unknown',
     ]
     expect(Object.keys(KIND_HINTS).sort()).toEqual([...kinds].sort())
     for (const k of kinds) expect(KIND_HINTS[k], k).toMatch(/\S/)
@@ -150,9 +283,15 @@ describe('classify: corpus', () => {
   it('classifies the embedded engine’s errors: a held lock and a foreign data dir are not retried', () => {
     const locked = classify(Object.assign(new Error('data dir is open in pid 123'), {code: 'PGLITE_LOCKED'}))
     expect(locked).toMatchObject({kind: 'locked', retryable: false})
-    expect(classify(Object.assign(new Error('not a data dir'), {code: 'PGLITE_DATA_DIR'}))).toMatchObject({kind: 'storage', retryable: false})
+    expect(classify(Object.assign(new Error('not a data dir'), {code: 'PGLITE_DATA_DIR'}))).toMatchObject({
+      kind: 'storage',
+      retryable: false,
+    })
     expect(classify(new Error('PGlite failed to initialize properly'))).toMatchObject({kind: 'storage', retryable: false})
-    expect(classify(Object.assign(new Error('close timed out'), {code: 'PGLITE_CLOSE_TIMEOUT'}))).toMatchObject({kind: 'timeout', retryable: true})
+    expect(classify(Object.assign(new Error('close timed out'), {code: 'PGLITE_CLOSE_TIMEOUT'}))).toMatchObject({
+      kind: 'timeout',
+      retryable: true,
+    })
   })
 
   it('gives the documented hints for refused, auth and too_many_connections', () => {
@@ -205,10 +344,9 @@ describe('classify: unwrapping', () => {
   })
 
   it('among sibling errors, the more telling one wins', () => {
-    const agg = Object.assign(
-      new AggregateError([sysError('ENETUNREACH', 'connect', '2001:db8::1:5432'), sysError('ECONNREFUSED')], ''),
-      {code: 'ENETUNREACH'},
-    )
+    const agg = Object.assign(new AggregateError([sysError('ENETUNREACH', 'connect', '2001:db8::1:5432'), sysError('ECONNREFUSED')], ''), {
+      code: 'ENETUNREACH',
+    })
     expect(classify(agg).kind).toBe('refused')
   })
 
@@ -231,7 +369,12 @@ describe('classify: unwrapping', () => {
     // Within the walk's depth bound (16 causes) the root cause is found ...
     let within: unknown = sysError('ECONNRESET', 'read')
     for (let i = 0; i < 16; i++) within = new Error(`level ${i}`, {cause: within})
-    expect(classify(within)).toMatchObject({kind: 'reset', retryable: true, code: 'ECONNRESET', message: 'read ECONNRESET <REDACTED:ipv4>:5432'})
+    expect(classify(within)).toMatchObject({
+      kind: 'reset',
+      retryable: true,
+      code: 'ECONNRESET',
+      message: 'read ECONNRESET <REDACTED:ipv4>:5432',
+    })
     // ... 1000 causes deep it is out of reach by design (bounded work): the outermost error is
     // reported as unknown, summarised by the walk (not the fallback's 'error').
     let deep: unknown = sysError('ECONNRESET', 'read')
@@ -324,8 +467,22 @@ describe('classify: redaction and properties', () => {
   })
 
   const codes = fc.constantFrom(
-    'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '08P01', '57P01',
-    '28P01', '3D000', '23505', '40001', 'ABORTED', 'NO_CONNECTION', 'WHATEVER', 'ERR_TLS_CERT_ALTNAME_INVALID',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'ENOTFOUND',
+    'CONNECTION_CLOSED',
+    'CONNECTION_ENDED',
+    '08P01',
+    '57P01',
+    '28P01',
+    '3D000',
+    '23505',
+    '40001',
+    'ABORTED',
+    'NO_CONNECTION',
+    'WHATEVER',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
   )
   const secret = fc.stringMatching(/^[A-Za-z0-9!%*+-]{8,14}$/).map((s) => `PW${s}`)
   type Node = {code?: string; message: string; cause?: Node; errors?: Node[]}

@@ -66,7 +66,11 @@ function setup(): {engine: FakeEngine; states: string[]; rows: (feature: string)
   roots.push(dir)
   // Virtual time that does not run ahead on its own: the audit rows are real file writes.
   const clock = new FakeClock(Date.parse('2026-11-28T00:00:00Z'), false)
-  const engine = new FakeEngine({clock, audit: new AuditWriter({dir, clock}), retry: {maxRetries: 2, baseMs: 10, maxMs: 10, jitter: 'none'}})
+  const engine = new FakeEngine({
+    clock,
+    audit: new AuditWriter({dir, clock}),
+    retry: {maxRetries: 2, baseMs: 10, maxMs: 10, jitter: 'none'},
+  })
   const states: string[] = []
   // Observers are also told of failures and recoveries; the states are the changes among them.
   engine.onChange((h) => {

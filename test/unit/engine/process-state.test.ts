@@ -6,8 +6,18 @@ import {ProcessStatePublisher} from '../../../src/engine/process-state.js'
 import type {Engine, HealthSnapshot} from '../../../src/engine/types.js'
 
 const health: HealthSnapshot = {
-  engine: 'postgres', style: 'instance', state: 'connected', connected_at: null, last_ok_at: null, last_error: null,
-  failing_since: null, consecutive_failures: 0, reconnects: {ok: 0, failed: 0}, generation: 1, pool_size: 1, prepare: false,
+  engine: 'postgres',
+  style: 'instance',
+  state: 'connected',
+  connected_at: null,
+  last_ok_at: null,
+  last_error: null,
+  failing_since: null,
+  consecutive_failures: 0,
+  reconnects: {ok: 0, failed: 0},
+  generation: 1,
+  pool_size: 1,
+  prepare: false,
 }
 const FakeEngine = {health: () => health, onChange: () => () => {}} as unknown as Engine
 
@@ -15,7 +25,13 @@ describe('ProcessStatePublisher', () => {
   it('reports a failing write once, not on every heartbeat, and again after it recovered', async () => {
     const runDir = mkdtempSync(path.join(os.tmpdir(), 'gbrain-run-'))
     const errors: string[] = []
-    const p = new ProcessStatePublisher(FakeEngine, {runDir, command: 'test', heartbeatMs: 60_000, handleSignal: false, onError: (l) => errors.push(l)})
+    const p = new ProcessStatePublisher(FakeEngine, {
+      runDir,
+      command: 'test',
+      heartbeatMs: 60_000,
+      handleSignal: false,
+      onError: (l) => errors.push(l),
+    })
     await p.start()
     expect(existsSync(p.file)).toBe(true)
     // A directory where the state file goes: the atomic rename fails.

@@ -95,9 +95,11 @@ describe('withRetry', () => {
   it('throws a non-retryable error at once, unwrapped, with no retry', async () => {
     const {options, log} = harness()
     const auth = err('28P01', 'password authentication failed')
-    await expect(withRetry(async () => {
-      throw auth
-    }, options)).rejects.toBe(auth)
+    await expect(
+      withRetry(async () => {
+        throw auth
+      }, options),
+    ).rejects.toBe(auth)
     expect(log).toEqual([])
   })
 
@@ -143,9 +145,11 @@ describe('withRetry', () => {
         throw auth
       },
     })
-    await expect(withRetry(async () => {
-      throw err('NO_CONNECTION', 'No database connection')
-    }, options)).rejects.toBe(auth)
+    await expect(
+      withRetry(async () => {
+        throw err('NO_CONNECTION', 'No database connection')
+      }, options),
+    ).rejects.toBe(auth)
   })
 
   it('reports the reconnect cause when retries run out on No database connection', async () => {
@@ -167,11 +171,14 @@ describe('withRetry', () => {
   it('times out an attempt that never settles, as a retryable in-doubt failure', async () => {
     const {options} = harness({attemptTimeoutMs: 500, maxRetries: 1})
     const seen: unknown[] = []
-    const e = await withRetry(async ({attempt, signal}) => {
-      if (attempt === 1) return new Promise<never>(() => {}) // a postgres.js query that never settles
-      seen.push(signal.aborted)
-      throw err('ECONNRESET')
-    }, {...options, onRetry: (ev) => void seen.push(ev.error)}).catch((x: unknown) => x)
+    const e = await withRetry(
+      async ({attempt, signal}) => {
+        if (attempt === 1) return new Promise<never>(() => {}) // a postgres.js query that never settles
+        seen.push(signal.aborted)
+        throw err('ECONNRESET')
+      },
+      {...options, onRetry: (ev) => void seen.push(ev.error)},
+    ).catch((x: unknown) => x)
     expect(seen[0]).toBeInstanceOf(AttemptTimeoutError)
     expect(e).toBeInstanceOf(RetryExhaustedError)
   })
@@ -180,10 +187,13 @@ describe('withRetry', () => {
     const clock = new FakeClock(0, false)
     const controller = new AbortController()
     let attempts = 0
-    const p = withRetry(async () => {
-      attempts++
-      throw err('ECONNRESET')
-    }, {clock, classify: fakeClassify, maxRetries: 5, baseMs: 10_000, maxMs: 10_000, jitter: 'none', signal: controller.signal})
+    const p = withRetry(
+      async () => {
+        attempts++
+        throw err('ECONNRESET')
+      },
+      {clock, classify: fakeClassify, maxRetries: 5, baseMs: 10_000, maxMs: 10_000, jitter: 'none', signal: controller.signal},
+    )
     const settled = p.catch((x: unknown) => x)
     // run until the loop is asleep in a 10 s backoff (second retry)
     for (let i = 0; i < 50 && attempts < 2; i++) {
@@ -234,12 +244,24 @@ describe('withRetry', () => {
     const clock = new FakeClock()
     const sleptStart: number[] = []
     let last = clock.now()
-    await withRetry(async ({attempt}) => {
-      sleptStart.push(clock.now() - last)
-      last = clock.now()
-      if (attempt < 4) throw err('ECONNRESET')
-      return 1
-    }, {clock, classify: fakeClassify, maxRetries: 3, baseMs: 100, maxMs: 1000, jitter: 'decorrelated', rng: () => 0.5, onRetry: (ev) => void delays.push(ev.delayMs)})
+    await withRetry(
+      async ({attempt}) => {
+        sleptStart.push(clock.now() - last)
+        last = clock.now()
+        if (attempt < 4) throw err('ECONNRESET')
+        return 1
+      },
+      {
+        clock,
+        classify: fakeClassify,
+        maxRetries: 3,
+        baseMs: 100,
+        maxMs: 1000,
+        jitter: 'decorrelated',
+        rng: () => 0.5,
+        onRetry: (ev) => void delays.push(ev.delayMs),
+      },
+    )
     expect(delays[0]).toBe(0)
     expect(sleptStart.slice(1)).toEqual(delays)
   })

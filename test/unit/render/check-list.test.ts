@@ -48,7 +48,9 @@ describe('describeChecks', () => {
   })
 
   it('names every threshold env variable with its actual default', () => {
-    const settings = listed().flatMap((c) => c.thresholds.filter((t) => t.setting?.startsWith('GBRAIN_')).map((t) => [t.setting, t.default]))
+    const settings = listed().flatMap((c) =>
+      c.thresholds.filter((t) => t.setting?.startsWith('GBRAIN_')).map((t) => [t.setting, t.default]),
+    )
     expect(Object.fromEntries(settings)).toEqual(THRESHOLD_DEFAULTS)
     expect(settings).toHaveLength(Object.keys(THRESHOLD_DEFAULTS).length)
   })
@@ -56,25 +58,39 @@ describe('describeChecks', () => {
   it('takes the fixed thresholds from the constants the judges use', () => {
     const rule = (name: string): string[] => byName(name).thresholds.map((t) => `${thresholdRule(t)} [${t.setting ?? 'fixed'}]`)
     expect(rule('connection')).toEqual(['fail > 5 s to connect and answer [--timeout]'])
-    expect(rule('pglite_lock')[0]).toBe(`warn > ${WEDGED_HEARTBEAT_S} s since the heartbeat of a live holder (an agent session’s serve excepted) [fixed]`)
+    expect(rule('pglite_lock')[0]).toBe(
+      `warn > ${WEDGED_HEARTBEAT_S} s since the heartbeat of a live holder (an agent session’s serve excepted) [fixed]`,
+    )
     expect(rule('pool_reap_health')).toEqual([`warn ≥ ${POOL_REAP_WARN} pool reaps in the window [fixed]`])
-    expect(rule('engine_processes')).toEqual([`fail > ${PROCESS_FAILING_FAIL_MS / 1000} s that a live process’s pool has been failing [fixed]`])
+    expect(rule('engine_processes')).toEqual([
+      `fail > ${PROCESS_FAILING_FAIL_MS / 1000} s that a live process’s pool has been failing [fixed]`,
+    ])
     expect(rule('retry_config')).toEqual([`warn < ${RETRY_MIN_WORST_CASE_MS / 1000} s of worst-case total wait over all retries [fixed]`])
     expect(rule('dead_letter')).toEqual(['fail ≥ 1 entry waiting in the spool [fixed]'])
-    expect(byName('disk_space').thresholds.map((t) => t.default)).toEqual([FAIL_FREE_BYTES / 2 ** 20, WARN_FREE_BYTES / 2 ** 20, WARN_FREE_PCT])
+    expect(byName('disk_space').thresholds.map((t) => t.default)).toEqual([
+      FAIL_FREE_BYTES / 2 ** 20,
+      WARN_FREE_BYTES / 2 ** 20,
+      WARN_FREE_PCT,
+    ])
     expect(byName('audit_log').thresholds[0]?.default).toBe(AUDIT_RETENTION_DAYS)
     expect(byName('batch_retry_health').looks_at).toContain(`last ${BATCH_RETRY_WINDOW_HOURS} h`)
     expect(byName('pool_reap_health').looks_at).toContain(`last ${POOL_RECOVERY_WINDOW_HOURS} h`)
   })
 
   it('follows the budget flag it is given (the command passes its --timeout default)', () => {
-    expect(describeChecks({flag: '--timeout', default: '8s', ms: 8000})[0]?.thresholds[0]).toMatchObject({default: 8, setting: '--timeout', text: 'fail > 8 s to connect and answer (default; set by --timeout)'})
+    expect(describeChecks({flag: '--timeout', default: '8s', ms: 8000})[0]?.thresholds[0]).toMatchObject({
+      default: 8,
+      setting: '--timeout',
+      text: 'fail > 8 s to connect and answer (default; set by --timeout)',
+    })
   })
 
   it('agrees in number: "1 entry", "3 exhausted batches", "10 pool reaps"', () => {
     const texts = listed().flatMap((c) => c.thresholds.map((t) => t.text))
     expect(texts).toContain('fail ≥ 1 entry waiting in the spool (fixed)')
-    expect(texts).toContain(`warn ≥ ${THRESHOLD_DEFAULTS.GBRAIN_BATCH_RETRY_WARN_SITE} exhausted batches at one site (default; set by GBRAIN_BATCH_RETRY_WARN_SITE)`)
+    expect(texts).toContain(
+      `warn ≥ ${THRESHOLD_DEFAULTS.GBRAIN_BATCH_RETRY_WARN_SITE} exhausted batches at one site (default; set by GBRAIN_BATCH_RETRY_WARN_SITE)`,
+    )
     for (const t of texts) expect(t).not.toMatch(/\b1 (\w+ )?(batches|reaps|entries)\b/)
   })
 })
@@ -110,7 +126,11 @@ describe('renderCheckList', () => {
     expect(wide.split('\n')[1]).toMatch(/^│ check +│ category +│ needs +│ what it looks at +│ thresholds \(defaults\) +│$/)
     expect(wide).toMatch(/│ cycle_freshness +│ freshness +│ database +│/)
     const narrow = renderCheckList(listed(), {color: false, unicode: true, width: 80})
-    expect(narrow.split('\n').slice(1, 4)).toEqual([expect.stringMatching(/^│ check +│ what it looks at +│$/), expect.stringMatching(/^│ category +│ • thresholds \(defaults\) +│$/), expect.stringMatching(/^│ needs +│ +│$/)])
+    expect(narrow.split('\n').slice(1, 4)).toEqual([
+      expect.stringMatching(/^│ check +│ what it looks at +│$/),
+      expect.stringMatching(/^│ category +│ • thresholds \(defaults\) +│$/),
+      expect.stringMatching(/^│ needs +│ +│$/),
+    ])
     expect(narrow).toMatch(/│ cycle_freshness +│ When each source/)
     expect(narrow).toMatch(/│ freshness +│/)
     expect(narrow).toContain('• warn > 6 h since the last full cycle')

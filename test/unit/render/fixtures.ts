@@ -32,7 +32,13 @@ export function buildReport(checks: CheckResult[], overrides: Partial<Report> = 
   }
 }
 
-const ok = (name: string, category: CheckResult['category'], message: string, duration_ms: number, extra: Partial<CheckResult> = {}): CheckResult => ({
+const ok = (
+  name: string,
+  category: CheckResult['category'],
+  message: string,
+  duration_ms: number,
+  extra: Partial<CheckResult> = {},
+): CheckResult => ({
   name,
   category,
   status: 'ok',
@@ -50,7 +56,18 @@ function baseline(): CheckResult[] {
       observed_unit: 'ms',
     }),
     ok('batch_retry_health', 'retry', 'No exhausted batches in the last 24 h (2 retries scheduled, 2 recovered)', 3, {
-      details: {exhausted_total: 0, by_site: {}, retries_scheduled: 2, recovered: 2, rows_lost: 0, rows_spooled: 0, corrupt_lines: 0, files_scanned: 2, window: '24h', perf_label: 'exhausted_24h'},
+      details: {
+        exhausted_total: 0,
+        by_site: {},
+        retries_scheduled: 2,
+        recovered: 2,
+        rows_lost: 0,
+        rows_spooled: 0,
+        corrupt_lines: 0,
+        files_scanned: 2,
+        window: '24h',
+        perf_label: 'exhausted_24h',
+      },
       observed_value: 0,
       observed_unit: 'count',
       threshold: {warn: 5, fail: 20},
@@ -61,23 +78,41 @@ function baseline(): CheckResult[] {
       observed_unit: 'hours',
       threshold: {warn: 6, fail: 24},
     }),
-    ok('sync_freshness', 'freshness', 'All 2 sources synced within 24 h', 7, {observed_value: 3.1, observed_unit: 'hours', threshold: {warn: 24, fail: 72}}),
-    ok('pool_reap_health', 'pool', 'No pool reaps in the last hour', 2, {details: {reaps: 0, recoveries: 0, failures: 0, unrecovered_pids: [], last_event: null}}),
+    ok('sync_freshness', 'freshness', 'All 2 sources synced within 24 h', 7, {
+      observed_value: 3.1,
+      observed_unit: 'hours',
+      threshold: {warn: 24, fail: 72},
+    }),
+    ok('pool_reap_health', 'pool', 'No pool reaps in the last hour', 2, {
+      details: {reaps: 0, recoveries: 0, failures: 0, unrecovered_pids: [], last_event: null},
+    }),
     ok('engine_processes', 'pool', 'No live engine processes', 1, {details: {processes: []}}),
     ok('retry_config', 'retry', 'Retry policy 3 × 1000–10000 ms (defaults); worst-case wait 7.0 s', 0, {
-      details: {max_retries: {value: 3, source: 'default'}, base_ms: {value: 1000, source: 'default'}, max_ms: {value: 10000, source: 'default'}},
+      details: {
+        max_retries: {value: 3, source: 'default'},
+        base_ms: {value: 1000, source: 'default'},
+        max_ms: {value: 10000, source: 'default'},
+      },
       observed_value: 7000,
       observed_unit: 'ms',
       threshold: {warn: 5000},
     }),
-    ok('dead_letter', 'storage', 'Dead-letter spool is empty', 1, {details: {entries: 0, rows: 0, by_site: {}}, observed_value: 0, observed_unit: 'count', threshold: {fail: 1}}),
+    ok('dead_letter', 'storage', 'Dead-letter spool is empty', 1, {
+      details: {entries: 0, rows: 0, by_site: {}},
+      observed_value: 0,
+      observed_unit: 'count',
+      threshold: {fail: 1},
+    }),
     ok('connection_slots', 'pool', '17 of 97 connection slots in use (18 %)', 5, {
       details: {numbackends: 17, max_connections: 100, reserved: 3},
       observed_value: 17.5,
       observed_unit: '%',
       threshold: {warn: 80, fail: 95},
     }),
-    ok('idle_transactions', 'pool', 'No sessions idle in transaction for more than 5 min', 4, {details: {sessions: []}, threshold: {warn: 5}}),
+    ok('idle_transactions', 'pool', 'No sessions idle in transaction for more than 5 min', 4, {
+      details: {sessions: []},
+      threshold: {warn: 5},
+    }),
     ok('audit_log', 'storage', 'Audit directory: 3 features, 1.2 MB, newest file 2 h old', 3, {
       details: {bytes: 1258291, features: {'batch-retry': 4, 'pool-recovery': 1, cycle: 2}},
       observed_value: 1258291,
@@ -94,13 +129,32 @@ function replace(checks: CheckResult[], ...replacements: CheckResult[]): CheckRe
 export function healthyReport(): Report {
   const checks = replace(
     baseline(),
-    ok('connection', 'connectivity', 'Opened PGlite 0.2.17 at /home/ops/.gbrain/brain.pglite in 41 ms', 41, {details: {engine: 'pglite', connect_ms: 41}}),
-    {name: 'connection_slots', category: 'pool', status: 'skipped', message: 'Not applicable: PGlite has no connection slots', duration_ms: 0},
-    {name: 'idle_transactions', category: 'pool', status: 'skipped', message: 'Not applicable: PGlite runs in this process', duration_ms: 0},
+    ok('connection', 'connectivity', 'Opened PGlite 0.2.17 at /home/ops/.gbrain/brain.pglite in 41 ms', 41, {
+      details: {engine: 'pglite', connect_ms: 41},
+    }),
+    {
+      name: 'connection_slots',
+      category: 'pool',
+      status: 'skipped',
+      message: 'Not applicable: PGlite has no connection slots',
+      duration_ms: 0,
+    },
+    {
+      name: 'idle_transactions',
+      category: 'pool',
+      status: 'skipped',
+      message: 'Not applicable: PGlite runs in this process',
+      duration_ms: 0,
+    },
   )
   return buildReport(checks, {
     duration_ms: 97,
-    target: {engine: 'pglite', database: '/home/ops/.gbrain/brain.pglite', audit_dir: '/home/ops/.gbrain/audit', sources: {database: 'default', audit_dir: 'default', home: 'default'}},
+    target: {
+      engine: 'pglite',
+      database: '/home/ops/.gbrain/brain.pglite',
+      audit_dir: '/home/ops/.gbrain/audit',
+      sources: {database: 'default', audit_dir: 'default', home: 'default'},
+    },
   })
 }
 
@@ -136,7 +190,12 @@ export function noBrainReport(): Report {
       reason: 'no brain yet',
       fix: {text: 'Create the embedded brain (or configure a Postgres URL).', commands: ['gbrain init']},
     },
-    target: {engine: 'pglite', database: '/home/ops/.gbrain/brain.pglite', audit_dir: '/home/ops/.gbrain/audit', sources: {database: 'default', audit_dir: 'default', home: 'default'}},
+    target: {
+      engine: 'pglite',
+      database: '/home/ops/.gbrain/brain.pglite',
+      audit_dir: '/home/ops/.gbrain/audit',
+      sources: {database: 'default', audit_dir: 'default', home: 'default'},
+    },
   })
 }
 
@@ -166,7 +225,8 @@ export function warningsReport(): Report {
       name: 'audit_log',
       category: 'storage',
       status: 'warn',
-      message: '3 audit files older than the 30 d retention (412 KB): /home/ops/.gbrain/audit/batch-retry-2025-W02.jsonl, /home/ops/.gbrain/audit/batch-retry-2025-W03.jsonl, /home/ops/.gbrain/audit/pool-recovery-2025-W03.jsonl',
+      message:
+        '3 audit files older than the 30 d retention (412 KB): /home/ops/.gbrain/audit/batch-retry-2025-W02.jsonl, /home/ops/.gbrain/audit/batch-retry-2025-W03.jsonl, /home/ops/.gbrain/audit/pool-recovery-2025-W03.jsonl',
       duration_ms: 4,
       details: {old_files: 3, old_bytes: 421888, retention_days: 30},
       fix: {text: 'Prune audit files past the retention.', commands: ['gbrain repair --prune-audit --older-than 30d']},
@@ -198,7 +258,10 @@ export function unhealthyReport(): Report {
       message: 'Connection refused by db.internal:5432 (refused): is Postgres running and accepting TCP connections?',
       duration_ms: 27,
       details: {cause: 'refused', code: 'ECONNREFUSED', engine: 'postgres', source: 'env:GBRAIN_DATABASE_URL'},
-      fix: {text: 'Start Postgres or point GBRAIN_DATABASE_URL at a running server, then reconnect live processes.', commands: ['pg_ctl -D "$PGDATA" start', 'gbrain repair --reconnect']},
+      fix: {
+        text: 'Start Postgres or point GBRAIN_DATABASE_URL at a running server, then reconnect live processes.',
+        commands: ['pg_ctl -D "$PGDATA" start', 'gbrain repair --reconnect'],
+      },
     },
     {
       name: 'batch_retry_health',
@@ -206,12 +269,26 @@ export function unhealthyReport(): Report {
       status: 'fail',
       message: '21 batches exhausted their retries in the last 24 h (sustained incident); worst site extract_timeline (14); 1240 rows lost',
       duration_ms: 12,
-      details: {exhausted_total: 21, by_site: {extract_timeline: 14, extract_links: 7}, retries_scheduled: 63, recovered: 4, rows_lost: 1240, rows_spooled: 0, corrupt_lines: 1, files_scanned: 2, window: '24h', perf_label: 'exhausted_24h'},
+      details: {
+        exhausted_total: 21,
+        by_site: {extract_timeline: 14, extract_links: 7},
+        retries_scheduled: 63,
+        recovered: 4,
+        rows_lost: 1240,
+        rows_spooled: 0,
+        corrupt_lines: 1,
+        files_scanned: 2,
+        window: '24h',
+        perf_label: 'exhausted_24h',
+      },
       observed_value: 21,
       observed_unit: 'count',
       threshold: {warn: 5, fail: 20},
       downstream_of: ['connection'],
-      fix: {text: 'Check the pooler and the database; raise retries or use a direct connection.', commands: ['gbrain doctor --only connection', 'export GBRAIN_BULK_MAX_RETRIES=6']},
+      fix: {
+        text: 'Check the pooler and the database; raise retries or use a direct connection.',
+        commands: ['gbrain doctor --only connection', 'export GBRAIN_BULK_MAX_RETRIES=6'],
+      },
     },
     skipped('cycle_freshness', 'freshness'),
     skipped('sync_freshness', 'freshness'),
@@ -243,7 +320,10 @@ export function unknownReport(): Report {
       duration_ms: 3,
       debug_stack:
         "TypeError: Cannot read properties of undefined (reading 'pid')\n    at judge (file:///opt/gbrain/dist/checks/pool-reap-health.js:42:17)\n    at runCheck (file:///opt/gbrain/dist/checks/runner.js:88:22)",
-      fix: {text: 'This is a bug in gbrain-doctor; rerun with --debug and report the stack trace.', commands: ['gbrain doctor --only pool_reap_health --debug']},
+      fix: {
+        text: 'This is a bug in gbrain-doctor; rerun with --debug and report the stack trace.',
+        commands: ['gbrain doctor --only pool_reap_health --debug'],
+      },
     },
     {
       name: 'idle_transactions',
@@ -259,7 +339,11 @@ export function unknownReport(): Report {
       status: 'warn',
       message: 'Worst-case retry wait is 4.2 s, shorter than a typical pooler recovery (5 s)',
       duration_ms: 0,
-      details: {max_retries: {value: 2, source: 'env:GBRAIN_BULK_MAX_RETRIES'}, base_ms: {value: 1400, source: 'env:GBRAIN_BULK_RETRY_BASE_MS'}, max_ms: {value: 10000, source: 'default'}},
+      details: {
+        max_retries: {value: 2, source: 'env:GBRAIN_BULK_MAX_RETRIES'},
+        base_ms: {value: 1400, source: 'env:GBRAIN_BULK_RETRY_BASE_MS'},
+        max_ms: {value: 10000, source: 'default'},
+      },
       observed_value: 4200,
       observed_unit: 'ms',
       threshold: {warn: 5000},
@@ -274,11 +358,24 @@ export function manyIssuesReport(): Report {
   const checks: CheckResult[] = []
   for (let i = 1; i <= 12; i++) {
     const n = String(i).padStart(2, '0')
-    checks.push({name: `source_${n}_freshness`, category: 'freshness', status: 'fail', message: `Source s${n} last cycled ${24 + i} h ago (> 24 h)`, duration_ms: i, fix: {text: `Run a cycle of s${n}.`, commands: [`gbrain cycle --source s${n}`]}})
+    checks.push({
+      name: `source_${n}_freshness`,
+      category: 'freshness',
+      status: 'fail',
+      message: `Source s${n} last cycled ${24 + i} h ago (> 24 h)`,
+      duration_ms: i,
+      fix: {text: `Run a cycle of s${n}.`, commands: [`gbrain cycle --source s${n}`]},
+    })
   }
   for (let i = 1; i <= 11; i++) {
     const n = String(i).padStart(2, '0')
-    checks.push({name: `audit_feature_${n}`, category: 'storage', status: 'warn', message: `Feature f${n}: 2 files older than 30 d`, duration_ms: 1})
+    checks.push({
+      name: `audit_feature_${n}`,
+      category: 'storage',
+      status: 'warn',
+      message: `Feature f${n}: 2 files older than 30 d`,
+      duration_ms: 1,
+    })
   }
   checks.push({name: 'connection', category: 'connectivity', status: 'ok', message: 'Connected to Postgres 15.6 in 4 ms', duration_ms: 5})
   return buildReport(checks, {duration_ms: 260})
@@ -316,6 +413,11 @@ export function secretReport(text: string, other: string = text): Report {
     debug_stack: `Error: ${text}\n    at x (${other})`,
   }))
   return buildReport(checks, {
-    target: {engine: 'postgres', database: SECRET_URL, audit_dir: `/audit/${other}`, sources: {database: `flag ${text}`, audit_dir: 'default', home: 'default'}},
+    target: {
+      engine: 'postgres',
+      database: SECRET_URL,
+      audit_dir: `/audit/${other}`,
+      sources: {database: `flag ${text}`, audit_dir: 'default', home: 'default'},
+    },
   })
 }

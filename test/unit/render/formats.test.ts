@@ -57,11 +57,14 @@ describe('render / FORMATS', () => {
     expect(Doctor.flags.format.options).toEqual(Object.keys(RENDERERS))
   })
 
-  it.each(fixtures.flatMap(([name, build]) => FORMATS.map((f) => [name, f, build] as const)))('%s as %s ends with exactly one newline', async (_n, format, build) => {
-    const out = await renderFormat(format, build())
-    expect(out.endsWith('\n')).toBe(true)
-    expect(out.endsWith('\n\n')).toBe(false)
-  })
+  it.each(fixtures.flatMap(([name, build]) => FORMATS.map((f) => [name, f, build] as const)))(
+    '%s as %s ends with exactly one newline',
+    async (_n, format, build) => {
+      const out = await renderFormat(format, build())
+      expect(out.endsWith('\n')).toBe(true)
+      expect(out.endsWith('\n\n')).toBe(false)
+    },
+  )
 })
 
 describe('json', () => {
@@ -79,12 +82,28 @@ describe('json', () => {
     const out = renderJson(unknownReport())
     expect(out).not.toContain('debug_stack')
     expect(out).not.toContain('runner.js')
-    expect(Object.keys(JSON.parse(out) as object)).toEqual(['schema_version', 'status', 'health_score', 'coverage', 'generated_at', 'duration_ms', 'tool', 'target', 'summary', 'checks', 'top_issues'])
+    expect(Object.keys(JSON.parse(out) as object)).toEqual([
+      'schema_version',
+      'status',
+      'health_score',
+      'coverage',
+      'generated_at',
+      'duration_ms',
+      'tool',
+      'target',
+      'summary',
+      'checks',
+      'top_issues',
+    ])
     expect(out.startsWith('{\n  "schema_version": 2,\n  "status": "unknown",')).toBe(true)
   })
 
   it('the schema rejects what the report must not be (the validator is not vacuous)', () => {
-    const good = JSON.parse(renderJson(unhealthyReport())) as {checks: Record<string, unknown>[]; status: string; summary: Record<string, unknown>}
+    const good = JSON.parse(renderJson(unhealthyReport())) as {
+      checks: Record<string, unknown>[]
+      status: string
+      summary: Record<string, unknown>
+    }
     const withStack = structuredClone(good)
     ;(withStack.checks[0] as Record<string, unknown>).debug_stack = 'x'
     expect(validateSchema(schema, withStack).join()).toContain('matches 0 of oneOf')
@@ -97,7 +116,11 @@ describe('json', () => {
   })
 
   it('renderJsonError: the error document, redacted, valid against the schema', () => {
-    const out = renderJsonError({code: 'CONFIG_INVALID', message: 'bad DATABASE_URL postgres://bob:hunter2@db/x', hint: 'set GBRAIN_DATABASE_URL'})
+    const out = renderJsonError({
+      code: 'CONFIG_INVALID',
+      message: 'bad DATABASE_URL postgres://bob:hunter2@db/x',
+      hint: 'set GBRAIN_DATABASE_URL',
+    })
     expect(out).toBe(
       '{\n  "schema_version": 2,\n  "status": "error",\n  "error": {\n    "code": "CONFIG_INVALID",\n    "message": "bad DATABASE_URL postgres://***@db/x",\n    "hint": "set GBRAIN_DATABASE_URL"\n  }\n}\n',
     )
@@ -110,7 +133,18 @@ describe('json', () => {
   it('jsonSafe: cycles, bigints, non-finite numbers, dates, functions', () => {
     const cyclic: Record<string, unknown> = {a: 1}
     cyclic.self = cyclic
-    expect(jsonSafe({cyclic, big: 12n, huge: 2n ** 70n, nan: NaN, inf: -Infinity, when: new Date(0), fn: () => 1, list: [undefined, () => 1, 'x']})).toEqual({
+    expect(
+      jsonSafe({
+        cyclic,
+        big: 12n,
+        huge: 2n ** 70n,
+        nan: NaN,
+        inf: -Infinity,
+        when: new Date(0),
+        fn: () => 1,
+        list: [undefined, () => 1, 'x'],
+      }),
+    ).toEqual({
       cyclic: {a: 1, self: '[circular]'},
       big: 12,
       huge: '1180591620717411303424',
@@ -133,7 +167,12 @@ describe('json', () => {
 
   it('keeps a redacted URL readable in target.database but masks what redaction would', () => {
     const r = buildReport([], {
-      target: {engine: 'postgres', database: 'postgres://bob:pw@db.example.com:5432/brain?sslmode=require&password=pw2', audit_dir: '/a', sources: {database: 'flag', audit_dir: 'default', home: 'default'}},
+      target: {
+        engine: 'postgres',
+        database: 'postgres://bob:pw@db.example.com:5432/brain?sslmode=require&password=pw2',
+        audit_dir: '/a',
+        sources: {database: 'flag', audit_dir: 'default', home: 'default'},
+      },
     })
     expect(jsonReport(r).target.database).toBe('postgres://***@db.example.com:5432/brain?sslmode=require&password=<REDACTED:password>')
   })
@@ -149,7 +188,9 @@ describe('junit', () => {
     const out = renderJunit(buildReport([...r.checks, check('dl', 'fail'), check('sk', 'skipped')]))
     expect(out.match(/<testcase /g)).toHaveLength(13)
     expect(out).toContain('<testsuite name="gbrain-doctor" tests="13" failures="1" errors="2" skipped="1" time="0.412">')
-    expect(out).toContain('<testcase classname="gbrain.doctor.pool" name="dl" time="0.001">\n      <failure message="dl is fail" type="fail">dl is fail</failure>')
+    expect(out).toContain(
+      '<testcase classname="gbrain.doctor.pool" name="dl" time="0.001">\n      <failure message="dl is fail" type="fail">dl is fail</failure>',
+    )
     expect(out).toContain('<skipped message="sk is skipped"/>')
     expect(out).toContain('<system-out>warn: Worst-case retry wait')
     expect(out.match(/<error /g)).toHaveLength(2)
@@ -157,7 +198,13 @@ describe('junit', () => {
 
   it('escapes markup and strips characters XML 1.0 forbids', () => {
     const nasty = 'a <b> & "c" \'d\' ]]> \u0000\u0001\u001b[31m \ud800 \uFFFE \u{1F680} </testcase>'
-    const out = renderJunit(buildReport([check('x', 'fail', {message: nasty, fix: {text: nasty, commands: [nasty]}}), check('y', 'warn', {message: nasty}), check('z', 'skipped', {message: nasty})]))
+    const out = renderJunit(
+      buildReport([
+        check('x', 'fail', {message: nasty, fix: {text: nasty, commands: [nasty]}}),
+        check('y', 'warn', {message: nasty}),
+        check('z', 'skipped', {message: nasty}),
+      ]),
+    )
     expect(xmlErrors(out)).toEqual([])
     expect(out).toContain('a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; ]]&gt; [31m   \u{1F680} &lt;/testcase&gt;')
     expect(xmlText('\r')).toBe('&#13;')
@@ -192,7 +239,9 @@ describe('github', () => {
   })
 
   it('a message cannot break out of its command (newlines, :: and % are escaped)', () => {
-    const out = renderGithub(buildReport([check('x', 'fail', {message: 'line1\n::set-env name=X::1\r\n%0A', fix: {text: 'do\nit', commands: ['a', 'b']}})]))
+    const out = renderGithub(
+      buildReport([check('x', 'fail', {message: 'line1\n::set-env name=X::1\r\n%0A', fix: {text: 'do\nit', commands: ['a', 'b']}})]),
+    )
     expect(lines(out)).toHaveLength(2)
     // Data is terminal-safe first (CRLF → LF) and a `::` after a newline is split, then escaped.
     expect(lines(out)[0]).toBe('::error title=gbrain doctor%3A x::line1%0A: :set-env name=X::1%0A%250A — fix: do%0Ait%0A$ a%0A$ b')
@@ -205,7 +254,10 @@ describe('github', () => {
     [3, 11, 3, 9, true],
     [0, 10, 0, 10, false],
   ])('%i fails and %i warnings → %i errors, %i warnings, overflow line: %s', (fails, warns, errorsShown, warningsShown, overflow) => {
-    const checks = [...Array.from({length: fails}, (_, i) => check(`f${i}`, 'fail')), ...Array.from({length: warns}, (_, i) => check(`w${i}`, i % 2 ? 'warn' : 'unknown'))]
+    const checks = [
+      ...Array.from({length: fails}, (_, i) => check(`f${i}`, 'fail')),
+      ...Array.from({length: warns}, (_, i) => check(`w${i}`, i % 2 ? 'warn' : 'unknown')),
+    ]
     const out = lines(renderGithub(buildReport(checks)))
     const errors = out.filter((l) => l.startsWith('::error '))
     const warnings = out.filter((l) => l.startsWith('::warning '))
@@ -217,11 +269,16 @@ describe('github', () => {
 
   it('names what the cap left out', () => {
     const out = renderGithub(manyIssuesReport())
-    expect(out).toContain('::warning title=gbrain doctor::2 more failing checks and 2 more warnings not annotated (GitHub shows 10 per level): source_11_freshness, source_12_freshness, audit_feature_10, audit_feature_11; see the job summary')
+    expect(out).toContain(
+      '::warning title=gbrain doctor::2 more failing checks and 2 more warnings not annotated (GitHub shows 10 per level): source_11_freshness, source_12_freshness, audit_feature_10, audit_feature_11; see the job summary',
+    )
   })
 
   it('step summary: one escaped table row per check', () => {
-    const r = buildReport([check('x', 'fail', {message: 'a | b\nc <script> `d` *e* $f$', fix: {text: 'fix | it', commands: ['echo `x` | grep y']}}), check('y', 'ok')])
+    const r = buildReport([
+      check('x', 'fail', {message: 'a | b\nc <script> `d` *e* $f$', fix: {text: 'fix | it', commands: ['echo `x` | grep y']}}),
+      check('y', 'ok'),
+    ])
     const out = renderGithubStepSummary(r)
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| status') && !l.startsWith('| ---'))
     expect(rows).toHaveLength(2)
@@ -238,13 +295,22 @@ describe('nagios', () => {
     expect(first.startsWith(`GBRAIN DOCTOR ${state} - `)).toBe(true)
     const [, perf = ''] = first.split(' | ')
     expect(first.split('|')).toHaveLength(2)
-    for (const item of perf.split(' ')) expect(item).toMatch(/^'(?:[^'=]|'')+'=-?\d+(?:\.\d+)?(?:ms|us|s|%|B|KB|MB|GB|TB|c)?(?:;(?:-?\d+(?:\.\d+)?:?)?){0,4}$/)
+    for (const item of perf.split(' '))
+      expect(item).toMatch(/^'(?:[^'=]|'')+'=-?\d+(?:\.\d+)?(?:ms|us|s|%|B|KB|MB|GB|TB|c)?(?:;(?:-?\d+(?:\.\d+)?:?)?){0,4}$/)
     for (const line of rest) expect(line).not.toContain('|')
   })
 
   it('one long-output line per check that is not ok', () => {
     const out = renderNagios(unhealthyReport()).split('\n')
-    expect(out.slice(1, -1).map((l) => l.split(':')[0])).toEqual(['FAIL connection', 'FAIL batch_retry_health', 'WARN pool_reap_health', 'SKIPPED cycle_freshness', 'SKIPPED sync_freshness', 'SKIPPED connection_slots', 'SKIPPED idle_transactions'])
+    expect(out.slice(1, -1).map((l) => l.split(':')[0])).toEqual([
+      'FAIL connection',
+      'FAIL batch_retry_health',
+      'WARN pool_reap_health',
+      'SKIPPED cycle_freshness',
+      'SKIPPED sync_freshness',
+      'SKIPPED connection_slots',
+      'SKIPPED idle_transactions',
+    ])
   })
 
   it('perfdata: labels quoted, quotes doubled, = replaced; lower-is-worse thresholds as ranges; units mapped', () => {
@@ -254,7 +320,9 @@ describe('nagios', () => {
       check('c', 'ok', {observed_value: -3, observed_unit: 'hours'}),
       check('d', 'ok', {observed_value: 1e-7, observed_unit: 'bytes', details: {perf_label: 'b'}}),
     ])
-    expect(renderNagios(r)).toBe("GBRAIN DOCTOR WARNING - 1 warn | 'health_score'=95;;;0;100 'it''s a_b'=4.25s;5:;2:;0 'b'=90%;80;95;0;100 'c'=-3 'd'=0B;;;0\nWARN b: x / y\n")
+    expect(renderNagios(r)).toBe(
+      "GBRAIN DOCTOR WARNING - 1 warn | 'health_score'=95;;;0;100 'it''s a_b'=4.25s;5:;2:;0 'b'=90%;80;95;0;100 'c'=-3 'd'=0B;;;0\nWARN b: x / y\n",
+    )
     expect(nagiosUom('count')).toBe('')
     expect(nagiosUom('MB')).toBe('MB')
     expect(nagiosNumber(1e21)).toBe('1000000000000000000000')
@@ -320,7 +388,13 @@ describe('prometheus', () => {
 
   it('encodes statuses as 0 ok, 1 warn, 2 fail, 3 unknown, 4 skipped and counts every status', () => {
     const out = renderPrometheus(buildReport((['ok', 'warn', 'fail', 'unknown', 'skipped'] as const).map((s) => check(s, s))))
-    for (const [s, n] of [['ok', 0], ['warn', 1], ['fail', 2], ['unknown', 3], ['skipped', 4]] as const) {
+    for (const [s, n] of [
+      ['ok', 0],
+      ['warn', 1],
+      ['fail', 2],
+      ['unknown', 3],
+      ['skipped', 4],
+    ] as const) {
       expect(out).toContain(`gbrain_doctor_check_status{check="${s}",category="pool"} ${n}\n`)
       expect(out).toContain(`gbrain_doctor_checks{status="${s}"} 1\n`)
     }
@@ -340,7 +414,8 @@ describe('all renderers', () => {
     for (const build of [unhealthyReport, warningsReport, unknownReport]) {
       const r = build()
       const before = structuredClone(r)
-      for (const f of FORMATS) expect(await renderFormat(f, r, {verbose: true, debug: true})).toBe(await renderFormat(f, r, {verbose: true, debug: true}))
+      for (const f of FORMATS)
+        expect(await renderFormat(f, r, {verbose: true, debug: true})).toBe(await renderFormat(f, r, {verbose: true, debug: true}))
       renderGithubStepSummary(r)
       expect(r).toEqual(before)
     }

@@ -3,7 +3,15 @@
  * committed; a change to a renderer shows up as a diff there (update with `vitest -u` and review).
  */
 import {describe, expect, it} from 'vitest'
-import {renderGithub, renderGithubStepSummary, renderJson, renderJunit, renderNagios, renderPrometheus, renderTable} from '../../../src/render/index.js'
+import {
+  renderGithub,
+  renderGithubStepSummary,
+  renderJson,
+  renderJunit,
+  renderNagios,
+  renderPrometheus,
+  renderTable,
+} from '../../../src/render/index.js'
 import {FIXTURES} from './fixtures.js'
 
 const RENDERERS = {
@@ -11,12 +19,12 @@ const RENDERERS = {
   'table-verbose.txt': (r) => renderTable(r, {color: false, unicode: true, verbose: true, width: 100}),
   'table-ascii.txt': (r) => renderTable(r, {color: false, unicode: false, verbose: true, width: 100}),
   'table-quiet.txt': (r) => renderTable(r, {color: false, unicode: true, quiet: true}),
-  'json': renderJson,
+  json: renderJson,
   'junit.xml': renderJunit,
   'github.txt': renderGithub,
   'github-summary.md': renderGithubStepSummary,
   'nagios.txt': renderNagios,
-  'prom': renderPrometheus,
+  prom: renderPrometheus,
 } satisfies Record<string, (r: ReturnType<(typeof FIXTURES)[keyof typeof FIXTURES]>) => string>
 
 describe.each(Object.entries(FIXTURES))('golden output: %s report', (fixture, build) => {
@@ -27,7 +35,9 @@ describe.each(Object.entries(FIXTURES))('golden output: %s report', (fixture, bu
 
 describe('golden output: table variants', () => {
   it('colour on (16-colour ANSI)', async () => {
-    await expect(renderTable(FIXTURES.unhealthy(), {color: true, unicode: true, width: 100})).toMatchFileSnapshot('./__golden__/unhealthy.table-color.ansi')
+    await expect(renderTable(FIXTURES.unhealthy(), {color: true, unicode: true, width: 100})).toMatchFileSnapshot(
+      './__golden__/unhealthy.table-color.ansi',
+    )
   })
 
   it('debug: the redacted stack of the crashed check', async () => {

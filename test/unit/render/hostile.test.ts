@@ -27,10 +27,23 @@ function hostileReport(text: string): Report {
     fix: {text: `fix ${text}`, commands: [`gbrain cycle --source ${text}`]},
     debug_stack: `Error: ${text}\n    at x (${text})`,
   }))
-  return buildReport(checks, {target: {engine: 'pglite', database: `/data/${text}`, audit_dir: `/audit/${text}`, sources: {database: 'default', audit_dir: 'default', home: 'default'}}})
+  return buildReport(checks, {
+    target: {
+      engine: 'pglite',
+      database: `/data/${text}`,
+      audit_dir: `/audit/${text}`,
+      sources: {database: 'default', audit_dir: 'default', home: 'default'},
+    },
+  })
 }
 
-const TABLE_MODES = [{}, {verbose: true, debug: true}, {unicode: false, color: true, verbose: true}, {width: 30, verbose: true}, {width: 1000}] as const
+const TABLE_MODES = [
+  {},
+  {verbose: true, debug: true},
+  {unicode: false, color: true, verbose: true},
+  {width: 30, verbose: true},
+  {width: 1000},
+] as const
 
 async function everyOutput(report: Report): Promise<[string, string][]> {
   const out: [string, string][] = []
@@ -62,7 +75,10 @@ describe('no workflow command and no terminal control from data, in any format',
       const lines = workflowLines(out)
       if (name === 'github') {
         // Only the renderer's own annotations: one per non-ok check, data escaped inside.
-        expect(lines.every((l) => /^::(error|warning) title=gbrain doctor%3A /.test(l)), name).toBe(true)
+        expect(
+          lines.every((l) => /^::(error|warning) title=gbrain doctor%3A /.test(l)),
+          name,
+        ).toBe(true)
         expect(lines.some((l) => l.includes('##['))).toBe(false)
       } else {
         expect(lines, name).toEqual([])
@@ -74,7 +90,10 @@ describe('no workflow command and no terminal control from data, in any format',
   })
 
   it('for any text, wherever it lands', async () => {
-    const piece = fc.oneof(fc.constantFrom('::', '##[', '\n', '\r', ' ', '\t', 'error', '\u001b', '\u0007', '\u2028'), fc.string({maxLength: 6}))
+    const piece = fc.oneof(
+      fc.constantFrom('::', '##[', '\n', '\r', ' ', '\t', 'error', '\u001b', '\u0007', '\u2028'),
+      fc.string({maxLength: 6}),
+    )
     const text = fc.array(piece, {maxLength: 14}).map((a) => a.join(''))
     await fc.assert(
       fc.asyncProperty(text, async (t) => {

@@ -31,7 +31,8 @@ function longReport(): Report {
         message: `Reconnect of pid 4242 failed at ${STAMP} and nothing recovered it since; the pool was reaped 12 times in 7.5 h (> 6 h of thrash), which usually means a pooler in transaction mode is closing idle sessions under the engine.`,
         fix: {text: 'Reconnect the live processes, then look at the pooler’s idle timeout.', commands: ['gbrain repair --reconnect']},
       }
-    if (c.name === 'idle_transactions') return {...c, name: 'idle_transactions_of_every_application_server', status: 'warn', message: 'pid 77 (worker, 12 min)'}
+    if (c.name === 'idle_transactions')
+      return {...c, name: 'idle_transactions_of_every_application_server', status: 'warn', message: 'pid 77 (worker, 12 min)'}
     return c
   })
   return buildReport(checks)
@@ -63,7 +64,10 @@ describe('wrap: word boundaries', () => {
     for (let w = 12; w <= 60; w++) {
       const lines = wrap(text, w)
       for (const whole of ['7.5 h', '(> 6 h);', '412 ms,', '95 %', '2025-01-14 09:14:02'].filter((x) => x.length <= w)) {
-        expect(lines.some((l) => l.includes(whole)), `${whole} at ${w}: ${JSON.stringify(lines)}`).toBe(true)
+        expect(
+          lines.some((l) => l.includes(whole)),
+          `${whole} at ${w}: ${JSON.stringify(lines)}`,
+        ).toBe(true)
       }
       expect(lines.join(' ')).toBe(text)
     }
@@ -71,17 +75,28 @@ describe('wrap: word boundaries', () => {
 
   it('never splits an ISO timestamp when the width holds it, inside a longer word too', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('held', 'by', 'pid', '4242', 'since', 'a', 'heartbeat', 'acquired_at=', '(', 'x'), {maxLength: 12}), fc.integer({min: 24, max: 90}), fc.boolean(), (words, width, glue) => {
-        const text = [...words, glue ? `acquired_at=${STAMP},` : STAMP, 'ok'].join(' ')
-        const lines = wrap(text, width)
-        for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(width)
-        expect(lines.some((l) => l.includes(STAMP)), JSON.stringify(lines)).toBe(true)
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('held', 'by', 'pid', '4242', 'since', 'a', 'heartbeat', 'acquired_at=', '(', 'x'), {maxLength: 12}),
+        fc.integer({min: 24, max: 90}),
+        fc.boolean(),
+        (words, width, glue) => {
+          const text = [...words, glue ? `acquired_at=${STAMP},` : STAMP, 'ok'].join(' ')
+          const lines = wrap(text, width)
+          for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(width)
+          expect(
+            lines.some((l) => l.includes(STAMP)),
+            JSON.stringify(lines),
+          ).toBe(true)
+        },
+      ),
     )
   })
 
   it('splits a word longer than the line after a path separator, else after other punctuation', () => {
-    expect(wrap('/home/ops/.gbrain/audit/batch-retry-2025-W02.jsonl', 32)).toEqual(['/home/ops/.gbrain/audit/', 'batch-retry-2025-W02.jsonl'])
+    expect(wrap('/home/ops/.gbrain/audit/batch-retry-2025-W02.jsonl', 32)).toEqual([
+      '/home/ops/.gbrain/audit/',
+      'batch-retry-2025-W02.jsonl',
+    ])
     expect(wrap('idle_transactions', 12)).toEqual(['idle_', 'transactions'])
     expect(wrap('sync_freshness', 12)).toEqual(['sync_', 'freshness'])
     // No separator to break at: cut at the width, nothing lost.
@@ -109,27 +124,61 @@ describe('fitColumns', () => {
   it('keeps natural widths that fit, and narrows in the order given, never below a floor', () => {
     expect(fitColumns([10, 20, 30], [{column: 2, floor: 10}], 100)).toEqual([10, 20, 30])
     // 10 + 20 + 30 + 4 borders = 64; at 50 the third column gives 14.
-    expect(fitColumns([10, 20, 30], [{column: 2, floor: 10}, {column: 1, floor: 5}], 50)).toEqual([10, 20, 16])
+    expect(
+      fitColumns(
+        [10, 20, 30],
+        [
+          {column: 2, floor: 10},
+          {column: 1, floor: 5},
+        ],
+        50,
+      ),
+    ).toEqual([10, 20, 16])
     // It reaches its floor, then the second column gives the rest.
-    expect(fitColumns([10, 20, 30], [{column: 2, floor: 20}, {column: 1, floor: 5}], 40)).toEqual([10, 6, 20])
-    expect(fitColumns([10, 20, 30], [{column: 2, floor: 20}, {column: 1, floor: 15}], 40)).toBeNull()
+    expect(
+      fitColumns(
+        [10, 20, 30],
+        [
+          {column: 2, floor: 20},
+          {column: 1, floor: 5},
+        ],
+        40,
+      ),
+    ).toEqual([10, 6, 20])
+    expect(
+      fitColumns(
+        [10, 20, 30],
+        [
+          {column: 2, floor: 20},
+          {column: 1, floor: 15},
+        ],
+        40,
+      ),
+    ).toBeNull()
     fc.assert(
-      fc.property(fc.array(fc.integer({min: 3, max: 80}), {minLength: 1, maxLength: 6}), fc.integer({min: 10, max: 300}), (natural, total) => {
-        const steps = natural.map((_, column) => ({column, floor: 3}))
-        const widths = fitColumns(natural, steps, total)
-        if (widths === null) expect(gridWidth(natural.map(() => 3))).toBeGreaterThan(total)
-        else expect(gridWidth(widths)).toBeLessThanOrEqual(Math.max(total, gridWidth(natural.map(() => 3))))
-      }),
+      fc.property(
+        fc.array(fc.integer({min: 3, max: 80}), {minLength: 1, maxLength: 6}),
+        fc.integer({min: 10, max: 300}),
+        (natural, total) => {
+          const steps = natural.map((_, column) => ({column, floor: 3}))
+          const widths = fitColumns(natural, steps, total)
+          if (widths === null) expect(gridWidth(natural.map(() => 3))).toBeGreaterThan(total)
+          else expect(gridWidth(widths)).toBeLessThanOrEqual(Math.max(total, gridWidth(natural.map(() => 3))))
+        },
+      ),
     )
   })
 })
 
 describe('renderTable at 40, 60, 80 and 200 columns', () => {
-  const cases = Object.entries(REPORTS).flatMap(([name, build]) => WIDTHS.flatMap((width) => [false, true].map((verbose) => [name, build, width, verbose] as const)))
+  const cases = Object.entries(REPORTS).flatMap(([name, build]) =>
+    WIDTHS.flatMap((width) => [false, true].map((verbose) => [name, build, width, verbose] as const)),
+  )
 
   it.each(cases)('%s at %i columns (verbose %s): every line fits', (_name, build, width, verbose) => {
     for (const unicode of [true, false]) {
-      for (const line of fitting(renderTable(build(), {width, verbose, unicode}))) expect(displayWidth(line), line).toBeLessThanOrEqual(width)
+      for (const line of fitting(renderTable(build(), {width, verbose, unicode})))
+        expect(displayWidth(line), line).toBeLessThanOrEqual(width)
     }
   })
 
@@ -138,7 +187,8 @@ describe('renderTable at 40, 60, 80 and 200 columns', () => {
     const out = renderTable(report, {width, verbose})
     const shown = report.checks.filter((c) => verbose || (c.status !== 'ok' && c.status !== 'skipped') || c.fix !== undefined)
     // A word wider than the narrowest message column (24) may be split; every other word is whole.
-    for (const c of shown) for (const word of c.message.split(/\s+/).filter((w) => w.length <= 24)) expect(out, `${c.name}: ${word}`).toContain(word)
+    for (const c of shown)
+      for (const word of c.message.split(/\s+/).filter((w) => w.length <= 24)) expect(out, `${c.name}: ${word}`).toContain(word)
   })
 
   it.each(WIDTHS)('at %i columns a long message wraps at spaces, keeps its ISO timestamp and "7.5 h" whole', (width) => {
@@ -175,9 +225,15 @@ describe('renderTable at 40, 60, 80 and 200 columns', () => {
 
   it('fits any width from 40 to 220 (property)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...Object.values(REPORTS)), fc.integer({min: 40, max: 220}), fc.boolean(), fc.boolean(), (build, width, verbose, unicode) => {
-        for (const line of fitting(renderTable(build(), {width, verbose, unicode}))) expect(displayWidth(line)).toBeLessThanOrEqual(width)
-      }),
+      fc.property(
+        fc.constantFrom(...Object.values(REPORTS)),
+        fc.integer({min: 40, max: 220}),
+        fc.boolean(),
+        fc.boolean(),
+        (build, width, verbose, unicode) => {
+          for (const line of fitting(renderTable(build(), {width, verbose, unicode}))) expect(displayWidth(line)).toBeLessThanOrEqual(width)
+        },
+      ),
       {numRuns: 200},
     )
   })

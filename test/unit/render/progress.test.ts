@@ -14,7 +14,14 @@ import {BaseEngine, BatchFailedError, type EngineEvent} from '../../../src/engin
 import {DeadLetterSpool} from '../../../src/engine/spool/dead-letter.js'
 import type {BatchWriter, DisconnectOptions, Executor} from '../../../src/engine/types.js'
 import {
-  engineNote, etaMs, fitWidth, formatEta, formatFinished, formatProgress, ratePerSecond, type ProgressFrame,
+  engineNote,
+  etaMs,
+  fitWidth,
+  formatEta,
+  formatFinished,
+  formatProgress,
+  ratePerSecond,
+  type ProgressFrame,
 } from '../../../src/render/progress.js'
 import {countOf, formatCount} from '../../../src/shared/counts.js'
 import {displayWidth} from '../../../src/render/wrap.js'
@@ -71,7 +78,9 @@ describe('formatProgress', () => {
     const clock = new FakeClock(0, false)
     const f = frame(clock, {done: 40, extra: '80 rows', note: 'database down — spooling, 500 rows so far'})
     clock.advance(2000)
-    expect(formatProgress(f, clock.now(), wide)).toBe('notes: pass 1/2 (pages) 40/300 files, 80 rows — database down — spooling, 500 rows so far')
+    expect(formatProgress(f, clock.now(), wide)).toBe(
+      'notes: pass 1/2 (pages) 40/300 files, 80 rows — database down — spooling, 500 rows so far',
+    )
   })
 
   it('is never wider than the width, counting wide characters as two columns, and says it was cut', () => {
@@ -90,7 +99,11 @@ describe('formatProgress', () => {
   })
 
   it('takes control characters, escape sequences and newlines out of a hostile label, and folds to ASCII when asked', () => {
-    const line = formatProgress({label: 'evil\u001b[2J\u001b]0;title\u0007\nname\r::set-output', done: 1, total: 2, unit: 'files', startedAt: 0}, 0, {width: 80, unicode: false})
+    const line = formatProgress(
+      {label: 'evil\u001b[2J\u001b]0;title\u0007\nname\r::set-output', done: 1, total: 2, unit: 'files', startedAt: 0},
+      0,
+      {width: 80, unicode: false},
+    )
     expect(line).not.toMatch(/[\u0000-\u001f\u007f]/)
     expect(line).toContain('evil')
     expect(line).toContain('name')
@@ -114,18 +127,30 @@ describe('counts, durations, engine notes', () => {
   })
 
   it('the final line of a task: counts, elapsed time and average rate', () => {
-    expect(formatFinished({label: 'replay', done: 1639, total: 1639, unit: 'entries', extra: '3,278 rows', startedAt: 0}, 4000))
-      .toBe('replay 1,639/1,639 entries, 3,278 rows in 4.0s (410 entries/s)')
+    expect(formatFinished({label: 'replay', done: 1639, total: 1639, unit: 'entries', extra: '3,278 rows', startedAt: 0}, 4000)).toBe(
+      'replay 1,639/1,639 entries, 3,278 rows in 4.0s (410 entries/s)',
+    )
   })
 
   it('says what an engine event means, with the attempt and a wait of a second or more', () => {
-    const retry = (delayMs: number, connectionLevel = true): EngineEvent => ({type: 'retrying', label: 'batch cycle.pages', attempt: 3, delayMs, kind: connectionLevel ? 'refused' : 'serialization', connectionLevel})
+    const retry = (delayMs: number, connectionLevel = true): EngineEvent => ({
+      type: 'retrying',
+      label: 'batch cycle.pages',
+      attempt: 3,
+      delayMs,
+      kind: connectionLevel ? 'refused' : 'serialization',
+      connectionLevel,
+    })
     expect(engineNote(retry(0))).toBe('database unreachable — retrying (attempt 3)')
     expect(engineNote(retry(4000))).toBe('database unreachable — retrying (attempt 3 in 4s)')
     expect(engineNote(retry(200, false))).toBe('database serialization — retrying (attempt 3)')
     // Waiting for another process's lock on the embedded brain is not a database outage.
-    expect(engineNote({type: 'retrying', label: 'open', attempt: 3, delayMs: 1000, kind: 'locked', connectionLevel: false})).toBe('the embedded brain is held by another process — retrying (attempt 3 in 1s)')
-    expect(engineNote({type: 'spooled', site: 'cycle.pages', rows: 500, spooledRows: 1500, kind: 'refused', connectionLevel: true})).toBe('database down — spooling, 1,500 rows so far')
+    expect(engineNote({type: 'retrying', label: 'open', attempt: 3, delayMs: 1000, kind: 'locked', connectionLevel: false})).toBe(
+      'the embedded brain is held by another process — retrying (attempt 3 in 1s)',
+    )
+    expect(engineNote({type: 'spooled', site: 'cycle.pages', rows: 500, spooledRows: 1500, kind: 'refused', connectionLevel: true})).toBe(
+      'database down — spooling, 1,500 rows so far',
+    )
     expect(engineNote({type: 'recovered'})).toBeUndefined()
   })
 })
@@ -133,7 +158,10 @@ describe('counts, durations, engine notes', () => {
 /** A stream that records what was written; a terminal when `columns` is given. */
 class FakeStream implements ProgressStream {
   chunks: string[] = []
-  constructor(readonly isTTY: boolean, readonly columns?: number) {}
+  constructor(
+    readonly isTTY: boolean,
+    readonly columns?: number,
+  ) {}
   write(chunk: string): boolean {
     this.chunks.push(chunk)
     return true
@@ -245,14 +273,20 @@ describe('ProgressWriter piped (a log)', () => {
     w.end({log: true})
     w.update({label: 'replay', done: 0, total: 5, unit: 'entries'})
     w.end()
-    expect(out.lines).toEqual(['gbrain: replay, 1,639 entries', 'gbrain: replay 1,639/1,639 entries, 3,278 rows in 2.0s (820 entries/s)', 'gbrain: replay, 5 entries'])
+    expect(out.lines).toEqual([
+      'gbrain: replay, 1,639 entries',
+      'gbrain: replay 1,639/1,639 entries, 3,278 rows in 2.0s (820 entries/s)',
+      'gbrain: replay, 5 entries',
+    ])
   })
 
   it('tells the database going away once per kind of trouble, and once that it answers again', () => {
     const {w, out} = writer(false)
     w.update({label: 'notes: pass 1/2 (pages)', done: 0, total: 10, unit: 'files'})
-    for (let a = 2; a <= 4; a++) w.engineEvent({type: 'retrying', label: 'batch cycle.pages', attempt: a, delayMs: 0, kind: 'refused', connectionLevel: true})
-    for (let n = 1; n <= 50; n++) w.engineEvent({type: 'spooled', site: 'cycle.pages', rows: 10, spooledRows: n * 10, kind: 'refused', connectionLevel: true})
+    for (let a = 2; a <= 4; a++)
+      w.engineEvent({type: 'retrying', label: 'batch cycle.pages', attempt: a, delayMs: 0, kind: 'refused', connectionLevel: true})
+    for (let n = 1; n <= 50; n++)
+      w.engineEvent({type: 'spooled', site: 'cycle.pages', rows: 10, spooledRows: n * 10, kind: 'refused', connectionLevel: true})
     w.engineEvent({type: 'recovered'})
     w.engineEvent({type: 'recovered'})
     expect(out.lines).toEqual([
@@ -346,9 +380,13 @@ describe('engine events', () => {
     quiet.up = true
     expect(await quiet.batch('cycle.pages', [{id: 1}], rowsWriter)).toEqual({inserted: 1, attempts: 1})
     expect(events).toEqual([])
-    const throwing = new DownEngine(dir, () => {
-      throw new Error('observer bug')
-    }, new FakeClock())
+    const throwing = new DownEngine(
+      dir,
+      () => {
+        throw new Error('observer bug')
+      },
+      new FakeClock(),
+    )
     const failed = await throwing.batch('cycle.pages', [{id: 1}], rowsWriter).catch((e: unknown) => e)
     expect(failed).toBeInstanceOf(BatchFailedError)
     expect((failed as BatchFailedError).code).toBe('BATCH_SPOOLED')

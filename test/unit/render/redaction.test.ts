@@ -6,7 +6,18 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {Report} from '../../../src/checks/types.js'
-import {jsonReport, renderDebugStacks, renderGithub, renderGithubStepSummary, renderJson, renderJsonError, renderJunit, renderNagios, renderPrometheus, renderTable} from '../../../src/render/index.js'
+import {
+  jsonReport,
+  renderDebugStacks,
+  renderGithub,
+  renderGithubStepSummary,
+  renderJson,
+  renderJsonError,
+  renderJunit,
+  renderNagios,
+  renderPrometheus,
+  renderTable,
+} from '../../../src/render/index.js'
 import {SECRET_KV, SECRET_PIECES, SECRET_URL, secretReport} from './fixtures.js'
 
 /** Every output a command can produce from a report, in every mode. */
@@ -50,8 +61,18 @@ describe('renderers never print a planted credential', () => {
   })
 
   it('for any text around the secret, in every format', () => {
-    const noise = fc.oneof(fc.string({maxLength: 40}), fc.string({unit: 'binary', maxLength: 40}), fc.string({unit: 'grapheme', maxLength: 20}))
-    const planted = fc.tuple(noise, fc.constantFrom(SECRET_URL, SECRET_KV, `PGPASSWORD=${'Pl4nted-S3cret!x'}`, `jdbc:postgresql://db/x?password=Pl4nted-S3cret!x`), noise).map(([a, s, b]) => `${a} ${s} ${b}`)
+    const noise = fc.oneof(
+      fc.string({maxLength: 40}),
+      fc.string({unit: 'binary', maxLength: 40}),
+      fc.string({unit: 'grapheme', maxLength: 20}),
+    )
+    const planted = fc
+      .tuple(
+        noise,
+        fc.constantFrom(SECRET_URL, SECRET_KV, `PGPASSWORD=${'Pl4nted-S3cret!x'}`, `jdbc:postgresql://db/x?password=Pl4nted-S3cret!x`),
+        noise,
+      )
+      .map(([a, s, b]) => `${a} ${s} ${b}`)
     fc.assert(
       fc.property(planted, planted, (text, other) => {
         expectNoSecret(secretReport(text, other), text)

@@ -17,7 +17,11 @@ function source(id: string, extra: Partial<SourceRow> = {}): SourceRow {
 
 const SOURCES: SourceRow[] = [
   source('notes', {name: 'Notes', config: {last_full_cycle_at: ago(3 * H + 5 * 60_000)}}),
-  source('meeting-minutes', {name: 'Meeting minutes of the weekly engineering review', local_path: '/home/ops/documents/shared-drive/meeting-minutes/2026', config: {last_full_cycle_at: ago(50 * H)}}),
+  source('meeting-minutes', {
+    name: 'Meeting minutes of the weekly engineering review',
+    local_path: '/home/ops/documents/shared-drive/meeting-minutes/2026',
+    config: {last_full_cycle_at: ago(50 * H)},
+  }),
   source('fresh', {config: {last_full_cycle_at: ago(12 * 60_000)}}),
   source('new'),
   source('odd', {config: {last_full_cycle_at: 42}}),

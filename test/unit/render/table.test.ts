@@ -7,7 +7,14 @@ import {toAscii} from '../../../src/render/text.js'
 import {displayWidth, wrap} from '../../../src/render/wrap.js'
 import {FIXTURES, buildReport, unhealthyReport, unknownReport, warningsReport} from './fixtures.js'
 
-const VARIANTS: Partial<TableOptions>[] = [{}, {verbose: true}, {debug: true}, {verbose: true, debug: true}, {width: 60}, {width: 160, verbose: true}]
+const VARIANTS: Partial<TableOptions>[] = [
+  {},
+  {verbose: true},
+  {debug: true},
+  {verbose: true, debug: true},
+  {width: 60},
+  {width: 160, verbose: true},
+]
 const ALL = Object.entries(FIXTURES).flatMap(([name, build]) => VARIANTS.map((v) => [name, build, v] as const))
 
 const ESC = '\u001b'
@@ -67,7 +74,12 @@ describe('renderTable: colour is injected, never detected', () => {
 describe('renderTable: ASCII mode', () => {
   const exotic = (): Report => {
     const r = warningsReport()
-    r.checks[2] = {...(r.checks[2] as CheckResult), status: 'fail', message: 'Quelle “source” — 数据库 ≥ 5 → ✓ 🚀 naïve… µs ×2', fix: {text: 'Réessayez → ok', commands: ['gbrain cycle --source café']}}
+    r.checks[2] = {
+      ...(r.checks[2] as CheckResult),
+      status: 'fail',
+      message: 'Quelle “source” — 数据库 ≥ 5 → ✓ 🚀 naïve… µs ×2',
+      fix: {text: 'Réessayez → ok', commands: ['gbrain cycle --source café']},
+    }
     return buildReport(r.checks)
   }
 
@@ -123,7 +135,19 @@ describe('renderTable: what is shown', () => {
     const out = renderTable(report, {verbose: true})
     const rows = out.split('\n').filter((l) => /^│ [✓!✗?-] /.test(l))
     expect(rows).toHaveLength(report.checks.length)
-    expect(rows.map((l) => l.split('│')[1]?.trim())).toEqual(['✗ fail', '✗ fail', '! warn', '✓ ok', '✓ ok', '✓ ok', '✓ ok', '- skipped', '- skipped', '- skipped', '- skipped'])
+    expect(rows.map((l) => l.split('│')[1]?.trim())).toEqual([
+      '✗ fail',
+      '✗ fail',
+      '! warn',
+      '✓ ok',
+      '✓ ok',
+      '✓ ok',
+      '✓ ok',
+      '- skipped',
+      '- skipped',
+      '- skipped',
+      '- skipped',
+    ])
     expect(out).toContain('│ 27 ms │')
   })
 

@@ -8,7 +8,21 @@
 type Schema = Record<string, unknown> | boolean
 
 const ANNOTATIONS = new Set(['$schema', '$id', '$defs', 'title', 'description', '$comment', 'examples'])
-const SUPPORTED = new Set(['$ref', 'oneOf', 'type', 'const', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'minimum', 'maximum', 'pattern', 'format'])
+const SUPPORTED = new Set([
+  '$ref',
+  'oneOf',
+  'type',
+  'const',
+  'enum',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'minimum',
+  'maximum',
+  'pattern',
+  'format',
+])
 
 function typeOf(v: unknown): string {
   if (v === null) return 'null'
@@ -49,23 +63,27 @@ export function validateSchema(schema: Schema, value: unknown, root: Schema = sc
     if (!types.some((t) => typeMatches(value, t))) return [...errors, `${path}: expected ${types.join('|')}, got ${typeOf(value)}`]
   }
   if ('const' in s && JSON.stringify(value) !== JSON.stringify(s.const)) errors.push(`${path}: expected ${JSON.stringify(s.const)}`)
-  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) errors.push(`${path}: ${JSON.stringify(value)} not in enum`)
+  if (Array.isArray(s.enum) && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+    errors.push(`${path}: ${JSON.stringify(value)} not in enum`)
   if (typeof value === 'number') {
     if (typeof s.minimum === 'number' && value < s.minimum) errors.push(`${path}: below minimum ${s.minimum}`)
     if (typeof s.maximum === 'number' && value > s.maximum) errors.push(`${path}: above maximum ${s.maximum}`)
   }
   if (typeof value === 'string') {
-    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${path}: ${JSON.stringify(value)} does not match ${s.pattern}`)
+    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value))
+      errors.push(`${path}: ${JSON.stringify(value)} does not match ${s.pattern}`)
     if (s.format === 'date-time' && !DATE_TIME.test(value)) errors.push(`${path}: not a date-time`)
   }
-  if (Array.isArray(value) && s.items !== undefined) value.forEach((v, i) => errors.push(...validateSchema(s.items as Schema, v, root, `${path}[${i}]`)))
+  if (Array.isArray(value) && s.items !== undefined)
+    value.forEach((v, i) => errors.push(...validateSchema(s.items as Schema, v, root, `${path}[${i}]`)))
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>
     for (const key of (s.required as string[] | undefined) ?? []) if (!(key in obj)) errors.push(`${path}: missing ${key}`)
     const props = (s.properties as Record<string, Schema> | undefined) ?? {}
     for (const [key, v] of Object.entries(obj)) {
       if (key in props) errors.push(...validateSchema(props[key] as Schema, v, root, `${path}.${key}`))
-      else if (s.additionalProperties !== undefined) errors.push(...validateSchema(s.additionalProperties as Schema, v, root, `${path}.${key}`))
+      else if (s.additionalProperties !== undefined)
+        errors.push(...validateSchema(s.additionalProperties as Schema, v, root, `${path}.${key}`))
     }
   }
   return errors

@@ -49,7 +49,12 @@ describe('pruneAudit', () => {
     expect(r.status).toBe('applied')
     expect(r.detail).toMatch(/^deleted 4 audit files \(\d+ bytes\) whose week ended before 2025-12-08$/)
     expect((r.data as {files: string[]}).files.sort()).toEqual(
-      ['batch-retry-2025-W40.jsonl', 'connection-events-2024-W52.jsonl', 'db-disconnect-2025-W41.jsonl', 'pool-recovery-2025-W40.jsonl'].sort(),
+      [
+        'batch-retry-2025-W40.jsonl',
+        'connection-events-2024-W52.jsonl',
+        'db-disconnect-2025-W41.jsonl',
+        'pool-recovery-2025-W40.jsonl',
+      ].sort(),
     )
     expect(names()).toEqual(['batch-retry-2025-W00.jsonl', 'batch-retry-2025-W40.jsonl.bak', 'batch-retry-2026-W02.jsonl', 'notes.txt'])
   })

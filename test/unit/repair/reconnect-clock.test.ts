@@ -28,7 +28,10 @@ describe('reconnect takes a clock', () => {
       },
     } as unknown as Engine
     const started = clock.now()
-    const r = await reconnect({runDir: path.join(root, 'run'), timeoutMs: 30_000, engine: async () => engine, wasFailing: true}, {dryRun: false, progress: () => {}, clock})
+    const r = await reconnect(
+      {runDir: path.join(root, 'run'), timeoutMs: 30_000, engine: async () => engine, wasFailing: true},
+      {dryRun: false, progress: () => {}, clock},
+    )
     expect(r.status).toBe('failed')
     // The retry loop gives up when its next (jittered, ≤ 5 s) wait would pass the budget.
     expect(r.detail).toMatch(/^database: still unreachable after (2[5-9]|30) s \(refused: /)

@@ -6,7 +6,8 @@ import {describe, expect, it} from 'vitest'
 import type {EngineProcessState, ReadProcessState} from '../../../src/engine/process-state.js'
 import {redactForStorage as redact} from '../../../src/shared/redact.js'
 import type {HealthSnapshot} from '../../../src/engine/types.js'
-import {needsReconnect, verifyOwner, type ProcReader} from '../../../src/repair/reconnect.js'
+import {verifyOwner, type ProcReader} from '../../../src/repair/process-owner.js'
+import {needsReconnect} from '../../../src/repair/reconnect.js'
 
 const NODE = '/usr/local/bin/node'
 const SCRIPT = '/opt/gbrain/bin/run.js'
@@ -141,9 +142,11 @@ describe('verifyOwner', () => {
 
   // Issue 10, class 3: a forged state file whose argv matches `sleep 1000` made root's repair
   // SIGUSR2 (and so kill) that sleep. The argv match alone never suffices.
-  it('refuses a forged state file that copies another program\'s argv (the binary is not node)', () => {
+  it("refuses a forged state file that copies another program's argv (the binary is not node)", () => {
     const forged = proc({argv: ['/usr/bin/sleep', '1000']})
-    expect(verifyOwner(forged, fakeProc(['sleep', '1000'], {exe: '/usr/bin/sleep'}))).toMatch(/pid 4242 runs "sleep 1000" \(sleep\), not the gbrain process/)
+    expect(verifyOwner(forged, fakeProc(['sleep', '1000'], {exe: '/usr/bin/sleep'}))).toMatch(
+      /pid 4242 runs "sleep 1000" \(sleep\), not the gbrain process/,
+    )
   })
 
   it('refuses a process of another user even when everything else matches', () => {

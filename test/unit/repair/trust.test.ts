@@ -20,8 +20,29 @@ const ctx = {dryRun: false, progress: () => {}}
 
 /** A state file as the engine writes it, with a broken pool (so repair wants to signal it). */
 function stateFor(pid: number, argv: string[]): string {
-  const health = {engine: 'postgres', style: 'instance', state: 'broken', connected_at: null, last_ok_at: null, last_error: null, failing_since: '2026-11-30T00:00:00.000Z', consecutive_failures: 3, reconnects: {ok: 0, failed: 0}, generation: 1, pool_size: 10, prepare: true}
-  return JSON.stringify({version: 1, pid, command: 'gbrain cycle --watch', argv, started_at: '2026-11-30T00:00:00.000Z', heartbeat_at: '2026-11-30T00:00:00.000Z', health})
+  const health = {
+    engine: 'postgres',
+    style: 'instance',
+    state: 'broken',
+    connected_at: null,
+    last_ok_at: null,
+    last_error: null,
+    failing_since: '2026-11-30T00:00:00.000Z',
+    consecutive_failures: 3,
+    reconnects: {ok: 0, failed: 0},
+    generation: 1,
+    pool_size: 10,
+    prepare: true,
+  }
+  return JSON.stringify({
+    version: 1,
+    pid,
+    command: 'gbrain cycle --watch',
+    argv,
+    started_at: '2026-11-30T00:00:00.000Z',
+    heartbeat_at: '2026-11-30T00:00:00.000Z',
+    health,
+  })
 }
 
 beforeEach(() => {
@@ -83,7 +104,7 @@ describe('repair --reconnect trusts only its own processes and files', () => {
     expect(dirDistrust(runDir, (process.getuid?.() ?? 0) + 1)).toMatch(/is owned by uid \d+, not by this user/)
   })
 
-  it('reads a state file only if it is a regular file this user owns: a symlink, a FIFO, another user\'s file are untrusted', async () => {
+  it("reads a state file only if it is a regular file this user owns: a symlink, a FIFO, another user's file are untrusted", async () => {
     const pid = await kit.liveChild()
     const target = path.join(root, 'elsewhere.json')
     writeFileSync(target, stateFor(pid, [process.execPath, 'x']))
@@ -91,7 +112,12 @@ describe('repair --reconnect trusts only its own processes and files', () => {
     const fifoPid = await kit.liveChild()
     execFileSync('mkfifo', [path.join(runDir, `engine-${fifoPid}.json`)])
     const states = await readProcessStates(runDir)
-    expect(states.map((s) => [s.pid, s.untrusted, s.state === undefined]).sort()).toEqual([[pid, true, true], [fifoPid, true, true]].sort())
+    expect(states.map((s) => [s.pid, s.untrusted, s.state === undefined]).sort()).toEqual(
+      [
+        [pid, true, true],
+        [fifoPid, true, true],
+      ].sort(),
+    )
     expect(states.find((s) => s.pid === pid)?.error).toContain('is a symlink')
     expect(states.find((s) => s.pid === fifoPid)?.error).toContain('is not a regular file')
 
@@ -111,7 +137,9 @@ describe('repair --reconnect trusts only its own processes and files', () => {
     const pid = await kit.liveChild()
     writeFileSync(path.join(runDir, `engine-${pid}.json`), stateFor(pid, [process.execPath, 'x']), {mode: 0o600})
     const sent = watchKill()
-    const down = {reconnect: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'}))}
+    const down = {
+      reconnect: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'})),
+    }
     const r = await reconnect({runDir, timeoutMs: 1000, engine: async () => down as never, wasFailing: true}, ctx)
     expect(r.status).toBe('failed')
     expect(r.detail).toMatch(/^database: still unreachable after \d s \(refused: /)

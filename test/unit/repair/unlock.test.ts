@@ -41,7 +41,14 @@ afterEach(() => {
 })
 
 function target(): ResolvedTarget {
-  return {engine: 'pglite', dataDir, display: dataDir, source: 'default', paths: resolvePaths({GBRAIN_HOME: tmp}), configFile: {path: '', exists: false}}
+  return {
+    engine: 'pglite',
+    dataDir,
+    display: dataDir,
+    source: 'default',
+    paths: resolvePaths({GBRAIN_HOME: tmp}),
+    configFile: {path: '', exists: false},
+  }
 }
 
 const lockFile = (): string => path.join(lockDirOf(dataDir), 'lock')
@@ -148,7 +155,14 @@ describe('unlock: the data-dir lock', () => {
   it('no embedded brain, or a Postgres target: skipped', async () => {
     rmSync(dataDir, {recursive: true})
     expect((await unlock(target(), ctx())).status).toBe('skipped')
-    const pg: ResolvedTarget = {engine: 'postgres', url: parseDatabaseUrl('postgres://u@db.example/brain', {}), display: 'postgres://u@db.example/brain', source: 'flag', paths: resolvePaths({GBRAIN_HOME: tmp}), configFile: {path: '', exists: false}}
+    const pg: ResolvedTarget = {
+      engine: 'postgres',
+      url: parseDatabaseUrl('postgres://u@db.example/brain', {}),
+      display: 'postgres://u@db.example/brain',
+      source: 'flag',
+      paths: resolvePaths({GBRAIN_HOME: tmp}),
+      configFile: {path: '', exists: false},
+    }
     expect(await unlock(pg, ctx())).toMatchObject({name: 'unlock', status: 'skipped'})
   })
 })

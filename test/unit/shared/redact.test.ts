@@ -1,6 +1,12 @@
 import {describe, expect, it} from 'vitest'
 import fc from 'fast-check'
-import {REDACT_MAX_CHARS, redactForStorage as redact, redactForDisplay as redactFull, redactUrl, summarizeError} from '../../../src/shared/redact.js'
+import {
+  REDACT_MAX_CHARS,
+  redactForStorage as redact,
+  redactForDisplay as redactFull,
+  redactUrl,
+  summarizeError,
+} from '../../../src/shared/redact.js'
 
 const PW = 'S3cr3t-PW!x'
 
@@ -15,9 +21,7 @@ describe('redact: connection URLs', () => {
   })
 
   it('replaces a URL inside text and keeps the text around it', () => {
-    expect(redact(`failed to reach postgres://bob:${PW}@db/brain after 3 tries`)).toBe(
-      'failed to reach <REDACTED:pg_url> after 3 tries',
-    )
+    expect(redact(`failed to reach postgres://bob:${PW}@db/brain after 3 tries`)).toBe('failed to reach <REDACTED:pg_url> after 3 tries')
   })
 
   it('catches a JDBC-style URL', () => {
@@ -126,7 +130,26 @@ describe('redact: a planted password never survives', () => {
 const secret = fc.stringMatching(/^[A-Za-z0-9!%*+,;=~-]{8,16}$/).map((s) => `PW${s}`)
 const noise = fc.oneof(
   fc.string({maxLength: 30}),
-  fc.constantFrom(' ', '\n', '\t', "'", '"', '@', '.', 'v', ':', '=', '<', '>', '<REDACTED:', 'user=', 'host=', '1.2.3.4', '.5', '10.0.0.1'),
+  fc.constantFrom(
+    ' ',
+    '\n',
+    '\t',
+    "'",
+    '"',
+    '@',
+    '.',
+    'v',
+    ':',
+    '=',
+    '<',
+    '>',
+    '<REDACTED:',
+    'user=',
+    'host=',
+    '1.2.3.4',
+    '.5',
+    '10.0.0.1',
+  ),
 )
 const embedded = secret.chain((pw) =>
   fc
@@ -160,7 +183,15 @@ describe('redact: properties', () => {
       fc.string({unit: 'binary', maxLength: 400}),
       fc.array(noise, {maxLength: 40}).map((parts) => parts.join('')),
       embedded.map((e) => e.text),
-      fc.array(fc.oneof(noise, embedded.map((e) => e.text)), {maxLength: 20}).map((p) => p.join(' ')),
+      fc
+        .array(
+          fc.oneof(
+            noise,
+            embedded.map((e) => e.text),
+          ),
+          {maxLength: 20},
+        )
+        .map((p) => p.join(' ')),
     )
     fc.assert(
       fc.property(text, (t) => {
@@ -191,9 +222,7 @@ describe('redactUrl', () => {
   })
 
   it('returns a URL without userinfo unchanged', () => {
-    expect(redactUrl('postgres://db.example.com:5432/brain?sslmode=require')).toBe(
-      'postgres://db.example.com:5432/brain?sslmode=require',
-    )
+    expect(redactUrl('postgres://db.example.com:5432/brain?sslmode=require')).toBe('postgres://db.example.com:5432/brain?sslmode=require')
   })
 
   it('masks secret query parameters', () => {

@@ -21,7 +21,23 @@ function shParse(line: string, cwd?: string): string[] {
 
 // Any text but NUL (which no argv can hold); the shell must see every other byte literally.
 const arg = fc.string({unit: 'binary', maxLength: 40}).filter((s) => !s.includes('\0'))
-const nasty = fc.constantFrom('x; touch pwned #', '$(touch pwned)', '`touch pwned`', "it's", 'a\nb', '-rf', '', ' ', '*', '~', '!x', 'a\\b', '"q"', '\u009b31m', '--source=x')
+const nasty = fc.constantFrom(
+  'x; touch pwned #',
+  '$(touch pwned)',
+  '`touch pwned`',
+  "it's",
+  'a\nb',
+  '-rf',
+  '',
+  ' ',
+  '*',
+  '~',
+  '!x',
+  'a\\b',
+  '"q"',
+  '\u009b31m',
+  '--source=x',
+)
 
 describe('shellQuote / shellCommand', () => {
   it('sh parses a quoted argument back to exactly itself, and runs nothing', () => {
@@ -58,7 +74,10 @@ describe('shellQuote / shellCommand', () => {
 describe('the fixes the doctor prints are safe to paste (class: data in a paste-ready command)', () => {
   const t = validateThresholds({})
   const now = Date.parse('2026-11-30T12:00:00Z')
-  it.each([['cycle_freshness', judgeCycleFreshness], ['sync_freshness', judgeSyncFreshness]] as const)('%s: a hostile source id becomes one quoted argument', (_name, judge) => {
+  it.each([
+    ['cycle_freshness', judgeCycleFreshness],
+    ['sync_freshness', judgeSyncFreshness],
+  ] as const)('%s: a hostile source id becomes one quoted argument', (_name, judge) => {
     const id = 'x; touch pwned # $(id) `id`\nnext'
     const src = {id, name: id, local_path: '/v', last_sync_at: null, config: {}, archived: false, created_at: null}
     const out = judge([src], now, t)

@@ -16,7 +16,14 @@ import {gatherBatchRetry} from '../../../../src/checks/facts/audit-windows.js'
 const TS = '2026-11-28T10:00:00.000Z'
 const line = (o: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify(o))
 const ours = (outcome: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  ts: TS, site: 'cycle.pages', batch_size: 500, attempt: 1, outcome, delay_ms: 0, error_message_summary: 'connect ECONNREFUSED', ...extra,
+  ts: TS,
+  site: 'cycle.pages',
+  batch_size: 500,
+  attempt: 1,
+  outcome,
+  delay_ms: 0,
+  error_message_summary: 'connect ECONNREFUSED',
+  ...extra,
 })
 
 describe('fastRetryRow', () => {
@@ -31,7 +38,10 @@ describe('fastRetryRow', () => {
 
   it.each([
     ['exhausted rows', ours('exhausted', {spooled: true})],
-    ['gbrain’s key order (ts last)', {site: 'x', batch_size: 1, attempt: 1, outcome: 'success', delay_ms: 0, error_message_summary: 'e', ts: TS}],
+    [
+      'gbrain’s key order (ts last)',
+      {site: 'x', batch_size: 1, attempt: 1, outcome: 'success', delay_ms: 0, error_message_summary: 'e', ts: TS},
+    ],
     ['escapes in a string', ours('success', {error_message_summary: 'a "quoted" \\ thing'})],
     ['non-ASCII site', ours('success', {site: 'café'})],
     ['attempt 0', ours('success', {attempt: 0})],
@@ -45,15 +55,18 @@ describe('fastRetryRow', () => {
 
   it('never disagrees with JSON.parse + the guard (property)', () => {
     const str = fc.string({maxLength: 20})
-    const row = fc.record({
-      ts: fc.constant(TS),
-      site: str,
-      batch_size: fc.oneof(fc.integer({min: -2, max: 1000}), fc.double()),
-      attempt: fc.integer({min: -1, max: 9}),
-      outcome: fc.constantFrom('success', 'recovered', 'exhausted', 'other'),
-      delay_ms: fc.integer({min: 0, max: 10_000}),
-      error_message_summary: str,
-    }, {requiredKeys: ['ts']})
+    const row = fc.record(
+      {
+        ts: fc.constant(TS),
+        site: str,
+        batch_size: fc.oneof(fc.integer({min: -2, max: 1000}), fc.double()),
+        attempt: fc.integer({min: -1, max: 9}),
+        outcome: fc.constantFrom('success', 'recovered', 'exhausted', 'other'),
+        delay_ms: fc.integer({min: 0, max: 10_000}),
+        error_message_summary: str,
+      },
+      {requiredKeys: ['ts']},
+    )
     fc.assert(
       fc.property(row, fc.option(str, {nil: undefined}), (r, code) => {
         const obj = code === undefined ? r : {...r, error_code: code}
@@ -77,9 +90,20 @@ describe('gatherBatchRetry with the fast path', () => {
       const ts = new Date(now - i * 240_000).toISOString()
       const site = ['cycle.pages', 'cycle.links', 'café', 'a"b'][i % 4]!
       const outcome = ['success', 'recovered', 'success', 'exhausted'][i % 4]!
-      rows.push(i % 7 === 0
-        ? {site, batch_size: 10, attempt: 2, outcome, delay_ms: 5, error_message_summary: 'x', ts} // gbrain order
-        : {ts, site, batch_size: 10, attempt: 2, outcome, delay_ms: 5, error_message_summary: i % 5 === 0 ? 'with "quotes"' : 'x', ...(outcome === 'exhausted' ? {spooled: i % 2 === 0} : {})})
+      rows.push(
+        i % 7 === 0
+          ? {site, batch_size: 10, attempt: 2, outcome, delay_ms: 5, error_message_summary: 'x', ts} // gbrain order
+          : {
+              ts,
+              site,
+              batch_size: 10,
+              attempt: 2,
+              outcome,
+              delay_ms: 5,
+              error_message_summary: i % 5 === 0 ? 'with "quotes"' : 'x',
+              ...(outcome === 'exhausted' ? {spooled: i % 2 === 0} : {}),
+            },
+      )
     }
     writeFileSync(path.join(dir, auditFileName('batch-retry', new Date(now))), rows.map((r) => JSON.stringify(r)).join('\n') + '\n{bad\n')
     const facts = await gatherBatchRetry(dir, now)

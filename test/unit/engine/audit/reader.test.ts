@@ -30,14 +30,34 @@ const freshDir = (): string => {
 
 /** Our writer's shape: ts first. */
 const ours = (tsMs: number, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ts: iso(tsMs), site: 'import', batch_size: 10, attempt: 1, outcome: 'success', delay_ms: 5, error_message_summary: 'x', ...extra})
+  JSON.stringify({
+    ts: iso(tsMs),
+    site: 'import',
+    batch_size: 10,
+    attempt: 1,
+    outcome: 'success',
+    delay_ms: 5,
+    error_message_summary: 'x',
+    ...extra,
+  })
 /** gbrain's writer shape: `{...event, ts}`, ts last. */
 const gbrains = (tsMs: number, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({site: 'import', batch_size: 10, attempt: 1, outcome: 'exhausted', delay_ms: 0, error_message_summary: 'y', ...extra, ts: iso(tsMs)})
+  JSON.stringify({
+    site: 'import',
+    batch_size: 10,
+    attempt: 1,
+    outcome: 'exhausted',
+    delay_ms: 0,
+    error_message_summary: 'y',
+    ...extra,
+    ts: iso(tsMs),
+  })
 
 function write(dir: string, name: string, content: string | Buffer | Array<string | Buffer>): string {
   const file = path.join(dir, name)
-  const data = Array.isArray(content) ? Buffer.concat(content.map((c) => (typeof c === 'string' ? Buffer.from(`${c}\n`) : Buffer.concat([c, Buffer.from('\n')])))) : content
+  const data = Array.isArray(content)
+    ? Buffer.concat(content.map((c) => (typeof c === 'string' ? Buffer.from(`${c}\n`) : Buffer.concat([c, Buffer.from('\n')]))))
+    : content
   fs.writeFileSync(file, data)
   return file
 }
@@ -233,7 +253,12 @@ describe('readWindow: unreadable files', () => {
       ...opts(dir, 7 * DAY),
       open: async (file, flags) => {
         if (file === w02) {
-          throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), {code: 'EACCES', errno: -13, syscall: 'open', path: file})
+          throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), {
+            code: 'EACCES',
+            errno: -13,
+            syscall: 'open',
+            path: file,
+          })
         }
         return fs.promises.open(file, flags)
       },
@@ -355,7 +380,13 @@ describe('readWindow: property', () => {
         const body = Buffer.concat(lines.flatMap((l, i) => (i < lines.length - 1 || trailingNewline ? [l, Buffer.from('\n')] : [l])))
         fs.writeFileSync(path.join(dir, W02), body)
         const r = await readWindow(opts(dir))
-        const split = body.length === 0 ? [] : body.toString('latin1').split('\n').map((s) => Buffer.from(s, 'latin1'))
+        const split =
+          body.length === 0
+            ? []
+            : body
+                .toString('latin1')
+                .split('\n')
+                .map((s) => Buffer.from(s, 'latin1'))
         expect(r.rows).toEqual(reference(split, NOW - DAY, NOW))
       }),
       {numRuns: 300},
@@ -375,7 +406,15 @@ describe('listAuditFiles', () => {
     fs.symlinkSync(path.join(dir, 'batch-retry-2026-W03.jsonl'), path.join(dir, 'batch-retry-2026-W03.jsonl'))
     const files = await listAuditFiles(dir)
     expect(files.map((f) => f.name)).toEqual([W52, W02, 'batch-retry-2026-W03.jsonl', 'pool-recovery-2026-W01.jsonl'])
-    expect(files[1]).toMatchObject({feature: 'batch-retry', isoYear: 2026, week: 2, size: 4, mode: 0o644, isFile: true, path: path.join(dir, W02)})
+    expect(files[1]).toMatchObject({
+      feature: 'batch-retry',
+      isoYear: 2026,
+      week: 2,
+      size: 4,
+      mode: 0o644,
+      isFile: true,
+      path: path.join(dir, W02),
+    })
     expect(files[2]!.error).toMatch(/ELOOP/)
   })
 
@@ -389,8 +428,12 @@ describe('row guards', () => {
     const ts = iso(NOW)
     expect(isPoolRecoveryRow({ts, kind: 'reap_detected', pid: 1})).toBe(true)
     expect(isPoolRecoveryRow({ts, kind: 'reaped', pid: 1})).toBe(false)
-    expect(isDbDisconnectRow({ts, engine_kind: 'postgres', connection_style: 'module', caller_stack: ['at x'], command: 'doctor', pid: 2})).toBe(true)
-    expect(isDbDisconnectRow({ts, engine_kind: 'postgres', connection_style: 'module', caller_stack: 'at x', command: 'doctor', pid: 2})).toBe(false)
+    expect(
+      isDbDisconnectRow({ts, engine_kind: 'postgres', connection_style: 'module', caller_stack: ['at x'], command: 'doctor', pid: 2}),
+    ).toBe(true)
+    expect(
+      isDbDisconnectRow({ts, engine_kind: 'postgres', connection_style: 'module', caller_stack: 'at x', command: 'doctor', pid: 2}),
+    ).toBe(false)
     expect(isBatchRetryRow(null)).toBe(false)
   })
 })

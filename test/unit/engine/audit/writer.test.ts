@@ -42,7 +42,10 @@ function batchRow(over: Partial<BatchRetryRow> = {}): BatchRetryRow {
 }
 
 function lines(file: string): string[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '')
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
 }
 
 describe('AuditWriter: files and modes', () => {
@@ -120,7 +123,10 @@ describe('AuditWriter: redaction', () => {
       reason: 'exit',
     }
     await w.append('db-disconnect', row)
-    const raw = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('')
+    const raw = fs
+      .readdirSync(dir)
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+      .join('')
     expect(raw).not.toContain(PW)
     expect(raw).not.toContain('10.0.0.1')
     const b = JSON.parse(lines(path.join(dir, 'batch-retry-2026-W02.jsonl'))[0]!) as BatchRetryRow
@@ -221,7 +227,16 @@ describe('AuditWriter: best effort', () => {
  */
 describe('AuditWriter: concurrent processes', () => {
   function transpile(outRoot: string): void {
-    for (const rel of ['shared/redact.ts', 'shared/safe-text.ts', 'shared/clock.ts', 'shared/timer.ts', 'shared/errors.ts', 'engine/audit/iso-week.ts', 'engine/audit/types.ts', 'engine/audit/writer.ts']) {
+    for (const rel of [
+      'shared/redact.ts',
+      'shared/safe-text.ts',
+      'shared/clock.ts',
+      'shared/timer.ts',
+      'shared/errors.ts',
+      'engine/audit/iso-week.ts',
+      'engine/audit/types.ts',
+      'engine/audit/writer.ts',
+    ]) {
       const source = fs.readFileSync(path.join(srcRoot, rel), 'utf8')
       const out = ts.transpileModule(source, {
         compilerOptions: {module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022},
@@ -288,7 +303,14 @@ await w.flush()
 })
 
 describe('a hostile audit directory (issue 10, class 8): no symlink followed, no non-regular file written', () => {
-  const row = (): DbDisconnectRow => ({ts: new Date().toISOString(), engine_kind: 'pglite', connection_style: 'instance', caller_stack: [], command: 'x', pid: process.pid})
+  const row = (): DbDisconnectRow => ({
+    ts: new Date().toISOString(),
+    engine_kind: 'pglite',
+    connection_style: 'instance',
+    caller_stack: [],
+    command: 'x',
+    pid: process.pid,
+  })
   /** The file the writer appends to now (learned from a first write, then removed). */
   async function targetFile(dir: string): Promise<string> {
     const w = new AuditWriter({dir, onError: () => {}})
@@ -300,24 +322,27 @@ describe('a hostile audit directory (issue 10, class 8): no symlink followed, no
     return file
   }
 
-  it.each([['append'], ['appendSync']] as const)('%s: a symlink planted at the audit file is not followed; the failure is reported', async (how) => {
-    const dir = freshDir()
-    const file = await targetFile(dir)
-    const victim = path.join(root, `victim-${n}.txt`)
-    fs.writeFileSync(victim, 'precious\n')
-    fs.symlinkSync(victim, file)
-    const errors: string[] = []
-    const w = new AuditWriter({dir, onError: (l) => errors.push(l)})
-    if (how === 'append') {
-      await w.append('db-disconnect', row())
-      await w.flush()
-    } else {
-      w.appendSync('db-disconnect', row())
-    }
-    expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n')
-    expect(w.stats).toMatchObject({written: 0, failed: 1})
-    expect(errors.join('\n')).toMatch(/audit write failed/)
-  })
+  it.each([['append'], ['appendSync']] as const)(
+    '%s: a symlink planted at the audit file is not followed; the failure is reported',
+    async (how) => {
+      const dir = freshDir()
+      const file = await targetFile(dir)
+      const victim = path.join(root, `victim-${n}.txt`)
+      fs.writeFileSync(victim, 'precious\n')
+      fs.symlinkSync(victim, file)
+      const errors: string[] = []
+      const w = new AuditWriter({dir, onError: (l) => errors.push(l)})
+      if (how === 'append') {
+        await w.append('db-disconnect', row())
+        await w.flush()
+      } else {
+        w.appendSync('db-disconnect', row())
+      }
+      expect(fs.readFileSync(victim, 'utf8')).toBe('precious\n')
+      expect(w.stats).toMatchObject({written: 0, failed: 1})
+      expect(errors.join('\n')).toMatch(/audit write failed/)
+    },
+  )
 
   it('a FIFO planted at the audit file is refused at once (no hang waiting for a reader)', async () => {
     const dir = freshDir()

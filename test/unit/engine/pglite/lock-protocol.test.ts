@@ -7,7 +7,19 @@
 import {execFile, execFileSync, spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {pidKit} from '../../../helpers/pids.js'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -72,7 +84,13 @@ interface Body {
 }
 
 function holderBody(pid: unknown, subcommand: string | null = 'sync', acquiredAt = Date.now() - 60_000): Body {
-  return {pid, acquired_at: acquiredAt, refreshed_at: acquiredAt + 30_000, command: `bun /home/u/.bun/bin/gbrain ${subcommand ?? ''}`.trim(), subcommand}
+  return {
+    pid,
+    acquired_at: acquiredAt,
+    refreshed_at: acquiredAt + 30_000,
+    command: `bun /home/u/.bun/bin/gbrain ${subcommand ?? ''}`.trim(),
+    subcommand,
+  }
 }
 
 /** Put a lock in place as gbrain does (tmp file, then rename), creating the lock dir if needed. */
@@ -118,7 +136,11 @@ describe('acquire on a free data dir', () => {
   it('creates <dataDir>/.gbrain-lock/lock holding exactly gbrain’s five keys, subcommand from argv', async () => {
     const d = dataDir()
     const before = Date.now()
-    const lock = await acquireDataDirLock(d, {waitMs: 0, reap: false, argv: ['/usr/bin/node', '/x/bin/gbrain', '--verbose', 'sync', '--all']})
+    const lock = await acquireDataDirLock(d, {
+      waitMs: 0,
+      reap: false,
+      argv: ['/usr/bin/node', '/x/bin/gbrain', '--verbose', 'sync', '--all'],
+    })
     const body = readBody(d)
     expect(Object.keys(body).sort()).toEqual(['acquired_at', 'command', 'pid', 'refreshed_at', 'subcommand'])
     expect(body).toMatchObject({pid: process.pid, command: '/usr/bin/node /x/bin/gbrain --verbose sync --all', subcommand: 'sync'})
@@ -189,7 +211,13 @@ describe('heartbeat', () => {
   it('stops rewriting a lock replaced by another token, turns lost and emits one lost event', async () => {
     const d = dataDir()
     const events: LockEvent[] = []
-    const lock = await acquireDataDirLock(d, {waitMs: 0, reap: false, heartbeatMs: 50, argv: ['node', 'gbrain', 'sync'], onEvent: (e) => events.push(e)})
+    const lock = await acquireDataDirLock(d, {
+      waitMs: 0,
+      reap: false,
+      heartbeatMs: 50,
+      argv: ['node', 'gbrain', 'sync'],
+      onEvent: (e) => events.push(e),
+    })
     const pid = await liveChild()
     const theirs = JSON.stringify(holderBody(pid, 'embed', 42))
     // Replace the file; if a heartbeat already in flight wrote over our replacement, put it back.
@@ -434,7 +462,13 @@ describe('a zombie holder (exited, not yet reaped by its parent) is dead', () =>
 })
 
 describe('a malformed pid counts as alive', () => {
-  it.each([['"abc"', 'abc'], ['-1', -1], ['0', 0], ['1.5', 1.5], ['missing', undefined]])('pid %s: inspect says alive (malformed-pid), never reaped', async (_label, pid) => {
+  it.each([
+    ['"abc"', 'abc'],
+    ['-1', -1],
+    ['0', 0],
+    ['1.5', 1.5],
+    ['missing', undefined],
+  ])('pid %s: inspect says alive (malformed-pid), never reaped', async (_label, pid) => {
     const d = dataDir()
     const body = holderBody(pid, 'sync')
     if (pid === undefined) delete (body as {pid?: unknown}).pid
@@ -502,13 +536,13 @@ describe('hostile lock content', () => {
     expect(o.state).toBe('held')
     if (o.state !== 'held') return
     const c = o.holder.command
-     
+
     expect(c).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
     expect(c.length).toBeLessThanOrEqual(200)
     expect(c).not.toContain('pw')
     expect(c).not.toContain('user:')
     expect(c).toContain('bun gbrain sync')
-     
+
     expect(o.holder.subcommand).not.toMatch(/[\u0000-\u001f]/)
     const text = describeLock(o).text
     expect(text).not.toContain('\n')
@@ -525,7 +559,13 @@ describe('hostile lock content', () => {
 
 describe('parseLockBody, lockIdentity, dataDirEntries', () => {
   it('parseLockBody accepts older gbrain bodies (no refreshed_at, no subcommand) and rejects non-objects', () => {
-    expect(parseLockBody('{"pid": 12, "acquired_at": 1000, "command": "gbrain sync"}')).toEqual({pid: 12, acquired_at: 1000, refreshed_at: null, command: 'gbrain sync', subcommand: null})
+    expect(parseLockBody('{"pid": 12, "acquired_at": 1000, "command": "gbrain sync"}')).toEqual({
+      pid: 12,
+      acquired_at: 1000,
+      refreshed_at: null,
+      command: 'gbrain sync',
+      subcommand: null,
+    })
     expect(parseLockBody('{"pid": 12, "acquired_at": "soon", "subcommand": ""}')).toMatchObject({acquired_at: null, subcommand: null})
     for (const bad of ['{not json', 'null', '12', '"x"']) expect(parseLockBody(bad)).toBeUndefined()
     // A JSON object (or array) without a usable pid is a holder with a malformed pid, as gbrain counts it.
@@ -533,7 +573,10 @@ describe('parseLockBody, lockIdentity, dataDirEntries', () => {
   })
 
   it('lockIdentity: argv joined by spaces; subcommand is the first non-flag argument after argv[0..1]', () => {
-    expect(lockIdentity(['/usr/bin/bun', '/x/gbrain', '-v', '--json', 'serve', 'extra'])).toEqual({command: '/usr/bin/bun /x/gbrain -v --json serve extra', subcommand: 'serve'})
+    expect(lockIdentity(['/usr/bin/bun', '/x/gbrain', '-v', '--json', 'serve', 'extra'])).toEqual({
+      command: '/usr/bin/bun /x/gbrain -v --json serve extra',
+      subcommand: 'serve',
+    })
     expect(lockIdentity(['node', 'gbrain'])).toEqual({command: 'node gbrain', subcommand: null})
   })
 
@@ -574,7 +617,13 @@ describe('holder-process', () => {
   })
 
   it('inspectProcess of a dead pid: not alive, nothing else known', async () => {
-    expect(inspectProcess(await deadPid())).toEqual({alive: false, liveness: 'dead', cmdline: null, looks_like: 'unknown', started_at: null})
+    expect(inspectProcess(await deadPid())).toEqual({
+      alive: false,
+      liveness: 'dead',
+      cmdline: null,
+      looks_like: 'unknown',
+      started_at: null,
+    })
   })
 
   it('inspectProcess reads /proc/<pid>/stat past a command name holding ") " (field 22 = start ticks)', () => {
@@ -639,7 +688,9 @@ describe('open-errors: what a lock observation tells a person', () => {
 
   it('PGliteLockedError names the holder and the wait; findOpenFailure finds it through cause/lastError', () => {
     const e = new PGliteLockedError('/b/brain.pglite', held(true, 'sync'), 30_000)
-    expect(e.message).toBe('the embedded brain /b/brain.pglite was not opened: it is held by pid 4242 (gbrain sync: bun /x/gbrain sync), locked since 2026-01-07T12:00:00Z, heartbeat 90 s ago (waited 30 s)')
+    expect(e.message).toBe(
+      'the embedded brain /b/brain.pglite was not opened: it is held by pid 4242 (gbrain sync: bun /x/gbrain sync), locked since 2026-01-07T12:00:00Z, heartbeat 90 s ago (waited 30 s)',
+    )
     expect(e.pid).toBe(4242)
     expect(new PGliteLockedError('/b', null).pid).toBe(process.pid)
     const wrapped = {lastError: new Error('outer', {cause: e})}
@@ -691,7 +742,12 @@ try {
 }
 
 /** Run the acquire in a child; `killed` when it had not settled after `boundMs`. */
-function acquireInChild(d: string, waitMs: number, boundMs: number, ids?: {uid: number; gid: number}): Promise<{killed: boolean; stdout: string}> {
+function acquireInChild(
+  d: string,
+  waitMs: number,
+  boundMs: number,
+  ids?: {uid: number; gid: number},
+): Promise<{killed: boolean; stdout: string}> {
   const script = buildLockModule()
   return new Promise((resolve) => {
     execFile(process.execPath, [script, d, String(waitMs)], {timeout: boundMs, killSignal: 'SIGKILL', ...ids}, (err, stdout) => {

@@ -20,7 +20,10 @@ describe('acquireLock', () => {
   it('a second acquire in the same process is refused while the first holds it, and allowed after release', async () => {
     const file = path.join(dir, '.replay.lock')
     const release = await acquireLock(file)
-    const second = await acquireLock(file).then(() => 'acquired', (e: unknown) => e)
+    const second = await acquireLock(file).then(
+      () => 'acquired',
+      (e: unknown) => e,
+    )
     expect(second).toBeInstanceOf(LockedError)
     expect((second as LockedError).pid).toBe(process.pid)
     expect((JSON.parse(readFileSync(file, 'utf8')) as {pid: number}).pid).toBe(process.pid) // untouched
@@ -49,7 +52,10 @@ describe('acquireLock', () => {
   it('a FIFO at the lock path is refused without hanging (treated as a lock held, then stale when old)', async () => {
     const file = path.join(dir, '.replay.lock')
     execFileSync('mkfifo', [file])
-    const r = await acquireLock(file).then(() => 'acquired', (e: unknown) => e)
+    const r = await acquireLock(file).then(
+      () => 'acquired',
+      (e: unknown) => e,
+    )
     expect(r).toBeInstanceOf(LockedError) // young and unreadable: it may be mid-write
   })
 })
