@@ -39,8 +39,6 @@ import {
   type LockObservation,
 } from './lock-inspect.js'
 
-export {lockText} from './lock-text.js'
-
 export * from './lock-inspect.js'
 
 export const HEARTBEAT_MS = 30_000

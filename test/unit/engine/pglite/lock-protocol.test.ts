@@ -32,7 +32,6 @@ import {
   inspectLock,
   lockDirOf,
   lockIdentity,
-  lockText,
   parseLockBody,
   reapable,
   reapLock,
@@ -40,6 +39,7 @@ import {
   type LockEvent,
   type LockObservation,
 } from '../../../../src/engine/pglite/data-dir-lock.js'
+import {lockText} from '../../../../src/engine/pglite/lock-text.js'
 import {AbortedError} from '../../../../src/shared/errors.js'
 import {liveness} from '../../../../src/shared/pid.js'
 import {inspectProcess, looksLike} from '../../../../src/engine/pglite/holder-process.js'
