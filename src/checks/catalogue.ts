@@ -49,16 +49,14 @@ export function describeChecks(budget: BudgetFlag): ListedCheck[] {
     needs: c.gatedOnConnection || c.opensConnection ? 'database' : 'files',
     looks_at: c.explain.looksAt,
     downstream_of: [...(c.downstreamOf ?? [])],
-    thresholds: c.explain
-      .thresholds(budget)
-      .map((t) => ({
-        level: t.level,
-        comparison: t.comparison,
-        default: t.default,
-        unit: t.unit,
-        measure: t.measure,
-        setting: t.setting,
-        text: thresholdText(t),
-      })),
+    thresholds: c.explain.thresholds(budget).map((t) => ({
+      level: t.level,
+      comparison: t.comparison,
+      default: t.default,
+      unit: t.unit,
+      measure: t.measure,
+      setting: t.setting,
+      text: thresholdText(t),
+    })),
   }))
 }

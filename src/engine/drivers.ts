@@ -1,5 +1,6 @@
 /**
- * The engine's constructors, for code that builds an engine itself (an embedder, the benchmarks):
+ * The engine's constructors and its retry policy from the environment, for code that builds an
+ * engine itself (an embedder, the benchmarks):
  * loading this module loads both drivers. The CLI never imports it; it opens engines through
  * `open.ts`, which loads only the driver a target needs.
  */
@@ -7,3 +8,4 @@ export {AuditWriter} from './audit/writer.js'
 export {PGliteEngine} from './pglite-engine.js'
 export {PostgresEngine} from './postgres-engine.js'
 export {DeadLetterSpool} from './spool/dead-letter.js'
+export {loadRetryPolicy} from './retry-policy.js'
