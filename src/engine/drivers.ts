@@ -1,8 +1,7 @@
 /**
  * The engine's constructors and its retry policy from the environment, for code that builds an
- * engine itself (an embedder, the benchmarks):
- * loading this module loads both drivers. The CLI never imports it; it opens engines through
- * `open.ts`, which loads only the driver a target needs.
+ * engine itself (an embedder, the benchmarks). Loading this module loads both drivers. The CLI
+ * never imports it; it opens engines through `open.ts`, which loads only the driver it needs.
  */
 export {AuditWriter} from './audit/writer.js'
 export {PGliteEngine} from './pglite-engine.js'
