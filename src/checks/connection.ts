@@ -12,6 +12,10 @@ import {describeLock, formatAge} from '../engine/index.js'
 export interface ConnectionDetails {
   [field: string]: unknown
   cause?: string
+  /** The embedded brain's lock, when that is why the connection failed. */
+  lock_state?: string
+  holder_pid?: number | string
+  holder_alive?: boolean
 }
 
 export function judgeConnection(c: ConnectionFacts): CheckOutcome {

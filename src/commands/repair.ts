@@ -9,12 +9,9 @@ import type {CheckResult, Report} from '../checks/types.js'
 import type {ResolvedTarget} from '../config/resolve.js'
 import type {Engine} from '../engine/index.js'
 import {planRepairs, type PlannedRepair} from '../repair/plan.js'
-import {pruneAudit} from '../repair/prune-audit.js'
-import {reconnect} from '../repair/reconnect.js'
 import {nextSteps, type NextStep} from '../repair/next-steps.js'
-import {replay} from '../repair/replay.js'
-import {ACTION_CHECKS, ACTIONS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
-import {unlock} from '../repair/unlock.js'
+import {ACTIONS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
+import {brief, concernedChecks, judgeRepair, runActions} from '../repair/run.js'
 import {repairPlanLines, repairResultLines} from '../render/repair.js'
 
 /** `repair --json`: always this shape, whether it only planned or acted. */
@@ -115,53 +112,30 @@ export default class Repair extends BaseCommand<typeof Repair> {
     let engine: Engine | undefined
     const openEngine = async (): Promise<Engine> =>
       (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
-    const connDetails = (conn?.details ?? {}) as {cause?: string; lock_state?: string; holder_pid?: number | string; holder_alive?: boolean}
-    const actions: ActionResult[] = []
-    for (const name of requested) {
-      if (stop.received) break
-      if (name === 'unlock') {
-        actions.push(await unlock(target, ctx))
-      } else if (name === 'reconnect') {
-        // A brain held by a live process is not ours to open; one whose stale lock was just
-        // removed (unlock ran first) is proven like any other.
-        const unlocked = actions.some((a) => a.name === 'unlock' && a.status === 'applied')
-        const heldLive =
-          connDetails.cause === 'locked' && connDetails.lock_state === 'held' && connDetails.holder_alive === true && !unlocked
-        const r = await reconnect(
-          {
-            runDir: target.paths.runDir,
-            timeoutMs,
-            engine: target.engine === 'pglite' && conn?.status === 'skipped' ? undefined : openEngine,
-            ...(heldLive ? {skipDatabase: `the embedded brain is held by pid ${String(connDetails.holder_pid ?? 'unknown')}`} : {}),
-            wasFailing: conn?.status !== 'ok',
-          },
-          ctx,
-        )
-        // Not done for the database part: another process holds the brain (exit 75).
-        actions.push(heldLive ? {...r, data: {...r.data, open_cause: 'locked'}} : r)
-      } else if (name === 'replay') {
-        actions.push(await replay(target.paths.spoolDir, openEngine, ctx))
+    const actions = await runActions(
+      {
+        requested,
+        before,
+        target,
+        timeoutMs,
+        olderThanMs,
+        openEngine,
         // A log gets the replay's final line; an interrupted one gets the interrupted line alone.
-        bar.end(stop.received ? {} : {log: true})
-      } else {
-        actions.push(await pruneAudit(target.paths.auditDir, olderThanMs, Date.now(), ctx))
-      }
-    }
+        afterAction: (name) => {
+          if (name === 'replay') bar.end(stop.received ? {} : {log: true})
+        },
+      },
+      ctx,
+    )
     bar.end()
     if (stop.received) return interrupted()
     // Release our own engine before re-checking (the embedded brain admits one opener).
     if (engine) await engine.disconnect({reason: 'exit'})
     engine = undefined
 
-    const concerned = [...new Set(requested.flatMap((a) => ACTION_CHECKS[a]))]
+    const concerned = concernedChecks(requested)
     const after = f['dry-run'] ? before : await this.diagnose(target, concerned)
-    const failing = (r: Report): Set<string> =>
-      new Set(r.checks.filter((c) => c.status === 'fail' && concerned.includes(c.name)).map((c) => c.name))
-    const was = failing(before)
-    const now = failing(after)
-    const fixed = [...was].filter((n) => !now.has(n))
-    const remaining = [...now]
-    const ok = actions.every((a) => a.status !== 'failed') && (f['dry-run'] || remaining.length === 0)
+    const {fixed, remaining, ok} = judgeRepair(before, after, concerned, actions, f['dry-run'])
 
     const next = nextSteps(after, f['dry-run'] ? [] : actions)
     if (!this.jsonEnabled()) for (const line of repairResultLines({actions, dryRun: f['dry-run'], fixed, remaining, next})) this.log(line)
@@ -199,8 +173,4 @@ export default class Repair extends BaseCommand<typeof Repair> {
       for (const fn of cleanups) await fn().catch(() => {})
     }
   }
-}
-
-function brief(checks: readonly CheckResult[]): Pick<CheckResult, 'name' | 'status' | 'message'>[] {
-  return checks.map((c) => ({name: c.name, status: c.status, message: c.message}))
 }
