@@ -102,7 +102,10 @@ describe('gbrain doctor at 60, 80 and 200 columns', () => {
     expectFits(dflt, 100)
     expect(Math.max(...dflt.stdout.split('\n').map(displayWidth))).toBeGreaterThan(80)
     const bad = await gbrain(['doctor', '-v'], {...env, COLUMNS: 'wide'})
-    expect(bad.stdout.split('\n').map(displayWidth)).toEqual(dflt.stdout.split('\n').map(displayWidth))
+    // Ignored: laid out at the default 100 columns like the run without COLUMNS (not line for line:
+    // durations differ between runs and can wrap a message differently).
+    expectFits(bad, 100)
+    expect(Math.max(...bad.stdout.split('\n').map(displayWidth))).toBeGreaterThan(80)
     const tiny = await gbrain(['doctor', '-v'], {...env, COLUMNS: '12'})
     expectFits(tiny, 40)
     // At 40 columns the checks are listed one under the other, not in a grid.
