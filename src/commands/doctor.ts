@@ -11,12 +11,14 @@ import {writeFileAtomic} from '../shared/fs-atomic.js'
 import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
+import {resolvePaths} from '../engine/index.js'
+import {recordRun} from '../history/record.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
-    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. The one file it writes is --output-file, whose directory must exist.',
+    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run.',
     'Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
   ].join('\n\n')
   static override examples = [
@@ -51,6 +53,11 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     quiet: Flags.boolean({char: 'q', description: 'summary line only'}),
     verbose: Flags.boolean({char: 'v', description: 'every check, with timings'}),
     color: Flags.boolean({description: 'force colour on (--no-color: off)', allowNo: true}),
+    history: Flags.boolean({
+      description: 'read and append <home>/doctor-history.jsonl (--no-history: neither)',
+      allowNo: true,
+      default: true,
+    }),
   }
 
   async run(): Promise<void> {
@@ -91,6 +98,11 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const unknownSource = report.checks.find((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'unknown_source')
     if (unknownSource && f.source !== undefined)
       throw new UsageError(`no source with id ${JSON.stringify(f.source)}`, 'gbrain sources list')
+    if (f.history) {
+      const {comparison, problems} = await recordRun({home: resolvePaths(process.env).home, report, nowMs: Date.now()})
+      Object.assign(report, comparison)
+      if (f.verbose) for (const p of problems) process.stderr.write(`gbrain doctor: history not kept: ${p}\n`)
+    }
     const out = await renderFormat(format, report, {
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
