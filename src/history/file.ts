@@ -12,7 +12,7 @@ import {MAX_LINE_BYTES, parseLine, serializeLine, type HistoryLine} from './line
 
 export const HISTORY_FILE = 'doctor-history.jsonl'
 
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
+const APPEND_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
 const CHUNK = 64 * 1024
 
@@ -31,12 +31,20 @@ async function refuse(handle: fs.FileHandle, file: string): Promise<string | und
   return undefined
 }
 
-export type AppendResult = {written: true; size: number} | {written: false; reason: string}
+export type AppendResult = {written: true; size: number; headTs?: string} | {written: false; reason: string}
+
+/** The first line's `ts`, read from at most its first 256 bytes (ts is the first key). */
+async function headTs(handle: fs.FileHandle): Promise<string | undefined> {
+  const buf = Buffer.alloc(256)
+  const {bytesRead} = await handle.read(buf, 0, buf.length, 0)
+  return /^\{"ts":"([^"]{1,40})"/.exec(buf.subarray(0, bytesRead).toString('utf8'))?.[1]
+}
 
 /**
  * Append one line. The home must exist already (no brain, no history: the doctor creates no
  * brain). A file whose last byte is not a newline (a torn line) gets one first, so the new line
- * stays whole. Returns the file's size after the write, for the compaction trigger.
+ * stays whole. Returns the file's size after the write and its first line's date, for the
+ * compaction trigger (a few hundred bytes read: the cost does not grow with the file).
  */
 export async function appendLine(home: string, line: HistoryLine): Promise<AppendResult> {
   const file = historyPath(home)
@@ -60,13 +68,13 @@ export async function appendLine(home: string, line: HistoryLine): Promise<Appen
     let prefix = ''
     if (size > 0) {
       const last = Buffer.alloc(1)
-      await handle.read(last, 0, 1, size - 1).catch(() => undefined)
+      await handle.read(last, 0, 1, size - 1)
       if (last[0] !== 0x0a) prefix = '\n'
     }
     const buf = Buffer.from(prefix + text)
     const {bytesWritten} = await handle.write(buf, 0, buf.length)
     if (bytesWritten !== buf.length) return {written: false, reason: `short write to ${file}`}
-    return {written: true, size: size + buf.length}
+    return {written: true, size: size + buf.length, headTs: await headTs(handle)}
   } catch (e) {
     return {written: false, reason: `cannot append to ${file} (${errCode(e)})`}
   } finally {

@@ -34,7 +34,7 @@ export async function recordRun(options: RecordOptions): Promise<Recorded> {
   if (tail.reason) return {comparison, problems}
   const appended = await appendLine(options.home, current)
   if (!appended.written) return {comparison, problems: [...problems, appended.reason]}
-  if (needsCompaction(appended.size, options.compactAt ?? COMPACT_AT_BYTES)) {
+  if (needsCompaction(appended.size, appended.headTs, options.nowMs, options.compactAt ?? COMPACT_AT_BYTES)) {
     await compact(file, options.nowMs).catch((e: unknown) => problems.push(`cannot compact ${file} (${(e as Error).message})`))
   }
   return {comparison, problems}

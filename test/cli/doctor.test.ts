@@ -578,7 +578,11 @@ describe('doctor: read-only', () => {
     expect(check(report, 'batch_retry_health').details).toMatchObject({exhausted_total: 3, recovered: 1})
     expect(check(report, 'pool_reap_health').details).toMatchObject({reaps: 1, recoveries: 1})
 
-    expect(snapshotTree(b.home)).toEqual(tree0)
+    // The one file a run adds to the home is its history line (docs/cli.md, "History").
+    const {'.gbrain/doctor-history.jsonl': history, ...tree1} = snapshotTree(b.home)
+    expect(tree1).toEqual(tree0)
+    expect(history).toBeDefined()
+    expect(readFileSync(path.join(b.paths.gbrain, 'doctor-history.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(runs.length)
     expect(await dbFingerprint(b.db)).toEqual(db0)
 
     // A brain home that does not exist yet stays that way (the doctor creates nothing).
@@ -615,7 +619,9 @@ describe('doctor: read-only', () => {
     const t = await gbrainAs('postgres', ['doctor', '-v'], env)
     const j = await gbrainAs('postgres', ['doctor', '--json'], env)
     for (const r of [t, j]) {
-      expect(r.stderr).not.toMatch(/EACCES|EPERM|EROFS|permission denied|read-only|could not write|write failed/i)
+      // The history is the one thing such a user loses; -v says so in one line, nothing else fails.
+      const stderr = r.stderr.replace(/^gbrain doctor: history not kept: .*\n/m, '')
+      expect(stderr).not.toMatch(/EACCES|EPERM|EROFS|permission denied|read-only|could not write|write failed/i)
       expectNoStack(r)
       expect(r.code, r.stdout + r.stderr).toBe(1) // dead_letter: one entry waits
     }
@@ -626,6 +632,7 @@ describe('doctor: read-only', () => {
     expect(check(report, 'dead_letter')).toMatchObject({status: 'fail', details: {entries: 1, rows: 2}})
     expect(st.audit_log).toBe('warn') // 0755/0644 is wider than the owner
     expect(t.stdout).toMatch(/\nunhealthy: 1 fail/)
+    expect(t.stderr).toMatch(/^gbrain doctor: history not kept: cannot append to .*doctor-history\.jsonl \(EACCES\)$/m)
 
     expect(snapshotTree(b.home)).toEqual(tree0)
     expect(await dbFingerprint(b.db)).toEqual(db0)
