@@ -102,6 +102,51 @@ describe('doctor history', () => {
     expect(denied.code).toBe(0)
     if (process.getuid?.() !== 0) expect(denied.stderr).toMatch(/history not kept: cannot append to .*EACCES/)
   }, 60_000)
+
+  it('--trend --last 5 shows the last five runs without running a check; bad --last is a usage error', async () => {
+    const b = brainHome()
+    const none = await gbrain(['doctor', '--trend'], b.env)
+    expect(none).toMatchObject({code: 0, stdout: 'No doctor history yet: each gbrain doctor run adds a line (unless --no-history).\n'})
+    const scores = [100, 80, 100, 80, 100, 80]
+    const text = scores
+      .map((score, i) =>
+        JSON.stringify({
+          ts: `2026-11-28T0${i}:00:00.000Z`,
+          score,
+          status: score === 100 ? 'healthy' : 'unhealthy',
+          checks: {batch_retry_health: 'ok', dead_letter: score === 100 ? 'ok' : 'fail'},
+        }),
+      )
+      .join('\n')
+    writeFileSync(b.file, `${text}\nnot json\n`)
+    const t = await gbrain(['doctor', '--trend', '--last', '5'], b.env)
+    expect(t.code).toBe(0)
+    expect(t.stdout).toBe(
+      [
+        'Last 5 doctor runs, 2026-11-28T01:00:00.000Z → 2026-11-28T05:00:00.000Z',
+        '',
+        'score  ▇█▇█▇  80 (-20), 100 (+20), 80 (-20), 100 (+20), 80 (-20)',
+        '',
+        'batch_retry_health  ✓✓✓✓✓',
+        'dead_letter         ✗✓✗✓✗  flapping: 5 changes in the last 10 runs',
+        '',
+        'Changed since the run before: dead_letter ok → fail',
+        '(1 unreadable history line skipped)',
+        '',
+      ].join('\n'),
+    )
+    const j = await gbrain(['doctor', '--trend', '--last', '5', '--json'], b.env)
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      runs: [{score: 80}, {}, {}, {}, {score: 80, delta: -20}],
+      changed: [{check: 'dead_letter'}],
+    })
+    expect(readFileSync(b.file, 'utf8')).toBe(`${text}\nnot json\n`) // a view: nothing appended
+    for (const bad of ['0', '101', 'ten', '-1']) {
+      const r = await gbrain(['doctor', '--trend', '--last', bad], b.env)
+      expect(r.code).toBe(64)
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    }
+  }, 60_000)
 })
 
 /** What a run reports, without what differs from run to run anyway (times, time windows). */
