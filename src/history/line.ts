@@ -18,6 +18,8 @@ export const MAX_LINE_BYTES = 64 * 1024
 
 const NAME_RE = /^[a-z0-9_]{1,64}$/
 const STATUS_RE = /^[a-z_]{1,16}$/
+/** An ISO 8601 UTC timestamp as `toISOString` writes it (the trend prints it as it is). */
+const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
 
 /** The line a report leaves in the history (checks in the report's order). */
 export function historyLine(report: Pick<Report, 'generated_at' | 'health_score' | 'status' | 'checks'>): HistoryLine {
@@ -48,7 +50,7 @@ export function parseLine(text: string): HistoryLine | undefined {
   }
   if (!isRecord(v)) return undefined
   const {ts, score, status, checks} = v
-  if (typeof ts !== 'string' || ts.length > 40 || Number.isNaN(Date.parse(ts))) return undefined
+  if (typeof ts !== 'string' || !TS_RE.test(ts) || Number.isNaN(Date.parse(ts))) return undefined
   if (score !== null && (typeof score !== 'number' || !Number.isFinite(score) || score < 0 || score > 100)) return undefined
   if (typeof status !== 'string' || !STATUS_RE.test(status)) return undefined
   if (!isRecord(checks)) return undefined

@@ -30,6 +30,7 @@ describe('history line', () => {
     ['truncated', '{"ts":"2026-11-28T00:00:00.000Z","score":75,"sta'],
     ['an array', '[1,2]'],
     ['a bad date', '{"ts":"yesterday","score":1,"status":"healthy","checks":{}}'],
+    ['a date Date.parse takes but that is not ISO UTC', '{"ts":"Nov 28 2026 (\\u001b[2J)","score":1,"status":"healthy","checks":{}}'],
     ['a score out of range', '{"ts":"2026-11-28T00:00:00Z","score":101,"status":"healthy","checks":{}}'],
     ['a string score', '{"ts":"2026-11-28T00:00:00Z","score":"90","status":"healthy","checks":{}}'],
     ['control chars in status', '{"ts":"2026-11-28T00:00:00Z","score":90,"status":"ok\\u001b[31m","checks":{}}'],
