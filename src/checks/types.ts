@@ -69,6 +69,12 @@ export interface Report {
   status: ReportStatus
   /** gbrain's score over what was checked; null when something asked about was not checked. */
   health_score: number | null
+  /** The previous run's score from the doctor's history; null (or absent) when there is none. */
+  previous_score?: number | null
+  /** health_score − previous_score; null when either is null. */
+  delta?: number | null
+  /** Checks whose status differs from the previous run's. */
+  changed?: {check: string; from: string; to: string}[]
   coverage: Coverage
   generated_at: string
   duration_ms: number

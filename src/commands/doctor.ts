@@ -11,12 +11,16 @@ import {writeFileAtomic} from '../shared/fs-atomic.js'
 import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
+import {resolvePaths} from '../engine/index.js'
+import {recordRun} from '../history/record.js'
+import {historyPath, readTail} from '../history/file.js'
+import {buildTrend, FLAP_WINDOW, TREND_LAST} from '../history/trend.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
-    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. The one file it writes is --output-file, whose directory must exist.',
+    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run.',
     'Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
   ].join('\n\n')
   static override examples = [
@@ -36,6 +40,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       description: 'Two checks on files only, without touching the database',
       command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
     },
+    {
+      description: 'The last 5 runs from the history: scores, each check’s status, flapping checks (runs no check)',
+      command: '<%= config.bin %> doctor --trend --last 5',
+    },
   ]
   static override flags = {
     format: Flags.string({description: 'renderer', options: [...FORMATS]}),
@@ -51,6 +59,13 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     quiet: Flags.boolean({char: 'q', description: 'summary line only'}),
     verbose: Flags.boolean({char: 'v', description: 'every check, with timings'}),
     color: Flags.boolean({description: 'force colour on (--no-color: off)', allowNo: true}),
+    trend: Flags.boolean({description: 'show the score and check statuses over the last runs from the history; runs no check'}),
+    last: Flags.string({description: `with --trend: how many runs (${TREND_LAST.min}-${TREND_LAST.max}, default ${TREND_LAST.default})`}),
+    history: Flags.boolean({
+      description: 'read and append <home>/doctor-history.jsonl (--no-history: neither)',
+      allowNo: true,
+      default: true,
+    }),
   }
 
   async run(): Promise<void> {
@@ -61,6 +76,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       env: process.env,
     })
     if (f.list) return this.list(width)
+    if (f.last !== undefined && !f.trend) throw new UsageError('--last needs --trend', `gbrain doctor --trend --last ${f.last}`)
+    if (f.trend) return this.trend()
     if (f.quiet && f.verbose)
       throw new UsageError('--quiet and --verbose cannot be used together', 'pick one: -q for the summary line, -v for every check')
     if (this.jsonEnabled() && f.format !== undefined && f.format !== 'json') {
@@ -91,6 +108,11 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const unknownSource = report.checks.find((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'unknown_source')
     if (unknownSource && f.source !== undefined)
       throw new UsageError(`no source with id ${JSON.stringify(f.source)}`, 'gbrain sources list')
+    if (f.history) {
+      const {comparison, problems} = await recordRun({home: resolvePaths(process.env).home, report, nowMs: Date.now()})
+      Object.assign(report, comparison)
+      if (f.verbose) for (const p of problems) process.stderr.write(`gbrain doctor: history not kept: ${p}\n`)
+    }
     const out = await renderFormat(format, report, {
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
@@ -106,6 +128,25 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (appendTo && appendPath) await appendFile(appendPath, (await appendTo.load())(report)).catch(() => {})
     const code = nagiosExit ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
     await this.exitAfterCleanup(code)
+  }
+
+  /** `--trend`: a view of the history (its tail only); no check runs, nothing is written. */
+  private async trend(): Promise<void> {
+    const f = this.flags
+    const last = f.last === undefined ? TREND_LAST.default : Number(f.last)
+    if (f.last !== undefined && (!/^\d{1,3}$/.test(f.last) || last < TREND_LAST.min || last > TREND_LAST.max))
+      throw new UsageError(
+        `--last must be a whole number from ${TREND_LAST.min} to ${TREND_LAST.max}, got ${JSON.stringify(f.last)}`,
+        'gbrain doctor --trend --last 10',
+      )
+    if (!f.history) throw new UsageError('--trend reads the history; --no-history turns it off', 'gbrain doctor --trend')
+    const file = historyPath(resolvePaths(process.env).home)
+    const tail = await readTail(file, Math.max(last, FLAP_WINDOW))
+    if (tail.reason) throw new UsageError(`cannot read the doctor history: ${tail.reason}`, `ls -l ${file}`)
+    const trend = buildTrend(tail.lines, last, tail.skipped)
+    if (this.jsonEnabled() || f.format === 'json') return this.logJson(trend)
+    const {renderTrend} = await import('../render/trend.js')
+    process.stdout.write(renderTrend(trend, {unicode: decideUnicode(process.env)}))
   }
 
   /** `--list`: the catalogue explained (table or JSON); nothing is checked. */

@@ -108,6 +108,9 @@ export function jsonReport(report: Report): JsonReport {
     schema_version: 2,
     status: report.status,
     health_score: report.health_score,
+    previous_score: report.previous_score ?? null,
+    delta: report.delta ?? null,
+    changed: (report.changed ?? []).map((c) => ({check: clean(c.check), from: clean(c.from), to: clean(c.to)})),
     coverage: {
       database: report.coverage.database,
       ...(report.coverage.reason !== undefined ? {reason: clean(report.coverage.reason)} : {}),

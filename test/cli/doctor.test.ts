@@ -32,6 +32,7 @@ import {
   statuses,
   tableRows,
   tempDir,
+  type TreeEntry,
 } from '../helpers/doctor-kit.js'
 import {startProxy} from '../helpers/fault-proxy.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
@@ -578,7 +579,13 @@ describe('doctor: read-only', () => {
     expect(check(report, 'batch_retry_health').details).toMatchObject({exhausted_total: 3, recovered: 1})
     expect(check(report, 'pool_reap_health').details).toMatchObject({reaps: 1, recoveries: 1})
 
-    expect(snapshotTree(b.home)).toEqual(tree0)
+    // The one file a run adds to the home is its history line (docs/cli.md, "History").
+    // Its directory's times move with it (a new entry); nothing else does.
+    const {'.gbrain/doctor-history.jsonl': history, ...tree1} = snapshotTree(b.home)
+    const untimed = ({mtimeMs: _m, ctimeMs: _c, ...e}: TreeEntry): object => e
+    expect({...tree1, '.gbrain': untimed(tree1['.gbrain']!)}).toEqual({...tree0, '.gbrain': untimed(tree0['.gbrain']!)})
+    expect(history).toBeDefined()
+    expect(readFileSync(path.join(b.paths.gbrain, 'doctor-history.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(runs.length)
     expect(await dbFingerprint(b.db)).toEqual(db0)
 
     // A brain home that does not exist yet stays that way (the doctor creates nothing).
@@ -615,7 +622,9 @@ describe('doctor: read-only', () => {
     const t = await gbrainAs('postgres', ['doctor', '-v'], env)
     const j = await gbrainAs('postgres', ['doctor', '--json'], env)
     for (const r of [t, j]) {
-      expect(r.stderr).not.toMatch(/EACCES|EPERM|EROFS|permission denied|read-only|could not write|write failed/i)
+      // The history is the one thing such a user loses; -v says so in one line, nothing else fails.
+      const stderr = r.stderr.replace(/^gbrain doctor: history not kept: .*\n/m, '')
+      expect(stderr).not.toMatch(/EACCES|EPERM|EROFS|permission denied|read-only|could not write|write failed/i)
       expectNoStack(r)
       expect(r.code, r.stdout + r.stderr).toBe(1) // dead_letter: one entry waits
     }
@@ -626,6 +635,7 @@ describe('doctor: read-only', () => {
     expect(check(report, 'dead_letter')).toMatchObject({status: 'fail', details: {entries: 1, rows: 2}})
     expect(st.audit_log).toBe('warn') // 0755/0644 is wider than the owner
     expect(t.stdout).toMatch(/\nunhealthy: 1 fail/)
+    expect(t.stderr).toMatch(/^gbrain doctor: history not kept: cannot append to .*doctor-history\.jsonl \(EACCES\)$/m)
 
     expect(snapshotTree(b.home)).toEqual(tree0)
     expect(await dbFingerprint(b.db)).toEqual(db0)

@@ -275,7 +275,7 @@ describe('shell completion', () => {
     expect(complete(script, ['gbrain', 'doctor', '--fo'])).toEqual(['--format'])
     expect(complete(script, ['gbrain', 'doctor', '--format', ''])).toEqual(['github', 'json', 'junit', 'nagios', 'prometheus', 'table'])
     expect(complete(script, ['gbrain', 'doctor', '--fail-on', '=', 'w'])).toEqual(['warn'])
-    expect(complete(script, ['gbrain', 'doctor', '--no-'])).toEqual(['--no-color'])
+    expect(complete(script, ['gbrain', 'doctor', '--no-'])).toEqual(['--no-color', '--no-history'])
     // A value that is a path: nothing offered, so the shell completes file names.
     expect(complete(script, ['gbrain', 'doctor', '--output-file', ''])).toEqual([])
     expect(complete(script, ['gbrain', 'sources', 'add', 'notes', '--'])).toEqual(

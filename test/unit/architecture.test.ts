@@ -19,8 +19,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   checks: ['shared', 'engine', 'config', 'brain'],
   repair: ['shared', 'engine', 'config', 'brain', 'checks'],
   render: ['shared', 'brain'],
+  history: ['shared'],
   cli: ['shared', 'engine', 'config', 'checks', 'render'],
-  commands: ['shared', 'engine', 'config', 'brain', 'checks', 'repair', 'render', 'cli'],
+  commands: ['shared', 'engine', 'config', 'brain', 'checks', 'repair', 'render', 'cli', 'history'],
   hooks: ['shared', 'cli'],
 }
 

@@ -74,8 +74,23 @@ describe('json', () => {
 
   it.each(fixtures)('%s is exactly the report without debug_stack', (_name, build) => {
     const report = build()
-    const expected = {...report, checks: report.checks.map(({debug_stack: _drop, ...c}) => c)}
+    const expected = {
+      ...report,
+      previous_score: null,
+      delta: null,
+      changed: [],
+      checks: report.checks.map(({debug_stack: _drop, ...c}) => c),
+    }
     expect(JSON.parse(renderJson(report))).toEqual(expected)
+  })
+
+  it('carries the comparison with the previous run when the report has one', () => {
+    const report = {...unknownReport(), previous_score: 80, delta: -5, changed: [{check: 'dead_letter', from: 'ok', to: 'fail'}]}
+    expect(JSON.parse(renderJson(report))).toMatchObject({
+      previous_score: 80,
+      delta: -5,
+      changed: [{check: 'dead_letter', from: 'ok', to: 'fail'}],
+    })
   })
 
   it('never includes debug_stack, and keeps the documented field order', () => {
@@ -86,6 +101,9 @@ describe('json', () => {
       'schema_version',
       'status',
       'health_score',
+      'previous_score',
+      'delta',
+      'changed',
       'coverage',
       'generated_at',
       'duration_ms',
