@@ -1,7 +1,6 @@
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {auditLogCheck, chmodCommands} from '../../../src/checks/audit-log.js'
 import {evaluate} from '../../../src/checks/runner.js'
 import {fileGatherers} from '../../../src/checks/facts/index.js'
@@ -9,30 +8,14 @@ import {validateThresholds} from '../../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../../src/checks/types.js'
 import type {BrainPaths} from '../../../src/engine/paths.js'
 import {DeadLetterSpool, SPOOL_FORMAT_VERSION} from '../../../src/engine/spool/dead-letter.js'
+import {tempBrains} from '../../helpers/temp-brain.js'
 
 const HOUR = 3_600_000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z') // Wednesday of 2026-W02; cutoff 2025-12-08T12:00Z (W50)
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-let root: string
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbrain-check-audit-'))
-})
-afterAll(() => {
-  fs.rmSync(root, {recursive: true, force: true})
-})
-
-function brain(): BrainPaths {
-  const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {
-    home,
-    auditDir: path.join(home, 'audit'),
-    spoolDir: path.join(home, 'dead-letter'),
-    runDir: path.join(home, 'run'),
-    homeSource: 'default',
-    auditDirSource: 'default',
-  }
-}
+const brains = tempBrains('gbrain-check-audit-')
+const brain = brains.brain
 
 function put(p: BrainPaths, name: string, content: string, mode = 0o600): string {
   fs.mkdirSync(p.auditDir, {recursive: true, mode: 0o700})

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {batchRetryHealthCheck, judgeBatchRetryHealth} from '../../../src/checks/batch-retry-health.js'
 import type {BatchRetryFacts} from '../../../src/checks/facts/audit-windows.js'
 import {gatherBatchRetry} from '../../../src/checks/facts/audit-windows.js'
@@ -12,6 +11,7 @@ import type {CheckOutcome} from '../../../src/checks/types.js'
 import {AuditWriter} from '../../../src/engine/audit/writer.js'
 import type {BrainPaths} from '../../../src/engine/paths.js'
 import {DeadLetterSpool, SPOOL_FORMAT_VERSION} from '../../../src/engine/spool/dead-letter.js'
+import {tempBrains} from '../../helpers/temp-brain.js'
 
 const HOUR = 3_600_000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z') // Wednesday of 2026-W02
@@ -19,25 +19,8 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 const W02 = 'batch-retry-2026-W02.jsonl'
 const W01 = 'batch-retry-2026-W01.jsonl'
 
-let root: string
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbrain-check-batch-'))
-})
-afterAll(() => {
-  fs.rmSync(root, {recursive: true, force: true})
-})
-
-function brain(): BrainPaths {
-  const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {
-    home,
-    auditDir: path.join(home, 'audit'),
-    spoolDir: path.join(home, 'dead-letter'),
-    runDir: path.join(home, 'run'),
-    homeSource: 'default',
-    auditDirSource: 'default',
-  }
-}
+const brains = tempBrains('gbrain-check-batch-')
+const brain = brains.brain
 
 type Row = Record<string, unknown>
 /** gbrain's writer: `{...event, ts}` (ts last); exhausted rows have attempt = maxRetries + 1, delay 0, no `spooled`. */

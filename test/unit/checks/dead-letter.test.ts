@@ -1,7 +1,6 @@
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {deadLetterCheck} from '../../../src/checks/dead-letter.js'
 import {evaluate} from '../../../src/checks/runner.js'
 import {fileGatherers} from '../../../src/checks/facts/index.js'
@@ -10,31 +9,15 @@ import type {CheckOutcome} from '../../../src/checks/types.js'
 import type {BrainPaths} from '../../../src/engine/paths.js'
 import {DeadLetterSpool, SPOOL_FORMAT_VERSION, type DeadLetterEntry} from '../../../src/engine/spool/dead-letter.js'
 import {LEDGER_BYTES, noteLoss, prepareLedger} from '../../../src/engine/spool/loss-ledger.js'
+import {tempBrains} from '../../helpers/temp-brain.js'
 
 const HOUR = 3_600_000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z')
 const iso = (ms: number): string => new Date(ms).toISOString()
 const SECRET = 'row-content-that-must-never-print'
 
-let root: string
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbrain-check-dl-'))
-})
-afterAll(() => {
-  fs.rmSync(root, {recursive: true, force: true})
-})
-
-function brain(): BrainPaths {
-  const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {
-    home,
-    auditDir: path.join(home, 'audit'),
-    spoolDir: path.join(home, 'dead-letter'),
-    runDir: path.join(home, 'run'),
-    homeSource: 'default',
-    auditDirSource: 'default',
-  }
-}
+const brains = tempBrains('gbrain-check-dl-')
+const brain = brains.brain
 
 const entry = (id: string, site: string, rows: number, createdAgoMs: number): DeadLetterEntry => ({
   version: SPOOL_FORMAT_VERSION,
@@ -169,10 +152,10 @@ describe('dead_letter', () => {
   it('a ledger that is a symlink or the wrong size is reported unusable, and noteLoss refuses it', async () => {
     const p = brain()
     fs.mkdirSync(p.spoolDir, {mode: 0o700})
-    fs.writeFileSync(path.join(root, 'target'), 'x')
-    fs.symlinkSync(path.join(root, 'target'), path.join(p.spoolDir, 'loss.ledger'))
+    fs.writeFileSync(path.join(brains.root(), 'target'), 'x')
+    fs.symlinkSync(path.join(brains.root(), 'target'), path.join(p.spoolDir, 'loss.ledger'))
     expect(await noteLoss(p.spoolDir, {pid: 1, site: 's', rows: 1, at: iso(NOW), error: 'e'})).toBe(false)
-    expect(fs.readFileSync(path.join(root, 'target'), 'utf8')).toBe('x')
+    expect(fs.readFileSync(path.join(brains.root(), 'target'), 'utf8')).toBe('x')
     const r = await run(p)
     expect(r.status).toBe('fail')
     expect(r.message).toContain('is unusable (a symlink)')

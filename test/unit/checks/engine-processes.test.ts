@@ -1,7 +1,6 @@
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {engineProcessesCheck, judgeEngineProcesses} from '../../../src/checks/engine-processes.js'
 import {evaluate} from '../../../src/checks/runner.js'
 import {fileGatherers} from '../../../src/checks/facts/index.js'
@@ -10,6 +9,7 @@ import type {CheckOutcome} from '../../../src/checks/types.js'
 import type {BrainPaths} from '../../../src/engine/paths.js'
 import type {EngineProcessState} from '../../../src/engine/process-state.js'
 import type {HealthSnapshot} from '../../../src/engine/types.js'
+import {tempBrains} from '../../helpers/temp-brain.js'
 
 const S = 1000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z')
@@ -17,25 +17,8 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 const LIVE = process.pid
 const DEAD = 2_147_483_646 // above any pid_max: kill(pid, 0) gives ESRCH
 
-let root: string
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbrain-check-procs-'))
-})
-afterAll(() => {
-  fs.rmSync(root, {recursive: true, force: true})
-})
-
-function brain(): BrainPaths {
-  const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {
-    home,
-    auditDir: path.join(home, 'audit'),
-    spoolDir: path.join(home, 'dead-letter'),
-    runDir: path.join(home, 'run'),
-    homeSource: 'default',
-    auditDirSource: 'default',
-  }
-}
+const brains = tempBrains('gbrain-check-procs-')
+const brain = brains.brain
 
 function health(over: Partial<HealthSnapshot> = {}): HealthSnapshot {
   return {

@@ -1,37 +1,19 @@
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {gatherBatchRetry, gatherPoolRecovery} from '../../../src/checks/facts/audit-windows.js'
 import {fileGatherers} from '../../../src/checks/facts/index.js'
 import {gatherProcesses} from '../../../src/checks/facts/processes.js'
 import {shellQuote} from '../../../src/shared/shell-quote.js'
 import {AbortedError} from '../../../src/shared/errors.js'
-import type {BrainPaths} from '../../../src/engine/paths.js'
+import {tempBrains} from '../../helpers/temp-brain.js'
 
 const HOUR = 3_600_000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z')
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-let root: string
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbrain-check-facts-'))
-})
-afterAll(() => {
-  fs.rmSync(root, {recursive: true, force: true})
-})
-
-function brain(): BrainPaths {
-  const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {
-    home,
-    auditDir: path.join(home, 'audit'),
-    spoolDir: path.join(home, 'dead-letter'),
-    runDir: path.join(home, 'run'),
-    homeSource: 'default',
-    auditDirSource: 'default',
-  }
-}
+const brains = tempBrains('gbrain-check-facts-')
+const brain = brains.brain
 
 const exhausted = (site: string) =>
   JSON.stringify({ts: iso(NOW - HOUR), site, batch_size: 5, attempt: 4, outcome: 'exhausted', delay_ms: 0, error_message_summary: 'x'}) +

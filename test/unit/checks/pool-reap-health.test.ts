@@ -1,38 +1,21 @@
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {evaluate} from '../../../src/checks/runner.js'
 import {fileGatherers} from '../../../src/checks/facts/index.js'
 import {poolReapHealthCheck} from '../../../src/checks/pool-reap-health.js'
 import {validateThresholds} from '../../../src/checks/thresholds.js'
 import type {CheckOutcome} from '../../../src/checks/types.js'
 import type {BrainPaths} from '../../../src/engine/paths.js'
+import {tempBrains} from '../../helpers/temp-brain.js'
 
 const MIN = 60_000
 const NOW = Date.parse('2026-01-07T12:00:00.000Z') // 2026-W02
 const iso = (ms: number): string => new Date(ms).toISOString()
 const FILE = 'pool-recovery-2026-W02.jsonl'
 
-let root: string
-beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbrain-check-pool-'))
-})
-afterAll(() => {
-  fs.rmSync(root, {recursive: true, force: true})
-})
-
-function brain(): BrainPaths {
-  const home = fs.mkdtempSync(path.join(root, 'home-'))
-  return {
-    home,
-    auditDir: path.join(home, 'audit'),
-    spoolDir: path.join(home, 'dead-letter'),
-    runDir: path.join(home, 'run'),
-    homeSource: 'default',
-    auditDirSource: 'default',
-  }
-}
+const brains = tempBrains('gbrain-check-pool-')
+const brain = brains.brain
 
 type Kind = 'reap_detected' | 'reconnect_other' | 'reconnect_succeeded' | 'reconnect_failed'
 const LIVE = process.pid
