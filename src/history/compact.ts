@@ -10,13 +10,15 @@
  */
 import {constants, promises as fs} from 'node:fs'
 import {writeFileAtomic} from '../shared/fs-atomic.js'
-import {parseLine, serializeLine, type HistoryLine} from './line.js'
+import {MAX_LINE_BYTES, parseLine, serializeLine, type HistoryLine} from './line.js'
 
 export const MAX_LINES = 10_000
 export const MAX_AGE_DAYS = 90
 export const AGE_SLACK_DAYS = 9
 export const COMPACT_AT_BYTES = 2 * 1024 * 1024
 export const KEEP_BYTES = 1024 * 1024
+/** What a compaction reads from the end of the file: all it can keep, plus one line's worth. */
+const READ_TAIL_BYTES = KEEP_BYTES + MAX_LINE_BYTES
 
 const DAY_MS = 86_400_000
 
@@ -56,8 +58,16 @@ export async function compact(file: string, nowMs: number): Promise<{kept: numbe
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   let text: string
   try {
-    if (!(await handle.stat()).isFile()) throw new Error(`${file} is not a regular file`)
-    text = await handle.readFile('utf8')
+    const stat = await handle.stat()
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file`)
+    // Only the tail can be kept (at most KEEP_BYTES), so only the tail is read: a file grown to
+    // gigabytes (by hand, or by runs between compactions) costs the same as a 2 MiB one.
+    const start = Math.max(0, stat.size - READ_TAIL_BYTES)
+    const buf = Buffer.alloc(stat.size - start)
+    const {bytesRead} = await handle.read(buf, 0, buf.length, start)
+    text = buf.subarray(0, bytesRead).toString('utf8')
+    // A read that starts mid-file starts mid-line: that first piece is not a line.
+    if (start > 0) text = text.slice(text.indexOf('\n') + 1)
   } finally {
     await handle.close().catch(() => {})
   }

@@ -15,6 +15,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs'
 import os from 'node:os'
@@ -145,6 +146,16 @@ describe('compaction', () => {
     const kept = keepNewest(text, T0)
     expect(kept).toHaveLength(10_000)
     expect(kept.at(-1)?.score).toBe(10_049 % 101)
+  })
+
+  it('reads only the tail it can keep: a 3 GiB file (sparse, past what one read can hold) compacts to its newest lines', async () => {
+    const h = home()
+    const file = historyPath(h)
+    writeFileSync(file, '')
+    truncateSync(file, 3 * 1024 ** 3)
+    appendFileSync(file, `\n${serializeLine(at(T0 - 2, 41))}${serializeLine(at(T0 - 1, 42))}`)
+    expect(await compact(file, T0)).toEqual({kept: 2})
+    expect(readFileSync(file, 'utf8')).toBe(serializeLine(at(T0 - 2, 41)) + serializeLine(at(T0 - 1, 42)))
   })
 
   it('rewrites the file atomically (a new inode, no temp file left, mode 0600)', async () => {
