@@ -1,8 +1,10 @@
 /**
  * `dead_letter` (storage). Batches the engine could not land after all retries wait in the
- * dead-letter spool: any entry → fail (its rows are at risk until replayed) with
- * `gbrain repair --replay`. Unreadable or corrupt entries (and an unreadable spool directory) →
- * fail, naming them. A loss recorded in the loss ledger (rows neither landed nor spooled, e.g.
+ * dead-letter spool, with the fix `gbrain repair --replay`. An intact spool (every entry read and
+ * valid, no loss in the ledger) whose oldest entry is younger than GBRAIN_DEAD_LETTER_FAIL_HOURS
+ * (24) → warn: the rows are durable on disk and a replay lands them (issue 14: what
+ * `doctor --auto-heal` heals). Older → fail (nobody replayed it). Unreadable or corrupt entries
+ * (and an unreadable spool directory) → fail, naming them, and then waiting entries fail too. A loss recorded in the loss ledger (rows neither landed nor spooled, e.g.
  * on a full disk that also lost the audit row) → fail with ROWS LOST. Never prints row
  * contents: only ids, sites, counts and ages.
  */
@@ -12,7 +14,10 @@ import {Findings} from './findings.js'
 import {plural} from './wording.js'
 import {shellQuote} from '../shared/shell-quote.js'
 import type {CheckOutcome} from './types.js'
-import {fixed} from './listing.js'
+import {byEnv, fixed} from './listing.js'
+import type {Thresholds} from './thresholds.js'
+
+const HOUR_MS = 3_600_000
 
 function age(ms: number): string {
   const s = Math.round(ms / 1000)
@@ -41,8 +46,15 @@ export interface DeadLetterDetails {
   }
 }
 
-export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
+/** Every entry was read and is valid, and the loss ledger records nothing and is usable. */
+function intact(spool: SpoolFacts): boolean {
+  const l = spool.ledger
+  return spool.list_error === null && spool.corrupt.length === 0 && l.records.length === 0 && l.error === null && l.corrupt_slots === 0
+}
+
+export function judgeDeadLetter(spool: SpoolFacts, t: Thresholds['deadLetter']): CheckOutcome {
   const found = new Findings()
+  const failMs = t.failHours * HOUR_MS
 
   if (spool.list_error !== null) {
     found.add('fail', `Dead-letter spool ${spool.dir} unreadable (${spool.list_error}): spooled rows cannot be checked.`, {
@@ -54,10 +66,17 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
     const sites = Object.entries(spool.by_site)
       .map(([site, s]) => `${site} = ${s.entries}`)
       .join(', ')
+    const oldest = spool.oldest_age_ms ?? 0
+    const safe = intact(spool) && oldest < failMs
+    const why = safe
+      ? 'safe on disk until replayed'
+      : oldest >= failMs
+        ? `not replayed within ${t.failHours} h; the rows are not in the database until replayed`
+        : 'the rows are not in the database until replayed'
     found.add(
-      'fail',
+      safe ? 'warn' : 'fail',
       `${plural(spool.entries, 'batch', 'batches')} (${plural(spool.rows, 'row')}) waiting in the dead-letter spool, ` +
-        `oldest ${age(spool.oldest_age_ms ?? 0)} old (by site: ${sites}); the rows are not in the database until replayed.`,
+        `oldest ${age(oldest)} old (by site: ${sites}); ${why}.`,
       {
         text: 'Replay the spool once the database is reachable (idempotent; each entry is removed only after its rows landed).',
         commands: ['gbrain repair --replay'],
@@ -124,7 +143,7 @@ export function judgeDeadLetter(spool: SpoolFacts): CheckOutcome {
     } satisfies DeadLetterDetails,
     observed_value: spool.entries + spool.corrupt.length,
     observed_unit: 'count',
-    threshold: {fail: 1},
+    threshold: {warn: 1},
   })
 }
 
@@ -134,10 +153,13 @@ export const deadLetterCheck = defineCheck({
   gatedOnConnection: false,
   downstreamOf: ['connection'],
   needs: ['spool'],
-  judge: (f) => judgeDeadLetter(f.spool),
+  judge: (f, ctx) => judgeDeadLetter(f.spool, ctx.thresholds.deadLetter),
   explain: {
     looksAt:
-      'The dead-letter spool: batches that could not be written after all retries and wait to be replayed, unreadable or corrupt entries, and the loss ledger (rows neither written nor spooled, e.g. on a full disk).',
-    thresholds: () => [fixed(1, {level: 'fail', comparison: '≥', unit: ['entry', 'entries'], measure: 'waiting in the spool'})],
+      'The dead-letter spool: batches that could not be written after all retries and wait to be replayed (a warning while every entry is intact and the oldest is younger than the fail age: the rows are safe on disk), unreadable or corrupt entries and the loss ledger (rows neither written nor spooled, e.g. on a full disk), which always fail.',
+    thresholds: () => [
+      fixed(1, {level: 'warn', comparison: '≥', unit: ['entry', 'entries'], measure: 'waiting in the spool'}),
+      byEnv('GBRAIN_DEAD_LETTER_FAIL_HOURS', {level: 'fail', comparison: '≥', unit: 'h', measure: 'since the oldest entry was spooled'}),
+    ],
   },
 })

@@ -100,6 +100,7 @@ export const THRESHOLD_DEFAULTS = {
   GBRAIN_CONN_SLOTS_WARN_PCT: 80,
   GBRAIN_CONN_SLOTS_FAIL_PCT: 95,
   GBRAIN_IDLE_TX_WARN_MINUTES: 5,
+  GBRAIN_DEAD_LETTER_FAIL_HOURS: 24,
 } as const
 
 export type ThresholdVariable = keyof typeof THRESHOLD_DEFAULTS
@@ -111,6 +112,8 @@ export interface Thresholds {
   syncFreshness: {warnHours: number; failHours: number}
   connectionSlots: {warnPct: number; failPct: number}
   idleTransactions: {warnMinutes: number}
+  /** An intact spool younger than this warns; older, it fails (nobody replayed it). */
+  deadLetter: {failHours: number}
   /** `default` or `env:<NAME>` per variable. */
   sources: Record<ThresholdVariable, ThresholdSource>
 }
@@ -165,6 +168,7 @@ export function validateThresholds(env: NodeJS.ProcessEnv = process.env): Thresh
   const [syncWarn, syncFail] = ladder('GBRAIN_SYNC_FRESHNESS_WARN_HOURS', 'GBRAIN_SYNC_FRESHNESS_FAIL_HOURS', HOURS)
   const [slotsWarn, slotsFail] = ladder('GBRAIN_CONN_SLOTS_WARN_PCT', 'GBRAIN_CONN_SLOTS_FAIL_PCT', PCT)
   const idleWarn = one('GBRAIN_IDLE_TX_WARN_MINUTES', MINUTES)
+  const deadLetterFail = one('GBRAIN_DEAD_LETTER_FAIL_HOURS', HOURS)
 
   const first = problems[0]
   if (first !== undefined) {
@@ -178,6 +182,7 @@ export function validateThresholds(env: NodeJS.ProcessEnv = process.env): Thresh
     syncFreshness: {warnHours: syncWarn, failHours: syncFail},
     connectionSlots: {warnPct: slotsWarn, failPct: slotsFail},
     idleTransactions: {warnMinutes: idleWarn},
+    deadLetter: {failHours: deadLetterFail},
     sources,
   }
 }

@@ -72,7 +72,7 @@ export function concernedChecks(requested: readonly ActionName[]): string[] {
 }
 
 export interface RepairVerdict {
-  /** Concerned checks that failed before and do not now. */
+  /** Concerned checks that failed or warned before and do neither now. */
   fixed: string[]
   /** Concerned checks that still fail. */
   remaining: string[]
@@ -80,7 +80,13 @@ export interface RepairVerdict {
   ok: boolean
 }
 
-/** Judge a repair: what the actions fixed, what still fails, and whether it all went well. */
+const ATTENTION = new Set<CheckResult['status']>(['fail', 'warn'])
+const FAILING = new Set<CheckResult['status']>(['fail'])
+
+/**
+ * Judge a repair: what the actions fixed, what still fails, and whether it all went well. A
+ * warning the actions cleared counts as fixed (a young intact dead-letter spool warns: issue 14).
+ */
 export function judgeRepair(
   before: Report,
   after: Report,
@@ -88,12 +94,12 @@ export function judgeRepair(
   actions: readonly ActionResult[],
   dryRun: boolean,
 ): RepairVerdict {
-  const failing = (r: Report): Set<string> =>
-    new Set(r.checks.filter((c) => c.status === 'fail' && concerned.includes(c.name)).map((c) => c.name))
-  const was = failing(before)
-  const now = failing(after)
-  const fixed = [...was].filter((n) => !now.has(n))
-  const remaining = [...now]
+  const named = (r: Report, statuses: ReadonlySet<CheckResult['status']>): Set<string> =>
+    new Set(r.checks.filter((c) => statuses.has(c.status) && concerned.includes(c.name)).map((c) => c.name))
+  const was = named(before, ATTENTION)
+  const still = named(after, ATTENTION)
+  const fixed = [...was].filter((n) => !still.has(n))
+  const remaining = [...named(after, FAILING)]
   return {fixed, remaining, ok: actions.every((a) => a.status !== 'failed') && (dryRun || remaining.length === 0)}
 }
 

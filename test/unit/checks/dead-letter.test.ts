@@ -49,17 +49,17 @@ describe('dead_letter', () => {
     expect((await run(p)).status).toBe('ok')
   })
 
-  it('any entry → fail with repair --replay; details by site; never the rows', async () => {
+  it('an intact spool younger than GBRAIN_DEAD_LETTER_FAIL_HOURS → warn (safe on disk) with repair --replay; details by site; never the rows', async () => {
     const p = brain()
     const spool = new DeadLetterSpool(p.spoolDir)
     await spool.write(entry('e1', 'cycle.links', 3, 2 * HOUR))
     await spool.write(entry('e2', 'cycle.links', 2, HOUR))
     await spool.write(entry('e3', 'cycle.timeline', 5, 30 * 60_000))
     const r = await run(p)
-    expect(r.status).toBe('fail')
+    expect(r.status).toBe('warn')
     expect(r.message).toBe(
       '3 batches (10 rows) waiting in the dead-letter spool, oldest 2 h old (by site: cycle.links = 2, cycle.timeline = 1); ' +
-        'the rows are not in the database until replayed.',
+        'safe on disk until replayed.',
     )
     expect(r.details).toEqual({
       dir: p.spoolDir,
@@ -73,6 +73,33 @@ describe('dead_letter', () => {
     })
     expect(r.fix?.commands).toEqual(['gbrain repair --replay'])
     expect(JSON.stringify(r)).not.toContain(SECRET)
+  })
+
+  it.each([
+    {env: {}, ageH: 23, status: 'warn'},
+    {env: {}, ageH: 24, status: 'fail'},
+    {env: {}, ageH: 72, status: 'fail'},
+    {env: {GBRAIN_DEAD_LETTER_FAIL_HOURS: '2'}, ageH: 1, status: 'warn'},
+    {env: {GBRAIN_DEAD_LETTER_FAIL_HOURS: '2'}, ageH: 3, status: 'fail'},
+    {env: {GBRAIN_DEAD_LETTER_FAIL_HOURS: '100'}, ageH: 72, status: 'warn'},
+  ])('an intact spool whose oldest entry is $ageH h old, env $env → $status', async ({env, ageH, status}) => {
+    const p = brain()
+    await new DeadLetterSpool(p.spoolDir).write(entry('old', 'cycle.links', 2, ageH * HOUR))
+    const r = await evaluate(deadLetterCheck, fileGatherers({paths: p, now: NOW, env}), {now: NOW, thresholds: validateThresholds(env)})
+    expect(r.status).toBe(status)
+    expect(r.fix?.commands).toEqual(['gbrain repair --replay'])
+    if (status === 'fail') expect(r.message).toContain(`not replayed within ${env.GBRAIN_DEAD_LETTER_FAIL_HOURS ?? '24'} h`)
+  })
+
+  it('a valid entry next to a corrupt one → fail for both (the spool is not intact)', async () => {
+    const p = brain()
+    await new DeadLetterSpool(p.spoolDir).write(entry('good', 's', 1, 3 * HOUR))
+    fs.writeFileSync(path.join(p.spoolDir, 'torn.json'), '{not json', {mode: 0o600})
+    const r = await run(p)
+    expect(r.status).toBe('fail')
+    expect(r.message).toContain(
+      '1 batch (1 row) waiting in the dead-letter spool, oldest 3 h old (by site: s = 1); the rows are not in the database until replayed.',
+    )
   })
 
   it('corrupt and unreadable entries → fail naming them, with a move-aside (never a delete)', async () => {
@@ -136,6 +163,19 @@ describe('dead_letter', () => {
       /^ROWS LOST: 527 rows in 3 batches could be neither landed nor spooled \(2 processes; last at 2026-01-07T11:30:00.000Z, site cycle\.links: x+\); recorded in /,
     )
     expect(r.fix?.commands).toEqual(['gbrain cycle', `rm ${path.join(p.spoolDir, 'loss.ledger')}`])
+  })
+
+  it('a young intact entry next to a loss in the ledger → fail (ROWS LOST outranks the spool being safe)', async () => {
+    const p = brain()
+    await new DeadLetterSpool(p.spoolDir).write(entry('young', 'cycle.links', 2, 60_000))
+    await prepareLedger(p.spoolDir)
+    expect(await noteLoss(p.spoolDir, {pid: 7, site: 'cycle.pages', rows: 3, at: iso(NOW - HOUR), error: 'ENOSPC'})).toBe(true)
+    const r = await run(p)
+    expect(r.status).toBe('fail')
+    expect(r.message).toContain(
+      '1 batch (2 rows) waiting in the dead-letter spool, oldest 60 s old (by site: cycle.links = 1); the rows are not in the database until replayed.',
+    )
+    expect(r.message).toContain('ROWS LOST: 3 rows')
   })
 
   it('the ledger fills its 16 slots and then overwrites the oldest record, never growing', async () => {

@@ -88,6 +88,7 @@ describe('validateThresholds', () => {
       syncFreshness: {warnHours: 24, failHours: 72},
       connectionSlots: {warnPct: 80, failPct: 95},
       idleTransactions: {warnMinutes: 5},
+      deadLetter: {failHours: 24},
       sources: Object.fromEntries(Object.keys(THRESHOLD_DEFAULTS).map((k) => [k, 'default'])),
     })
   })

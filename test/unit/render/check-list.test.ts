@@ -66,7 +66,10 @@ describe('describeChecks', () => {
       `fail > ${PROCESS_FAILING_FAIL_MS / 1000} s that a live process’s pool has been failing [fixed]`,
     ])
     expect(rule('retry_config')).toEqual([`warn < ${RETRY_MIN_WORST_CASE_MS / 1000} s of worst-case total wait over all retries [fixed]`])
-    expect(rule('dead_letter')).toEqual(['fail ≥ 1 entry waiting in the spool [fixed]'])
+    expect(rule('dead_letter')).toEqual([
+      'warn ≥ 1 entry waiting in the spool [fixed]',
+      'fail ≥ 24 h since the oldest entry was spooled [GBRAIN_DEAD_LETTER_FAIL_HOURS]',
+    ])
     expect(byName('disk_space').thresholds.map((t) => t.default)).toEqual([
       FAIL_FREE_BYTES / 2 ** 20,
       WARN_FREE_BYTES / 2 ** 20,
@@ -87,7 +90,7 @@ describe('describeChecks', () => {
 
   it('agrees in number: "1 entry", "3 exhausted batches", "10 pool reaps"', () => {
     const texts = listed().flatMap((c) => c.thresholds.map((t) => t.text))
-    expect(texts).toContain('fail ≥ 1 entry waiting in the spool (fixed)')
+    expect(texts).toContain('warn ≥ 1 entry waiting in the spool (fixed)')
     expect(texts).toContain(
       `warn ≥ ${THRESHOLD_DEFAULTS.GBRAIN_BATCH_RETRY_WARN_SITE} exhausted batches at one site (default; set by GBRAIN_BATCH_RETRY_WARN_SITE)`,
     )

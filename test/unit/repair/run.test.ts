@@ -46,6 +46,12 @@ describe('judgeRepair', () => {
     })
   })
 
+  it('a warning the actions cleared is fixed too; one still warning is neither fixed nor remaining', () => {
+    const warned = report(result('dead_letter', 'warn'), result('batch_retry_health', 'warn'), result('audit_log', 'fail'))
+    const after = report(result('dead_letter', 'ok'), result('batch_retry_health', 'warn'), result('audit_log', 'fail'))
+    expect(judgeRepair(warned, after, concerned, [action('applied')], false)).toEqual({fixed: ['dead_letter'], remaining: [], ok: true})
+  })
+
   it('ok only when every action succeeded and nothing concerned still fails (a dry run ignores what remains)', () => {
     const healed = report(result('dead_letter', 'ok'), result('batch_retry_health', 'warn'), result('audit_log', 'fail'))
     expect(judgeRepair(before, healed, concerned, [action('applied')], false).ok).toBe(true)
