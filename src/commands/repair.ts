@@ -4,14 +4,12 @@ import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
 import {EXIT, needsInit, NO_TABLES} from '../cli/errors.js'
 import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
 import {ProgressWriter} from '../cli/progress.js'
-import {runDoctor} from '../checks/doctor.js'
-import type {CheckResult, Report} from '../checks/types.js'
-import type {ResolvedTarget} from '../config/resolve.js'
-import type {Engine} from '../engine/index.js'
+import type {CheckResult} from '../checks/types.js'
 import {planRepairs, type PlannedRepair} from '../repair/plan.js'
 import {nextSteps, type NextStep} from '../repair/next-steps.js'
 import {ACTIONS, type ActionName, type ActionResult, type RepairContext} from '../repair/types.js'
-import {brief, concernedChecks, judgeRepair, runActions} from '../repair/run.js'
+import {brief} from '../repair/run.js'
+import {repairDiagnosis, runSession} from '../repair/session.js'
 import {repairPlanLines, repairResultLines} from '../render/repair.js'
 
 /** `repair --json`: always this shape, whether it only planned or acted. */
@@ -77,7 +75,7 @@ export default class Repair extends BaseCommand<typeof Repair> {
       return this.exitAfterCleanup(SIGNAL_EXIT[stop.received!])
     }
 
-    const before = await this.diagnose(target)
+    const before = await repairDiagnosis(target, this.config.version)
     if (stop.received) return interrupted()
     // No brain yet (or no tables): nothing to repair, and nothing is created here.
     const conn = before.checks.find((c) => c.name === 'connection')
@@ -109,33 +107,26 @@ export default class Repair extends BaseCommand<typeof Repair> {
       wait: (what) => bar.wait(what),
       signal: stop.signal,
     }
-    let engine: Engine | undefined
-    const openEngine = async (): Promise<Engine> =>
-      (engine ??= await this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}))
-    const actions = await runActions(
+    const session = await runSession(
       {
         requested,
         before,
         target,
         timeoutMs,
         olderThanMs,
-        openEngine,
+        open: () => this.engine(target, {lock: {signal: stop.signal}, onEvent: (e) => bar.engineEvent(e)}),
         // A log gets the replay's final line; an interrupted one gets the interrupted line alone.
         afterAction: (name) => {
           if (name === 'replay') bar.end(stop.received ? {} : {log: true})
         },
+        afterActions: () => bar.end(),
+        recheck: (concerned) => repairDiagnosis(target, this.config.version, concerned),
       },
       ctx,
     )
-    bar.end()
-    if (stop.received) return interrupted()
-    // Release our own engine before re-checking (the embedded brain admits one opener).
-    if (engine) await engine.disconnect({reason: 'exit'})
-    engine = undefined
-
-    const concerned = concernedChecks(requested)
-    const after = f['dry-run'] ? before : await this.diagnose(target, concerned)
-    const {fixed, remaining, ok} = judgeRepair(before, after, concerned, actions, f['dry-run'])
+    if (session.interrupted) return interrupted()
+    const {actions, after, concerned} = session
+    const {fixed, remaining, ok} = session.verdict
 
     const next = nextSteps(after, f['dry-run'] ? [] : actions)
     if (!this.jsonEnabled()) for (const line of repairResultLines({actions, dryRun: f['dry-run'], fixed, remaining, next})) this.log(line)
@@ -151,26 +142,6 @@ export default class Repair extends BaseCommand<typeof Repair> {
       remaining,
       next,
       checks: brief(after.checks.filter((c) => concerned.includes(c.name))),
-    }
-  }
-
-  /** A doctor run whose database handle is closed before we act. */
-  private async diagnose(target: ResolvedTarget, only?: string[]): Promise<Report> {
-    const cleanups: (() => Promise<void>)[] = []
-    try {
-      const {report} = await runDoctor({
-        target,
-        env: process.env,
-        timeoutMs: 5000,
-        deadlineMs: 30_000,
-        fast: false,
-        only,
-        version: this.config.version,
-        onCleanup: (fn) => cleanups.push(fn),
-      })
-      return report
-    } finally {
-      for (const fn of cleanups) await fn().catch(() => {})
     }
   }
 }

@@ -113,7 +113,17 @@ export async function readTail(file: string, n: number): Promise<Tail> {
     const budget = (n + 1) * (MAX_LINE_BYTES + 1)
     let pos = size
     let rest = Buffer.alloc(0)
+    // The bytes kept in `rest` were dropped: more than a line can hold, without a newline. The
+    // piece they start ends at the next newline found and is skipped whole. Dropping them keeps
+    // each read linear: a huge line is never concatenated chunk by chunk.
+    let overlong = false
     const found: HistoryLine[] = []
+    const piece = (bytes: Buffer): void => {
+      if (overlong) {
+        out.skipped += 1
+        overlong = false
+      } else take(bytes, found, out)
+    }
     while (pos > 0 && found.length < n && out.bytesRead < budget) {
       const len = Math.min(CHUNK, pos)
       pos -= len
@@ -125,12 +135,16 @@ export async function readTail(file: string, n: number): Promise<Tail> {
       let end = rest.length
       for (let i = rest.length - 1; i >= 0 && found.length < n; i--) {
         if (rest[i] !== 0x0a) continue
-        take(rest.subarray(i + 1, end), found, out)
+        piece(rest.subarray(i + 1, end))
         end = i
       }
       rest = rest.subarray(0, end)
+      if (rest.length > MAX_LINE_BYTES) {
+        overlong = true
+        rest = Buffer.alloc(0)
+      }
     }
-    if (pos === 0 && found.length < n) take(rest, found, out)
+    if (pos === 0 && found.length < n && (rest.length > 0 || overlong)) piece(rest)
     out.lines = found.reverse()
     return out
   } catch (e) {

@@ -14,6 +14,8 @@ export interface RecordOptions {
   home: string
   report: Pick<Report, 'generated_at' | 'health_score' | 'status' | 'checks'>
   nowMs: number
+  /** `doctor --auto-heal`: the actions attempted and their statuses (kept on the line). */
+  heals?: Record<string, string>
   /** The compaction threshold (tests lower it). */
   compactAt?: number
 }
@@ -27,7 +29,7 @@ export interface Recorded {
 export async function recordRun(options: RecordOptions): Promise<Recorded> {
   const problems: string[] = []
   const file = historyPath(options.home)
-  const current = historyLine(options.report)
+  const current = {...historyLine(options.report), ...(options.heals ? {heals: options.heals} : {})}
   const tail = await readTail(file, 1)
   if (tail.reason) problems.push(tail.reason)
   const comparison = compareRuns(current, tail.lines.at(-1))

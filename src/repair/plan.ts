@@ -14,6 +14,19 @@ export interface PlannedRepair {
   command: string
 }
 
+/** Live engine processes whose pool needs a reconnect (the rule `--reconnect` acts on). */
+export function liveNeedingReconnect(checks: Report['checks']): number {
+  return (detailsOf(checks, 'engine_processes').processes ?? []).filter(
+    (p) =>
+      p.alive !== false &&
+      poolNeedsReconnect({
+        state: p.state ?? null,
+        consecutive_failures: p.consecutive_failures ?? null,
+        failing: (p.failing_for_s ?? null) !== null,
+      }),
+  ).length
+}
+
 export function planRepairs(report: Report): PlannedRepair[] {
   const checks = report.checks
   const plan: PlannedRepair[] = []
@@ -30,15 +43,7 @@ export function planRepairs(report: Report): PlannedRepair[] {
   }
   const conn = checks.find((c) => c.name === 'connection')
   const procs = detailsOf(checks, 'engine_processes')
-  const needsReconnect = (procs.processes ?? []).filter(
-    (p) =>
-      p.alive !== false &&
-      poolNeedsReconnect({
-        state: p.state ?? null,
-        consecutive_failures: p.consecutive_failures ?? null,
-        failing: (p.failing_for_s ?? null) !== null,
-      }),
-  ).length
+  const needsReconnect = liveNeedingReconnect(checks)
   // A brain that cannot be opened for what it is (wrong major, damaged) is not healed by reconnecting.
   const connCause = detailsOf(checks, 'connection').cause ?? 'unreachable'
   const connFails = conn?.status === 'fail' && !['wrong_major', 'damaged', 'missing'].includes(connCause)

@@ -9,7 +9,7 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/checks/types.js'
 import {gbrain} from '../helpers/cli.js'
-import {brainPaths, LOCALE_ENV, parseReport, plantSpoolEntry, removeHomes, tempDir} from '../helpers/doctor-kit.js'
+import {brainPaths, LOCALE_ENV, parseReport, plantSpoolEntry, removeHomes, STALE_SPOOL_AGE_MS, tempDir} from '../helpers/doctor-kit.js'
 
 afterAll(removeHomes)
 
@@ -45,7 +45,7 @@ describe('doctor history', () => {
     const first = parseReport(await gbrain([...ARGS, '--json'], b.env))
     expect(first).toMatchObject({health_score: 100, previous_score: null, delta: null, changed: []})
 
-    await plantSpoolEntry(b.paths.spool)
+    await plantSpoolEntry(b.paths.spool, undefined, 2, STALE_SPOOL_AGE_MS) // unreplayed for 25 h: fails
     const bad = await gbrain([...ARGS, '--json'], b.env)
     expect(bad.code).toBe(1)
     expect(parseReport(bad)).toMatchObject({

@@ -28,6 +28,7 @@ import {
   parseReport,
   plantExhausted,
   plantSpoolEntry,
+  STALE_SPOOL_AGE_MS,
   removeHomes,
   statuses,
   tempDir,
@@ -315,7 +316,7 @@ describe('doctor flags', () => {
     try {
       const home = tempDir()
       await plantExhausted(brainPaths(home).audit, 6)
-      await plantSpoolEntry(brainPaths(home).spool)
+      await plantSpoolEntry(brainPaths(home).spool, undefined, 2, STALE_SPOOL_AGE_MS)
       const env = {...LOCALE_ENV, GBRAIN_HOME: home}
       const r = await gbrain(['doctor', '--json', '--fast', '--database-url', proxy.urlFor(b.db)], env)
       expect(proxy.stats.accepted).toBe(0)

@@ -27,6 +27,7 @@ import {
   plantAuditTrail,
   plantExhausted,
   plantSpoolEntry,
+  STALE_SPOOL_AGE_MS,
   removeHomes,
   snapshotTree,
   statuses,
@@ -562,7 +563,7 @@ describe('doctor: read-only', () => {
     const b = await makeBrain({cycledHoursAgo: 10})
     await plantAuditTrail(b.paths.audit)
     await plantExhausted(b.paths.audit, 3)
-    await plantSpoolEntry(b.paths.spool)
+    await plantSpoolEntry(b.paths.spool, undefined, 2, STALE_SPOOL_AGE_MS)
     const tree0 = snapshotTree(b.home)
     const db0 = await dbFingerprint(b.db)
     expect(Object.keys(tree0).some((p) => p.startsWith('.gbrain/dead-letter/'))).toBe(true)
@@ -573,7 +574,7 @@ describe('doctor: read-only', () => {
     runs.push(await gbrain(['doctor', '--json', '-v', '--debug'], b.env))
     runs.push(await gbrain(['doctor', '--format', 'prometheus'], b.env))
     runs.push(await gbrain(['doctor', '--fast'], b.env))
-    for (const r of runs) expect(r.code, r.stderr).toBe(1) // dead_letter fails: one entry waits
+    for (const r of runs) expect(r.code, r.stderr).toBe(1) // dead_letter fails: one entry waits, unreplayed for 25 h
     const report = parseReport(runs[1]!)
     expect(check(report, 'dead_letter').status).toBe('fail')
     expect(check(report, 'batch_retry_health').details).toMatchObject({exhausted_total: 3, recovered: 1})
@@ -605,7 +606,7 @@ describe('doctor: read-only', () => {
     // as `postgres` (runuser), for whom root-owned 0755/0644 really is read-only.
     const b = await makeBrain()
     await plantAuditTrail(b.paths.audit)
-    await plantSpoolEntry(b.paths.spool)
+    await plantSpoolEntry(b.paths.spool, undefined, 2, STALE_SPOOL_AGE_MS)
     const walk = (p: string): void => {
       const st = statSync(p)
       chmodSync(p, st.isDirectory() ? 0o755 : 0o644)
@@ -626,7 +627,7 @@ describe('doctor: read-only', () => {
       const stderr = r.stderr.replace(/^gbrain doctor: history not kept: .*\n/m, '')
       expect(stderr).not.toMatch(/EACCES|EPERM|EROFS|permission denied|read-only|could not write|write failed/i)
       expectNoStack(r)
-      expect(r.code, r.stdout + r.stderr).toBe(1) // dead_letter: one entry waits
+      expect(r.code, r.stdout + r.stderr).toBe(1) // dead_letter: one entry waits, unreplayed for 25 h
     }
     const report = parseReport(j)
     const st = statuses(report)

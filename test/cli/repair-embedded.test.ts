@@ -17,7 +17,7 @@ import type {RepairOutput} from '../../src/commands/repair.js'
 import type {EngineProcessState} from '../../src/engine/process-state.js'
 import type {HealthSnapshot} from '../../src/engine/types.js'
 import {BIN, gbrain, type CliResult} from '../helpers/cli.js'
-import {check, homeFrom, plantSpoolEntry, removeHomes, snapshotTree, tempDir, type CopiedHome} from '../helpers/doctor-kit.js'
+import {check, homeFrom, plantSpoolEntry, removeHomes, snapshotTree, STALE_SPOOL_AGE_MS, tempDir, type CopiedHome} from '../helpers/doctor-kit.js'
 import {gbrainQuery} from '../helpers/gbrain-sim.js'
 
 const VAULT = path.resolve('examples/vault')
@@ -258,7 +258,8 @@ describe('repair on an embedded brain', () => {
 
   it('--replay over a dead replayer’s spool lock takes it over and lands the spool; a half-written lock younger than 5 s is refused (exit 1) and everything is kept', async () => {
     const h = home()
-    const ids = [await plantSpoolEntry(h.paths.spool, '20260101T000000000Z-cycle_pages-cccccccc', 3)]
+    // Unreplayed for 25 h, so dead_letter fails while the replay is refused.
+    const ids = [await plantSpoolEntry(h.paths.spool, '20260101T000000000Z-cycle_pages-cccccccc', 3, STALE_SPOOL_AGE_MS)]
     const lock = path.join(h.paths.spool, '.replay.lock')
 
     // A fresh, unparseable lock: another replayer may be writing it right now.

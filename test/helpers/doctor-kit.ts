@@ -174,11 +174,18 @@ export async function plantAuditTrail(auditDir: string): Promise<void> {
   await w.flush()
 }
 
-/** One valid dead-letter entry (a pages batch of `rows` rows). */
+/** Older than GBRAIN_DEAD_LETTER_FAIL_HOURS' default (24 h): an entry this old makes dead_letter fail. */
+export const STALE_SPOOL_AGE_MS = 25 * 3_600_000
+
+/**
+ * One valid dead-letter entry (a pages batch of `rows` rows), spooled `ageMs` ago: at the default
+ * two minutes dead_letter warns (an intact young spool), at {@link STALE_SPOOL_AGE_MS} it fails.
+ */
 export async function plantSpoolEntry(
   spoolDir: string,
   id = `20260101T000000000Z-cycle_pages-${Math.random().toString(16).slice(2, 10)}`,
   rows = 2,
+  ageMs = 120_000,
 ): Promise<string> {
   const spool = new DeadLetterSpool(spoolDir)
   await spool.write({
@@ -186,7 +193,7 @@ export async function plantSpoolEntry(
     id,
     site: 'cycle.pages',
     target: 'brain.pages',
-    created_at: new Date(Date.now() - 120_000).toISOString(),
+    created_at: new Date(Date.now() - ageMs).toISOString(),
     attempts: 4,
     error: {kind: 'connection', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED'},
     row_count: rows,
