@@ -75,6 +75,8 @@ export interface Report {
   delta?: number | null
   /** Checks whose status differs from the previous run's. */
   changed?: {check: string; from: string; to: string}[]
+  /** `doctor --auto-heal`: what was healed, skipped and needs attention (repair/heal.ts `HealSection`). */
+  heal?: Record<string, unknown>
   coverage: Coverage
   generated_at: string
   duration_ms: number

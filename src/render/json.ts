@@ -138,6 +138,7 @@ export function jsonReport(report: Report): JsonReport {
     },
     checks: report.checks.map(check),
     top_issues: report.top_issues.map(issue),
+    ...(report.heal !== undefined ? {heal: jsonSafe(report.heal) as Record<string, unknown>} : {}),
   }
 }
 

@@ -56,10 +56,8 @@ export function planHeal(input: HealPolicyInput): HealPlan {
   const connectionOk = status.get('connection') === 'ok'
   const heal: PlannedRepair[] = []
   const skipped: HealSkip[] = []
-  const repairFor = new Map<string, string>()
   for (const p of input.plan) {
     const concerned = ACTION_CHECKS[p.action]
-    for (const name of concerned) if (!repairFor.has(name)) repairFor.set(name, p.command)
     const statuses = concerned.map((n) => status.get(n))
     // Never a failure (it needs attention, below), and only where something warns.
     if (statuses.includes('fail') || !statuses.includes('warn')) continue
@@ -97,13 +95,15 @@ export function planHeal(input: HealPolicyInput): HealPlan {
     }
     heal.push(p)
   }
-  const needs_attention = input.report.checks
-    .filter((c) => c.status === 'fail')
-    .map((c) => ({
-      check: c.name,
-      status: c.status,
-      message: c.message,
-      command: repairFor.get(c.name) ?? c.fix?.commands[0] ?? null,
-    }))
+  const needs_attention = needsAttention(input.report, input.plan)
   return {heal, skipped, needs_attention}
+}
+
+/** Every failing check, with the repair command that concerns it, else its own first fix command. */
+export function needsAttention(report: Pick<Report, 'checks'>, plan: readonly PlannedRepair[]): NeedsAttention[] {
+  const repairFor = new Map<string, string>()
+  for (const p of plan) for (const name of ACTION_CHECKS[p.action]) if (!repairFor.has(name)) repairFor.set(name, p.command)
+  return report.checks
+    .filter((c) => c.status === 'fail')
+    .map((c) => ({check: c.name, status: c.status, message: c.message, command: repairFor.get(c.name) ?? c.fix?.commands[0] ?? null}))
 }
