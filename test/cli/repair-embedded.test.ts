@@ -17,7 +17,16 @@ import type {RepairOutput} from '../../src/commands/repair.js'
 import type {EngineProcessState} from '../../src/engine/process-state.js'
 import type {HealthSnapshot} from '../../src/engine/types.js'
 import {BIN, gbrain, type CliResult} from '../helpers/cli.js'
-import {check, homeFrom, plantSpoolEntry, removeHomes, snapshotTree, STALE_SPOOL_AGE_MS, tempDir, type CopiedHome} from '../helpers/doctor-kit.js'
+import {
+  check,
+  homeFrom,
+  plantSpoolEntry,
+  removeHomes,
+  snapshotTree,
+  STALE_SPOOL_AGE_MS,
+  tempDir,
+  type CopiedHome,
+} from '../helpers/doctor-kit.js'
 import {gbrainQuery} from '../helpers/gbrain-sim.js'
 
 const VAULT = path.resolve('examples/vault')
