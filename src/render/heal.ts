@@ -2,10 +2,14 @@
  * `doctor --auto-heal` for a person, after the report: what was healed and whether its checks are
  * now fixed or still warning, what was skipped and why (healed within the minimum interval: when),
  * and what needs attention (failures, never healed automatically) with the command that fixes
- * each. Pure: lines the command prints (made terminal-safe where it prints them).
+ * each. Pure: each string is one line, redacted and terminal-safe (outside text cannot break it).
  */
 import type {HealSection} from '../repair/heal.js'
+import {safeLine} from '../shared/safe-text.js'
 import {clean} from './text.js'
+
+/** Text from outside on one printable line: redacted, no control, no workflow command, one line. */
+const one = (v: unknown): string => safeLine(clean(v))
 
 const ATTENTION = new Set(['fail', 'warn'])
 
@@ -26,12 +30,12 @@ export function healLines(heal: HealSection): string[] {
         : checks.some((c) => ATTENTION.has(c.after))
           ? '! still warning'
           : '✓ fixed'
-    lines.push(`  ${verdict.padEnd(16)} ${a.name.padEnd(12)} ${clean(a.detail)}${trail && a.status !== 'would_apply' ? ` (${trail})` : ''}`)
+    lines.push(`  ${verdict.padEnd(16)} ${a.name.padEnd(12)} ${one(a.detail)}${trail && a.status !== 'would_apply' ? ` (${trail})` : ''}`)
   }
-  for (const s of heal.skipped) lines.push(`  ${'- skipped'.padEnd(16)} ${s.action.padEnd(12)} ${clean(s.detail)}`)
+  for (const s of heal.skipped) lines.push(`  ${'- skipped'.padEnd(16)} ${s.action.padEnd(12)} ${one(s.detail)}`)
   if (heal.needs_attention.length > 0) {
     lines.push('Needs attention (failures are never healed automatically):')
-    for (const n of heal.needs_attention) lines.push(`  ✗ ${clean(n.check)}: ${n.command === null ? 'gbrain doctor -v' : clean(n.command)}`)
+    for (const n of heal.needs_attention) lines.push(`  ✗ ${one(n.check)}: ${n.command === null ? 'gbrain doctor -v' : one(n.command)}`)
   }
   return lines
 }
