@@ -14,8 +14,9 @@
  * 4. Failures are refused: with the server down the replay waits and the connection needs
  *    attention with `gbrain repair --reconnect` (exit 1); with the server up, a spool nobody
  *    replayed for 25 h fails and is listed with `gbrain repair --replay`, never replayed (exit 1).
+ * 5. Ctrl-C mid-replay: exit 130, one line, nothing recorded; a rerun lands the rest.
  */
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {CycleReport} from '../../src/brain/cycle.js'
@@ -204,6 +205,41 @@ describe('doctor --auto-heal', () => {
     expect(t.stdout).not.toMatch(/applied|fixed +replay/)
     expect(spoolFiles()).toEqual([`${id}.json`, `${old}.json`].sort())
   }, 120_000)
+
+  it('Ctrl-C mid-heal: exit 130, one "interrupted" line, nothing recorded; the entries not landed stay and a rerun heals them', async () => {
+    for (const f of spoolFiles()) rmSync(path.join(paths.spool, f))
+    const ENTRIES = 400
+    for (let i = 0; i < ENTRIES; i++)
+      await plantSpoolEntry(paths.spool, `20260101T000000000Z-cycle_pages-${i.toString(16).padStart(8, '0')}`, 2)
+    const before = historyLines().length
+    const run = spawnGbrain(['doctor', '--auto-heal', '--min-interval', '0s'], env)
+    // Marker: the replay has started (its first progress line).
+    await waitFor(() => run.stderr().includes('gbrain: replay, '), {
+      timeoutMs: 60_000,
+      intervalMs: 10,
+      what: `the replay to start (stderr: ${run.stderr()})`,
+    })
+    run.kill('SIGINT')
+    const r = await run.done
+    console.log(`--- gbrain doctor --auto-heal, SIGINT mid-replay (exit ${r.code}) ---\n${r.stderr}${r.stdout}`)
+    expect(r.code, r.stderr).toBe(130)
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      `gbrain: replay, ${ENTRIES} entries`,
+      'gbrain: interrupted; rerun `gbrain doctor --auto-heal` to finish — nothing lost',
+    ])
+    expect(r.stdout).toBe('')
+    expect(historyLines()).toHaveLength(before)
+    const left = spoolFiles().length
+    expect(left).toBeGreaterThan(0)
+    expect(left).toBeLessThanOrEqual(ENTRIES)
+
+    const again = await gbrain(['doctor', '--auto-heal', '--min-interval', '0s', '--json'], env, 120_000)
+    expect(again.code, again.stderr).toBe(0)
+    expect(heal(parseReport(again)).actions).toEqual([
+      expect.objectContaining({name: 'replay', status: 'applied', detail: expect.stringContaining(`replayed ${left} of ${left} entries`)}),
+    ])
+    expect(spoolFiles()).toEqual([])
+  }, 180_000)
 
   it.each([
     [['--dry-run'], /^gbrain: --dry-run needs --auto-heal/m],

@@ -10,7 +10,7 @@
  *    fails on the exhausted batches (a sustained incident), `dead_letter` warns (its young, intact
  *    entries are safe on disk until replayed: issue 14).
  * 3. Server back: still exit 1 (batch_retry_health: ≥ 20 exhausted batches, none replayed yet;
- *    dead_letter still warns) until the spool is replayed; replay it
+ *    sync_freshness: the source was never fully cycled; dead_letter still warns); replay it
  *    (`gbrain repair --replay`), rerun `gbrain cycle` so the source is stamped: connection, dead_letter and cycle_freshness
  *    are ok, and batch_retry_health is ok again (every exhausted batch was spooled and has been
  *    replayed: the outage is over, still reported in its message) → exit 0. Nothing lost, nothing duplicated.
@@ -193,9 +193,10 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
     const rep = parseReport(back)
     expect(check(rep, 'connection').status).toBe('ok')
     expect(check(rep, 'dead_letter')).toMatchObject({status: 'warn', details: {entries: spooledBatches}})
-    // What still fails: the sustained incident, whose batches wait for the replay.
+    // What still fails: the sustained incident, whose batches wait for the replay, and the
+    // source's sync (never fully cycled); the spool itself only warns.
     expect(check(rep, 'batch_retry_health')).toMatchObject({status: 'fail', details: {pending_replay: spooledBatches}})
-    expect(rep.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['batch_retry_health'])
+    expect(rep.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['batch_retry_health', 'sync_freshness'])
     const backTable = await gbrain(['doctor'], env)
     console.log(`--- gbrain doctor, server back, spool not replayed (exit ${backTable.code}) ---\n${backTable.stdout}`)
     expect(backTable.code).toBe(1)
