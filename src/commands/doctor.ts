@@ -15,6 +15,7 @@ import type {RepairContext} from '../repair/types.js'
 import {describeChecks} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../shared/fs-atomic.js'
+import {shellQuote} from '../shared/shell-quote.js'
 import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
@@ -103,7 +104,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       if (f[flag] !== undefined && f[flag] !== false && !f['auto-heal'])
         throw new UsageError(
           `--${flag} needs --auto-heal`,
-          `gbrain doctor --auto-heal --${flag}${flag === 'min-interval' ? ` ${f[flag]}` : ''}`,
+          `gbrain doctor --auto-heal --${flag}${flag === 'min-interval' ? ` ${shellQuote(String(f[flag]))}` : ''}`,
         )
     if (f['auto-heal'] && !f.history)
       throw new UsageError(
@@ -139,11 +140,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     }
     const healed = f['auto-heal'] ? await this.autoHeal(options) : undefined
     const report = healed ? healed.report : (await runDoctor(options)).report
-    // `--source` naming no source is a usage error, as it is for `gbrain cycle` (the checks that
-    // looked say so in their details; nothing else is printed).
-    const unknownSource = report.checks.find((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'unknown_source')
-    if (unknownSource && f.source !== undefined)
-      throw new UsageError(`no source with id ${JSON.stringify(f.source)}`, 'gbrain sources list')
+    this.refuseUnknownSource(report)
     if (f.history) {
       const {comparison, problems} = await recordRun({
         home: resolvePaths(process.env).home,
@@ -179,6 +176,16 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   }
 
   /**
+   * `--source` naming no source is a usage error, as it is for `gbrain cycle` (the checks that
+   * looked say so in their details; nothing else is printed, and nothing is healed).
+   */
+  private refuseUnknownSource(report: Report): void {
+    const unknownSource = report.checks.find((c) => (c.details as {cause?: unknown} | undefined)?.cause === 'unknown_source')
+    if (unknownSource && this.flags.source !== undefined)
+      throw new UsageError(`no source with id ${JSON.stringify(this.flags.source)}`, 'gbrain sources list')
+  }
+
+  /**
    * `--auto-heal`: the checks (their database handle closed before anything acts), the heals the
    * policy allows, the checks again; the report returned is the one after, with its `heal`.
    */
@@ -194,6 +201,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     this.onCleanup(async () => unlisten())
     const {onCleanup: _, ...run} = options
     const before = await diagnose(run)
+    this.refuseUnknownSource(before)
     const history = await readLastHeals(historyPath(resolvePaths(process.env).home))
     const ctx: RepairContext = {
       dryRun,
