@@ -25,7 +25,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
-    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run.',
+    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run. A finding acknowledged with --acknowledge (kept in <home>/doctor-baselines.json) reports ok while it stays at or below what it was, until the acknowledgement expires.',
     'Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
   ].join('\n\n')
   static override examples = [
@@ -44,6 +44,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     {
       description: 'Two checks on files only, without touching the database',
       command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
+    },
+    {
+      description: 'Accept a known warning for 30 days: ok while it does not grow (--baselines lists them, --unacknowledge removes one)',
+      command: "<%= config.bin %> doctor --acknowledge dead_letter --reason 'OPS-42'",
     },
     {
       description: 'The last 5 runs from the history: scores, each check’s status, flapping checks (runs no check)',
