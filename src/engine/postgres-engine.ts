@@ -9,7 +9,8 @@
  *   call. A fresh pool answers in ~30 ms after a restart where the old one takes 1.4–11.7 s and
  *   then fails with a stale 57P01 (postgres-driver.md §1.4).
  * - readiness probe: while a retry sleeps its backoff after a connection failure, a raw startup
- *   packet every 100 ms (readiness-probe.ts) ends the sleep once the server accepts sessions.
+ *   packet every 100 ms (readiness-probe.ts), one per engine (shared-probe.ts), ends the sleep
+ *   once the server accepts sessions.
  * - every call runs under the engine's own timer; `fetch_types: false` (its async startup query
  *   can crash the process behind a pooler); no `reserve()` and no `sql.begin` for batches.
  */
@@ -22,6 +23,7 @@ import type {BaseEngineOptions, RebuildContext} from './base-engine.js'
 import {ClientEngine, type ClosedBy} from './client-engine.js'
 import type {ReadinessProbe} from './probe-sleep.js'
 import {probePostgres, probeTargetFor} from './readiness-probe.js'
+import {sharedProbe} from './shared-probe.js'
 import type {Executor, QueryResult} from './types.js'
 
 type Sql = postgres.Sql<Record<string, never>>
@@ -72,7 +74,8 @@ export class PostgresEngine extends ClientEngine<Sql> {
     this.endTimeoutMs = options.endTimeoutMs ?? DEFAULT_END_TIMEOUT_MS
     const probeTarget = probeTargetFor(this.target.clientUrl, env)
     const probeTimeoutMs = Math.min(this.connectTimeoutMs, PROBE_TIMEOUT_MS)
-    this.probe = (signal) => probePostgres(probeTarget, signal, this.clock, probeTimeoutMs)
+    // One probe per interval for the whole engine, however many calls are sleeping a backoff.
+    this.probe = sharedProbe((signal) => probePostgres(probeTarget, signal, this.clock, probeTimeoutMs), this.clock, this.probeIntervalMs)
   }
 
   protected override readinessProbe(): ReadinessProbe {

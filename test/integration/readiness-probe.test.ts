@@ -3,7 +3,7 @@
  * probe"): with the shipped default policy, a batch caught by a server stop lands within one
  * probe interval (plus the stated slack) of the server being ready again, not at the end of its
  * 1–3 s backoff; and a server that stays down sees at most 1000 / interval probes a second
- * (counted at a fault proxy's listener), while the batch waits the policy's whole backoff.
+ * (counted at a fault proxy's listener) even with five batches sleeping at once, while they wait the policy's whole backoff.
  *
  * Markers, not sleeps: the server is started only once the engine says it is sleeping a backoff
  * (its `retrying` event with a delay); "ready" is the raw prober's first ReadyForQuery.
@@ -40,6 +40,8 @@ const RESTARTS = 5
 const RNG = (): number => 0.999
 /** Sockets one pool build may open before the engine calls it a startup loop (postgres-engine.ts), plus one. */
 const RECONNECT_SOCKETS = 4
+/** Batches sleeping a backoff at once in the server-down test. */
+const CONCURRENT = 5
 
 let cluster: PgCluster
 let home: string
@@ -140,7 +142,7 @@ describe('readiness probe against PostgreSQL 15', () => {
   )
 
   it(
-    'a server that stays down: ≤ 1000/interval probes a second at the listener, and the whole backoff is waited',
+    'a server that stays down: ≤ 1000/interval probes a second at the listener for five sleeping batches, and the whole backoff is waited',
     async () => {
       const proxy: FaultProxy = await startProxy(cluster.port)
       const policy = {maxRetries: 3, baseMs: 500, maxMs: 5000, jitter: 'none'} as const
@@ -150,15 +152,20 @@ describe('readiness probe against PostgreSQL 15', () => {
         await e.batch('probe.up', makeBatches(1, 10, 'down-up')[0]!, rowsWriter())
         await cluster.stop('fast')
         proxy.resetStats()
-        const failed = e.batch('probe.down', makeBatches(1, 10, 'down')[0]!, rowsWriter()).then(
-          () => undefined,
-          (err: unknown) => err,
+        // Five batches sleeping at once still make one probe per interval (one per engine).
+        const failed = Promise.all(
+          makeBatches(CONCURRENT, 10, 'down').map((rows) =>
+            e.batch('probe.down', rows, rowsWriter()).then(
+              () => undefined,
+              (err: unknown) => err,
+            ),
+          ),
         )
         await withTimeout(marker.sleeping, 10_000, 'the engine sleeping its backoff')
         const sleptFrom = performance.now()
-        const error = await withTimeout(failed, 30_000, 'the batch giving up')
+        const errors = await withTimeout(failed, 30_000, 'the batches giving up')
         const sleptFor = performance.now() - sleptFrom
-        expect(error).toBeInstanceOf(BatchFailedError)
+        for (const error of errors) expect(error).toBeInstanceOf(BatchFailedError)
         const times = proxy.stats.acceptTimes.filter((t) => t >= sleptFrom)
         let worst = 0
         for (const t of times) worst = Math.max(worst, times.filter((u) => u >= t && u < t + 1000).length)
