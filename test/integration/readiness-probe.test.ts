@@ -22,6 +22,9 @@ import type {EngineEvent} from '../../src/engine/types.js'
 import {destroyAll, withTimeout} from '../helpers/cleanup.js'
 import {removeHomes, tempDir} from '../helpers/doctor-kit.js'
 import {startProxy, type FaultProxy} from '../helpers/fault-proxy.js'
+import {startPgBouncer} from '../helpers/pgbouncer.js'
+import {probePostgres, probeTargetFor} from '../../src/engine/readiness-probe.js'
+import {systemClock} from '../../src/shared/clock.js'
 import {probeReadiness, startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {trackUncaught, type UncaughtTracker} from '../helpers/uncaught.js'
 import {createTable, makeBatches, rowsWriter, TABLE} from '../helpers/workload.js'
@@ -182,6 +185,55 @@ describe('readiness probe against PostgreSQL 15', () => {
         await e.disconnect()
         await cluster.start()
         await proxy.close()
+      }
+      tracker.assertNone()
+    },
+    T,
+  )
+  it(
+    'behind PgBouncer with the server down: the probe sees the pooler, the woken attempt fails, and the whole backoff is still waited',
+    async () => {
+      // query_wait_timeout 1 s: a query with no server fails after 1 s instead of 120 s.
+      const bouncer = await startPgBouncer(cluster, {poolMode: 'transaction', extra: {query_wait_timeout: '1'}})
+      const policy = {maxRetries: 3, baseMs: 500, maxMs: 5000, jitter: 'none'} as const
+      const marker = sleepingMarker()
+      const announced: number[] = []
+      const url = `${bouncer.urlFor('postgres')}?prepare=false`
+      const e = engine(url, {
+        retry: policy,
+        onEvent: (ev) => {
+          marker.onEvent(ev)
+          if (ev.type === 'retrying') announced.push(ev.delayMs)
+        },
+      })
+      try {
+        await e.batch('probe.bouncer-up', makeBatches(1, 10, 'bouncer-up')[0]!, rowsWriter())
+        await cluster.stop('fast')
+        // What the probe sees: the pooler answers the startup itself, so "ready".
+        expect(await probePostgres(probeTargetFor(url), new AbortController().signal, systemClock, 2000)).toBe(true)
+        const failed = e.batch('probe.bouncer-down', makeBatches(1, 10, 'bouncer-down')[0]!, rowsWriter()).then(
+          () => undefined,
+          (err: unknown) => err,
+        )
+        await withTimeout(marker.sleeping, 20_000, 'the engine sleeping its backoff')
+        const sleptFrom = performance.now()
+        const error = await withTimeout(failed, 40_000, 'the batch giving up')
+        const waited = performance.now() - sleptFrom
+        console.log(
+          `[report] behind PgBouncer, server down: waited ${waited.toFixed(0)} ms from the first backoff; delays announced ${announced.join(', ')} ms`,
+        )
+        expect(error).toBeInstanceOf(BatchFailedError)
+        expect((error as BatchFailedError).attempts).toBe(policy.maxRetries + 1)
+        // The probe woke the first sleep (1000 ms) early: the part it skipped was added to the
+        // next sleep (2000 ms), so the early wake cost no wait.
+        expect(announced[0]).toBe(0)
+        expect(announced[1]).toBe(1000)
+        expect(announced[2]).toBeGreaterThan(2000 + INTERVAL)
+        expect(waited).toBeGreaterThanOrEqual(worstCaseSleepMs(policy, policy.maxRetries))
+      } finally {
+        await e.disconnect()
+        await cluster.start()
+        await bouncer.destroy()
       }
       tracker.assertNone()
     },
