@@ -37,7 +37,7 @@ export interface RetryEvent {
   retry: number
   error: unknown
   classified: Classified
-  /** The delay that will be slept before the next attempt (0 for the first retry). */
+  /** The sleep planned before the next attempt (0 for the first retry); a readiness probe may end it early. */
   delayMs: number
 }
 
