@@ -8,13 +8,17 @@ import {runDoctor, type DoctorRun} from '../checks/doctor.js'
 import {describeChecks} from '../checks/catalogue.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../shared/fs-atomic.js'
-import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
+import {FORMATS, RENDERERS, renderFormat, type Format, type Picture} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 import {resolvePaths} from '../engine/index.js'
 import {recordRun} from '../history/record.js'
 import {historyPath, readTail} from '../history/file.js'
 import {buildTrend, FLAP_WINDOW, TREND_LAST} from '../history/trend.js'
+import {gatherAuditHours} from '../checks/facts/audit-hours.js'
+
+/** How many of the history's runs a picture (`--format html`) draws. */
+const PICTURE_RUNS = 30
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
@@ -89,8 +93,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const {only, skip} = checkSelection(f)
     const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')
 
+    const target = this.target()
     const run: DoctorRun = await runDoctor({
-      target: this.target(),
+      target,
       env: process.env,
       timeoutMs,
       deadlineMs,
@@ -113,7 +118,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       Object.assign(report, comparison)
       if (f.verbose) for (const p of problems) process.stderr.write(`gbrain doctor: history not kept: ${p}\n`)
     }
+    const picture = RENDERERS[format].needs === 'picture' ? await this.picture(f.history, target.paths.auditDir) : undefined
     const out = await renderFormat(format, report, {
+      picture,
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
       verbose: f.verbose,
@@ -128,6 +135,16 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (appendTo && appendPath) await appendFile(appendPath, (await appendTo.load())(report)).catch(() => {})
     const code = nagiosExit ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
     await this.exitAfterCleanup(code)
+  }
+
+  /** What a picture format draws besides the report: the history's last runs (this one included) and the audit trail by hour. */
+  private async picture(history: boolean, auditDir: string): Promise<Picture> {
+    const audit = await gatherAuditHours(auditDir, Date.now())
+    if (!history)
+      return {trend: buildTrend([], PICTURE_RUNS), history_note: '--no-history: the history was neither read nor written', audit}
+    const tail = await readTail(historyPath(resolvePaths(process.env).home), PICTURE_RUNS)
+    const note = tail.reason === undefined ? {} : {history_note: `the history could not be read: ${tail.reason}`}
+    return {trend: buildTrend(tail.lines, PICTURE_RUNS, tail.skipped), ...note, audit}
   }
 
   /** `--trend`: a view of the history (its tail only); no check runs, nothing is written. */
