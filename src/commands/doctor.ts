@@ -41,6 +41,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         'mkdir -p /var/lib/node_exporter/textfile\n<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/textfile/gbrain.prom',
     },
     {
+      description: 'One self-contained page: each check and its fix, the score over the history, the last 24 h of retries per hour',
+      command: '<%= config.bin %> doctor --format html --output-file report.html',
+    },
+    {
       description: 'Two checks on files only, without touching the database',
       command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
     },
