@@ -5,7 +5,8 @@
  * Chromium, headless, through playwright-core:
  *
  * - offline context; a route handler aborts and counts every request but the file itself, and
- *   every request the page makes is counted too: 0 either way;
+ *   every request the page makes is counted too: 0 either way (a control page with an image
+ *   link shows the harness does see and count a request);
  * - no console error, no page error (the page's CSP would log one for anything it blocked);
  * - the charts' elements in the numbers the data says: one score point per history line, checks ×
  *   runs status cells, and in the incident's hour (the last of the window) the bars of the site
@@ -13,7 +14,7 @@
  * - light and dark both render (emulateMedia), print too (a PDF);
  * - screenshots kept in test-artifacts/ (doctor-report.png, doctor-report-dark.png).
  */
-import {mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {chromium, type Browser} from 'playwright-core'
@@ -114,12 +115,25 @@ describe('doctor --format html: the incident in a real browser', () => {
     const unregister = register({name: 'chromium', destroy: async () => browser?.close()})
     const url = pathToFileURL(file).href
     const context = await browser.newContext({offline: true, viewport: {width: 1000, height: 800}})
+    const control = path.join(path.dirname(file), 'control.html')
+    const pages = new Set([url, pathToFileURL(control).href])
     let routed = 0
     await context.route('**/*', async (route) => {
-      if (route.request().url() === url) return route.continue()
+      if (pages.has(route.request().url())) return route.continue()
       routed += 1
       return route.abort()
     })
+    // The harness can see a request: a control page (no CSP) that asks for an image is counted.
+    writeFileSync(control, '<!doctype html><title>control</title><img src="http://192.0.2.1/x.png">\n')
+    const probe = await context.newPage()
+    const probed: string[] = []
+    probe.on('request', (req) => void probed.push(req.url()))
+    await probe.goto(pathToFileURL(control).href, {waitUntil: 'load'})
+    expect(probed.filter((u) => u.startsWith('http://'))).toEqual(['http://192.0.2.1/x.png'])
+    expect(routed).toBe(1)
+    routed = 0
+    await probe.close()
+
     const page = await context.newPage()
     const others: string[] = []
     const errors: string[] = []
