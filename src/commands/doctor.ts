@@ -16,6 +16,8 @@ import {recordRun} from '../history/record.js'
 import {historyPath, readTail} from '../history/file.js'
 import {buildTrend, FLAP_WINDOW, TREND_LAST} from '../history/trend.js'
 import {gatherAuditHours} from '../checks/facts/audit-hours.js'
+import {AbortedError} from '../shared/errors.js'
+import {summarizeError} from '../shared/redact.js'
 
 /** How many of the history's runs a picture (`--format html`) draws. */
 const PICTURE_RUNS = 30
@@ -122,7 +124,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       Object.assign(report, comparison)
       if (f.verbose) for (const p of problems) process.stderr.write(`gbrain doctor: history not kept: ${p}\n`)
     }
-    const picture = RENDERERS[format].needs === 'picture' ? await this.picture(f.history, target.paths.auditDir) : undefined
+    const picture = RENDERERS[format].needs === 'picture' ? await this.picture(f.history, target.paths.auditDir, deadlineMs) : undefined
     const out = await renderFormat(format, report, {
       picture,
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
@@ -142,13 +144,19 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   }
 
   /** What a picture format draws besides the report: the history's last runs (this one included) and the audit trail by hour. */
-  private async picture(history: boolean, auditDir: string): Promise<Picture> {
-    const audit = await gatherAuditHours(auditDir, Date.now())
+  private async picture(history: boolean, auditDir: string, deadlineMs: number): Promise<Picture> {
+    // Bounded like the checks: a trail too big to count within --deadline leaves the bars out, not the page.
+    const audit = await gatherAuditHours(auditDir, Date.now(), AbortSignal.timeout(deadlineMs)).then(
+      (hours) => ({audit: hours}),
+      (e: unknown) => ({
+        audit_note: `not counted: ${e instanceof AbortedError ? `it took longer than --deadline (${this.flags.deadline})` : summarizeError(e)}`,
+      }),
+    )
     if (!history)
-      return {trend: buildTrend([], PICTURE_RUNS), history_note: '--no-history: the history was neither read nor written', audit}
+      return {trend: buildTrend([], PICTURE_RUNS), history_note: '--no-history: the history was neither read nor written', ...audit}
     const tail = await readTail(historyPath(resolvePaths(process.env).home), PICTURE_RUNS)
     const note = tail.reason === undefined ? {} : {history_note: `the history could not be read: ${tail.reason}`}
-    return {trend: buildTrend(tail.lines, PICTURE_RUNS, tail.skipped), ...note, audit}
+    return {trend: buildTrend(tail.lines, PICTURE_RUNS, tail.skipped), ...note, ...audit}
   }
 
   /** `--trend`: a view of the history (its tail only); no check runs, nothing is written. */

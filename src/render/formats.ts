@@ -23,7 +23,9 @@ export interface Picture {
   trend: Trend
   /** Why the history shows no run (not kept, unreadable), when it shows none. */
   history_note?: string
-  audit: AuditHours
+  /** The audit trail by hour; absent when it could not be counted (`audit_note` says why). */
+  audit?: AuditHours
+  audit_note?: string
 }
 
 /** Options of the human formats; the machine formats take none and ignore them. */

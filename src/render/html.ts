@@ -91,8 +91,9 @@ function history(picture: Picture | undefined): string {
 }
 
 function audit(picture: Picture | undefined): string {
-  if (picture === undefined) return `<section id="audit"><h2>Audit trail</h2><p class="muted" data-empty="audit">not read</p></section>`
-  const a = picture.audit
+  const a = picture?.audit
+  if (a === undefined)
+    return `<section id="audit"><h2>Audit trail</h2><p class="muted" data-empty="audit">${htmlText(picture?.audit_note ?? 'not read')}</p></section>`
   const legend = a.sites
     .map(
       (s, i) =>

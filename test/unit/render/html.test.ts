@@ -65,6 +65,11 @@ describe('renderHtml', () => {
     none.trend = {runs: [], checks: [], changed: [], skipped: 0}
     none.history_note = '--no-history: <none>'
     expect(renderHtml(healthyReport(), {picture: none})).toContain('--no-history: &lt;none&gt;')
+    const late = {...pictureFixture(), audit: undefined, audit_note: 'not counted: it took longer than --deadline (30s) <x>'}
+    const page = renderHtml(healthyReport(), {picture: late})
+    expect(page).toContain('<p class="muted" data-empty="audit">not counted: it took longer than --deadline (30s) &lt;x&gt;</p>')
+    expect(page).not.toContain('<rect class="bar')
+    expect(page).toContain('data-runs="5"') // the history is still drawn
   })
 
   it('hostile report text: no markup, no control character, bounded size (200,000-character values)', async () => {
