@@ -135,6 +135,7 @@ export const deadLetterCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['spool'],
   judge: (f) => judgeDeadLetter(f.spool),
+  counts: {noun: ['spool entry', 'spool entries']},
   explain: {
     looksAt:
       'The dead-letter spool: batches that could not be written after all retries and wait to be replayed, unreadable or corrupt entries, and the loss ledger (rows neither written nor spooled, e.g. on a full disk).',

@@ -1,11 +1,16 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
-import {UsageError} from '../cli/errors.js'
-import {checkSelection} from '../cli/check-selection.js'
+import {OperationalError, UsageError} from '../cli/errors.js'
+import {checkName, checkSelection} from '../cli/check-selection.js'
 import {checkOutputFile} from '../cli/output-file.js'
 import {runDoctor, type DoctorRun} from '../checks/doctor.js'
-import {describeChecks} from '../checks/catalogue.js'
+import {CATALOGUE, describeChecks} from '../checks/catalogue.js'
+import {countOf} from '../checks/acknowledge.js'
+import {acknowledge, expired, reasonProblem} from '../baselines/acknowledge.js'
+import {readBaselines, writeBaselines, type BaselinesRead} from '../baselines/file.js'
+import {renderBaselines, type BaselinesListing} from '../render/baselines.js'
+import {plural} from '../shared/plural.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../shared/fs-atomic.js'
 import {FORMATS, RENDERERS, renderFormat, type Format, type Picture} from '../render/formats.js'
@@ -15,18 +20,14 @@ import {resolvePaths} from '../engine/index.js'
 import {recordRun} from '../history/record.js'
 import {historyPath, readTail} from '../history/file.js'
 import {buildTrend, FLAP_WINDOW, TREND_LAST} from '../history/trend.js'
-import {gatherAuditHours} from '../checks/facts/audit-hours.js'
-import {AbortedError} from '../shared/errors.js'
-import {summarizeError} from '../shared/redact.js'
-
-/** How many of the history's runs a picture (`--format html`) draws. */
-const PICTURE_RUNS = 30
+import {auditHoursWithin} from '../checks/facts/audit-hours.js'
+import {pictureTrend} from '../history/picture-trend.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
-    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run.',
+    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run. A finding acknowledged with --acknowledge (kept in <home>/doctor-baselines.json) reports ok while it stays at or below what it was, until the acknowledgement expires.',
     'Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
   ].join('\n\n')
   static override examples = [
@@ -51,6 +52,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
     },
     {
+      description: 'Accept a known warning for 30 days: ok while it does not grow (--baselines lists them, --unacknowledge removes one)',
+      command: "<%= config.bin %> doctor --acknowledge dead_letter --reason 'OPS-42'",
+    },
+    {
       description: 'The last 5 runs from the history: scores, each check’s status, flapping checks (runs no check)',
       command: '<%= config.bin %> doctor --trend --last 5',
     },
@@ -71,6 +76,14 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     color: Flags.boolean({description: 'force colour on (--no-color: off)', allowNo: true}),
     trend: Flags.boolean({description: 'show the score and check statuses over the last runs from the history; runs no check'}),
     last: Flags.string({description: `with --trend: how many runs (${TREND_LAST.min}-${TREND_LAST.max}, default ${TREND_LAST.default})`}),
+    acknowledge: Flags.string({
+      description: 'accept CHECK’s current warning (or, with --for ≤ 7d, failure): ok while it stays at or below what it is now',
+      helpValue: 'CHECK',
+    }),
+    reason: Flags.string({description: 'with --acknowledge: why, one line kept in the file'}),
+    for: Flags.string({description: 'with --acknowledge: how long it holds (default 30d; required for a failure, at most 7d)'}),
+    unacknowledge: Flags.string({description: 'remove CHECK’s acknowledgement', helpValue: 'CHECK'}),
+    baselines: Flags.boolean({description: 'list the acknowledgements (<home>/doctor-baselines.json); runs no check'}),
     history: Flags.boolean({
       description: 'read and append <home>/doctor-history.jsonl (--no-history: neither)',
       allowNo: true,
@@ -85,7 +98,24 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       columns: process.stdout.columns,
       env: process.env,
     })
+    const modes = [
+      f.list && '--list',
+      f.trend && '--trend',
+      f.baselines && '--baselines',
+      f.acknowledge !== undefined && '--acknowledge',
+      f.unacknowledge !== undefined && '--unacknowledge',
+    ].filter((m): m is string => typeof m === 'string')
+    if (modes.length > 1) throw new UsageError(`${modes[0]} and ${modes[1]} cannot be used together`, `pick one: ${modes.join(' or ')}`)
+    for (const flag of ['reason', 'for'] as const)
+      if (f[flag] !== undefined && f.acknowledge === undefined)
+        throw new UsageError(
+          `--${flag} needs --acknowledge`,
+          `gbrain doctor --acknowledge CHECK --${flag} ${flag === 'for' ? '7d' : "'why'"}`,
+        )
     if (f.list) return this.list(width)
+    if (f.baselines) return this.listBaselines()
+    if (f.acknowledge !== undefined) return this.acknowledge(f.acknowledge)
+    if (f.unacknowledge !== undefined) return this.unacknowledge(f.unacknowledge)
     if (f.last !== undefined && !f.trend) throw new UsageError('--last needs --trend', `gbrain doctor --trend --last ${f.last}`)
     if (f.trend) return this.trend()
     if (f.quiet && f.verbose)
@@ -102,6 +132,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const target = this.target()
     const run: DoctorRun = await runDoctor({
       target,
+      acknowledgements: readBaselines(resolvePaths(process.env).home),
       env: process.env,
       timeoutMs,
       deadlineMs,
@@ -145,18 +176,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
 
   /** What a picture format draws besides the report: the history's last runs (this one included) and the audit trail by hour. */
   private async picture(history: boolean, auditDir: string, deadlineMs: number): Promise<Picture> {
-    // Bounded like the checks: a trail too big to count within --deadline leaves the bars out, not the page.
-    const audit = await gatherAuditHours(auditDir, Date.now(), AbortSignal.timeout(deadlineMs)).then(
-      (hours) => ({audit: hours}),
-      (e: unknown) => ({
-        audit_note: `not counted: ${e instanceof AbortedError ? `it took longer than --deadline (${this.flags.deadline})` : summarizeError(e)}`,
-      }),
-    )
-    if (!history)
-      return {trend: buildTrend([], PICTURE_RUNS), history_note: '--no-history: the history was neither read nor written', ...audit}
-    const tail = await readTail(historyPath(resolvePaths(process.env).home), PICTURE_RUNS)
-    const note = tail.reason === undefined ? {} : {history_note: `the history could not be read: ${tail.reason}`}
-    return {trend: buildTrend(tail.lines, PICTURE_RUNS, tail.skipped), ...note, ...audit}
+    const audit = await auditHoursWithin(auditDir, Date.now(), deadlineMs, this.flags.deadline)
+    return {...(await pictureTrend(resolvePaths(process.env).home, history)), ...audit}
   }
 
   /** `--trend`: a view of the history (its tail only); no check runs, nothing is written. */
@@ -176,6 +197,84 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (this.jsonEnabled() || f.format === 'json') return this.logJson(trend)
     const {renderTrend} = await import('../render/trend.js')
     process.stdout.write(renderTrend(trend, {unicode: decideUnicode(process.env)}))
+  }
+
+  /** `--baselines`: the acknowledgements as they are on disk; nothing is checked or written. */
+  private async listBaselines(): Promise<void> {
+    const read = readBaselines(resolvePaths(process.env).home)
+    const now = Date.now()
+    const listing: BaselinesListing = {
+      schema_version: 2,
+      file: read.file,
+      exists: read.exists,
+      acknowledgements: Object.entries(read.baselines).map(([check, b]) => {
+        const def = CATALOGUE.find((c) => c.name === check)
+        return {check, ...b, expired: expired(b, now), known: def !== undefined, ...(def?.counts ? {noun: def.counts.noun} : {})}
+      }),
+      problems: read.problems,
+    }
+    if (this.jsonEnabled() || this.flags.format === 'json') return this.logJson(listing)
+    process.stdout.write(renderBaselines(listing))
+  }
+
+  /** `--acknowledge CHECK`: run that check alone, as it is, and record its finding as the baseline. */
+  private async acknowledge(value: string): Promise<void> {
+    const f = this.flags
+    const check = checkName(value, '--acknowledge')
+    const forMs = f.for === undefined ? undefined : parseDuration(f.for, '--for', DURATION_RANGES.acknowledgement)
+    const reasonIssue = f.reason === undefined ? undefined : reasonProblem(f.reason)
+    if (reasonIssue) throw new UsageError(reasonIssue, `gbrain doctor --acknowledge ${check} --reason 'one line of text'`)
+    const home = resolvePaths(process.env).home
+    const current = this.writableBaselines(home)
+    const {report} = await runDoctor({
+      target: this.target(),
+      env: process.env,
+      timeoutMs: parseDuration(f.timeout, '--timeout', DURATION_RANGES.doctorTimeout),
+      deadlineMs: parseDuration(f.deadline, '--deadline', DURATION_RANGES.doctorDeadline),
+      fast: false,
+      only: [check],
+      version: this.config.version,
+      onCleanup: (fn) => this.onCleanup(fn),
+    })
+    const result = report.checks.find((c) => c.name === check)
+    if (!result) throw new Error(`the doctor did not run ${check}`)
+    const counted = CATALOGUE.find((c) => c.name === check)?.counts
+    const count = countOf(result, counted)
+    const decided = acknowledge({check, status: result.status, count, message: result.message, now: Date.now(), forMs, reason: f.reason})
+    if ('refused' in decided) throw new UsageError(decided.refused, decided.fix)
+    await writeBaselines(home, {...current.baselines, [check]: decided})
+    if (this.jsonEnabled()) return this.logJson({schema_version: 2, file: current.file, acknowledged: {check, ...decided}})
+    const known = count !== null && counted ? `${plural(count, counted.noun[0], counted.noun[1])} known` : `its ${decided.status}`
+    const holds = count !== null && counted ? `while it stays at or below ${count}` : `while it does not get worse than ${decided.status}`
+    this.log(
+      `Acknowledged ${check} (${known}) until ${decided.expires_at.slice(0, 10)}${decided.reason ? `: ${decided.reason}` : ''}. It reports ok ${holds}; undo: gbrain doctor --unacknowledge ${check}`,
+    )
+  }
+
+  /** `--unacknowledge CHECK`: remove its entry (nothing to remove is not an error). */
+  private async unacknowledge(value: string): Promise<void> {
+    const check = checkName(value, '--unacknowledge')
+    const home = resolvePaths(process.env).home
+    const current = this.writableBaselines(home)
+    const had = Object.hasOwn(current.baselines, check)
+    if (had) {
+      const rest = {...current.baselines}
+      delete rest[check]
+      await writeBaselines(home, rest)
+    }
+    if (this.jsonEnabled()) return this.logJson({schema_version: 2, file: current.file, removed: had ? [check] : []})
+    this.log(had ? `Removed the acknowledgement of ${check}.` : `${check} was not acknowledged: nothing to remove.`)
+  }
+
+  /** The acknowledgements, when the file may be rewritten: a damaged one is never overwritten (its entries would be lost). */
+  private writableBaselines(home: string): BaselinesRead {
+    const current = readBaselines(home)
+    if (current.problems.length > 0)
+      throw new OperationalError(
+        `${current.file} is not used as it is (${current.problems.join('; ')}); it is left untouched`,
+        'gbrain doctor --baselines',
+      )
+    return current
   }
 
   /** `--list`: the catalogue explained (table or JSON); nothing is checked. */

@@ -10,7 +10,7 @@ import type {Report} from '../checks/types.js'
 import type {Picture, RenderOptions} from './formats.js'
 import {auditBars, scoreChart, statusStrip} from './html-charts.js'
 import {htmlText} from './html-text.js'
-import {countsText, rankedChecks} from './summary.js'
+import {activeAck, countsText, rankedChecks} from './summary.js'
 import {displayDatabase, formatDuration} from './text.js'
 
 const STYLE = `
@@ -52,10 +52,11 @@ function summary(report: Report): string {
   const coverage =
     report.coverage.database === 'not_reached' ? `<p>Database not checked: ${htmlText(report.coverage.reason ?? 'not reached')}</p>` : ''
   const t = report.target
+  const acks = report.checks.filter((c) => activeAck(c)).length
   return [
     `<section id="summary" data-status="${htmlText(report.status)}">`,
     `<h1>gbrain doctor ${badge(report.status)}</h1>`,
-    `<p>Health score <strong data-score="${report.health_score ?? ''}">${score}</strong>${htmlText(prev)} &middot; ${htmlText(countsText(report.summary))}</p>`,
+    `<p>Health score <strong data-score="${report.health_score ?? ''}">${score}</strong>${htmlText(prev)} &middot; ${htmlText(countsText(report.summary))}${acks > 0 ? ` (${acks} acknowledged)` : ''}</p>`,
     coverage,
     `<p class="muted">${htmlText(t.engine)} ${htmlText(displayDatabase(t.database))} (from ${htmlText(t.sources.database)}) &middot; audit ${htmlText(t.audit_dir)} &middot; ${htmlText(report.generated_at)} &middot; ${htmlText(formatDuration(report.duration_ms))} &middot; ${htmlText(report.tool.name)} ${htmlText(report.tool.version)}</p>`,
     '</section>',
@@ -67,7 +68,11 @@ function checks(report: Report): string {
     const fix = c.fix
       ? `<div>${htmlText(c.fix.text)}</div>${c.fix.commands.map((cmd) => `<pre><code>${htmlText(cmd)}</code></pre>`).join('')}`
       : ''
-    return `<tr data-check="${htmlText(c.name)}" data-status="${htmlText(c.status)}"><td>${badge(c.status)}</td><td class="name"><code>${htmlText(c.name, 80)}</code></td><td>${htmlText(c.message)}</td><td>${fix}</td></tr>`
+    // An acknowledged warn or fail reports ok: its badge says so (`ack`, `ack-fail`), as the table's `✓ ack` does.
+    const ack = activeAck(c)
+    const label = ack ? `<span class="badge b-ok">${ack.was === 'fail' ? 'ack-fail' : 'ack'}</span>` : badge(c.status)
+    const acked = ack ? ` data-acknowledged="${htmlText(ack.was)}"` : ''
+    return `<tr data-check="${htmlText(c.name)}" data-status="${htmlText(c.status)}"${acked}><td>${label}</td><td class="name"><code>${htmlText(c.name, 80)}</code></td><td>${htmlText(c.message)}</td><td>${fix}</td></tr>`
   })
   return `<section id="checks"><h2>Checks</h2><table><thead><tr><th>status</th><th>check</th><th>message</th><th>fix</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></section>`
 }

@@ -8,6 +8,8 @@
  * as they are here (cut to {@link MAX_SITE_CHARS}); the renderer escapes them.
  */
 import {scanWindow, type AuditRow} from '../../engine/index.js'
+import {AbortedError} from '../../shared/errors.js'
+import {summarizeError} from '../../shared/redact.js'
 import {BATCH_RETRY_WINDOW_HOURS, type AuditWindow} from './audit-windows.js'
 
 const HOUR_MS = 3_600_000
@@ -150,4 +152,24 @@ export async function gatherAuditHours(auditDir: string, nowMs: number, signal?:
     unreadable += stats.unreadable_files.length
   }
   return counter.result({skipped, unreadable})
+}
+
+/**
+ * {@link gatherAuditHours} within its own budget (the run's `--deadline`, named by `deadlineFlag`
+ * in the note): the counts, or why there are none, so a trail too big to count leaves the bars
+ * out, not the page.
+ */
+export async function auditHoursWithin(
+  auditDir: string,
+  nowMs: number,
+  budgetMs: number,
+  deadlineFlag: string,
+): Promise<{audit: AuditHours} | {audit_note: string}> {
+  try {
+    return {audit: await gatherAuditHours(auditDir, nowMs, AbortSignal.timeout(budgetMs))}
+  } catch (e) {
+    return {
+      audit_note: `not counted: ${e instanceof AbortedError ? `it took longer than --deadline (${deadlineFlag})` : summarizeError(e)}`,
+    }
+  }
 }

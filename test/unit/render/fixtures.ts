@@ -9,6 +9,9 @@ import {hourCounter} from '../../../src/checks/facts/audit-hours.js'
 import type {HistoryLine} from '../../../src/history/line.js'
 import {buildTrend} from '../../../src/history/trend.js'
 import type {Picture} from '../../../src/render/formats.js'
+import {applyBaselines} from '../../../src/checks/acknowledge.js'
+import {baselinesProblem} from '../../../src/checks/baselines-problem.js'
+import {STALE_SOURCES} from '../../../src/checks/freshness.js'
 
 export const GENERATED_AT = '2025-03-14T09:26:53.589Z'
 
@@ -385,6 +388,44 @@ export function manyIssuesReport(): Report {
   return buildReport(checks, {duration_ms: 260})
 }
 
+/**
+ * The warnings report with acknowledgements applied by the real function: the stale sources
+ * acknowledged (2 known, active: ok), the audit files' acknowledgement expired (warns again),
+ * and one entry of the acknowledgements file unreadable (`doctor_baselines` warns).
+ */
+export function acknowledgedReport(): Report {
+  const now = Date.parse(GENERATED_AT)
+  const checks = applyBaselines(
+    warningsReport().checks,
+    {
+      cycle_freshness: {
+        count: 2,
+        status: 'warn',
+        acknowledged_at: '2025-03-10T08:00:00.000Z',
+        expires_at: '2025-04-09T08:00:00.000Z',
+        reason: 'minutes is archived next week',
+      },
+      audit_log: {
+        count: null,
+        status: 'warn',
+        acknowledged_at: '2025-01-10T08:00:00.000Z',
+        expires_at: '2025-02-09T08:00:00.000Z',
+        reason: '',
+      },
+    },
+    (name) => (name === 'cycle_freshness' ? STALE_SOURCES : undefined),
+    now,
+  )
+  checks.push(
+    baselinesProblem({
+      file: '/home/ops/.gbrain/doctor-baselines.json',
+      problems: ['dead_letter: acknowledged_at is not an ISO 8601 UTC time'],
+      baselines: {cycle_freshness: {} as never, audit_log: {} as never},
+    }),
+  )
+  return buildReport(checks, {duration_ms: 1375})
+}
+
 export const FIXTURES = {
   healthy: healthyReport,
   nobrain: noBrainReport,
@@ -392,6 +433,7 @@ export const FIXTURES = {
   unhealthy: unhealthyReport,
   unknown: unknownReport,
   many: manyIssuesReport,
+  acknowledged: acknowledgedReport,
 } as const
 
 export const SECRET = 'Pl4nted-S3cret!x'

@@ -8,7 +8,7 @@ import type {CheckResult} from '../../../src/checks/types.js'
 import {renderFormat} from '../../../src/render/formats.js'
 import {renderHtml} from '../../../src/render/html.js'
 import {escapeHtml, htmlText, MAX_HTML_TEXT} from '../../../src/render/html-text.js'
-import {buildReport, healthyReport, pictureFixture, unhealthyReport} from './fixtures.js'
+import {acknowledgedReport, buildReport, healthyReport, pictureFixture, unhealthyReport} from './fixtures.js'
 
 const count = (html: string, re: RegExp): number => html.match(new RegExp(re.source, 'g'))?.length ?? 0
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
@@ -70,6 +70,16 @@ describe('renderHtml', () => {
     expect(page).toContain('<p class="muted" data-empty="audit">not counted: it took longer than --deadline (30s) &lt;x&gt;</p>')
     expect(page).not.toContain('<rect class="bar')
     expect(page).toContain('data-runs="5"') // the history is still drawn
+  })
+
+  it('an acknowledged check reports ok with an ack badge, and the summary counts it', () => {
+    const html = renderHtml(acknowledgedReport())
+    expect(html.match(/<tr [^>]*data-acknowledged="warn"/g)).toHaveLength(1)
+    expect(html).toMatch(
+      /<tr data-check="cycle_freshness" data-status="ok" data-acknowledged="warn"><td><span class="badge b-ok">ack<\/span>/,
+    )
+    expect(html).toContain(' (1 acknowledged)</p>')
+    expect(renderHtml(unhealthyReport())).not.toContain('acknowledged')
   })
 
   it('hostile report text: no markup, no control character, bounded size (200,000-character values)', async () => {
