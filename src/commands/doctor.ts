@@ -13,13 +13,15 @@ import {renderBaselines, type BaselinesListing} from '../render/baselines.js'
 import {plural} from '../shared/plural.js'
 import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
 import {writeFileAtomic} from '../shared/fs-atomic.js'
-import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
+import {FORMATS, RENDERERS, renderFormat, type Format, type Picture} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 import {resolvePaths} from '../engine/index.js'
 import {recordRun} from '../history/record.js'
 import {historyPath, readTail} from '../history/file.js'
 import {buildTrend, FLAP_WINDOW, TREND_LAST} from '../history/trend.js'
+import {auditHoursWithin} from '../checks/facts/audit-hours.js'
+import {pictureTrend} from '../history/picture-trend.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
@@ -40,6 +42,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       description: 'Metrics for node_exporter’s textfile collector (its directory made once, then the report written into it)',
       command:
         'mkdir -p /var/lib/node_exporter/textfile\n<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/textfile/gbrain.prom',
+    },
+    {
+      description: 'One self-contained page: each check and its fix, the score over the history, the last 24 h of retries per hour',
+      command: '<%= config.bin %> doctor --format html --output-file report.html',
     },
     {
       description: 'Two checks on files only, without touching the database',
@@ -123,8 +129,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const {only, skip} = checkSelection(f)
     const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')
 
+    const target = this.target()
     const run: DoctorRun = await runDoctor({
-      target: this.target(),
+      target,
       acknowledgements: readBaselines(resolvePaths(process.env).home),
       env: process.env,
       timeoutMs,
@@ -148,7 +155,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       Object.assign(report, comparison)
       if (f.verbose) for (const p of problems) process.stderr.write(`gbrain doctor: history not kept: ${p}\n`)
     }
+    const picture = RENDERERS[format].needs === 'picture' ? await this.picture(f.history, target.paths.auditDir, deadlineMs) : undefined
     const out = await renderFormat(format, report, {
+      picture,
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
       verbose: f.verbose,
@@ -163,6 +172,12 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (appendTo && appendPath) await appendFile(appendPath, (await appendTo.load())(report)).catch(() => {})
     const code = nagiosExit ? nagiosCode(report) : exitCode(report, f['fail-on'] as FailOn)
     await this.exitAfterCleanup(code)
+  }
+
+  /** What a picture format draws besides the report: the history's last runs (this one included) and the audit trail by hour. */
+  private async picture(history: boolean, auditDir: string, deadlineMs: number): Promise<Picture> {
+    const audit = await auditHoursWithin(auditDir, Date.now(), deadlineMs, this.flags.deadline)
+    return {...(await pictureTrend(resolvePaths(process.env).home, history)), ...audit}
   }
 
   /** `--trend`: a view of the history (its tail only); no check runs, nothing is written. */

@@ -274,7 +274,15 @@ describe('shell completion', () => {
     expect(complete(script, ['gbrain', 'help', 'sources', 'l'])).toEqual(['list'])
     expect(complete(script, ['gbrain', 'doctor', '--form'])).toEqual(['--format'])
     expect(complete(script, ['gbrain', 'doctor', '--fo'])).toEqual(['--for', '--format'])
-    expect(complete(script, ['gbrain', 'doctor', '--format', ''])).toEqual(['github', 'json', 'junit', 'nagios', 'prometheus', 'table'])
+    expect(complete(script, ['gbrain', 'doctor', '--format', ''])).toEqual([
+      'github',
+      'html',
+      'json',
+      'junit',
+      'nagios',
+      'prometheus',
+      'table',
+    ])
     expect(complete(script, ['gbrain', 'doctor', '--fail-on', '=', 'w'])).toEqual(['warn'])
     expect(complete(script, ['gbrain', 'doctor', '--no-'])).toEqual(['--no-color', '--no-history'])
     // A value that is a path: nothing offered, so the shell completes file names.
