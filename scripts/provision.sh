@@ -12,6 +12,8 @@ command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgb
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v check_postgres >/dev/null 2>&1 || need+=(check-postgres)
 command -v mkfifo >/dev/null 2>&1 || need+=(coreutils)
+# The HTML report's browser test (test/cli/doctor-html.test.ts) drives Debian's Chromium headless.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ "$(id -u)" -ne 0 ]; then
   if ((${#need[@]})); then

@@ -189,6 +189,7 @@ export const batchRetryHealthCheck = defineCheck({
       thresholds: ctx.thresholds.batchRetry,
     })
   },
+  counts: {noun: ['exhausted batch', 'exhausted batches']},
   explain: {
     looksAt: `The batch-retry rows of the audit trail from the last ${BATCH_RETRY_WINDOW_HOURS} h: batches that exhausted their retries, per site, and whether their rows went to the dead-letter spool and were replayed (then it is at most a warning). Also warns on invalid GBRAIN_BULK_* settings and unreadable audit files.`,
     thresholds: () => [

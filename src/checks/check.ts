@@ -33,6 +33,19 @@ export interface CheckDef<F = Facts, K extends keyof F = keyof F> {
   judge(facts: Pick<F, K>, ctx: JudgeContext): CheckOutcome
   /** What `--list` says about the check: what it looks at, its thresholds. */
   explain: Explanation
+  /**
+   * What the check counts, when more is worse (exhausted batches, spool entries, stale sources…):
+   * an acknowledgement then records the count as a baseline and holds while the count stays at
+   * or below it. Absent: an acknowledgement holds the check's status. `of` defaults to the
+   * outcome's `observed_value`.
+   */
+  counts?: Counted
+}
+
+export interface Counted {
+  /** Singular and plural of what is counted ("exhausted batch", "exhausted batches"). */
+  noun: readonly [string, string]
+  of?: (outcome: CheckOutcome) => number | undefined
 }
 
 /** A check of the catalogue, with its needs checked against its judge's parameter. */

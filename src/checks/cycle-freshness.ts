@@ -5,7 +5,7 @@
 import {flagArgs, shellCommand} from '../shared/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import {defineCheck} from './check.js'
-import {cycledSources, judgeFreshness, judgeSources, lastFullCycleAt, sourceFilterProblem} from './freshness.js'
+import {cycledSources, judgeFreshness, judgeSources, lastFullCycleAt, sourceFilterProblem, STALE_SOURCES} from './freshness.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
 import {ladder} from './listing.js'
@@ -32,6 +32,7 @@ export const cycleFreshnessCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['sources'],
   judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeCycleFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
+  counts: STALE_SOURCES,
   explain: {
     looksAt:
       'When each source with a local path (not archived; only the --source one when given) last finished a full cycle (sources.config last_full_cycle_at). A source never cycled is a warning.',

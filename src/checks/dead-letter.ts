@@ -154,6 +154,7 @@ export const deadLetterCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['spool'],
   judge: (f, ctx) => judgeDeadLetter(f.spool, ctx.thresholds.deadLetter),
+  counts: {noun: ['spool entry', 'spool entries']},
   explain: {
     looksAt:
       'The dead-letter spool: batches that could not be written after all retries and wait to be replayed (a warning while every entry is intact and the oldest is younger than the fail age: the rows are safe on disk), unreadable or corrupt entries and the loss ledger (rows neither written nor spooled, e.g. on a full disk), which always fail.',

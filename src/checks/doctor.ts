@@ -13,6 +13,9 @@ import {validateThresholds} from './thresholds.js'
 import type {CheckDef} from './check.js'
 import type {Clock} from '../shared/clock.js'
 import type {CheckResult, Coverage, Report} from './types.js'
+import type {BaselinesRead} from '../baselines/file.js'
+import {applyBaselines} from './acknowledge.js'
+import {baselinesProblem} from './baselines-problem.js'
 
 export interface DoctorOptions {
   target: ResolvedTarget
@@ -30,6 +33,8 @@ export interface DoctorOptions {
   now?: () => number
   /** The runner's timers and durations (default the system clock). */
   clock?: Clock
+  /** The acknowledgements to apply (`gbrain doctor`; repair judges what it finds as it is). */
+  acknowledgements?: BaselinesRead
 }
 
 export interface DoctorRun {
@@ -70,7 +75,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
         return `the connection failed${c.error ? ` (${c.error.kind.replace(/_/g, ' ')})` : ''}`
     }
   }
-  const checks = await runChecks(
+  const judged = await runChecks(
     defs,
     gather,
     {now, thresholds, source: o.source},
@@ -83,6 +88,10 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorRun> {
       databaseGate,
     },
   )
+  const acks = o.acknowledgements
+  const countsOf = (name: string): CheckDef['counts'] => CATALOGUE.find((c) => c.name === name)?.counts
+  const checks = acks ? applyBaselines(judged, acks.baselines, countsOf, now) : judged
+  if (acks && acks.problems.length > 0) checks.push(baselinesProblem(acks))
   const coverage = await databaseCoverage(defs, checks, o.fast, databaseGate)
   const summary = summarize(checks)
   const report: Report = {

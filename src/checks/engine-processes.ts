@@ -217,6 +217,7 @@ export const engineProcessesCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['processes'],
   judge: (f, ctx) => judgeEngineProcesses({facts: f.processes, now: ctx.now}),
+  counts: {noun: ['process with a failing pool', 'processes with a failing pool']},
   explain: {
     looksAt:
       'The state file of each running gbrain process (pool health, failing since when). State files of processes that are gone, or that cannot be read, are a warning.',

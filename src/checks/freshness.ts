@@ -4,6 +4,7 @@
  */
 import type {SourceRow} from '../brain/sources.js'
 import type {SourcesFacts} from './facts/database.js'
+import type {Counted} from './check.js'
 import type {CheckOutcome, CheckStatus} from './types.js'
 import {plural} from './wording.js'
 
@@ -157,4 +158,13 @@ export function sourceFilterProblem(sources: readonly SourceRow[], only: string 
     }
   }
   return undefined
+}
+
+/** What the freshness checks count for a baseline: the sources that are not fresh. */
+export const STALE_SOURCES: Counted = {
+  noun: ['stale source', 'stale sources'],
+  of: (o) => {
+    const rows = (o.details as {sources?: unknown} | undefined)?.sources
+    return Array.isArray(rows) ? rows.filter((r) => (r as {status?: unknown} | null)?.status !== 'ok').length : undefined
+  },
 }

@@ -49,6 +49,7 @@ export const idleTransactionsCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['idleTransactions'],
   judge: (f, ctx) => judgeIdleTransactions(f.idleTransactions, ctx.thresholds),
+  counts: {noun: ['idle transaction', 'idle transactions']},
   explain: {
     looksAt: 'Sessions idle inside a transaction (they hold locks and slots), with pid, application name and age; never their query text.',
     thresholds: () => [

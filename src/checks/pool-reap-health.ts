@@ -132,6 +132,7 @@ export const poolReapHealthCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['poolRecovery'],
   judge: (f) => judgePoolReapHealth({facts: f.poolRecovery}),
+  counts: {noun: ['pool reap', 'pool reaps']},
   explain: {
     looksAt: `The pool-recovery rows of the audit trail from the last ${POOL_RECOVERY_WINDOW_HOURS} h: reaped connection pools and reconnects. A failed reconnect of a running process that no success followed fails; failures that recovered are a warning.`,
     thresholds: () => [

@@ -5,7 +5,7 @@
 import {flagArgs, shellCommand} from '../shared/shell-quote.js'
 import type {SourceRow} from '../brain/sources.js'
 import {defineCheck} from './check.js'
-import {cycledSources, judgeFreshness, judgeSources, sourceFilterProblem} from './freshness.js'
+import {cycledSources, judgeFreshness, judgeSources, sourceFilterProblem, STALE_SOURCES} from './freshness.js'
 import type {Thresholds} from './thresholds.js'
 import type {CheckOutcome} from './types.js'
 import {ladder} from './listing.js'
@@ -29,6 +29,7 @@ export const syncFreshnessCheck = defineCheck({
   downstreamOf: ['connection'],
   needs: ['sources'],
   judge: (f, ctx) => judgeSources(f.sources, (rows) => judgeSyncFreshness(rows, ctx.now, ctx.thresholds, ctx.source)),
+  counts: STALE_SOURCES,
   explain: {
     looksAt:
       'When the same sources were last synced (sources.last_sync_at). A source never synced fails; a sync time in the future is a warning.',

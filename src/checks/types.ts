@@ -40,6 +40,29 @@ export interface CheckResult extends CheckOutcome {
   downstream_of?: string[]
   /** Stack of a crashed check; rendered only with --debug, never in JSON. */
   debug_stack?: string
+  /** The acknowledgement (`<home>/doctor-baselines.json`) this check's finding met, when it had one. */
+  acknowledged?: Acknowledgement
+}
+
+/**
+ * An acknowledgement as a run applied it. `active`: the finding is known and accepted, the check
+ * reports ok (its message says so, `was` keeps what it found). `expired`, `exceeded` (the count
+ * grew beyond the baseline) and `worse` (a fail where a warn was acknowledged): the check alerts
+ * with its own status again, and its message says why.
+ */
+export interface Acknowledgement {
+  state: 'active' | 'expired' | 'exceeded' | 'worse'
+  /** What the check found this run, before the acknowledgement. */
+  was: 'warn' | 'fail'
+  /** What was acknowledged. */
+  status: 'warn' | 'fail'
+  /** The baseline count; null when acknowledged by status. */
+  count: number | null
+  /** This run's count; null when the check counts nothing. */
+  observed: number | null
+  acknowledged_at: string
+  expires_at: string
+  reason: string
 }
 
 export type ReportStatus = 'healthy' | 'warnings' | 'unhealthy' | 'unknown'

@@ -28,6 +28,14 @@ function checkNames(flag: string | undefined, name: string): string[] | undefine
   return names
 }
 
+/** One check name a flag gives (`--acknowledge CHECK`), known to the catalogue. */
+export function checkName(value: string, flag: string): string {
+  const names = checkNames(value, flag) ?? []
+  if (names.length !== 1)
+    throw new UsageError(`${flag} takes one check name, got ${JSON.stringify(value.slice(0, 200))}`, 'gbrain doctor --list')
+  return names[0]!
+}
+
 /** The selection of `--only` and `--skip`, or the usage error that says why there is none. */
 export function checkSelection(flags: {only?: string; skip?: string; fast: boolean}): CheckSelection {
   const only = checkNames(flags.only, '--only')

@@ -18,6 +18,7 @@ export const DURATION_RANGES = {
   repairTimeout: {min: 1000, max: 86_400_000, example: '60s'},
   retention: {min: 86_400_000, max: 3650 * 86_400_000, example: '30d'},
   healInterval: {min: 0, max: 30 * 86_400_000, example: '6h'},
+  acknowledgement: {min: 3_600_000, max: 365 * 86_400_000, example: '30d'},
 } as const satisfies Record<string, DurationRange>
 
 export function parseDuration(text: string, what = 'duration', range?: DurationRange): number {

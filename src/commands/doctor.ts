@@ -1,10 +1,25 @@
+/**
+ * `gbrain doctor`: one flag set, one validation, and its modes (the run, `--auto-heal`, `--list`,
+ * `--trend`, the acknowledgements), each mode's logic in its own module; this file wires them.
+ * Over 300 lines on purpose: the modes share the flags and their cross-checks, and splitting the
+ * class would scatter one command's usage rules (issue 14 added --auto-heal's wiring).
+ */
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_RANGES, parseDuration} from '../cli/duration.js'
-import {UsageError} from '../cli/errors.js'
-import {checkSelection} from '../cli/check-selection.js'
+import {OperationalError, UsageError} from '../cli/errors.js'
+import {checkName, checkSelection} from '../cli/check-selection.js'
 import {checkOutputFile} from '../cli/output-file.js'
 import {runDoctor, type DoctorOptions} from '../checks/doctor.js'
+import {CATALOGUE, describeChecks} from '../checks/catalogue.js'
+import {countOf} from '../checks/acknowledge.js'
+import {acknowledge, expired, reasonProblem} from '../baselines/acknowledge.js'
+import {readBaselines, writeBaselines, type BaselinesRead} from '../baselines/file.js'
+import {renderBaselines, type BaselinesListing} from '../render/baselines.js'
+import {plural} from '../shared/plural.js'
+import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
+import {writeFileAtomic} from '../shared/fs-atomic.js'
+import {FORMATS, RENDERERS, renderFormat, type Format, type Picture} from '../render/formats.js'
 import {Interrupt, interruptedOutput, SIGNAL_EXIT} from '../cli/interrupt.js'
 import {ProgressWriter} from '../cli/progress.js'
 import type {Report} from '../checks/types.js'
@@ -12,23 +27,21 @@ import {readLastHeals} from '../history/heals.js'
 import {runHeal, type HealSection} from '../repair/heal.js'
 import {diagnose} from '../repair/session.js'
 import type {RepairContext} from '../repair/types.js'
-import {describeChecks} from '../checks/catalogue.js'
-import {exitCode, nagiosCode, type FailOn} from '../checks/report.js'
-import {writeFileAtomic} from '../shared/fs-atomic.js'
 import {shellQuote} from '../shared/shell-quote.js'
-import {FORMATS, RENDERERS, renderFormat, type Format} from '../render/formats.js'
 import {decideColor, decideUnicode, decideWidth} from '../render/terminal.js'
 import {appendFile} from 'node:fs/promises'
 import {resolvePaths} from '../engine/index.js'
 import {recordRun} from '../history/record.js'
 import {historyPath, readTail} from '../history/file.js'
 import {buildTrend, FLAP_WINDOW, TREND_LAST} from '../history/trend.js'
+import {auditHoursWithin} from '../checks/facts/audit-hours.js'
+import {pictureTrend} from '../history/picture-trend.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Diagnose the brain: connectivity, retries, freshness, pool and storage'
   // Paragraphs without line breaks: oclif wraps them to the terminal's width.
   static override description = [
-    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run.',
+    'The checks (gbrain doctor --list names them) cover the connection and the embedded brain’s lock, batch retries and their settings, cycle and sync freshness, the pool and live engine processes, the dead-letter spool, disk space, connection slots, idle transactions and the audit trail. Read-only: it never writes to the database, the audit trail or the spool. It writes --output-file (whose directory must exist) and appends one line per run to <home>/doctor-history.jsonl when the brain home exists (--no-history: neither read nor written); --json reports the score’s change since the previous run. A finding acknowledged with --acknowledge (kept in <home>/doctor-baselines.json) reports ok while it stays at or below what it was, until the acknowledgement expires.',
     '--auto-heal fixes warnings with repair’s own safe, idempotent actions (replay a young intact dead-letter spool, prune expired audit files, unlock a dead process’s lock, reconnect a live process), never a failure: each failure is listed as needing attention with its repair command. It runs the checks again and reports each heal’s checks before and after; a heal applied within --min-interval (default 6h) is skipped, each heal is recorded in the history (so --no-history is refused), and --dry-run says what it would heal and changes nothing. The exit status follows the report after healing.',
     'Exit status: 0 healthy (warnings allowed unless --fail-on warn), 1 unhealthy, 3 nothing failed but something could not be evaluated, 64 usage error, 70 internal error. --format nagios uses the plugin contract instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
   ].join('\n\n')
@@ -46,6 +59,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         'mkdir -p /var/lib/node_exporter/textfile\n<%= config.bin %> doctor --format prometheus --output-file /var/lib/node_exporter/textfile/gbrain.prom',
     },
     {
+      description: 'One self-contained page: each check and its fix, the score over the history, the last 24 h of retries per hour',
+      command: '<%= config.bin %> doctor --format html --output-file report.html',
+    },
+    {
       description: 'Two checks on files only, without touching the database',
       command: '<%= config.bin %> doctor --fast --only batch_retry_health,dead_letter',
     },
@@ -57,6 +74,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     {
       description: 'What --auto-heal would do now, changing nothing',
       command: '<%= config.bin %> doctor --auto-heal --dry-run',
+    },
+    {
+      description: 'Accept a known warning for 30 days: ok while it does not grow (--baselines lists them, --unacknowledge removes one)',
+      command: "<%= config.bin %> doctor --acknowledge dead_letter --reason 'OPS-42'",
     },
     {
       description: 'The last 5 runs from the history: scores, each check’s status, flapping checks (runs no check)',
@@ -84,6 +105,14 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     }),
     'dry-run': Flags.boolean({description: 'with --auto-heal: say what would be healed, change nothing'}),
     'min-interval': Flags.string({description: 'with --auto-heal: skip an action healed within this long (default 6h)'}),
+    acknowledge: Flags.string({
+      description: 'accept CHECK’s current warning (or, with --for ≤ 7d, failure): ok while it stays at or below what it is now',
+      helpValue: 'CHECK',
+    }),
+    reason: Flags.string({description: 'with --acknowledge: why, one line kept in the file'}),
+    for: Flags.string({description: 'with --acknowledge: how long it holds (default 30d; required for a failure, at most 7d)'}),
+    unacknowledge: Flags.string({description: 'remove CHECK’s acknowledgement', helpValue: 'CHECK'}),
+    baselines: Flags.boolean({description: 'list the acknowledgements (<home>/doctor-baselines.json); runs no check'}),
     history: Flags.boolean({
       description: 'read and append <home>/doctor-history.jsonl (--no-history: neither)',
       allowNo: true,
@@ -98,8 +127,21 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       columns: process.stdout.columns,
       env: process.env,
     })
-    if (f['auto-heal'] && (f.list || f.trend))
-      throw new UsageError(`--auto-heal cannot be used with --${f.list ? 'list' : 'trend'}`, 'gbrain doctor --auto-heal')
+    const modes = [
+      f.list && '--list',
+      f.trend && '--trend',
+      f.baselines && '--baselines',
+      f.acknowledge !== undefined && '--acknowledge',
+      f.unacknowledge !== undefined && '--unacknowledge',
+    ].filter((m): m is string => typeof m === 'string')
+    if (modes.length > 1) throw new UsageError(`${modes[0]} and ${modes[1]} cannot be used together`, `pick one: ${modes.join(' or ')}`)
+    for (const flag of ['reason', 'for'] as const)
+      if (f[flag] !== undefined && f.acknowledge === undefined)
+        throw new UsageError(
+          `--${flag} needs --acknowledge`,
+          `gbrain doctor --acknowledge CHECK --${flag} ${flag === 'for' ? '7d' : "'why'"}`,
+        )
+    if (f['auto-heal'] && modes.length > 0) throw new UsageError(`--auto-heal cannot be used with ${modes[0]}`, 'gbrain doctor --auto-heal')
     for (const flag of ['dry-run', 'min-interval'] as const)
       if (f[flag] !== undefined && f[flag] !== false && !f['auto-heal'])
         throw new UsageError(
@@ -112,6 +154,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
         'gbrain doctor --auto-heal (or gbrain repair --replay for a one-off repair without the history)',
       )
     if (f.list) return this.list(width)
+    if (f.baselines) return this.listBaselines()
+    if (f.acknowledge !== undefined) return this.acknowledge(f.acknowledge)
+    if (f.unacknowledge !== undefined) return this.unacknowledge(f.unacknowledge)
     if (f.last !== undefined && !f.trend) throw new UsageError('--last needs --trend', `gbrain doctor --trend --last ${f.last}`)
     if (f.trend) return this.trend()
     if (f.quiet && f.verbose)
@@ -125,8 +170,10 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     const {only, skip} = checkSelection(f)
     const format: Format = this.jsonEnabled() ? 'json' : ((f.format as Format | undefined) ?? 'table')
 
+    const target = this.target()
     const options: DoctorOptions = {
-      target: this.target(),
+      target,
+      acknowledgements: readBaselines(resolvePaths(process.env).home),
       env: process.env,
       timeoutMs,
       deadlineMs,
@@ -151,7 +198,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       Object.assign(report, comparison)
       if (f.verbose) for (const p of problems) process.stderr.write(`gbrain doctor: history not kept: ${p}\n`)
     }
+    const picture = RENDERERS[format].needs === 'picture' ? await this.picture(f.history, target.paths.auditDir, deadlineMs) : undefined
     const out = await renderFormat(format, report, {
+      picture,
       color: decideColor({flag: f.color, env: process.env, isTTY: f['output-file'] ? false : Boolean(process.stdout.isTTY)}),
       unicode: decideUnicode(process.env),
       verbose: f.verbose,
@@ -247,6 +296,12 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     }
   }
 
+  /** What a picture format draws besides the report: the history's last runs (this one included) and the audit trail by hour. */
+  private async picture(history: boolean, auditDir: string, deadlineMs: number): Promise<Picture> {
+    const audit = await auditHoursWithin(auditDir, Date.now(), deadlineMs, this.flags.deadline)
+    return {...(await pictureTrend(resolvePaths(process.env).home, history)), ...audit}
+  }
+
   /** `--trend`: a view of the history (its tail only); no check runs, nothing is written. */
   private async trend(): Promise<void> {
     const f = this.flags
@@ -264,6 +319,84 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     if (this.jsonEnabled() || f.format === 'json') return this.logJson(trend)
     const {renderTrend} = await import('../render/trend.js')
     process.stdout.write(renderTrend(trend, {unicode: decideUnicode(process.env)}))
+  }
+
+  /** `--baselines`: the acknowledgements as they are on disk; nothing is checked or written. */
+  private async listBaselines(): Promise<void> {
+    const read = readBaselines(resolvePaths(process.env).home)
+    const now = Date.now()
+    const listing: BaselinesListing = {
+      schema_version: 2,
+      file: read.file,
+      exists: read.exists,
+      acknowledgements: Object.entries(read.baselines).map(([check, b]) => {
+        const def = CATALOGUE.find((c) => c.name === check)
+        return {check, ...b, expired: expired(b, now), known: def !== undefined, ...(def?.counts ? {noun: def.counts.noun} : {})}
+      }),
+      problems: read.problems,
+    }
+    if (this.jsonEnabled() || this.flags.format === 'json') return this.logJson(listing)
+    process.stdout.write(renderBaselines(listing))
+  }
+
+  /** `--acknowledge CHECK`: run that check alone, as it is, and record its finding as the baseline. */
+  private async acknowledge(value: string): Promise<void> {
+    const f = this.flags
+    const check = checkName(value, '--acknowledge')
+    const forMs = f.for === undefined ? undefined : parseDuration(f.for, '--for', DURATION_RANGES.acknowledgement)
+    const reasonIssue = f.reason === undefined ? undefined : reasonProblem(f.reason)
+    if (reasonIssue) throw new UsageError(reasonIssue, `gbrain doctor --acknowledge ${check} --reason 'one line of text'`)
+    const home = resolvePaths(process.env).home
+    const current = this.writableBaselines(home)
+    const {report} = await runDoctor({
+      target: this.target(),
+      env: process.env,
+      timeoutMs: parseDuration(f.timeout, '--timeout', DURATION_RANGES.doctorTimeout),
+      deadlineMs: parseDuration(f.deadline, '--deadline', DURATION_RANGES.doctorDeadline),
+      fast: false,
+      only: [check],
+      version: this.config.version,
+      onCleanup: (fn) => this.onCleanup(fn),
+    })
+    const result = report.checks.find((c) => c.name === check)
+    if (!result) throw new Error(`the doctor did not run ${check}`)
+    const counted = CATALOGUE.find((c) => c.name === check)?.counts
+    const count = countOf(result, counted)
+    const decided = acknowledge({check, status: result.status, count, message: result.message, now: Date.now(), forMs, reason: f.reason})
+    if ('refused' in decided) throw new UsageError(decided.refused, decided.fix)
+    await writeBaselines(home, {...current.baselines, [check]: decided})
+    if (this.jsonEnabled()) return this.logJson({schema_version: 2, file: current.file, acknowledged: {check, ...decided}})
+    const known = count !== null && counted ? `${plural(count, counted.noun[0], counted.noun[1])} known` : `its ${decided.status}`
+    const holds = count !== null && counted ? `while it stays at or below ${count}` : `while it does not get worse than ${decided.status}`
+    this.log(
+      `Acknowledged ${check} (${known}) until ${decided.expires_at.slice(0, 10)}${decided.reason ? `: ${decided.reason}` : ''}. It reports ok ${holds}; undo: gbrain doctor --unacknowledge ${check}`,
+    )
+  }
+
+  /** `--unacknowledge CHECK`: remove its entry (nothing to remove is not an error). */
+  private async unacknowledge(value: string): Promise<void> {
+    const check = checkName(value, '--unacknowledge')
+    const home = resolvePaths(process.env).home
+    const current = this.writableBaselines(home)
+    const had = Object.hasOwn(current.baselines, check)
+    if (had) {
+      const rest = {...current.baselines}
+      delete rest[check]
+      await writeBaselines(home, rest)
+    }
+    if (this.jsonEnabled()) return this.logJson({schema_version: 2, file: current.file, removed: had ? [check] : []})
+    this.log(had ? `Removed the acknowledgement of ${check}.` : `${check} was not acknowledged: nothing to remove.`)
+  }
+
+  /** The acknowledgements, when the file may be rewritten: a damaged one is never overwritten (its entries would be lost). */
+  private writableBaselines(home: string): BaselinesRead {
+    const current = readBaselines(home)
+    if (current.problems.length > 0)
+      throw new OperationalError(
+        `${current.file} is not used as it is (${current.problems.join('; ')}); it is left untouched`,
+        'gbrain doctor --baselines',
+      )
+    return current
   }
 
   /** `--list`: the catalogue explained (table or JSON); nothing is checked. */

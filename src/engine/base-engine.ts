@@ -19,6 +19,7 @@ import {EngineClosedError} from './errors.js'
 import {disconnectRow, reconnectEndRow, reconnectStartRow, type LifecycleRow} from './lifecycle-rows.js'
 import {DEFAULT_RETRY_POLICY, type RetryPolicy} from './retry-policy.js'
 import {DEFAULT_ATTEMPT_TIMEOUT_MS, RetryExhaustedError, withRetry, type ReconnectContext} from './retry.js'
+import {DEFAULT_PROBE_INTERVAL_MS, type ReadinessProbe} from './probe-sleep.js'
 import type {DeadLetterSpool} from './spool/dead-letter.js'
 import {prepareLedger} from './spool/loss-ledger.js'
 import type {
@@ -70,6 +71,8 @@ export interface BaseEngineOptions {
   rng?: Rng
   /** Told at once when calls start retrying, a batch goes to the spool, and calls land again. */
   onEvent?: (event: EngineEvent) => void
+  /** Spacing of readiness probes during a backoff after a connection failure (default 100 ms). */
+  probeIntervalMs?: number
 }
 
 export {BatchFailedError} from './batch-error.js'
@@ -82,6 +85,7 @@ export abstract class BaseEngine implements Engine {
   protected readonly rng: Rng | undefined
   protected readonly retryPolicy: RetryPolicy
   protected readonly attemptTimeoutMs: number
+  protected readonly probeIntervalMs: number
   readonly audit: AuditWriter | null
   readonly spool: DeadLetterSpool | null
   private ledgerReady: Promise<boolean> | undefined
@@ -107,6 +111,7 @@ export abstract class BaseEngine implements Engine {
     this.rng = options.rng
     this.retryPolicy = options.retry ?? {...DEFAULT_RETRY_POLICY}
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS
+    this.probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS
     this.audit = options.audit ?? null
     this.spool = options.spool ?? null
     this.onEvent = options.onEvent
@@ -125,6 +130,10 @@ export abstract class BaseEngine implements Engine {
    * `reconnect_failed` row unless `ctx.initial` ({@link reconnectEndRow}).
    */
   protected abstract afterFailedRebuild(error: unknown, ctx: RebuildContext): Promise<void>
+  /** Asks whether the server accepts connections again, to end a backoff early (none: PGlite). */
+  protected readinessProbe(): ReadinessProbe | undefined {
+    return undefined
+  }
 
   private inflight: Promise<void> | null = null
   /** Set by `disconnect({final: true})`: no self-healing reopen after that. */
@@ -372,6 +381,8 @@ export abstract class BaseEngine implements Engine {
           await hooks?.onRetry?.(ev)
         },
         reconnect: (ctx) => this.reconnectFor(ctx, generation),
+        probe: this.readinessProbe(),
+        probeIntervalMs: this.probeIntervalMs,
       },
     ).catch((e: unknown) => {
       // Timeouts and failed reconnects never reached noteFailure inside the attempt.

@@ -8,6 +8,9 @@
  *   candidate is ended and the old pool stays, so the engine keeps working and heals on the next
  *   call. A fresh pool answers in ~30 ms after a restart where the old one takes 1.4–11.7 s and
  *   then fails with a stale 57P01 (postgres-driver.md §1.4).
+ * - readiness probe: while a retry sleeps its backoff after a connection failure, a raw startup
+ *   packet every 100 ms (readiness-probe.ts), one per engine (shared-probe.ts), ends the sleep
+ *   once the server accepts sessions.
  * - every call runs under the engine's own timer; `fetch_types: false` (its async startup query
  *   can crash the process behind a pooler); no `reserve()` and no `sql.begin` for batches.
  */
@@ -18,6 +21,9 @@ import {parseDatabaseUrl, type ParsedDatabaseUrl} from './database-url.js'
 import {AttemptTimeoutError} from './errors.js'
 import type {BaseEngineOptions, RebuildContext} from './base-engine.js'
 import {ClientEngine, type ClosedBy} from './client-engine.js'
+import type {ReadinessProbe} from './probe-sleep.js'
+import {probePostgres, probeTargetFor} from './readiness-probe.js'
+import {sharedProbe} from './shared-probe.js'
 import type {Executor, QueryResult} from './types.js'
 
 type Sql = postgres.Sql<Record<string, never>>
@@ -41,6 +47,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 const DEFAULT_END_TIMEOUT_MS = 2000
 /** Sockets a validation probe may open before the startup loop (#1193) is declared. */
 const STARTUP_STORM_SOCKETS = 3
+/** Bound on one readiness probe (a silent listener); our connect timer when that is shorter. */
+const PROBE_TIMEOUT_MS = 1000
 
 export class PostgresEngine extends ClientEngine<Sql> {
   readonly kind = 'postgres' as const
@@ -53,6 +61,7 @@ export class PostgresEngine extends ClientEngine<Sql> {
   /** Pools being ended; close() waits for them so nothing outlives the engine. */
   private retiring = new Set<Promise<void>>()
   private builds = 0
+  private readonly probe: ReadinessProbe
 
   constructor(options: PostgresEngineOptions) {
     super(options)
@@ -63,6 +72,14 @@ export class PostgresEngine extends ClientEngine<Sql> {
     this.applicationName = options.applicationName ?? `gbrain-${process.pid}`
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     this.endTimeoutMs = options.endTimeoutMs ?? DEFAULT_END_TIMEOUT_MS
+    const probeTarget = probeTargetFor(this.target.clientUrl, env)
+    const probeTimeoutMs = Math.min(this.connectTimeoutMs, PROBE_TIMEOUT_MS)
+    // One probe per interval for the whole engine, however many calls are sleeping a backoff.
+    this.probe = sharedProbe((signal) => probePostgres(probeTarget, signal, this.clock, probeTimeoutMs), this.clock, this.probeIntervalMs)
+  }
+
+  protected override readinessProbe(): ReadinessProbe {
+    return this.probe
   }
 
   protected poolSize(): number {

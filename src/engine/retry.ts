@@ -5,6 +5,11 @@
  *   classify → not retryable: throw at once → out of attempts or past the deadline: throw
  *   → await onRetry → yield ≥ 1 timer tick → (retry ≥ 2: sleep the backoff) → await reconnect
  *   → next attempt.
+ * After a connection-level failure a readiness probe (`probe`, probe-sleep.ts) may end a backoff
+ * sleep early, once the server accepts connections again. It changes neither the attempts nor
+ * the deadline. An attempt woken by the probe that fails on the connection again stops the probing
+ * for the rest of the call, and the part of the sleep that was skipped is added to the next one.
+ * So the total wait stays the policy's unless that happens on the last retry.
  * The tick matters: postgres.js routes a query issued in the same tick as a connection error to
  * the dying connection, where it never settles. A failed reconnect consumes an attempt instead of
  * ending the loop, and its error (e.g. auth failed) is preferred over the symptom it causes
@@ -16,6 +21,7 @@ import {sleep, systemClock, withTimer, type Clock, type Rng} from '../shared/clo
 import {AttemptTimeoutError} from './errors.js'
 import {AbortedError} from '../shared/errors.js'
 import {DEFAULT_RETRY_POLICY} from './retry-policy.js'
+import {DEFAULT_PROBE_INTERVAL_MS, sleepUntilReady, type ReadinessProbe} from './probe-sleep.js'
 
 export interface AttemptContext {
   /** 1-based attempt number. */
@@ -31,7 +37,7 @@ export interface RetryEvent {
   retry: number
   error: unknown
   classified: Classified
-  /** The delay that will be slept before the next attempt (0 for the first retry). */
+  /** The sleep planned before the next attempt (0 for the first retry); a readiness probe may end it early. */
   delayMs: number
 }
 
@@ -57,6 +63,10 @@ export interface RetryOptions {
   classify?: (error: unknown) => Classified
   onRetry?: (event: RetryEvent) => void | Promise<void>
   reconnect?: (ctx: ReconnectContext) => Promise<void>
+  /** Ends a backoff sleep after a connection-level failure once the server is ready (none: sleep it out). */
+  probe?: ReadinessProbe
+  /** Spacing of the probes on `clock` (default 100 ms: at most 10 per second). */
+  probeIntervalMs?: number
   /** Names the operation in timeout messages. */
   label?: string
 }
@@ -103,6 +113,11 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
   // The last failure that was not an attempt cut short by the deadline: what a run that ends
   // on the deadline reports (a 5 ms last attempt timing out says nothing about the cause).
   let lastCause: {error: unknown; classified: Classified} | undefined
+  // The readiness probe: trusted until an attempt it woke fails on the connection again; then
+  // the part of that sleep it skipped is owed to the next sleep.
+  let probeTrusted = options.probe !== undefined
+  let woke: {skippedMs: number} | undefined
+  let owedMs = 0
 
   for (;;) {
     if (signal?.aborted) throw new AbortedError(signal.reason)
@@ -158,6 +173,11 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
       error = reconnectError.error
       classified = reconnectError.classified
     }
+    if (woke && classified.connectionLevel) {
+      probeTrusted = false
+      owedMs = woke.skippedMs
+    }
+    woke = undefined
     if (!classified.retryable) throw error
     const deadlineCut = cutShort && error instanceof AttemptTimeoutError
     if (!deadlineCut) lastCause = {error, classified}
@@ -168,10 +188,20 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
     const drawn = backoff.next()
     const delayMs = retries === 1 ? 0 : drawn
     if (clock.now() + delayMs >= deadlineAt) throw new RetryExhaustedError(attempt, cause.error, cause.classified, 'deadline')
+    const sleepMs = delayMs + Math.max(0, Math.min(owedMs, deadlineAt - clock.now() - delayMs - 1))
+    owedMs = 0
 
-    await options.onRetry?.({attempt, retry: retries, error, classified, delayMs})
+    await options.onRetry?.({attempt, retry: retries, error, classified, delayMs: sleepMs})
     // At least one timer tick before anything touches the pool again (same-tick hang).
-    await sleep(clock, delayMs, signal)
+    if (options.probe && probeTrusted && classified.connectionLevel && sleepMs > 0) {
+      const from = clock.now()
+      const interval = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS
+      if (await sleepUntilReady(clock, sleepMs, signal, options.probe, interval)) {
+        woke = {skippedMs: Math.max(0, sleepMs - (clock.now() - from))}
+      }
+    } else {
+      await sleep(clock, sleepMs, signal)
+    }
     pendingReconnect = {attempt, error, classified, signal}
   }
 }

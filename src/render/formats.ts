@@ -9,12 +9,27 @@
  * (see workflowSafe): a CI runner reading it runs none of its data. `github`'s annotations are
  * workflow commands by design, their data escaped inside them; `table` makes itself safe.
  */
+import type {AuditHours} from '../checks/facts/audit-hours.js'
 import type {Report} from '../checks/types.js'
+import type {Trend} from '../history/trend.js'
 import type {TableOptions} from './table.js'
 import {workflowSafe, type OutputKind} from './text.js'
 
-/** Options of the human format; the machine formats take none and ignore them. */
-export type RenderOptions = Partial<TableOptions>
+/**
+ * What a picture of the report needs besides the report (a format whose entry says `needs:
+ * 'picture'`): the history's last runs as a trend, and the audit trail counted by hour.
+ */
+export interface Picture {
+  trend: Trend
+  /** Why the history shows no run (not kept, unreadable), when it shows none. */
+  history_note?: string
+  /** The audit trail by hour; absent when it could not be counted (`audit_note` says why). */
+  audit?: AuditHours
+  audit_note?: string
+}
+
+/** Options of the human formats; the machine formats take none and ignore them. */
+export type RenderOptions = Partial<TableOptions> & {picture?: Picture}
 
 /** A renderer: pure, `(report, options) → string`, the output ending with a newline. */
 export type Renderer = (report: Report, options: RenderOptions) => string
@@ -29,6 +44,8 @@ export interface FormatEntry {
   nagiosExit?: true
   /** A second rendering, appended to the file this env variable names when it is set (best effort). */
   appendTo?: {env: string; load: () => Promise<(report: Report) => string>}
+  /** The command gathers the {@link Picture} (history tail, hourly audit counts) and passes it in the options. */
+  needs?: 'picture'
 }
 
 const TABLE = {
@@ -43,6 +60,8 @@ const TABLE = {
   },
   nagios: {load: async () => (await import('./nagios.js')).renderNagios, safe: 'text', nagiosExit: true},
   prometheus: {load: async () => (await import('./prometheus.js')).renderPrometheus, safe: 'text'},
+  // A self-contained page; the XML neutraliser's character references are HTML's too.
+  html: {load: async () => (await import('./html.js')).renderHtml, safe: 'xml', needs: 'picture'},
 } satisfies Record<string, FormatEntry>
 
 export type Format = keyof typeof TABLE

@@ -5,13 +5,14 @@
  * Levels: `fail` → `::error`, `unknown` and `warn` → `::warning` (an unknown is not proven
  * broken; it must not look like a failure, nor hide like a notice); `::notice` is never used for
  * a check. Most severe first (the order of the top issues). GitHub shows at most 10 error and 10
- * warning annotations per step, so at most 10 of each are printed; when some are left out, one
+ * warning annotations per step, so at most 10 of each are printed; an acknowledged finding is a
+ * `::notice` (the one use of that level: known and accepted, still visible); when some are left out, one
  * `::warning title=gbrain doctor::N more …` line names them, and to stay visible it takes the
  * tenth warning slot (then at most 9 check warnings are printed). The output always ends with
  * the plain summary line (not a workflow command).
  */
 import type {Report} from '../checks/types.js'
-import {orderedChecks, rankedChecks, statusLabel, summaryLine, type RankedCheck} from './summary.js'
+import {activeAck, checkLabel, orderedChecks, rankedChecks, summaryLine, type RankedCheck} from './summary.js'
 import {terminalText as clean} from './text.js'
 
 /** Annotations of one level GitHub shows per step. */
@@ -28,7 +29,7 @@ export function githubProperty(text: string): string {
 }
 
 /** One annotation; "downstream of" names the failed checks the report's top issue names. */
-function annotation(level: 'error' | 'warning', {check: c, issue}: RankedCheck): string {
+function annotation(level: 'error' | 'warning' | 'notice', {check: c, issue}: RankedCheck): string {
   const downstream = (issue?.downstream_of ?? []).map((s) => clean(s))
   let message = clean(c.message)
   if (downstream.length > 0) message += ` (downstream of ${downstream.join(', ')})`
@@ -61,6 +62,7 @@ export function renderGithub(report: Report): string {
   const lines = [
     ...errors.slice(0, cap).map((r) => annotation('error', r)),
     ...warnings.slice(0, warningsShown).map((r) => annotation('warning', r)),
+    ...ordered.filter(({check: c}) => activeAck(c)).map((r) => annotation('notice', r)),
   ]
   if (overflow) {
     const parts = [
@@ -99,7 +101,7 @@ export function markdownCode(text: string): string {
 export function renderGithubStepSummary(report: Report): string {
   const rows = orderedChecks(report).map((c) => {
     const fix = c.fix ? [markdownText(clean(c.fix.text)), ...c.fix.commands.map((cmd) => markdownCode(clean(cmd)))].join('<br>') : ''
-    return `| ${statusLabel(c.status, true)} | ${markdownCode(clean(c.name))} | ${markdownText(clean(c.message))} | ${fix} |`
+    return `| ${checkLabel(c, true)} | ${markdownCode(clean(c.name))} | ${markdownText(clean(c.message))} | ${fix} |`
   })
   return [
     '## gbrain doctor',

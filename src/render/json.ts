@@ -89,6 +89,19 @@ function check(c: CheckResult): JsonCheck {
   if (c.threshold !== undefined) out.threshold = threshold(c.threshold)
   if (c.fix !== undefined) out.fix = fix(c.fix)
   if (c.downstream_of !== undefined) out.downstream_of = c.downstream_of.map(clean)
+  if (c.acknowledged !== undefined) {
+    const a = c.acknowledged
+    out.acknowledged = {
+      state: a.state,
+      was: a.was,
+      status: a.status,
+      count: a.count,
+      observed: a.observed,
+      acknowledged_at: clean(a.acknowledged_at),
+      expires_at: clean(a.expires_at),
+      reason: clean(a.reason),
+    }
+  }
   return out
 }
 

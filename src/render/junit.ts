@@ -2,8 +2,8 @@
  * JUnit XML for CI test reporters: one `<testsuite name="gbrain-doctor">`, one `<testcase>` per
  * check (classname `gbrain.doctor.<category>`, name = check name, made unique). `fail` →
  * `<failure>`, `unknown` → `<error>` (the check could not be evaluated), `skipped` → `<skipped>`,
- * `warn` → a passing test case whose `<system-out>` carries the warning; message and fix in the
- * body. Everything is redacted, XML-escaped, and stripped of characters XML 1.0 forbids.
+ * `warn` → a passing test case whose `<system-out>` carries the warning, and so does an
+ * acknowledged finding (`acknowledged warn: …`); message and fix in the body. Everything is redacted, XML-escaped, and stripped of characters XML 1.0 forbids.
  */
 import type {CheckResult, Report} from '../checks/types.js'
 import {asText, clean} from './text.js'
@@ -67,7 +67,10 @@ function testcase(c: CheckResult, name: string): string {
   const message = xmlAttr(data(c.message))
   switch (c.status) {
     case 'ok':
-      return `${open}/>`
+      // An acknowledged finding passes, and says so where reporters show a passing case's output.
+      return c.acknowledged?.state === 'active'
+        ? `${open}>\n      <system-out>acknowledged ${c.acknowledged.was}: ${body(c)}</system-out>\n    </testcase>`
+        : `${open}/>`
     case 'fail':
       return `${open}>\n      <failure message="${message}" type="fail">${body(c)}</failure>\n    </testcase>`
     case 'unknown':

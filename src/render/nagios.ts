@@ -1,6 +1,6 @@
 /**
  * Nagios / Icinga plugin output: one status line with perfdata, then one line per check that is
- * not ok (the plugin's long output). The state word is read from the report's status, which
+ * not ok or is ok by an acknowledgement (`ACKNOWLEDGED name: …`; the plugin's long output). The state word is read from the report's status, which
  * decides the plugin's exit code too (`nagiosCode`: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
  *
  * `GBRAIN DOCTOR CRITICAL - 2 fail, 1 warn | 'health_score'=55;;;0;100 'exhausted_24h'=21;5;20;0`
@@ -15,7 +15,7 @@
  * perfdata): it becomes `/`.
  */
 import type {CheckResult, Report, ReportStatus} from '../checks/types.js'
-import {countsText, orderedChecks} from './summary.js'
+import {activeAck, countsText, orderedChecks} from './summary.js'
 import {asText, clean, oneLine} from './text.js'
 
 export const NAGIOS_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const
@@ -118,8 +118,8 @@ export function renderNagios(report: Report): string {
     cov.database === 'not_reached' ? `database not checked (${clean(cov.reason ?? 'not reached').replace(/\|/g, '/')}) - ` : ''
   const lines = [`GBRAIN DOCTOR ${state} - ${notChecked}${counts}${perf.length > 0 ? ` | ${perf.join(' ')}` : ''}`]
   for (const c of orderedChecks(report)) {
-    if (c.status === 'ok') continue
-    let line = `${c.status.toUpperCase()} ${text(c.name)}: ${text(c.message)}`
+    if (c.status === 'ok' && !activeAck(c)) continue
+    let line = `${activeAck(c) ? 'ACKNOWLEDGED' : c.status.toUpperCase()} ${text(c.name)}: ${text(c.message)}`
     if (c.fix) {
       const commands = c.fix.commands.map(text).filter((s) => s !== '')
       line += ` - fix: ${text(c.fix.text)}${commands.length > 0 ? ` (${commands.join('; ')})` : ''}`

@@ -98,6 +98,22 @@ export function renderPrometheus(report: Report): string {
       ),
     },
     {
+      name: 'gbrain_doctor_check_acknowledged',
+      help: 'Checks that report ok because their finding was acknowledged (gbrain doctor --acknowledge): 1, with the status that was acknowledged.',
+      samples: checks
+        .filter(({c}) => c.acknowledged?.state === 'active')
+        .map(({c, check}) =>
+          sample(
+            'gbrain_doctor_check_acknowledged',
+            [
+              ['check', check],
+              ['was', c.acknowledged!.was],
+            ],
+            1,
+          ),
+        ),
+    },
+    {
       name: 'gbrain_doctor_check_observed',
       help: 'The value a check observed, in the unit of its unit label.',
       samples: checks

@@ -17,6 +17,18 @@ export function statusLabel(status: CheckStatus, unicode: boolean): string {
   return `${GLYPHS[unicode ? 'unicode' : 'ascii'][status]} ${status}`
 }
 
+/** The acknowledgement a check met and that holds (it reports ok because of it), or undefined. */
+export function activeAck(c: Pick<CheckResult, 'acknowledged'>): CheckResult['acknowledged'] {
+  return c.acknowledged?.state === 'active' ? c.acknowledged : undefined
+}
+
+/** `✓ ack` (a warning acknowledged), `✓ ack-fail` (a failure acknowledged), else {@link statusLabel}. */
+export function checkLabel(c: Pick<CheckResult, 'status' | 'acknowledged'>, unicode: boolean): string {
+  const ack = activeAck(c)
+  if (!ack) return statusLabel(c.status, unicode)
+  return `${GLYPHS[unicode ? 'unicode' : 'ascii'].ok} ${ack.was === 'fail' ? 'ack-fail' : 'ack'}`
+}
+
 /** Order of the counts in summary lines: most severe first. */
 const COUNT_ORDER: readonly CheckStatus[] = ['fail', 'unknown', 'warn', 'ok', 'skipped']
 
@@ -38,7 +50,9 @@ export function summaryLine(report: Report, unicode: boolean): string {
   const c = report.coverage
   const notChecked = c.database === 'not_reached' ? `database not checked (${c.reason ?? 'not reached'}) ${dash} ` : ''
   const score = report.health_score === null ? 'health not scored' : `health ${report.health_score}/100`
-  return `${report.status}: ${notChecked}${countsText(report.summary)} ${dash} ${score} (${formatDuration(report.duration_ms)})`
+  const acks = report.checks.filter((c) => activeAck(c)).length
+  const acknowledged = acks > 0 ? ` (${acks} acknowledged)` : ''
+  return `${report.status}: ${notChecked}${countsText(report.summary)}${acknowledged} ${dash} ${score} (${formatDuration(report.duration_ms)})`
 }
 
 /** A check in display order, with the top issue it is when it is one. */

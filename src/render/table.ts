@@ -16,7 +16,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 import type {CheckResult, CheckStatus, Fix, Report, ReportStatus} from '../checks/types.js'
 import {fitColumns, renderGrid, type Shrink} from './grid.js'
-import {orderedChecks, statusLabel, summaryLine} from './summary.js'
+import {activeAck, checkLabel, orderedChecks, statusLabel, summaryLine} from './summary.js'
 import {capText, clean, displayDatabase, formatDuration, SHOWN_CHARS, shownText, terminalSafe, toAscii, workflowSafe} from './text.js'
 import {displayWidth, wrap} from './wrap.js'
 
@@ -84,7 +84,7 @@ export function renderTable(report: Report, options: Partial<TableOptions> = {})
   if (o.verbose) sections.push(targetLines(report, ctx))
   // A skipped check that carries a fix (no brain yet → `gbrain init`) is actionable: shown too.
   const actionable = (ch: CheckResult): boolean =>
-    (ch.status !== 'ok' && ch.status !== 'skipped') || (ch.status === 'skipped' && ch.fix !== undefined)
+    (ch.status !== 'ok' && ch.status !== 'skipped') || (ch.status === 'skipped' && ch.fix !== undefined) || activeAck(ch) !== undefined
   const rows = orderedChecks(report).filter((ch) => o.verbose || actionable(ch))
   if (rows.length > 0) sections.push(checksTable(rows, ctx))
   // The lists say what to do; what was seen is already in the table, for every check it shows.
@@ -164,7 +164,7 @@ function longestSegment(name: string): number {
 function checksTable(rows: CheckResult[], ctx: Ctx): string {
   const {c, o, t, t1} = ctx
   const names = rows.map((r) => t1(r.name))
-  const labels = rows.map((r) => statusLabel(r.status, o.unicode))
+  const labels = rows.map((r) => checkLabel(r, o.unicode))
   const messages = rows.map((r) => t(r.message))
   const times = rows.map((r) => formatDuration(r.duration_ms))
   const statusCol = Math.max('status'.length, ...labels.map(displayWidth)) + 2

@@ -17,21 +17,19 @@
  *
  * Also measured: `psql -c 'select 1'`, and the doctor's wall time healthy / refused / blackholed.
  */
-import {spawn} from 'node:child_process'
 import {readdirSync} from 'node:fs'
-import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {CycleReport} from '../../src/brain/cycle.js'
-import {BIN, gbrain, type CliResult} from '../helpers/cli.js'
-import {destroyAll, register, waitFor} from '../helpers/cleanup.js'
-import {brainPaths, check, holdLock, LOCALE_ENV, parseReport, removeHomes, statuses, tableRows, tempDir} from '../helpers/doctor-kit.js'
+import {gbrain, type CliResult} from '../helpers/cli.js'
+import {destroyAll} from '../helpers/cleanup.js'
+import {brainPaths, check, parseReport, removeHomes, statuses, tableRows} from '../helpers/doctor-kit.js'
 import {startProxy} from '../helpers/fault-proxy.js'
+import {incidentBrain, stopServerMidCycle} from '../helpers/incident.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
 import {run} from '../helpers/proc.js'
-import {generateVault, type VaultExpectation} from '../helpers/vault-gen.js'
+import type {VaultExpectation} from '../helpers/vault-gen.js'
 
 let cluster: PgCluster
-let home: string
 let env: Record<string, string>
 let paths: ReturnType<typeof brainPaths>
 let expected: VaultExpectation
@@ -41,47 +39,13 @@ const measures: Record<string, number> = {}
 
 beforeAll(async () => {
   cluster = await startCluster()
-  home = tempDir('gbrain-incident-')
-  paths = brainPaths(home)
-  const vault = path.join(tempDir('gbrain-incident-vault-'), 'vault')
-  expected = generateVault(vault, {files: 200, entries: 3, links: 2})
-  env = {
-    ...LOCALE_ENV,
-    GBRAIN_HOME: home,
-    GBRAIN_DATABASE_URL: cluster.url,
-    GBRAIN_BULK_MAX_RETRIES: '1',
-    GBRAIN_BULK_RETRY_BASE_MS: '50',
-    GBRAIN_BULK_RETRY_MAX_MS: '100',
-  }
-  expect((await gbrain(['init'], env)).code).toBe(0)
-  expect((await gbrain(['sources', 'add', 'notes', '--path', vault], env)).code).toBe(0)
+  ;({paths, env, expected} = await incidentBrain(cluster, {files: 200, entries: 3, links: 2}, 'gbrain-incident-'))
 }, 60_000)
 
 afterAll(async () => {
   removeHomes()
   await destroyAll()
 })
-
-/** Run `gbrain cycle --json` as a child we can watch; resolves with its exit and output. */
-function spawnCycle(args: string[]): {pid: number; done: Promise<CliResult>} {
-  const t0 = performance.now()
-  const child = spawn(process.execPath, [BIN, 'cycle', '--json', ...args], {
-    env: {...process.env, DATABASE_URL: '', ...env},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const unregister = register({name: 'cycle', destroy: async () => void child.kill('SIGKILL'), killSync: () => void child.kill('SIGKILL')})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('exit', (code) => {
-      unregister()
-      resolve({code, stdout, stderr, ms: performance.now() - t0})
-    }),
-  )
-  return {pid: child.pid!, done}
-}
 
 function excerpt(r: CliResult): string {
   const rep = parseReport(r)
@@ -127,23 +91,9 @@ async function rowCounts(): Promise<{pages: number; timeline: number; links: num
 
 describe('incident: the database goes away mid-cycle, the doctor tells the story, the brain recovers', () => {
   it('outage: batches exhaust into the spool; doctor → exit 1, connection refused, batch_retry_health fails, dead_letter warns (safe on disk)', async () => {
-    const lock = await holdLock(cluster.url, ['links'])
-    const cycle = spawnCycle(['--batch-size', '10'])
-    // Marker: the cycle landed its pages and is now blocked on its first links batch.
-    await waitFor(
-      async () =>
-        (await cluster.psql(
-          `select count(*) from pg_stat_activity where application_name = 'gbrain-cycle-${cycle.pid}' and wait_event_type = 'Lock'`,
-        )) === '1',
-      {timeoutMs: 30_000, intervalMs: 25, what: 'the cycle blocked on the links lock'},
-    )
-    expect(await cluster.psql(`select count(*) from pages where source_id = 'notes'`)).toBe(String(expected.pages)) // (links is locked)
-    await cluster.stop('fast')
-    await lock.release() // its session died with the server
-
-    const c = await cycle.done
+    const {result: c, report, pagesBeforeStop} = await stopServerMidCycle(cluster, env, ['--batch-size', '10'])
+    expect(pagesBeforeStop).toBe(expected.pages)
     expect(c.code, c.stderr).toBe(1)
-    const report = JSON.parse(c.stdout) as CycleReport
     expect(report.status).toBe('partial')
     const src = report.sources[0]!
     expect(src.stamped).toBe(false)
@@ -223,8 +173,7 @@ describe('incident: the database goes away mid-cycle, the doctor tells the story
       details: {replayed: spooledBatches, pending_replay: 0, healed_by_replay: true},
     })
 
-    const again = spawnCycle([])
-    const c = await again.done
+    const c = await gbrain(['cycle', '--json'], env)
     expect(c.code, c.stderr).toBe(0)
     const cr = JSON.parse(c.stdout) as CycleReport
     expect(cr.status).toBe('complete')

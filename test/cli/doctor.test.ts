@@ -42,7 +42,7 @@ import {freePort, run} from '../helpers/proc.js'
 const VAULT = path.resolve('examples/vault')
 const PW = 'Pl4nted-S3cret!x'
 const WRONG_PW = 'Wr0ng-Pl4nted-S3cret!x'
-const FORMATS = ['table', 'json', 'junit', 'github', 'nagios', 'prometheus'] as const
+const FORMATS = ['table', 'json', 'junit', 'github', 'nagios', 'prometheus', 'html'] as const
 
 let cluster: PgCluster
 let dbSeq = 0
@@ -421,6 +421,16 @@ describe('doctor: every format on an unhealthy brain', () => {
         expect(out).toMatch(/^gbrain_doctor_check_observed\{/m)
         expect(out).not.toMatch(/^gbrain_doctor_\S+ \S+ \d{10,}$/m) // no timestamps
         break
+      case 'html': {
+        expect(out).toMatch(/^<!doctype html>\n/)
+        expect(out).toContain('<section id="summary" data-status="unhealthy">')
+        expect(out.match(/<tr data-check="/g)).toHaveLength(13)
+        expect(out.match(/<tr data-check="[a-z_]+" data-status="fail"/g)).toHaveLength(2)
+        // The 20 planted exhausted rows, drawn as hourly bars.
+        const exhausted = [...out.matchAll(/data-series="exhausted" [^>]*data-count="(\d+)"/g)].reduce((n, m) => n + Number(m[1]), 0)
+        expect(exhausted).toBe(20)
+        break
+      }
     }
   }
 

@@ -143,7 +143,7 @@ describe('help for every command and topic', () => {
       // The summary is not repeated under DESCRIPTION.
       expect(count(wide.stdout, summaryOf(command)), command).toBe(1)
     }
-  })
+  }, 90_000)
 })
 
 describe('version', () => {
@@ -272,8 +272,17 @@ describe('shell completion', () => {
     expect(complete(script, ['gbrain', 'do'])).toEqual(['doctor'])
     expect(complete(script, ['gbrain', 'sources', ''])).toEqual(['add', 'list'])
     expect(complete(script, ['gbrain', 'help', 'sources', 'l'])).toEqual(['list'])
-    expect(complete(script, ['gbrain', 'doctor', '--fo'])).toEqual(['--format'])
-    expect(complete(script, ['gbrain', 'doctor', '--format', ''])).toEqual(['github', 'json', 'junit', 'nagios', 'prometheus', 'table'])
+    expect(complete(script, ['gbrain', 'doctor', '--form'])).toEqual(['--format'])
+    expect(complete(script, ['gbrain', 'doctor', '--fo'])).toEqual(['--for', '--format'])
+    expect(complete(script, ['gbrain', 'doctor', '--format', ''])).toEqual([
+      'github',
+      'html',
+      'json',
+      'junit',
+      'nagios',
+      'prometheus',
+      'table',
+    ])
     expect(complete(script, ['gbrain', 'doctor', '--fail-on', '=', 'w'])).toEqual(['warn'])
     expect(complete(script, ['gbrain', 'doctor', '--no-'])).toEqual(['--no-color', '--no-history'])
     // A value that is a path: nothing offered, so the shell completes file names.

@@ -1,9 +1,9 @@
 /**
  * Issue 10, classes 1 and 6, end to end: a brain made by gbrain's own PGlite whose sources
  * table holds hostile text — an id with newlines, a `::stop-commands::` and a `##[` line, escape
- * sequences, and a 100,000-character name. Every command that prints it answers within its
- * budget, and nothing it prints (stdout or stderr, any format) is a CI workflow command or a
- * terminal control sequence.
+ * sequences, and a 100,000-character name. Every command that prints it (the doctor in every
+ * format, the HTML page included) answers within its budget, and nothing it prints (stdout or
+ * stderr, any format) is a CI workflow command or a terminal control sequence.
  */
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -46,6 +46,7 @@ describe('hostile text in gbrain’s sources table', () => {
       ['doctor', '--verbose'],
       ['doctor', '--format', 'nagios'],
       ['doctor', '--format', 'junit'],
+      ['doctor', '--format', 'html'],
       ['doctor', '--json'],
     ]) {
       const t = Date.now()
@@ -57,6 +58,11 @@ describe('hostile text in gbrain’s sources table', () => {
       expect(rawControl(r.stdout) || rawControl(r.stderr), args.join(' ')).toBe(false)
       // 30 s deadline + 6 s of stated start-up slack on a loaded CI machine (before: minutes).
       expect(wall).toBeLessThan(36_000)
+      if (args.includes('html')) {
+        expect(r.stdout).toContain('stop-commands') // shown, escaped
+        expect(r.stdout).not.toMatch(/<script|\u001b/i)
+        expect(r.stdout.length).toBeLessThan(200_000)
+      }
       if (args.length === 1) {
         expect(r.stdout).toContain('stop-commands')
         expect(r.stdout.length).toBeLessThan(40_000)

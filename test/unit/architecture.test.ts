@@ -16,12 +16,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   engine: ['shared'],
   config: ['shared', 'engine'],
   brain: ['shared', 'engine'],
-  checks: ['shared', 'engine', 'config', 'brain'],
+  baselines: ['shared'],
+  checks: ['shared', 'engine', 'config', 'brain', 'baselines'],
   repair: ['shared', 'engine', 'config', 'brain', 'checks'],
   render: ['shared', 'brain'],
   history: ['shared'],
   cli: ['shared', 'engine', 'config', 'checks', 'render'],
-  commands: ['shared', 'engine', 'config', 'brain', 'checks', 'repair', 'render', 'cli', 'history'],
+  commands: ['shared', 'engine', 'config', 'brain', 'checks', 'repair', 'render', 'cli', 'history', 'baselines'],
   hooks: ['shared', 'cli'],
 }
 

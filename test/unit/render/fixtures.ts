@@ -5,6 +5,13 @@
  */
 import {healthScore, reportStatus, summarize, topIssues} from '../../../src/checks/report.js'
 import type {CheckResult, Report} from '../../../src/checks/types.js'
+import {hourCounter} from '../../../src/checks/facts/audit-hours.js'
+import type {HistoryLine} from '../../../src/history/line.js'
+import {buildTrend} from '../../../src/history/trend.js'
+import type {Picture} from '../../../src/render/formats.js'
+import {applyBaselines} from '../../../src/checks/acknowledge.js'
+import {baselinesProblem} from '../../../src/checks/baselines-problem.js'
+import {STALE_SOURCES} from '../../../src/checks/freshness.js'
 
 export const GENERATED_AT = '2025-03-14T09:26:53.589Z'
 
@@ -381,6 +388,44 @@ export function manyIssuesReport(): Report {
   return buildReport(checks, {duration_ms: 260})
 }
 
+/**
+ * The warnings report with acknowledgements applied by the real function: the stale sources
+ * acknowledged (2 known, active: ok), the audit files' acknowledgement expired (warns again),
+ * and one entry of the acknowledgements file unreadable (`doctor_baselines` warns).
+ */
+export function acknowledgedReport(): Report {
+  const now = Date.parse(GENERATED_AT)
+  const checks = applyBaselines(
+    warningsReport().checks,
+    {
+      cycle_freshness: {
+        count: 2,
+        status: 'warn',
+        acknowledged_at: '2025-03-10T08:00:00.000Z',
+        expires_at: '2025-04-09T08:00:00.000Z',
+        reason: 'minutes is archived next week',
+      },
+      audit_log: {
+        count: null,
+        status: 'warn',
+        acknowledged_at: '2025-01-10T08:00:00.000Z',
+        expires_at: '2025-02-09T08:00:00.000Z',
+        reason: '',
+      },
+    },
+    (name) => (name === 'cycle_freshness' ? STALE_SOURCES : undefined),
+    now,
+  )
+  checks.push(
+    baselinesProblem({
+      file: '/home/ops/.gbrain/doctor-baselines.json',
+      problems: ['dead_letter: acknowledged_at is not an ISO 8601 UTC time'],
+      baselines: {cycle_freshness: {} as never, audit_log: {} as never},
+    }),
+  )
+  return buildReport(checks, {duration_ms: 1375})
+}
+
 export const FIXTURES = {
   healthy: healthyReport,
   nobrain: noBrainReport,
@@ -388,6 +433,7 @@ export const FIXTURES = {
   unhealthy: unhealthyReport,
   unknown: unknownReport,
   many: manyIssuesReport,
+  acknowledged: acknowledgedReport,
 } as const
 
 export const SECRET = 'Pl4nted-S3cret!x'
@@ -420,4 +466,40 @@ export function secretReport(text: string, other: string = text): Report {
       sources: {database: `flag ${text}`, audit_dir: 'default', home: 'default'},
     },
   })
+}
+
+const PICTURE_NOW = Date.parse(GENERATED_AT)
+
+/**
+ * The picture a `--format html` run draws, fixed: 5 runs of history (the last one unscored and
+ * one without `pool_health`), and an hourly audit trail with an outage in the last hour on
+ * `cycle.links` (retries, exhausted batches, failed reconnects) and a hostile site name.
+ */
+export function pictureFixture(sites: string[] = ['cycle.pages', '<b>"site" & \'x\'</b>\u0007']): Picture {
+  const checks = (status: string, withPool = true): Record<string, string> => ({
+    connection: status,
+    batch_retry_health: status === 'ok' ? 'ok' : 'fail',
+    dead_letter: status === 'ok' ? 'ok' : 'fail',
+    ...(withPool ? {pool_health: 'ok'} : {}),
+  })
+  const lines: HistoryLine[] = [
+    {ts: '2025-03-14T05:00:00.000Z', score: 100, status: 'healthy', checks: checks('ok')},
+    {ts: '2025-03-14T06:00:00.000Z', score: 95, status: 'warnings', checks: checks('ok', false)},
+    {ts: '2025-03-14T07:00:00.000Z', score: 100, status: 'healthy', checks: checks('ok')},
+    {ts: '2025-03-14T08:00:00.000Z', score: 40, status: 'unhealthy', checks: checks('fail')},
+    {ts: '2025-03-14T09:00:00.000Z', score: null, status: 'unknown', checks: checks('unknown')},
+  ]
+  const c = hourCounter(PICTURE_NOW)
+  const at = (hoursAgo: number): number => PICTURE_NOW - hoursAgo * 3_600_000 - 60_000
+  for (let i = 0; i < 12; i++) c.retryRow({site: 'cycle.links', outcome: 'success'}, at(0))
+  for (let i = 0; i < 9; i++) c.retryRow({site: 'cycle.links', outcome: 'exhausted'}, at(0))
+  for (const [k, site] of sites.entries()) {
+    c.retryRow({site, outcome: 'success'}, at(5 + k))
+    c.retryRow({site, outcome: 'recovered'}, at(5 + k))
+  }
+  c.recoveryRow({kind: 'reconnect_failed'}, at(0))
+  c.recoveryRow({kind: 'reconnect_failed'}, at(0))
+  c.recoveryRow({kind: 'reconnect_succeeded'}, at(5))
+  c.disconnectRow({reason: 'borrower-release'}, at(3))
+  return {trend: buildTrend(lines, 30, 1), audit: c.result({skipped: 2, unreadable: 0})}
 }

@@ -40,7 +40,7 @@ function check(name: string, status: CheckStatus, extra: Partial<CheckResult> = 
 
 describe('render / FORMATS', () => {
   it('lists the six formats and dispatches to each renderer', async () => {
-    expect(FORMATS).toEqual(['table', 'json', 'junit', 'github', 'nagios', 'prometheus'])
+    expect(FORMATS).toEqual(['table', 'json', 'junit', 'github', 'nagios', 'prometheus', 'html'])
     const r = unhealthyReport()
     expect(await renderFormat('json', r)).toBe(renderJson(r))
     expect(await renderFormat('junit', r)).toBe(renderJunit(r))

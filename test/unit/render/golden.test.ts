@@ -12,7 +12,8 @@ import {
   renderPrometheus,
   renderTable,
 } from '../../../src/render/index.js'
-import {FIXTURES} from './fixtures.js'
+import {renderHtml} from '../../../src/render/html.js'
+import {FIXTURES, pictureFixture} from './fixtures.js'
 
 const RENDERERS = {
   'table.txt': (r) => renderTable(r, {color: false, unicode: true, width: 100}),
@@ -30,6 +31,14 @@ const RENDERERS = {
 describe.each(Object.entries(FIXTURES))('golden output: %s report', (fixture, build) => {
   it.each(Object.entries(RENDERERS))('%s', async (ext, renderer) => {
     await expect(renderer(build())).toMatchFileSnapshot(`./__golden__/${fixture}.${ext}`)
+  })
+})
+
+// One HTML golden (its stylesheet would repeat in one per fixture): the summary, the checks and
+// the charts; html.test.ts covers the page without a picture.
+describe('golden output: html with the picture', () => {
+  it('history, status strip and hourly audit bars', async () => {
+    await expect(renderHtml(FIXTURES.unhealthy(), {picture: pictureFixture()})).toMatchFileSnapshot('./__golden__/unhealthy.picture.html')
   })
 })
 
