@@ -11,10 +11,20 @@ const GLYPHS: Record<'unicode' | 'ascii', Record<string, string>> = {
   ascii: {ok: 'o', warn: '!', fail: 'x', unknown: '?', skipped: '-'},
 }
 
-/** One bar per score (0 lowest, 100 highest); an unscored run is `?`. */
+/** The sparkline spans at least this many points, so one warning (5) shows and a flat run stays flat. */
+const MIN_SPAN = 10
+
+/**
+ * One bar per score, scaled to the window: the highest score is the top bar, the lowest the
+ * bottom one — over at least {@link MIN_SPAN} points, so 100 → 95 (one new warning) is a half
+ * bar and 99 ↔ 100 barely moves. An unscored run is `?`.
+ */
 export function sparkline(scores: readonly (number | null)[], unicode: boolean): string {
   const bars = [...BARS[unicode ? 'unicode' : 'ascii']]
-  return scores.map((s) => (s === null ? '?' : bars[Math.min(bars.length - 1, Math.floor((s / 100) * bars.length))])).join('')
+  const known = scores.filter((s): s is number => s !== null)
+  const hi = Math.max(...known)
+  const lo = Math.min(...known, hi - MIN_SPAN)
+  return scores.map((s) => (s === null ? '?' : bars[Math.round(((s - lo) / (hi - lo)) * (bars.length - 1))])).join('')
 }
 
 /** One glyph per run; a run that did not run the check is a space. */

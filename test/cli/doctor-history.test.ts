@@ -125,7 +125,7 @@ describe('doctor history', () => {
       [
         'Last 5 doctor runs, 2026-11-28T01:00:00.000Z → 2026-11-28T05:00:00.000Z',
         '',
-        'score  ▇█▇█▇  80 (-20), 100 (+20), 80 (-20), 100 (+20), 80 (-20)',
+        'score  ▁█▁█▁  80 (-20), 100 (+20), 80 (-20), 100 (+20), 80 (-20)',
         '',
         'batch_retry_health  ✓✓✓✓✓',
         'dead_letter         ✗✓✗✓✗  flapping: 5 changes in the last 10 runs',

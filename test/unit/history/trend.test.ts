@@ -62,8 +62,13 @@ describe('buildTrend', () => {
 
 describe('rendering', () => {
   it('draws scores as bars, an unscored run as ?', () => {
-    expect(sparkline([0, 12, 13, 50, 87, 88, 100, null], true)).toBe('▁▁▂▅▇██?')
+    expect(sparkline([0, 12, 13, 50, 87, 88, 100, null], true)).toBe('▁▂▂▅▇▇█?')
     expect(sparkline([0, 50, 100, null], false)).toBe('_-#?')
+    // Scaled to the window over at least 10 points: one warning is half a bar, a flat run stays flat.
+    expect(sparkline([100, 95, 100, 95], true)).toBe('█▅█▅')
+    expect(sparkline([80, 80, 80], true)).toBe('███')
+    expect(sparkline([100, 99, 100], true)).toBe('█▇█')
+    expect(sparkline([null, null], true)).toBe('??')
   })
 
   it('draws one glyph per run, a space where the check did not run', () => {
@@ -83,7 +88,7 @@ describe('rendering', () => {
       [
         'Last 4 doctor runs, 2026-11-28T00:00:00.000Z → 2026-11-28T03:00:00.000Z',
         '',
-        'score  █▇█▇  100, 80 (-20), 100 (+20), 75 (-25)',
+        'score  █▂█▁  100, 80 (-20), 100 (+20), 75 (-25)',
         '',
         'dead_letter  ✓✗✓✗  flapping: 3 changes in the last 10 runs',
         'disk_space   ✓✓✓!',
@@ -97,7 +102,7 @@ describe('rendering', () => {
 
   it('renders ASCII when the locale is not UTF-8, and one line when there is no history', () => {
     const text = renderTrend(buildTrend(lines.slice(2), 10), {unicode: false})
-    expect(text).toContain('score  #+  100, 75 (-25)')
+    expect(text).toContain('score  #_  100, 75 (-25)')
     expect(text).toContain('dead_letter  ox\n')
     expect(text).toContain('dead_letter ok -> fail')
     expect(renderTrend(buildTrend([], 10), {unicode: true})).toBe(
