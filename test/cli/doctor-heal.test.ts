@@ -27,19 +27,17 @@ import {
   brainPaths,
   check,
   holdLock,
-  LOCALE_ENV,
   parseReport,
   plantSpoolEntry,
   removeHomes,
   STALE_SPOOL_AGE_MS,
   statuses,
-  tempDir,
 } from '../helpers/doctor-kit.js'
 import {startCluster, type PgCluster} from '../helpers/pg-cluster.js'
-import {generateVault, type VaultExpectation} from '../helpers/vault-gen.js'
+import {incidentBrain} from '../helpers/incident.js'
+import type {VaultExpectation} from '../helpers/vault-gen.js'
 
 let cluster: PgCluster
-let home: string
 let env: Record<string, string>
 let paths: ReturnType<typeof brainPaths>
 let expected: VaultExpectation
@@ -47,21 +45,8 @@ let historyFile: string
 
 beforeAll(async () => {
   cluster = await startCluster()
-  home = tempDir('gbrain-heal-')
-  paths = brainPaths(home)
+  ;({paths, env, expected} = await incidentBrain(cluster, {files: 30, entries: 3, links: 2}, 'gbrain-heal-'))
   historyFile = path.join(paths.gbrain, 'doctor-history.jsonl')
-  const vault = path.join(tempDir('gbrain-heal-vault-'), 'vault')
-  expected = generateVault(vault, {files: 30, entries: 3, links: 2})
-  env = {
-    ...LOCALE_ENV,
-    GBRAIN_HOME: home,
-    GBRAIN_DATABASE_URL: cluster.url,
-    GBRAIN_BULK_MAX_RETRIES: '1',
-    GBRAIN_BULK_RETRY_BASE_MS: '50',
-    GBRAIN_BULK_RETRY_MAX_MS: '100',
-  }
-  expect((await gbrain(['init'], env)).code).toBe(0)
-  expect((await gbrain(['sources', 'add', 'notes', '--path', vault], env)).code).toBe(0)
   const first = await gbrain(['cycle', '--json'], env)
   expect(first.code, first.stderr).toBe(0)
 }, 90_000)
