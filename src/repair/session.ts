@@ -9,8 +9,8 @@ import {runDoctor, type DoctorOptions} from '../checks/doctor.js'
 import type {Report} from '../checks/types.js'
 import type {ResolvedTarget} from '../config/resolve.js'
 import type {Engine} from '../engine/index.js'
-import {concernedChecks, judgeRepair, runActions, type RepairVerdict} from './run.js'
-import type {ActionName, ActionResult, RepairContext} from './types.js'
+import {concernedChecks, judgeRepair, runActions, type ActionsInput, type RepairVerdict} from './run.js'
+import type {ActionResult, RepairContext} from './types.js'
 
 /** A doctor run whose database handle is closed before it returns (so an action may open the brain). */
 export async function diagnose(options: Omit<DoctorOptions, 'onCleanup'>): Promise<Report> {
@@ -28,16 +28,10 @@ export function repairDiagnosis(target: ResolvedTarget, version: string, only?: 
   return diagnose({target, env: process.env, timeoutMs: 5000, deadlineMs: 30_000, fast: false, only, version})
 }
 
-export interface SessionInput {
-  requested: readonly ActionName[]
-  before: Report
-  target: ResolvedTarget
-  timeoutMs: number
-  olderThanMs: number
+/** What runActions takes, with the engine opener the session wraps (opened at most once, released before re-checking). */
+export interface SessionInput extends Omit<ActionsInput, 'openEngine'> {
   /** Opens the engine (the command's: lock wait, progress events); called at most once. */
   open: () => Promise<Engine>
-  /** Told after each action (the replay's progress line ends there). */
-  afterAction?: (name: ActionName) => void
   /** Told once every action has run (or the interrupt stopped them), before anything else. */
   afterActions?: () => void
   /** The doctor run after acting, given the concerned checks (not called on a dry run). */
@@ -50,27 +44,17 @@ export type SessionResult =
 
 /** Act, release the engine, re-check the concerned checks (the before-report on a dry run), judge. */
 export async function runSession(input: SessionInput, ctx: RepairContext): Promise<SessionResult> {
+  const {open, afterActions, recheck, ...actionsInput} = input
   const held: {engine?: Engine} = {}
-  const openEngine = async (): Promise<Engine> => (held.engine ??= await input.open())
-  const actions = await runActions(
-    {
-      requested: input.requested,
-      before: input.before,
-      target: input.target,
-      timeoutMs: input.timeoutMs,
-      olderThanMs: input.olderThanMs,
-      openEngine,
-      ...(input.afterAction ? {afterAction: input.afterAction} : {}),
-    },
-    ctx,
-  )
-  input.afterActions?.()
+  const openEngine = async (): Promise<Engine> => (held.engine ??= await open())
+  const actions = await runActions({...actionsInput, openEngine}, ctx)
+  afterActions?.()
   if (ctx.signal?.aborted) return {interrupted: true, actions}
   // Release our own engine before re-checking (the embedded brain admits one opener).
   const opened = held.engine
   delete held.engine
   if (opened) await opened.disconnect({reason: 'exit'})
   const concerned = concernedChecks(input.requested)
-  const after = ctx.dryRun ? input.before : await input.recheck(concerned)
+  const after = ctx.dryRun ? input.before : await recheck(concerned)
   return {interrupted: false, actions, after, concerned, verdict: judgeRepair(input.before, after, concerned, actions, ctx.dryRun)}
 }
