@@ -37,6 +37,9 @@ export interface OpenOptions {
   onEvent?: (event: EngineEvent) => void
 }
 
+/** The bundled CLI's loader hands in its `import` for the embedded drivers (bin/load.js). */
+export {setDriverImporter} from './pglite/driver-import.js'
+
 export function poolSizeFromEnv(env: NodeJS.ProcessEnv): number {
   const raw = env.GBRAIN_POOL_SIZE
   if (raw === undefined || raw.trim() === '') return 10

@@ -24,6 +24,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cli: ['shared', 'engine', 'config', 'checks', 'render'],
   commands: ['shared', 'engine', 'config', 'brain', 'checks', 'repair', 'render', 'cli', 'history', 'baselines'],
   hooks: ['shared', 'cli'],
+  // The bundle's entry points (src/entry): the CLI as oclif runs it, and the `--version` answer.
+  entry: ['shared', 'engine', 'cli', 'commands', 'hooks'],
 }
 
 /** The engine's doors for the rest of the code: its index, and the lazy driver loader. */
@@ -47,7 +49,7 @@ function edges(): Edge[] {
   const found: Edge[] = []
   for (const file of sourceFiles(SRC)) {
     const text = readFileSync(file, 'utf8')
-    const pattern = /^\s*(import|export)(\s+type)?[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gm
+    const pattern = /^\s*(import|export)(\s+type)?[^'"]*?from\s+['"](\.[^'"]+)['"]|(?:import|require)\(\s*['"](\.[^'"]+)['"]\s*\)/gm
     for (const m of text.matchAll(pattern)) {
       const spec = (m[3] ?? m[4]) as string
       const target = path.relative(SRC, path.resolve(path.dirname(file), spec)).replace(/\.js$/, '.ts')

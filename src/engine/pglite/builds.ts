@@ -14,6 +14,7 @@
  */
 import {readSmallFileSync} from '../../shared/fs-read.js'
 import path from 'node:path'
+import {importDriver} from './driver-import.js'
 
 export const DEFAULT_MAJOR = 17
 export const SUPPORTED_MAJORS: readonly number[] = [17, 18]
@@ -51,9 +52,9 @@ export function loadBuild(major: number): Promise<PGliteBuild> | undefined {
 
 async function load17(): Promise<PGliteBuild> {
   const [{PGlite}, {vector}, {pg_trgm}] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite/vector'),
-    import('@electric-sql/pglite/contrib/pg_trgm'),
+    importDriver<typeof import('@electric-sql/pglite')>('@electric-sql/pglite'),
+    importDriver<typeof import('@electric-sql/pglite/vector')>('@electric-sql/pglite/vector'),
+    importDriver<typeof import('@electric-sql/pglite/contrib/pg_trgm')>('@electric-sql/pglite/contrib/pg_trgm'),
   ])
   return {
     major: 17,
@@ -64,7 +65,10 @@ async function load17(): Promise<PGliteBuild> {
 }
 
 async function load18(): Promise<PGliteBuild> {
-  const [{PGlite}, {pg_trgm}] = await Promise.all([import('pglite-pg18'), import('pglite-pg18/contrib/pg_trgm')])
+  const [{PGlite}, {pg_trgm}] = await Promise.all([
+    importDriver<typeof import('pglite-pg18')>('pglite-pg18'),
+    importDriver<typeof import('pglite-pg18/contrib/pg_trgm')>('pglite-pg18/contrib/pg_trgm'),
+  ])
   return {
     major: 18,
     name: '@electric-sql/pglite 0.5.16',

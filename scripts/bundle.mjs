@@ -1,0 +1,45 @@
+/**
+ * Builds the CLI that `bin/run.js` runs: `src/entry/bundle.ts` and everything it imports (oclif
+ * included) in one CommonJS file, `dist/gbrain.cjs`, then its V8 code cache
+ * (scripts/train-code-cache.mjs) and a check that a fresh process accepts that cache; and
+ * `dist/fast-version.mjs`, the `--version` answer that needs no oclif (src/entry/fast-version.ts).
+ * Whitespace and syntax are minified, names are kept, so a `--debug` stack still names functions.
+ * Not bundled: the embedded drivers (PGlite finds its WebAssembly and data files next to its own
+ * modules, so they are imported from node_modules when a run opens an embedded brain) and
+ * TypeScript (oclif asks for it only in development mode).
+ */
+import {spawnSync} from 'node:child_process'
+import {build} from 'esbuild'
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  logLevel: 'warning',
+}
+await build({
+  ...common,
+  entryPoints: ['src/entry/bundle.ts'],
+  outfile: 'dist/gbrain.cjs',
+  format: 'cjs',
+  external: ['typescript', 'ts-node', '@electric-sql/pglite', '@electric-sql/pglite/*', 'pglite-pg18', 'pglite-pg18/*'],
+})
+await build({...common, entryPoints: ['src/entry/fast-version.ts'], outfile: 'dist/fast-version.mjs', format: 'esm'})
+
+function node(args, what) {
+  const r = spawnSync(process.execPath, args, {encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe']})
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr)
+    throw new Error(`bundle: ${what} failed (exit ${r.status ?? r.signal})`)
+  }
+  return r
+}
+
+node(['scripts/train-code-cache.mjs'], 'the code-cache training run')
+node(
+  ['--input-type=module', '-e', "import {loadBundle} from './bin/load.js'; if (!loadBundle().cacheUsed) process.exit(3)"],
+  'the code-cache check (a fresh process did not accept the cache)',
+)
