@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   const load0 = os.loadavg()
   const results: BenchResult[] = []
   try {
-    ctx.prepareApp()
+    await ctx.prepareApp()
     for (const [name, fn] of BENCHES) {
       if (args.only && !args.only.includes(name)) continue
       ctx.log(`${name}…`)

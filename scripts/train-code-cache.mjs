@@ -4,12 +4,15 @@
  * Postgres URL on a closed loopback port (refused at once: the driver is loaded, nothing is
  * reached), and write the bytecode V8 then holds — start-up, oclif's dispatch, the engine, the
  * checks and both renderers — to `dist/gbrain.cjs.cache` at exit (oclif may end the process
- * itself). Run by scripts/bundle.mjs.
+ * itself). Run by scripts/bundle.mjs as `train-code-cache.mjs APP` (the package root to train).
  */
 import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {CODE_CACHE, loadBundle} from '../bin/load.js'
+import {pathToFileURL} from 'node:url'
+
+const app = path.resolve(process.argv[2] ?? '.')
+const {CODE_CACHE, loadBundle} = await import(pathToFileURL(path.join(app, 'bin', 'load.js')).href)
 
 const home = mkdtempSync(path.join(tmpdir(), 'gbrain-code-cache-'))
 process.env.GBRAIN_HOME = home
@@ -25,6 +28,6 @@ process.on('exit', () => {
   renameSync(partial, CODE_CACHE)
   rmSync(home, {recursive: true, force: true})
 })
-const dir = new URL('../bin/run.js', import.meta.url).href
+const dir = pathToFileURL(path.join(app, 'bin', 'run.js')).href
 await exports.execute({args: ['doctor', '--no-history', '--fail-on', 'never'], dir})
 await exports.execute({args: ['doctor', '--json', '--no-history', '--fail-on', 'never'], dir})

@@ -1,10 +1,12 @@
 /**
  * doctor-latency: `gbrain doctor --json` as a whole process against a healthy local Postgres
- * (20 sources, 7 days × 100k audit rows), interleaved with its baselines:
- * - `psql -X -Atc 'select 1'` — process + connect + query floor of a native client;
+ * (20 sources), on the brain as its cycle left it (its own audit trail) and with 7 days × 100k
+ * generated audit rows, interleaved with its baselines:
  * - `node -e 0` — the Node process floor;
- * - the peer `check_postgres --action=connection` then `--action=backends` (one sample = both).
- * Targets: ≤ 4× psql; faster than check_postgres's two actions.
+ * - `psql -X -Atc 'select 1'` — process + connect + query floor of a native client;
+ * - the peer check_postgres: `--action=connection` alone, and followed by `--action=backends`.
+ * Targets: the healthy brain ≤ 2× node and faster than one check_postgres connection check
+ * (issue 15); the heavy trail ≤ 4× psql and faster than check_postgres's two actions.
  */
 import type {BenchContext} from '../lib/context.js'
 import {timed, which} from '../lib/proc.js'
@@ -20,18 +22,22 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   let lastChecks: Array<{name: string; status: string; duration_ms: number}> = []
   const internal: number[] = []
 
-  const doctor: Contender = {
-    name: 'gbrain doctor --json',
+  const lightInternal: number[] = []
+  const doctorOn = (name: string, env: Record<string, string>, heavy: boolean): Contender => ({
+    name,
     run: async () => {
-      const r = await ctx.gbrain(['doctor', '--json'], b.env)
+      const r = await ctx.gbrain(['doctor', '--json'], env)
       if (r.code === null || ![0, 1, 3].includes(r.code)) throw new Error(`doctor exited ${r.code}: ${r.stderr.slice(-500)}`)
       const d = parseDoctor(r.stdout)
       if (d.connection !== 'ok') throw new Error(`doctor: connection is ${d.connection}, expected ok`)
-      lastChecks = d.checks
-      internal.push(d.durationMs)
+      if (!heavy && d.status !== 'healthy') throw new Error(`doctor on the healthy brain: ${d.status}, expected healthy`)
+      if (heavy) lastChecks = d.checks
+      ;(heavy ? internal : lightInternal).push(d.durationMs)
       return {value: r.ms, detail: {code: r.code, status: d.status, internalMs: d.durationMs}}
     },
-  }
+  })
+  const light = doctorOn('gbrain doctor --json (healthy brain, its own audit trail)', b.lightEnv, false)
+  const doctor = doctorOn('gbrain doctor --json', b.env, true)
   const psqlBin = which(['psql'])
   if (!psqlBin) throw new Error('psql not found (apt-get install postgresql-client-15)')
   const psql: Contender = {
@@ -48,23 +54,27 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
     name: 'node -e 0',
     run: async () => ({value: (await timed(process.execPath, ['-e', '0'], {env})).ms}),
   }
-  const contenders = [doctor, psql, node]
+  const contenders = [light, doctor, psql, node]
   const cp = which(['check_postgres', 'check_postgres.pl'])
+  const checkPostgres = (cp: string, name: string, actions: readonly string[]): Contender => ({
+    name,
+    run: async () => {
+      let total = 0
+      for (const action of actions) {
+        const r = await timed(cp, [`--action=${action}`, '-H', '127.0.0.1', '-p', String(b.port), '-u', 'postgres', '-db', 'brain'], {
+          env,
+        })
+        if (r.code !== 0) throw new Error(`check_postgres --action=${action} exited ${r.code}: ${r.stdout}${r.stderr}`)
+        total += r.ms
+      }
+      return {value: total}
+    },
+  })
   if (cp) {
-    contenders.push({
-      name: 'check_postgres connection+backends',
-      run: async () => {
-        let total = 0
-        for (const action of ['connection', 'backends']) {
-          const r = await timed(cp, [`--action=${action}`, '-H', '127.0.0.1', '-p', String(b.port), '-u', 'postgres', '-db', 'brain'], {
-            env,
-          })
-          if (r.code !== 0) throw new Error(`check_postgres --action=${action} exited ${r.code}: ${r.stdout}${r.stderr}`)
-          total += r.ms
-        }
-        return {value: total}
-      },
-    })
+    contenders.push(
+      checkPostgres(cp, 'check_postgres connection', ['connection']),
+      checkPostgres(cp, 'check_postgres connection+backends', ['connection', 'backends']),
+    )
   } else {
     notes.push('check_postgres not installed (Debian package check-postgres): that baseline was skipped.')
   }
@@ -73,18 +83,42 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const res = await interleave(contenders, {rounds, warmup: ctx.warmup, onRound: (r) => ctx.log(`doctor-latency round ${r}/${rounds}`)})
   const med = (n: string): number => res.get(n)!.summary.median
   const D = doctor.name
+  const L = light.name
   const rows: Row[] = [
     {
       bench: 'doctor-latency',
-      measure: D,
-      value: ms(med(D)),
-      baseline: psql.name,
-      baselineValue: ms(med(psql.name)),
-      ratio: ratioOfMedians(res, D, psql.name),
-      target: '≤ 4× psql',
-      met: ratioOfMedians(res, D, psql.name) <= 4,
+      measure: L,
+      value: ms(med(L)),
+      baseline: node.name,
+      baselineValue: ms(med(node.name)),
+      ratio: ratioOfMedians(res, L, node.name),
+      target: '≤ 2× node -e 0',
+      met: ratioOfMedians(res, L, node.name) <= 2,
     },
   ]
+  if (cp) {
+    const c = 'check_postgres connection'
+    rows.push({
+      bench: 'doctor-latency',
+      measure: L,
+      value: ms(med(L)),
+      baseline: 'check_postgres --action=connection',
+      baselineValue: ms(med(c)),
+      ratio: ratioOfMedians(res, L, c),
+      target: '< 1× (faster)',
+      met: ratioOfMedians(res, L, c) < 1,
+    })
+  }
+  rows.push({
+    bench: 'doctor-latency',
+    measure: D,
+    value: ms(med(D)),
+    baseline: psql.name,
+    baselineValue: ms(med(psql.name)),
+    ratio: ratioOfMedians(res, D, psql.name),
+    target: '≤ 4× psql',
+    met: ratioOfMedians(res, D, psql.name) <= 4,
+  })
   if (cp) {
     const c = 'check_postgres connection+backends'
     rows.push({
@@ -109,12 +143,14 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
     met: null,
   })
   const slowest = [...lastChecks].sort((x, y) => y.duration_ms - x.duration_ms).slice(0, 4)
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN
+  notes.push(`doctor-latency: healthy brain — the report's own duration_ms median ${ms(median(lightInternal))}`)
   notes.push(
-    `doctor-latency: the report's own duration_ms (inside the process, after startup) median ${ms(internal.sort((x, y) => x - y)[Math.floor(internal.length / 2)] ?? Number.NaN)}; slowest checks in the last run: ${slowest.map((c) => `${c.name} ${c.duration_ms} ms`).join(', ')}`,
+    `doctor-latency: 7 d × 100k trail — the report's own duration_ms (inside the process, after startup) median ${ms(median(internal))}; slowest checks in the last run: ${slowest.map((c) => `${c.name} ${c.duration_ms} ms`).join(', ')}`,
   )
   return {
     name: 'doctor-latency',
-    input: `${b.sources} sources (5 notes each, cycled), ${b.days} days × ${b.rowsPerDay.toLocaleString('en')} audit rows (${b.audit.batchRetryRows.toLocaleString('en')} batch-retry + ${b.audit.poolRecoveryRows.toLocaleString('en')} pool-recovery, ${(b.audit.bytes / 1e6).toFixed(0)} MB in ${b.audit.files.length} week files); ${rounds} interleaved rounds`,
+    input: `${b.sources} sources (5 notes each, cycled); the healthy brain is that brain with the audit trail its cycle wrote; the other adds ${b.days} days × ${b.rowsPerDay.toLocaleString('en')} audit rows (${b.audit.batchRetryRows.toLocaleString('en')} batch-retry + ${b.audit.poolRecoveryRows.toLocaleString('en')} pool-recovery, ${(b.audit.bytes / 1e6).toFixed(0)} MB in ${b.audit.files.length} week files); ${rounds} interleaved rounds`,
     rows,
     data: {
       rounds,
@@ -128,9 +164,11 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
       contenders: Object.fromEntries([...res].map(([k, v]) => [k, {...v.summary, samples: v.samples.map(round1)}])),
       pairRatios: {
         psql: medianPairRatio(res, D, psql.name),
+        healthyVsNode: medianPairRatio(res, L, node.name),
         ...(cp ? {check_postgres: medianPairRatio(res, D, 'check_postgres connection+backends')} : {}),
       },
       doctorInternalMs: internal,
+      healthyInternalMs: lightInternal,
       lastChecks,
     },
     notes,

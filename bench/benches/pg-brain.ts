@@ -2,8 +2,10 @@
  * The Postgres brain that doctor-latency and doctor-down read: a `brain` database on the shared
  * cluster, initialised and filled by the real CLI (`init`, `sources add` × N, `cycle`), plus a
  * generated audit trail of D days × R rows per day ending now (batch-retry and pool-recovery,
- * real row format, ISO-week files). Built once per run.
+ * real row format, ISO-week files). A second home holds the brain as the cycle left it (its own
+ * audit trail only): the healthy brain a user runs the doctor on. Built once per run.
  */
+import {cpSync} from 'node:fs'
 import path from 'node:path'
 import {generateVault} from '../../test/helpers/vault-gen.js'
 import {generateAudit, type GeneratedAudit} from '../lib/audit-gen.js'
@@ -14,6 +16,8 @@ export interface PgBrain {
   port: number
   env: Record<string, string>
   home: string
+  /** The same brain as a user has it after its cycle: its own audit trail, no generated rows. */
+  lightEnv: Record<string, string>
   sources: number
   days: number
   rowsPerDay: number
@@ -49,6 +53,9 @@ async function build(ctx: BenchContext): Promise<PgBrain> {
     await ctx.gbrainOk(['sources', 'add', id, '--path', vault, '--name', `Source ${i}`], env)
   }
   await ctx.gbrainOk(['cycle', '--json'], env)
+  const lightHome = ctx.dir('pg-home-light')
+  cpSync(path.join(home, '.gbrain'), path.join(lightHome, '.gbrain'), {recursive: true})
+  const lightEnv = {GBRAIN_HOME: lightHome, GBRAIN_DATABASE_URL: url}
 
   const now = Date.now()
   const audit = generateAudit(path.join(home, '.gbrain', 'audit'), {
@@ -57,7 +64,7 @@ async function build(ctx: BenchContext): Promise<PgBrain> {
     rows: days * rowsPerDay,
     poolRecovery: true,
   })
-  return {url, port: cluster.port, env, home, sources, days, rowsPerDay, audit, setupMs: performance.now() - t0}
+  return {url, port: cluster.port, env, home, lightEnv, sources, days, rowsPerDay, audit, setupMs: performance.now() - t0}
 }
 
 /** The doctor's JSON report, parsed, with the status of the `connection` check. */

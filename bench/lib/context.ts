@@ -4,9 +4,11 @@
  *
  * The app under test is a snapshot: `npm run bench` compiles src/ (with the project's compiler
  * options) into .tmp/bench-build/src, and the harness lays out `<tmp>/app/{package.json,
- * oclif.manifest.json, bin/run.js, dist/}` from it, with node_modules linked to the project's.
- * So the bench always measures the current src/, and an `npm run build` (which empties dist/)
- * running in parallel cannot break a run half way.
+ * oclif.manifest.json, bin/, dist/}` from it, with node_modules linked to the project's, then
+ * bundles the current src/ into that dist/ as the build does (scripts/bundle.mjs: the bundle
+ * bin/run.js runs, its trained code cache, the `--version` answer). So the bench always measures
+ * the current src/ as users run it, and an `npm run build` (which empties dist/) running in
+ * parallel cannot break a run half way.
  */
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -80,19 +82,20 @@ export class BenchContext {
     return d
   }
 
-  /** Lay out the app snapshot from the bench build of src/. */
-  prepareApp(): void {
+  /** Lay out the app snapshot from the bench build of src/, and bundle src/ into it. */
+  async prepareApp(): Promise<void> {
     const built = path.join(this.buildDir, 'src')
     if (!existsSync(path.join(built, 'commands', 'doctor.js'))) {
       throw new Error(`bench: ${built} has no commands/doctor.js — run through \`npm run bench\` (it compiles bench/tsconfig.json first)`)
     }
     mkdirSync(path.join(this.appDir, 'bin'), {recursive: true})
     cpSync(built, path.join(this.appDir, 'dist'), {recursive: true})
-    cpSync(path.join(this.root, 'bin', 'run.js'), this.bin)
+    cpSync(path.join(this.root, 'bin'), path.join(this.appDir, 'bin'), {recursive: true})
     cpSync(path.join(this.root, 'package.json'), path.join(this.appDir, 'package.json'))
     const manifest = path.join(this.root, 'oclif.manifest.json')
     if (existsSync(manifest)) cpSync(manifest, path.join(this.appDir, 'oclif.manifest.json'))
     symlinkSync(path.join(this.root, 'node_modules'), path.join(this.appDir, 'node_modules'), 'dir')
+    await mustRun(process.execPath, [path.join(this.root, 'scripts', 'bundle.mjs'), this.appDir], {timeoutMs: 180_000})
   }
 
   /** file:// URL of a module of the app snapshot's dist/, e.g. `engine/audit/index.js`. */

@@ -9,7 +9,11 @@
  * This file only works bundled (the TypeScript build of `src/` is for tests and fixtures).
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- each require is a lazy module the bundler resolves */
-import type {Command} from '@oclif/core'
+import {type Command, settings} from '@oclif/core'
+
+// The bundle is compiled: oclif must never look for TypeScript sources to run instead. (It would
+// when NODE_ENV is `development` or `test`, loading the TypeScript compiler to read tsconfig.json.)
+settings.enableAutoTranspile = false
 
 export {execute} from '@oclif/core'
 export {default as initHook} from '../hooks/init.js'
