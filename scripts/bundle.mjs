@@ -46,4 +46,7 @@ function node(args, what) {
 }
 
 node([path.join(repo, 'scripts', 'train-code-cache.mjs'), app], 'the code-cache training run')
-node(['--input-type=module', '-e', "import {loadBundle} from './bin/load.js'; if (!loadBundle().cacheUsed) process.exit(3)"], 'the code-cache check (a fresh process did not accept the cache)')
+node(
+  ['--input-type=module', '-e', "import {loadBundle} from './bin/load.js'; if (!loadBundle().cacheUsed) process.exit(3)"],
+  'the code-cache check (a fresh process did not accept the cache)',
+)
