@@ -67,11 +67,17 @@ export async function cliStartup(ctx: BenchContext): Promise<BenchResult> {
     {name: 'gbrain --version', run: node([ctx.bin, '--version'])},
     {name: 'gbrain --help', run: node([ctx.bin, '--help'])},
     {name: 'gbrain doctor --list', run: node([ctx.bin, 'doctor', '--list'])},
+    {name: 'unbundled: gbrain --version', run: node([ctx.unbundledBin, '--version'])},
+    {name: 'unbundled: gbrain --help', run: node([ctx.unbundledBin, '--help'])},
+    {name: 'unbundled: gbrain doctor --list', run: node([ctx.unbundledBin, 'doctor', '--list'])},
   ]
   const rounds = ctx.rounds(15, 2)
   const res = await interleave(contenders, {rounds, warmup: ctx.warmup})
   const census = [await importCensus(ctx, ['--version']), await importCensus(ctx, ['doctor', '--list'])]
   const med = (n: string): number => res.get(n)!.summary.median
+  const vsUnbundled = ['gbrain --version', 'gbrain --help', 'gbrain doctor --list'].map(
+    (m) => `${m} ${ms(med(m))} vs ${ms(med(`unbundled: ${m}`))} (${ratioOfMedians(res, m, `unbundled: ${m}`).toFixed(2)}×)`,
+  )
   const notes = census.map(
     (c) =>
       `${c.command}: loads ${c.modules} modules (${c.fromProject} of the project's; top packages: ${Object.entries(c.byPackage)
@@ -79,6 +85,9 @@ export async function cliStartup(ctx: BenchContext): Promise<BenchResult> {
         .slice(0, 5)
         .map(([p, n]) => `${p} ${n}`)
         .join(', ')}); postgres/PGlite loaded: ${c.heavy.length > 0 ? c.heavy.join(', ') : 'no'}`,
+  )
+  notes.push(
+    `cli-startup: the bundle against the same src/ unbundled (tsc output, oclif from node_modules), same run: ${vsUnbundled.join('; ')}`,
   )
   return {
     name: 'cli-startup',
@@ -99,6 +108,9 @@ export async function cliStartup(ctx: BenchContext): Promise<BenchResult> {
     }),
     data: {
       rounds,
+      bundleVsUnbundled: Object.fromEntries(
+        ['gbrain --version', 'gbrain --help', 'gbrain doctor --list'].map((m) => [m, ratioOfMedians(res, m, `unbundled: ${m}`)]),
+      ),
       contenders: Object.fromEntries([...res].map(([k, v]) => [k, {...v.summary, samples: v.samples.map(round1)}])),
       census,
     },

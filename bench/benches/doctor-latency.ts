@@ -23,21 +23,22 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const internal: number[] = []
 
   const lightInternal: number[] = []
-  const doctorOn = (name: string, env: Record<string, string>, heavy: boolean): Contender => ({
+  const doctorOn = (name: string, env: Record<string, string>, heavy: boolean, bin = ctx.bin): Contender => ({
     name,
     run: async () => {
-      const r = await ctx.gbrain(['doctor', '--json'], env)
+      const r = await timed(process.execPath, [bin, 'doctor', '--json'], {timeoutMs: 120_000, env: ctx.env(env)})
       if (r.code === null || ![0, 1, 3].includes(r.code)) throw new Error(`doctor exited ${r.code}: ${r.stderr.slice(-500)}`)
       const d = parseDoctor(r.stdout)
       if (d.connection !== 'ok') throw new Error(`doctor: connection is ${d.connection}, expected ok`)
       if (!heavy && d.status !== 'healthy') throw new Error(`doctor on the healthy brain: ${d.status}, expected healthy`)
       if (heavy) lastChecks = d.checks
-      ;(heavy ? internal : lightInternal).push(d.durationMs)
+      if (bin === ctx.bin) (heavy ? internal : lightInternal).push(d.durationMs)
       return {value: r.ms, detail: {code: r.code, status: d.status, internalMs: d.durationMs}}
     },
   })
   const light = doctorOn('gbrain doctor --json (healthy brain, its own audit trail)', b.lightEnv, false)
   const doctor = doctorOn('gbrain doctor --json', b.env, true)
+  const unbundled = doctorOn('unbundled: gbrain doctor --json (healthy brain)', b.lightEnv, false, ctx.unbundledBin)
   const psqlBin = which(['psql'])
   if (!psqlBin) throw new Error('psql not found (apt-get install postgresql-client-15)')
   const psql: Contender = {
@@ -54,7 +55,7 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
     name: 'node -e 0',
     run: async () => ({value: (await timed(process.execPath, ['-e', '0'], {env})).ms}),
   }
-  const contenders = [light, doctor, psql, node]
+  const contenders = [light, unbundled, doctor, psql, node]
   const cp = which(['check_postgres', 'check_postgres.pl'])
   const checkPostgres = (cp: string, name: string, actions: readonly string[]): Contender => ({
     name,
@@ -85,6 +86,16 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const D = doctor.name
   const L = light.name
   const rows: Row[] = [
+    {
+      bench: 'doctor-latency',
+      measure: L,
+      value: ms(med(L)),
+      baseline: 'the same src/ unbundled (before issue 15)',
+      baselineValue: ms(med(unbundled.name)),
+      ratio: ratioOfMedians(res, L, unbundled.name),
+      target: 'report (what the bundle saves)',
+      met: null,
+    },
     {
       bench: 'doctor-latency',
       measure: L,

@@ -48,6 +48,8 @@ export class BenchContext {
   readonly tmp: string
   readonly appDir: string
   readonly bin: string
+  /** The same build unbundled: oclif and every module loaded from files, as before issue 15. */
+  readonly unbundledBin: string
   private cluster: PgCluster | undefined
   private cleaned = false
 
@@ -55,6 +57,7 @@ export class BenchContext {
     this.tmp = mkdtempSync(path.join(os.tmpdir(), 'gbrain-bench-'))
     this.appDir = path.join(this.tmp, 'app')
     this.bin = path.join(this.appDir, 'bin', 'run.js')
+    this.unbundledBin = path.join(this.tmp, 'app-unbundled', 'bin', 'run.js')
   }
 
   get quick(): boolean {
@@ -96,6 +99,30 @@ export class BenchContext {
     if (existsSync(manifest)) cpSync(manifest, path.join(this.appDir, 'oclif.manifest.json'))
     symlinkSync(path.join(this.root, 'node_modules'), path.join(this.appDir, 'node_modules'), 'dir')
     await mustRun(process.execPath, [path.join(this.root, 'scripts', 'bundle.mjs'), this.appDir], {timeoutMs: 180_000})
+    await this.prepareUnbundled()
+  }
+
+  /**
+   * The baseline of the start-up rows: the same `src/` as the tsc build runs it without the bundle
+   * (package.json's oclif block pointing at `dist/commands`, `dist/hooks`, `dist/cli/help.js`,
+   * `bin/run.js` importing `@oclif/core` from node_modules, its own manifest), as the CLI ran
+   * before issue 15.
+   */
+  private async prepareUnbundled(): Promise<void> {
+    const dir = path.dirname(path.dirname(this.unbundledBin))
+    mkdirSync(path.join(dir, 'bin'), {recursive: true})
+    symlinkSync(path.join(this.appDir, 'dist'), path.join(dir, 'dist'), 'dir')
+    symlinkSync(path.join(this.root, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
+    writeFileSync(this.unbundledBin, "#!/usr/bin/env node\nimport {execute} from '@oclif/core'\n\nawait execute({dir: import.meta.url})\n")
+    const pkg = JSON.parse(readFileSync(path.join(this.root, 'package.json'), 'utf8')) as {oclif: Record<string, unknown>}
+    pkg.oclif.commands = './dist/commands'
+    pkg.oclif.helpClass = './dist/cli/help.js'
+    pkg.oclif.hooks = {init: './dist/hooks/init.js', command_not_found: './dist/hooks/command-not-found.js'}
+    writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
+    await mustRun(process.execPath, [path.join(this.root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {
+      cwd: dir,
+      timeoutMs: 120_000,
+    })
   }
 
   /** file:// URL of a module of the app snapshot's dist/, e.g. `engine/audit/index.js`. */
