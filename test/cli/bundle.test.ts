@@ -93,6 +93,19 @@ describe('the bundled CLI', () => {
     expect((JSON.parse(r.stdout) as Array<{name: string}>).map((c) => c.name)).toContain('batch_retry_health')
   })
 
+  it('a checkout that was never built says so in one line (exit 70), for --version and for a command', async () => {
+    const app = tempDir('gbrain-unbuilt-')
+    cpSync(path.join(root, 'package.json'), path.join(app, 'package.json'))
+    cpSync(path.join(root, 'bin'), path.join(app, 'bin'), {recursive: true})
+    symlinkSync(path.join(root, 'node_modules'), path.join(app, 'node_modules'), 'dir')
+    for (const args of [['--version'], ['doctor']]) {
+      const r = await node([path.join(app, 'bin', 'run.js'), ...args], app)
+      expect(r.code).toBe(70)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toBe('gbrain: the CLI is not built (dist/ is missing or incomplete) (fix: npm run build)\n')
+    }
+  })
+
   it('--version without oclif prints the line oclif prints for `gbrain version` and in the root help', async () => {
     const [fast, viaOclif, help, trailing] = await Promise.all([
       gbrain(['--version']),
