@@ -3,7 +3,9 @@
  * and dead-letter spool, default retry policy, no faults) against raw postgres.js running the
  * very same multi-row `INSERT … ON CONFLICT (key) DO NOTHING` text with the same parameters on
  * a pool of the same size. Batches are sequential; both tables are truncated before each
- * sample (untimed). Target: engine ≥ 0.95× raw.
+ * sample (untimed). Target: engine ≥ 0.97× raw (issue 15). The engine's own cost is ~20 µs a
+ * batch (a no-op writer, measured here too) against ~3.5 ms of database work, so the ratio is
+ * mostly noise: 80 batches a sample and 20 rounds keep that noise below the margin.
  */
 import path from 'node:path'
 import postgres from 'postgres'
@@ -47,7 +49,7 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
     onnotice: () => {},
     connection: {application_name: 'bench-raw'},
   })
-  const batches = ctx.quick ? 4 : 40
+  const batches = ctx.quick ? 4 : 80
   const size = 500
   let sample = 0
   try {
@@ -81,16 +83,23 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
     })
     const viaEngine = contender('engine.batch (audit on)', 'bo_engine', (rows) => engine.batch('bench.batch', rows, engineWriter))
     const viaRaw = contender('raw postgres.js insert', 'bo_raw', (rows) => rawWriter.write(rawDb, rows))
-    const rounds = ctx.rounds(10, 2)
+    const rounds = ctx.rounds(20, 2)
     const res = await interleave([viaEngine, viaRaw], {rounds, warmup: ctx.warmup})
     const E = res.get(viaEngine.name)!.summary
     const R = res.get(viaRaw.name)!.summary
+    // The engine's own cost per batch, no database: a writer that returns at once.
+    const noop = {target: 'bench.noop', write: () => Promise.resolve(0)}
+    const noopBatches = ctx.quick ? 200 : 20_000
+    for (let i = 0; i < Math.min(noopBatches, 2000); i++) await engine.batch('bench.noop', [], noop)
+    const tNoop = performance.now()
+    for (let i = 0; i < noopBatches; i++) await engine.batch('bench.noop', [], noop)
+    const noopUs = ((performance.now() - tNoop) / noopBatches) * 1000
     const stats = engine.stats()
     if (stats.retries !== 0 || stats.spooled_batches !== 0)
       throw new Error(`batch-overhead: the engine retried (${stats.retries}) or spooled (${stats.spooled_batches}) without faults`)
     return {
       name: 'batch-overhead',
-      input: `${batches} sequential batches × ${size} rows (3 columns) per sample, ${rounds} interleaved rounds after 1 warm-up; pool size ${poolSize}, prepared statements, loopback`,
+      input: `${batches} sequential batches × ${size} rows (3 columns) per sample, ${rounds} interleaved rounds after 1 warm-up; pool size ${poolSize}, unnamed statements (\`sql.unsafe\` on both sides, as the engine sends them), loopback`,
       rows: [
         {
           bench: 'batch-overhead',
@@ -99,8 +108,8 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
           baseline: viaRaw.name,
           baselineValue: `${Math.round(R.median).toLocaleString('en')} rows/s`,
           ratio: E.median / R.median,
-          target: '≥ 0.95×',
-          met: E.median / R.median >= 0.95,
+          target: '≥ 0.97×',
+          met: E.median / R.median >= 0.97,
         },
       ],
       data: {
@@ -111,8 +120,11 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
         raw: {...R, samples: res.get(viaRaw.name)!.samples.map(round1)},
         pairRatio: medianPairRatio(res, viaEngine.name, viaRaw.name),
         engineStats: stats,
+        noopBatchUs: round1(noopUs),
       },
-      notes: [`batch-overhead: per batch of ${size} rows, engine ${ms((1000 * size) / E.median)} vs raw ${ms((1000 * size) / R.median)}`],
+      notes: [
+        `batch-overhead: per batch of ${size} rows, engine ${ms((1000 * size) / E.median)} vs raw ${ms((1000 * size) / R.median)}; the engine's own cost, a no-op writer through engine.batch: ${noopUs.toFixed(1)} µs a batch (${noopBatches.toLocaleString('en')} batches)`,
+      ],
       durationMs: performance.now() - t0,
     }
   } finally {
