@@ -6,6 +6,7 @@
  * concurrently could each miss the other's row: see writers.ts). Memory stays bounded by one
  * batch in flight plus one being filled per site.
  */
+import {setImmediate as nextTurn} from 'node:timers/promises'
 import {BatchFailedError, type BatchWriter, type Engine} from '../engine/index.js'
 import type {RowCounts, SourceCycleReport} from './cycle.js'
 
@@ -74,6 +75,9 @@ export class Batcher<R> {
     const rows = this.rows
     this.rows = []
     const {lane} = this.ctx
+    // A turn of the event loop between batches: the embedded engine runs statements in this
+    // thread, and a signal handler or timer must get its turn between two of them.
+    await nextTurn()
     await lane.idle()
     this.counts.sent += rows.length
     lane.start(() => this.write(rows))

@@ -5,6 +5,7 @@
  * A cycle whose batches went to the dead-letter spool is partial and is not stamped.
  */
 import type {Engine} from '../engine/index.js'
+import {setImmediate as nextTurn} from 'node:timers/promises'
 import {AbortedError} from '../shared/errors.js'
 import {summarizeError} from '../shared/redact.js'
 import type {SourceRow} from './sources.js'
@@ -150,6 +151,20 @@ async function cycleInto(
   return report
 }
 
+/** Notes read between two turns of the event loop. */
+const NOTES_PER_TURN = 16
+
+/**
+ * Before each note: stop if the cycle was aborted, and every {@link NOTES_PER_TURN} notes let the
+ * event loop turn. Notes are read synchronously and the embedded engine runs its statements in
+ * this thread, so without this a cycle on PGlite would never reach the poll phase: no SIGINT or
+ * SIGTERM handler, no timer, until the cycle ended (test/cli/progress.test.ts, Ctrl-C mid-cycle).
+ */
+async function breathe(index: number, signal: AbortSignal | undefined): Promise<void> {
+  if (index % NOTES_PER_TURN === 0) await nextTurn()
+  if (signal?.aborted) throw new AbortedError(signal.reason)
+}
+
 /**
  * The two passes over a source's notes: pages, then timeline entries and links (links are stored
  * only between notes of the source, so every slug must be known first). Files are read again in
@@ -169,7 +184,7 @@ async function writePasses(
   const pages = new Batcher<PageRow>(ctx, 'cycle.pages', pagesWriter, report.rows.pages)
   onProgress?.({source: sourceId, phase: 'pages', done: 0, total: files.length, rows: rows()})
   for (const [i, file] of files.entries()) {
-    if (signal?.aborted) throw new AbortedError(signal.reason)
+    await breathe(i, signal)
     const out = readNote(root, file, maxBytes)
     if (out.kind === 'skipped') {
       report.skipped_files[out.reason] += 1
@@ -186,7 +201,7 @@ async function writePasses(
   const links = new Batcher<LinkRow>(ctx, 'cycle.links', linksWriter, report.rows.links)
   onProgress?.({source: sourceId, phase: 'entries', done: 0, total: files.length, rows: rows()})
   for (const [i, file] of files.entries()) {
-    if (signal?.aborted) throw new AbortedError(signal.reason)
+    await breathe(i, signal)
     const out = readNote(root, file, maxBytes)
     if (out.kind === 'note') {
       report.invalid_dates += out.note.invalidDates
