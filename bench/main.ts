@@ -22,6 +22,7 @@ import path from 'node:path'
 import {auditScan} from './benches/audit-scan.js'
 import {batchOverhead} from './benches/batch-overhead.js'
 import {cliStartup} from './benches/cli-startup.js'
+import {cycleBench} from './benches/cycle.js'
 import {doctorDown} from './benches/doctor-down.js'
 import {doctorEmbedded} from './benches/doctor-embedded.js'
 import {doctorLatency} from './benches/doctor-latency.js'
@@ -37,6 +38,7 @@ const BENCHES: ReadonlyArray<readonly [string, (ctx: BenchContext) => Promise<Be
   ['doctor-latency', doctorLatency],
   ['doctor-down', doctorDown],
   ['batch-overhead', batchOverhead],
+  ['cycle', cycleBench],
   ['recovery', recovery],
   ['audit-scan', auditScan],
   ['doctor-embedded', doctorEmbedded],

@@ -2,15 +2,18 @@
  * batch-overhead: rows/s through `engine.batch` (the app's PostgresEngine with its audit writer
  * and dead-letter spool, default retry policy, no faults) against raw postgres.js running the
  * very same multi-row `INSERT … ON CONFLICT (key) DO NOTHING` text with the same parameters on
- * a pool of the same size. Batches are sequential; both tables are truncated before each
- * sample (untimed). Target: engine ≥ 0.95× raw.
+ * a pool of the same size. Batches are sequential and interleaved batch by batch; both tables
+ * are truncated before each sample (untimed). Target: engine ≥ 0.97× raw (issue 15). The
+ * engine's own cost is ~20 µs a batch (a no-op writer, measured here too) against 3.5–11 ms of
+ * database work, so the ratio is mostly noise: alternating single batches (instead of whole
+ * samples) and 80 batches × 20 rounds keep that noise below the margin.
  */
 import path from 'node:path'
 import postgres from 'postgres'
 import {rowsWriter, type WorkRow} from '../../test/helpers/workload.js'
 import type {BenchContext} from '../lib/context.js'
 import {ms, type BenchResult} from '../lib/report.js'
-import {interleave, medianPairRatio, round1, type Contender} from '../lib/stats.js'
+import {median, round1, summarize} from '../lib/stats.js'
 
 type EngineModule = typeof import('../../src/engine/drivers.js')
 
@@ -47,7 +50,7 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
     onnotice: () => {},
     connection: {application_name: 'bench-raw'},
   })
-  const batches = ctx.quick ? 4 : 40
+  const batches = ctx.quick ? 4 : 80
   const size = 500
   let sample = 0
   try {
@@ -67,52 +70,82 @@ export async function batchOverhead(ctx: BenchContext): Promise<BenchResult> {
       if (row!.n !== want) throw new Error(`batch-overhead: ${table} has ${row!.n} rows, expected ${want}`)
     }
     const total = batches * size
-    const contender = (name: string, table: string, write: (rows: WorkRow[]) => Promise<unknown>): Contender => ({
-      name,
-      run: async () => {
-        await admin.unsafe(`truncate ${table}`)
-        const data = makeRows(++sample, batches, size)
+    const writeEngine = (rows: WorkRow[]): Promise<unknown> => engine.batch('bench.batch', rows, engineWriter)
+    const writeRaw = (rows: WorkRow[]): Promise<unknown> => rawWriter.write(rawDb, rows)
+    /**
+     * One sample of each: both tables emptied (untimed), then batch by batch — engine then raw,
+     * raw then engine, … — each batch timed alone, so a noisy neighbour hits both contenders
+     * within milliseconds of each other instead of in different seconds.
+     */
+    const round = async (): Promise<{engine: number; raw: number}> => {
+      await admin.unsafe('truncate bo_engine, bo_raw')
+      const viaEngine = makeRows(++sample, batches, size)
+      const viaRaw = makeRows(++sample, batches, size)
+      const spent = {engine: 0, raw: 0}
+      const timed = async (who: 'engine' | 'raw', b: number): Promise<void> => {
         const t = performance.now()
-        for (const rows of data) await write(rows)
-        const elapsed = performance.now() - t
-        await check(table, total)
-        return {value: total / (elapsed / 1000), detail: {ms: elapsed}}
-      },
-    })
-    const viaEngine = contender('engine.batch (audit on)', 'bo_engine', (rows) => engine.batch('bench.batch', rows, engineWriter))
-    const viaRaw = contender('raw postgres.js insert', 'bo_raw', (rows) => rawWriter.write(rawDb, rows))
-    const rounds = ctx.rounds(10, 2)
-    const res = await interleave([viaEngine, viaRaw], {rounds, warmup: ctx.warmup})
-    const E = res.get(viaEngine.name)!.summary
-    const R = res.get(viaRaw.name)!.summary
+        await (who === 'engine' ? writeEngine(viaEngine[b]!) : writeRaw(viaRaw[b]!))
+        spent[who] += performance.now() - t
+      }
+      for (let b = 0; b < batches; b++) {
+        const first = b % 2 === 0 ? 'engine' : 'raw'
+        await timed(first, b)
+        await timed(first === 'engine' ? 'raw' : 'engine', b)
+      }
+      await check('bo_engine', total)
+      await check('bo_raw', total)
+      return {engine: total / (spent.engine / 1000), raw: total / (spent.raw / 1000)}
+    }
+    const rounds = ctx.rounds(20, 2)
+    for (let w = 0; w < ctx.warmup; w++) await round()
+    const samples = {engine: [] as number[], raw: [] as number[]}
+    for (let i = 0; i < rounds; i++) {
+      const x = await round()
+      samples.engine.push(x.engine)
+      samples.raw.push(x.raw)
+    }
+    const E = summarize(samples.engine)
+    const R = summarize(samples.raw)
+    const pairRatio = median(samples.engine.map((v, i) => v / samples.raw[i]!))
+    const names = {engine: 'engine.batch (audit on)', raw: 'raw postgres.js insert'}
+    // The engine's own cost per batch, no database: a writer that returns at once.
+    const noop = {target: 'bench.noop', write: () => Promise.resolve(0)}
+    const noopBatches = ctx.quick ? 200 : 20_000
+    for (let i = 0; i < Math.min(noopBatches, 2000); i++) await engine.batch('bench.noop', [], noop)
+    const tNoop = performance.now()
+    for (let i = 0; i < noopBatches; i++) await engine.batch('bench.noop', [], noop)
+    const noopUs = ((performance.now() - tNoop) / noopBatches) * 1000
     const stats = engine.stats()
     if (stats.retries !== 0 || stats.spooled_batches !== 0)
       throw new Error(`batch-overhead: the engine retried (${stats.retries}) or spooled (${stats.spooled_batches}) without faults`)
     return {
       name: 'batch-overhead',
-      input: `${batches} sequential batches × ${size} rows (3 columns) per sample, ${rounds} interleaved rounds after 1 warm-up; pool size ${poolSize}, prepared statements, loopback`,
+      input: `${batches} sequential batches × ${size} rows (3 columns) per sample, interleaved batch by batch (engine, raw, raw, engine, …), ${rounds} rounds after ${ctx.warmup} warm-up; pool size ${poolSize}, unnamed statements (\`sql.unsafe\` on both sides, as the engine sends them), loopback`,
       rows: [
         {
           bench: 'batch-overhead',
-          measure: viaEngine.name,
+          measure: names.engine,
           value: `${Math.round(E.median).toLocaleString('en')} rows/s`,
-          baseline: viaRaw.name,
+          baseline: names.raw,
           baselineValue: `${Math.round(R.median).toLocaleString('en')} rows/s`,
           ratio: E.median / R.median,
-          target: '≥ 0.95×',
-          met: E.median / R.median >= 0.95,
+          target: '≥ 0.97×',
+          met: E.median / R.median >= 0.97,
         },
       ],
       data: {
         rounds,
         batches,
         size,
-        engine: {...E, samples: res.get(viaEngine.name)!.samples.map(round1)},
-        raw: {...R, samples: res.get(viaRaw.name)!.samples.map(round1)},
-        pairRatio: medianPairRatio(res, viaEngine.name, viaRaw.name),
+        engine: {...E, samples: samples.engine.map(round1)},
+        raw: {...R, samples: samples.raw.map(round1)},
+        pairRatio,
         engineStats: stats,
+        noopBatchUs: round1(noopUs),
       },
-      notes: [`batch-overhead: per batch of ${size} rows, engine ${ms((1000 * size) / E.median)} vs raw ${ms((1000 * size) / R.median)}`],
+      notes: [
+        `batch-overhead: median of the per-round ratios ${pairRatio.toFixed(3)}×; per batch of ${size} rows, engine ${ms((1000 * size) / E.median)} vs raw ${ms((1000 * size) / R.median)}; the engine's own cost, a no-op writer through engine.batch: ${noopUs.toFixed(1)} µs a batch (${noopBatches.toLocaleString('en')} batches)`,
+      ],
       durationMs: performance.now() - t0,
     }
   } finally {

@@ -4,11 +4,13 @@
  * over the files keep memory bounded by one batch (links need every page to exist first).
  * A cycle whose batches went to the dead-letter spool is partial and is not stamped.
  */
-import {BatchFailedError, type BatchWriter, type Engine} from '../engine/index.js'
+import type {Engine} from '../engine/index.js'
+import {setImmediate as nextTurn} from 'node:timers/promises'
 import {AbortedError} from '../shared/errors.js'
 import {summarizeError} from '../shared/redact.js'
 import type {SourceRow} from './sources.js'
 import {stampCycle} from './sources.js'
+import {Batcher, Outage, WriteLane, type BatcherContext} from './batcher.js'
 import {listMarkdownFiles, readNote, DEFAULT_MAX_FILE_BYTES} from './vault.js'
 import {linksWriter, pagesWriter, timelineWriter, MAX_BATCH_ROWS, type LinkRow, type PageRow, type TimelineRow} from './writers.js'
 
@@ -76,59 +78,6 @@ function emptyReport(source: SourceRow): SourceCycleReport {
 }
 
 /**
- * Whether the database was lost during this cycle: after a batch is spooled on a
- * connection-level error, the following batches get one attempt each (no retry budget) until one
- * lands, so a cycle against a dead database ends in seconds instead of one full retry budget per
- * batch. Every batch still gets a real attempt (the database may be back).
- */
-class Outage {
-  active = false
-}
-
-/** Buffers rows and writes them one batch at a time; spooled batches are counted, not fatal. */
-class Batcher<R> {
-  private rows: R[] = []
-  constructor(
-    private readonly engine: Engine,
-    private readonly site: string,
-    private readonly writer: BatchWriter<R>,
-    private readonly size: number,
-    private readonly counts: RowCounts,
-    private readonly report: SourceCycleReport,
-    private readonly signal: AbortSignal | undefined,
-    private readonly outage: Outage,
-  ) {}
-
-  async add(row: R): Promise<void> {
-    this.rows.push(row)
-    if (this.rows.length >= this.size) await this.flush()
-  }
-
-  async flush(): Promise<void> {
-    if (this.rows.length === 0) return
-    const rows = this.rows
-    this.rows = []
-    this.counts.sent += rows.length
-    try {
-      const out = await this.engine.batch(this.site, rows, this.writer, {
-        signal: this.signal,
-        ...(this.outage.active ? {maxRetries: 0} : {}),
-      })
-      this.counts.inserted += out.inserted
-      this.outage.active = false
-    } catch (e) {
-      if (e instanceof BatchFailedError && e.code === 'BATCH_SPOOLED') {
-        if (e.classified.connectionLevel) this.outage.active = true
-        this.report.spooled_batches += 1
-        this.report.spooled_rows += rows.length
-        return
-      }
-      throw e
-    }
-  }
-}
-
-/**
  * Cycle one source. Never throws except on abort: a failure (rows lost, the stamp failing after
  * its retries) is reported with the counts reached so far.
  */
@@ -183,45 +132,14 @@ async function cycleInto(
   }
   report.files = files.length
 
-  // Pass 1: pages, and the set of slugs (links are stored only between notes of the source).
-  const slugs = new Set<string>()
-  const pages = new Batcher<PageRow>(engine, 'cycle.pages', pagesWriter, size, report.rows.pages, report, signal, outage)
-  const rows = (): number => report.rows.pages.sent + report.rows.timeline.sent + report.rows.links.sent
-  options.onProgress?.({source: source.id, phase: 'pages', done: 0, total: files.length, rows: rows()})
-  for (const [i, file] of files.entries()) {
-    if (signal?.aborted) throw new AbortedError(signal.reason)
-    const out = await readNote(root, file, maxBytes)
-    if (out.kind === 'skipped') {
-      report.skipped_files[out.reason] += 1
-    } else {
-      slugs.add(out.slug)
-      await pages.add({source_id: source.id, slug: out.slug, title: out.note.title, content_hash: out.hash})
-    }
-    options.onProgress?.({source: source.id, phase: 'pages', done: i + 1, total: files.length, rows: rows()})
+  const lane = new WriteLane()
+  try {
+    await writePasses(source.id, root, files, maxBytes, {engine, report, signal, outage, lane, size}, options.onProgress)
+  } finally {
+    // An abort or a failure leaves the statement in flight to finish (it is atomic) before the
+    // cycle ends and the engine is released.
+    await lane.settled()
   }
-  await pages.flush()
-
-  // Pass 2: timeline entries and links (every page exists now).
-  const timeline = new Batcher<TimelineRow>(engine, 'cycle.timeline', timelineWriter, size, report.rows.timeline, report, signal, outage)
-  const links = new Batcher<LinkRow>(engine, 'cycle.links', linksWriter, size, report.rows.links, report, signal, outage)
-  options.onProgress?.({source: source.id, phase: 'entries', done: 0, total: files.length, rows: rows()})
-  for (const [i, file] of files.entries()) {
-    if (signal?.aborted) throw new AbortedError(signal.reason)
-    const out = await readNote(root, file, maxBytes)
-    if (out.kind === 'note') {
-      report.invalid_dates += out.note.invalidDates
-      report.unterminated_links += out.note.unterminatedLinks
-      report.duplicates += out.note.duplicates
-      for (const t of out.note.timeline) await timeline.add({source_id: source.id, slug: out.slug, date: t.date, summary: t.summary})
-      for (const to of out.note.links) {
-        if (slugs.has(to)) await links.add({source_id: source.id, from_slug: out.slug, to_slug: to})
-        else report.dangling_links += 1
-      }
-    }
-    options.onProgress?.({source: source.id, phase: 'entries', done: i + 1, total: files.length, rows: rows()})
-  }
-  await timeline.flush()
-  await links.flush()
 
   if (report.spooled_batches > 0) {
     report.status = 'partial'
@@ -231,6 +149,75 @@ async function cycleInto(
   await stampCycle(engine, source.id, (options.now ?? (() => new Date()))(), signal)
   report.stamped = true
   return report
+}
+
+/** Notes read between two turns of the event loop. */
+const NOTES_PER_TURN = 16
+
+/**
+ * Before each note: stop if the cycle was aborted, and every {@link NOTES_PER_TURN} notes let the
+ * event loop turn. Notes are read synchronously and the embedded engine runs its statements in
+ * this thread, so without this a cycle on PGlite would never reach the poll phase: no SIGINT or
+ * SIGTERM handler, no timer, until the cycle ended (test/cli/progress.test.ts, Ctrl-C mid-cycle).
+ */
+async function breathe(index: number, signal: AbortSignal | undefined): Promise<void> {
+  if (index % NOTES_PER_TURN === 0) await nextTurn()
+  if (signal?.aborted) throw new AbortedError(signal.reason)
+}
+
+/**
+ * The two passes over a source's notes: pages, then timeline entries and links (links are stored
+ * only between notes of the source, so every slug must be known first). Files are read again in
+ * the second pass rather than kept: memory stays bounded by the batches, not the vault.
+ */
+async function writePasses(
+  sourceId: string,
+  root: string,
+  files: readonly string[],
+  maxBytes: number,
+  ctx: BatcherContext,
+  onProgress: CycleOptions['onProgress'],
+): Promise<void> {
+  const {report, signal} = ctx
+  const rows = (): number => report.rows.pages.sent + report.rows.timeline.sent + report.rows.links.sent
+  const slugs = new Set<string>()
+  const pages = new Batcher<PageRow>(ctx, 'cycle.pages', pagesWriter, report.rows.pages)
+  onProgress?.({source: sourceId, phase: 'pages', done: 0, total: files.length, rows: rows()})
+  for (const [i, file] of files.entries()) {
+    await breathe(i, signal)
+    const out = readNote(root, file, maxBytes)
+    if (out.kind === 'skipped') {
+      report.skipped_files[out.reason] += 1
+    } else {
+      slugs.add(out.slug)
+      await pages.add({source_id: sourceId, slug: out.slug, title: out.note.title, content_hash: out.hash})
+    }
+    onProgress?.({source: sourceId, phase: 'pages', done: i + 1, total: files.length, rows: rows()})
+  }
+  await pages.flush()
+
+  // Pass 2: its first statement waits for the last pages batch (one statement at a time).
+  const timeline = new Batcher<TimelineRow>(ctx, 'cycle.timeline', timelineWriter, report.rows.timeline)
+  const links = new Batcher<LinkRow>(ctx, 'cycle.links', linksWriter, report.rows.links)
+  onProgress?.({source: sourceId, phase: 'entries', done: 0, total: files.length, rows: rows()})
+  for (const [i, file] of files.entries()) {
+    await breathe(i, signal)
+    const out = readNote(root, file, maxBytes)
+    if (out.kind === 'note') {
+      report.invalid_dates += out.note.invalidDates
+      report.unterminated_links += out.note.unterminatedLinks
+      report.duplicates += out.note.duplicates
+      for (const t of out.note.timeline) await timeline.add({source_id: sourceId, slug: out.slug, date: t.date, summary: t.summary})
+      for (const to of out.note.links) {
+        if (slugs.has(to)) await links.add({source_id: sourceId, from_slug: out.slug, to_slug: to})
+        else report.dangling_links += 1
+      }
+    }
+    onProgress?.({source: sourceId, phase: 'entries', done: i + 1, total: files.length, rows: rows()})
+  }
+  await timeline.flush()
+  await links.flush()
+  await ctx.lane.idle()
 }
 
 export interface CycleReport {

