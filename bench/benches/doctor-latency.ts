@@ -14,6 +14,9 @@ import {ms, type BenchResult, type Row} from '../lib/report.js'
 import {interleave, medianPairRatio, ratioOfMedians, round1, type Contender} from '../lib/stats.js'
 import {parseDoctor, pgBrain} from './pg-brain.js'
 
+const CP1 = 'check_postgres connection'
+const CP2 = 'check_postgres connection+backends'
+
 export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const t0 = performance.now()
   const b = await pgBrain(ctx)
@@ -72,10 +75,7 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
     },
   })
   if (cp) {
-    contenders.push(
-      checkPostgres(cp, 'check_postgres connection', ['connection']),
-      checkPostgres(cp, 'check_postgres connection+backends', ['connection', 'backends']),
-    )
+    contenders.push(checkPostgres(cp, CP1, ['connection']), checkPostgres(cp, CP2, ['connection', 'backends']))
   } else {
     notes.push('check_postgres not installed (Debian package check-postgres): that baseline was skipped.')
   }
@@ -85,74 +85,27 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const med = (n: string): number => res.get(n)!.summary.median
   const D = doctor.name
   const L = light.name
+  const row = (measure: string, baseline: string, label: string, target: string, meets: ((ratio: number) => boolean) | null): Row => {
+    const ratio = ratioOfMedians(res, measure, baseline)
+    return {
+      bench: 'doctor-latency',
+      measure,
+      value: ms(med(measure)),
+      baseline: label,
+      baselineValue: ms(med(baseline)),
+      ratio,
+      target,
+      met: meets ? meets(ratio) : null,
+    }
+  }
   const rows: Row[] = [
-    {
-      bench: 'doctor-latency',
-      measure: L,
-      value: ms(med(L)),
-      baseline: 'the same src/ unbundled (before issue 15)',
-      baselineValue: ms(med(unbundled.name)),
-      ratio: ratioOfMedians(res, L, unbundled.name),
-      target: 'report (what the bundle saves)',
-      met: null,
-    },
-    {
-      bench: 'doctor-latency',
-      measure: L,
-      value: ms(med(L)),
-      baseline: node.name,
-      baselineValue: ms(med(node.name)),
-      ratio: ratioOfMedians(res, L, node.name),
-      target: '≤ 2× node -e 0',
-      met: ratioOfMedians(res, L, node.name) <= 2,
-    },
+    row(L, unbundled.name, 'the same src/ unbundled (before issue 15)', 'report (what the bundle saves)', null),
+    row(L, node.name, node.name, '≤ 2× node -e 0', (r) => r <= 2),
+    ...(cp ? [row(L, CP1, 'check_postgres --action=connection', '< 1× (faster)', (r) => r < 1)] : []),
+    row(D, psql.name, psql.name, '≤ 4× psql', (r) => r <= 4),
+    ...(cp ? [row(D, CP2, 'check_postgres (connection + backends)', '< 1× (faster)', (r) => r < 1)] : []),
+    row(D, node.name, node.name, 'report', null),
   ]
-  if (cp) {
-    const c = 'check_postgres connection'
-    rows.push({
-      bench: 'doctor-latency',
-      measure: L,
-      value: ms(med(L)),
-      baseline: 'check_postgres --action=connection',
-      baselineValue: ms(med(c)),
-      ratio: ratioOfMedians(res, L, c),
-      target: '< 1× (faster)',
-      met: ratioOfMedians(res, L, c) < 1,
-    })
-  }
-  rows.push({
-    bench: 'doctor-latency',
-    measure: D,
-    value: ms(med(D)),
-    baseline: psql.name,
-    baselineValue: ms(med(psql.name)),
-    ratio: ratioOfMedians(res, D, psql.name),
-    target: '≤ 4× psql',
-    met: ratioOfMedians(res, D, psql.name) <= 4,
-  })
-  if (cp) {
-    const c = 'check_postgres connection+backends'
-    rows.push({
-      bench: 'doctor-latency',
-      measure: D,
-      value: ms(med(D)),
-      baseline: 'check_postgres (connection + backends)',
-      baselineValue: ms(med(c)),
-      ratio: ratioOfMedians(res, D, c),
-      target: '< 1× (faster)',
-      met: ratioOfMedians(res, D, c) < 1,
-    })
-  }
-  rows.push({
-    bench: 'doctor-latency',
-    measure: D,
-    value: ms(med(D)),
-    baseline: node.name,
-    baselineValue: ms(med(node.name)),
-    ratio: ratioOfMedians(res, D, node.name),
-    target: 'report',
-    met: null,
-  })
   const slowest = [...lastChecks].sort((x, y) => y.duration_ms - x.duration_ms).slice(0, 4)
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN
   notes.push(`doctor-latency: healthy brain — the report's own duration_ms median ${ms(median(lightInternal))}`)
@@ -176,7 +129,7 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
       pairRatios: {
         psql: medianPairRatio(res, D, psql.name),
         healthyVsNode: medianPairRatio(res, L, node.name),
-        ...(cp ? {check_postgres: medianPairRatio(res, D, 'check_postgres connection+backends')} : {}),
+        ...(cp ? {check_postgres: medianPairRatio(res, D, CP2)} : {}),
       },
       doctorInternalMs: internal,
       healthyInternalMs: lightInternal,
