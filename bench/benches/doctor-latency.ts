@@ -26,9 +26,12 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   const internal: number[] = []
 
   const lightInternal: number[] = []
+  /** Spawn → the doctor's checks start (Node, the bundle, oclif's dispatch, the command's set-up). */
+  const toRunStart: number[] = []
   const doctorOn = (name: string, env: Record<string, string>, heavy: boolean, bin = ctx.bin): Contender => ({
     name,
     run: async () => {
+      const spawned = Date.now()
       const r = await timed(process.execPath, [bin, 'doctor', '--json'], {timeoutMs: 120_000, env: ctx.env(env)})
       if (r.code === null || ![0, 1, 3].includes(r.code)) throw new Error(`doctor exited ${r.code}: ${r.stderr.slice(-500)}`)
       const d = parseDoctor(r.stdout)
@@ -36,6 +39,7 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
       if (!heavy && d.status !== 'healthy') throw new Error(`doctor on the healthy brain: ${d.status}, expected healthy`)
       if (heavy) lastChecks = d.checks
       if (bin === ctx.bin) (heavy ? internal : lightInternal).push(d.durationMs)
+      if (bin === ctx.bin && !heavy) toRunStart.push(d.startedAt - spawned)
       return {value: r.ms, detail: {code: r.code, status: d.status, internalMs: d.durationMs}}
     },
   })
@@ -108,7 +112,9 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
   ]
   const slowest = [...lastChecks].sort((x, y) => y.duration_ms - x.duration_ms).slice(0, 4)
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN
-  notes.push(`doctor-latency: healthy brain — the report's own duration_ms median ${ms(median(lightInternal))}`)
+  notes.push(
+    `doctor-latency: healthy brain — the report's own duration_ms median ${ms(median(lightInternal))}; spawn → the checks start median ${ms(median(toRunStart))} (${(median(toRunStart) / med(node.name)).toFixed(2)}× node -e 0 as a whole process)`,
+  )
   notes.push(
     `doctor-latency: 7 d × 100k trail — the report's own duration_ms (inside the process, after startup) median ${ms(median(internal))}; slowest checks in the last run: ${slowest.map((c) => `${c.name} ${c.duration_ms} ms`).join(', ')}`,
   )
@@ -133,6 +139,7 @@ export async function doctorLatency(ctx: BenchContext): Promise<BenchResult> {
       },
       doctorInternalMs: internal,
       healthyInternalMs: lightInternal,
+      healthySpawnToRunStartMs: toRunStart,
       lastChecks,
     },
     notes,

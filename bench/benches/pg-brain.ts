@@ -72,8 +72,21 @@ export function parseDoctor(stdout: string): {
   status: string
   connection: string | undefined
   durationMs: number
+  /** When the run began (its `generated_at`: the clock read as the checks start), epoch ms. */
+  startedAt: number
   checks: Array<{name: string; status: string; duration_ms: number}>
 } {
-  const r = JSON.parse(stdout) as {status: string; duration_ms: number; checks: Array<{name: string; status: string; duration_ms: number}>}
-  return {status: r.status, connection: r.checks.find((c) => c.name === 'connection')?.status, durationMs: r.duration_ms, checks: r.checks}
+  const r = JSON.parse(stdout) as {
+    status: string
+    duration_ms: number
+    generated_at: string
+    checks: Array<{name: string; status: string; duration_ms: number}>
+  }
+  return {
+    status: r.status,
+    connection: r.checks.find((c) => c.name === 'connection')?.status,
+    durationMs: r.duration_ms,
+    startedAt: Date.parse(r.generated_at),
+    checks: r.checks,
+  }
 }
