@@ -1,6 +1,10 @@
 /**
- * An exclusive lock file (O_EXCL) holding the owner's pid. A lock whose pid is dead is stale
- * and taken over; a live one refuses with LockedError, so two replays never land an entry twice.
+ * An exclusive lock file holding the owner's pid. A lock whose pid is dead is stale and taken
+ * over; a live one refuses with LockedError, so two replays never land an entry twice.
+ *
+ * The file appears whole: its content is written to a private temporary file first, then
+ * hard-linked to the lock's name (`link` fails if the name exists, as O_EXCL does). A second
+ * replay started at the same moment reads the owner's pid, never an empty file being written.
  */
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
@@ -34,10 +38,14 @@ export async function acquireLock(file: string): Promise<() => Promise<void>> {
   if (held.has(key)) throw new LockedError(file, process.pid)
   for (let tries = 0; tries < 3; tries++) {
     const token = `${process.pid}:${Date.now()}:${randomBytes(4).toString('hex')}`
+    const draft = `${file}.${token.replace(/:/g, '-')}.tmp`
     try {
-      const handle = await fs.open(file, 'wx', 0o600)
-      await handle.writeFile(JSON.stringify({pid: process.pid, started_at: new Date().toISOString(), token}))
-      await handle.close()
+      await fs.writeFile(draft, JSON.stringify({pid: process.pid, started_at: new Date().toISOString(), token}), {flag: 'wx', mode: 0o600})
+      try {
+        await fs.link(draft, file)
+      } finally {
+        await fs.rm(draft, {force: true})
+      }
       held.add(key)
       return async () => {
         held.delete(key)

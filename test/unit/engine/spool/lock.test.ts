@@ -7,6 +7,7 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {Worker} from 'node:worker_threads'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {acquireLock, LockedError} from '../../../../src/engine/spool/lock.js'
 
@@ -16,7 +17,35 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
+/** Reads `file` in a tight loop on another thread until told to stop: how often it existed, and how often it did not parse. */
+const POLLER = `
+const {workerData, parentPort} = require('node:worker_threads')
+const {readFileSync} = require('node:fs')
+const stop = new Int32Array(workerData.stop)
+let seen = 0, partial = 0
+while (Atomics.load(stop, 0) === 0) {
+  let text
+  try { text = readFileSync(workerData.file, 'utf8') } catch { continue }
+  seen++
+  try { JSON.parse(text) } catch { partial++ }
+}
+parentPort.postMessage({seen, partial})
+`
+
 describe('acquireLock', () => {
+  it('the lock file appears whole: a reader racing 300 acquires never finds it empty or half-written', async () => {
+    const file = path.join(dir, '.replay.lock')
+    const stop = new SharedArrayBuffer(4)
+    const poller = new Worker(POLLER, {eval: true, workerData: {file, stop}})
+    const counts = new Promise<{seen: number; partial: number}>((resolve) => poller.once('message', resolve))
+    for (let i = 0; i < 300; i++) await (await acquireLock(file))()
+    Atomics.store(new Int32Array(stop), 0, 1)
+    const {seen, partial} = await counts
+    await poller.terminate()
+    expect(seen).toBeGreaterThan(0) // the reader did see locks: the race was run
+    expect(partial).toBe(0)
+  })
+
   it('a second acquire in the same process is refused while the first holds it, and allowed after release', async () => {
     const file = path.join(dir, '.replay.lock')
     const release = await acquireLock(file)
