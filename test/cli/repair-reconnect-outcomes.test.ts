@@ -97,7 +97,14 @@ async function brokenWatch(): Promise<{env: Record<string, string>; runDir: stri
   // Its database path goes down: new connections refused, established ones reset.
   await proxy.setMode('refuse')
   proxy.resetAll()
-  await waitFor(() => state().health.consecutive_failures > 0, {timeoutMs: 20_000, intervalMs: 20, what: 'failures in the state file'})
+  await waitFor(() => state().health.consecutive_failures > 0, {
+    timeoutMs: 20_000,
+    intervalMs: 20,
+    what: 'failures in the state file',
+  }).catch((e: unknown) => {
+    // Say what the watch was doing: its state file as it stands and what it printed.
+    throw new Error(`${(e as Error).message}; state: ${readFileSync(stateFile, 'utf8')}; stderr: ${err.slice(-2000)}`, {cause: e})
+  })
   return {env, runDir, watch}
 }
 
