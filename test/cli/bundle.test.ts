@@ -106,6 +106,16 @@ describe('the bundled CLI', () => {
     }
   })
 
+  it('only a missing build output is called "not built": another missing file is the error it is', async () => {
+    const app = appCopy()
+    const elsewhere = path.join(app, 'not-there.json')
+    writeFileSync(path.join(app, 'dist', 'gbrain.cjs'), `require('node:fs').readFileSync(${JSON.stringify(elsewhere)})\n`)
+    const r = await node([path.join(app, 'bin', 'run.js'), 'doctor'], app)
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).not.toContain('not built')
+    expect(r.stderr).toContain('not-there.json')
+  })
+
   it('--version without oclif prints the line oclif prints for `gbrain version` and in the root help', async () => {
     const [fast, viaOclif, help, trailing] = await Promise.all([
       gbrain(['--version']),
